@@ -1,0 +1,155 @@
+/**
+ * The one error registry shared by the Frontend and Backend APIs and the SDKs. The HTTP status
+ * of every code is fixed here, never at the throw site, so SDK users can `switch (err.code)`.
+ * Codes use Clerk's vocabulary so Clerk's SDKs surface the same errors.
+ */
+export const ERRORS = {
+  form_param_missing: { status: 422, message: 'is missing' },
+  form_param_format_invalid: { status: 422, message: 'is invalid' },
+  form_param_unknown: { status: 422, message: 'is not a recognized parameter' },
+  form_param_value_invalid: { status: 422, message: 'has an invalid value' },
+  form_param_nil: { status: 422, message: 'must not be empty' },
+  form_identifier_not_found: { status: 422, message: "Couldn't find your account." },
+  form_identifier_exists: { status: 422, message: 'That identifier is taken. Please try another.' },
+  form_password_incorrect: {
+    status: 422,
+    message: 'Password is incorrect. Try again, or use another method.',
+  },
+  form_password_pwned: {
+    status: 422,
+    message:
+      'Password has been found in an online data breach. For account safety, please use a different password.',
+  },
+  form_password_length_too_short: {
+    status: 422,
+    message: 'Passwords must be 8 characters or more.',
+  },
+  form_password_length_too_long: {
+    status: 422,
+    message: 'Passwords must be 256 characters or fewer.',
+  },
+  form_password_validation_failed: { status: 422, message: 'Password is incorrect.' },
+  form_password_not_set: { status: 422, message: 'This user has no password.' },
+  form_password_digest_invalid: {
+    status: 422,
+    message: 'The password digest is not valid for its hasher.',
+  },
+  strategy_for_user_invalid: {
+    status: 422,
+    message: 'The verification strategy is not valid for this account.',
+  },
+  sign_in_not_ready: { status: 400, message: 'The sign-in is not waiting for a first factor.' },
+  sign_in_expired: { status: 400, message: 'This sign-in has expired. Please start again.' },
+  session_exists: { status: 400, message: "You're already signed in." },
+  session_not_active: { status: 401, message: 'This session is no longer active.' },
+  signed_out: { status: 401, message: 'You are signed out.' },
+  user_banned: { status: 403, message: 'This account is banned.' },
+  user_locked: { status: 403, message: 'This account is locked. Please try again later.' },
+  authentication_invalid: { status: 401, message: 'Invalid authentication' },
+  authorization_header_format_invalid: {
+    status: 401,
+    message: 'Invalid authorization header format',
+  },
+  origin_invalid: { status: 403, message: 'Origin not allowed' },
+  resource_not_found: { status: 404, message: 'Not found' },
+  request_body_invalid: { status: 400, message: 'Request body invalid' },
+  request_body_too_large: { status: 413, message: 'Request body too large' },
+  unsupported_content_type: { status: 415, message: 'Unsupported content type' },
+  too_many_requests: { status: 429, message: 'Too many requests. Please try again in a bit.' },
+  internal_error: { status: 500, message: 'Something went wrong' },
+} as const satisfies Record<string, { status: ErrorStatus; message: string }>
+
+/** HTTP statuses an API error may carry. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500
+
+/** Every error code Latchkey emits: a closed union. */
+export type ErrorCode = keyof typeof ERRORS
+
+/** Extra, machine-readable context on an error entry (Clerk's `meta`). */
+export type ErrorMeta = { param_name?: string; retry_after_seconds?: number }
+
+/** One entry of an error response, in TypeScript casing. */
+export type ApiErrorEntry = {
+  code: ErrorCode
+  message: string
+  longMessage: string
+  meta: ErrorMeta
+}
+
+/** One entry of an error response as it travels on the wire (Clerk's `ClerkError`). */
+export type ApiErrorJSON = {
+  code: string
+  message: string
+  long_message: string
+  meta: ErrorMeta
+}
+
+/**
+ * The only error the APIs throw. Its status comes from {@link ERRORS}.
+ *
+ * @example
+ * ```ts
+ * throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+ * ```
+ */
+export class ApiError extends Error {
+  readonly status: ErrorStatus
+  readonly errors: readonly [ApiErrorEntry, ...ApiErrorEntry[]]
+
+  constructor(errors: readonly [ApiErrorEntry, ...ApiErrorEntry[]], options?: { cause?: unknown }) {
+    super(errors[0].longMessage, options)
+    this.name = 'ApiError'
+    this.errors = errors
+    this.status = ERRORS[errors[0].code].status
+  }
+
+  /** The first entry's code. */
+  get code(): ErrorCode {
+    return this.errors[0].code
+  }
+
+  /**
+   * Builds an error from its registry code.
+   *
+   * @example
+   * ```ts
+   * ApiError.of('resource_not_found', { longMessage: 'No user with id user_123.' })
+   * ```
+   */
+  static of(
+    code: ErrorCode,
+    opts: { longMessage?: string; meta?: ErrorMeta; cause?: unknown } = {},
+  ): ApiError {
+    return new ApiError([ApiError.entry(code, opts)], { cause: opts.cause })
+  }
+
+  /**
+   * Builds one entry, to combine several into one error.
+   *
+   * @example
+   * ```ts
+   * new ApiError([ApiError.entry('form_param_missing', { meta: { param_name: 'password' } })])
+   * ```
+   */
+  static entry(
+    code: ErrorCode,
+    opts: { longMessage?: string; meta?: ErrorMeta } = {},
+  ): ApiErrorEntry {
+    const message = ERRORS[code].message
+    const param = opts.meta?.param_name
+    const longMessage = opts.longMessage ?? (param ? `${param} ${message}` : message)
+    return { code, message, longMessage, meta: opts.meta ?? {} }
+  }
+
+  /** The wire form: `{ errors: [{ code, message, long_message, meta }] }`. */
+  toJSON(): { errors: ApiErrorJSON[] } {
+    return {
+      errors: this.errors.map((e) => ({
+        code: e.code,
+        message: e.message,
+        long_message: e.longMessage,
+        meta: e.meta,
+      })),
+    }
+  }
+}

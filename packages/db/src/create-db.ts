@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import * as core from './migrations/2026-11-22T0001-core.js'
+import type { Database } from './schema.js'
+
+/** Which SQL engine a database runs on. */
+export type DialectName = 'sqlite' | 'postgres'
+
+/** An open database: the Kysely handle, its dialect and how to close it. */
+export type Db = {
+  readonly db: Kysely<Database>
+  readonly dialect: DialectName
+  close(): Promise<void>
+}
+
+export type CreateDbOptions = {
+  /** `sqlite:<path>`, `sqlite::memory:` or `postgres://…` */
+  url: string
+  /** PostgreSQL only: the schema to use (created if missing); tests use one per run. */
+  schema?: string
+  /** PostgreSQL only: pool size per process. */
+  poolSize?: number
+}
+
+const INT8_OID = 20
+
+/**
+ * Opens a database by URL. SQLite runs in WAL mode with foreign keys on; PostgreSQL parses int8
+ * as a JavaScript number (timestamps in ms are far below 2^53).
+ *
+ * @example
+ * ```ts
+ * const { db, close } = await createDb({ url: 'sqlite:./.latchkey/latchkey.db' })
+ * ```
+ */
+export async function createDb(options: CreateDbOptions): Promise<Db> {
+  if (options.url.startsWith('sqlite:')) return openSqlite(options.url.slice('sqlite:'.length))
+  if (/^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options)
+  throw new Error(`unsupported database URL scheme: ${options.url.split(':')[0]}`)
+}
+
+function openSqlite(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const database = new SQLite(path)
+  database.pragma('journal_mode = WAL')
+  database.pragma('synchronous = NORMAL')
+  database.pragma('foreign_keys = ON')
+  database.pragma('busy_timeout = 5000')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+async function openPostgres(options: CreateDbOptions): Promise<Db> {
+  const { schema } = options
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`invalid PostgreSQL schema name: ${schema}`)
+  }
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID
+        ? (v: string) => Number(v)
+        : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  }
+  if (schema) {
+    const admin = new pg.Client({ connectionString: options.url })
+    await admin.connect()
+    try {
+      await admin.query(`create schema if not exists "${schema}"`)
+    } finally {
+      await admin.end()
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types,
+    ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+  })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, dialect: 'postgres', close: () => db.destroy() }
+}
+
+/**
+ * Brings the schema up to date. Safe to call from several processes at once: Kysely's migrator
+ * takes a lock (an advisory lock on PostgreSQL).
+ *
+ * @example
+ * ```ts
+ * await migrate(db)
+ * ```
+ */
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ '2026-11-22T0001-core': core }) },
+  })
+  const { error } = await migrator.migrateToLatest()
+  if (error) throw error
+}
+
+/**
+ * Whether an error is a unique-constraint violation, on either dialect.
+ *
+ * @example
+ * ```ts
+ * try { await insertUser(db, row) } catch (e) { if (isUniqueViolation(e)) … }
+ * ```
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!error || typeof error !== 'object' || !('code' in error)) return false
+  const code = (error as { code: unknown }).code
+  return (
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  )
+}

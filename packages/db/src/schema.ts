@@ -1,0 +1,138 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/*
+ * Storage types, one interface a table. Both dialects store:
+ * - timestamps as int8 Unix milliseconds (the pg driver is told to parse int8 as number),
+ * - booleans as integer 0/1,
+ * - JSON as text, encoded and decoded in ./codec.ts.
+ * so a row reads back identically from SQLite and PostgreSQL.
+ */
+
+export interface InstanceTable {
+  id: string
+  singleton: number
+  settings: string
+  created_at: number
+  updated_at: number
+}
+
+export interface ApiKeyTable {
+  id: string
+  secret_hash: string
+  created_at: number
+}
+
+export interface SigningKeyTable {
+  kid: string
+  alg: string
+  public_jwk: string
+  private_key_enc: string
+  status: string
+  created_at: number
+}
+
+export interface UserTable {
+  id: string
+  external_id: string | null
+  username: string | null
+  first_name: string | null
+  last_name: string | null
+  image_url: string | null
+  password_digest: string | null
+  password_hasher: string | null
+  password_updated_at: number | null
+  public_metadata: string
+  private_metadata: string
+  unsafe_metadata: string
+  banned: number
+  locked: number
+  lockout_until: number | null
+  failed_attempts: Generated<number>
+  primary_email_address_id: string | null
+  last_sign_in_at: number | null
+  last_active_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+export interface EmailAddressTable {
+  id: string
+  user_id: string
+  email_address: string
+  verified: number
+  created_at: number
+  updated_at: number
+}
+
+export interface ClientTable {
+  id: string
+  token_hash: string
+  last_active_session_id: string | null
+  sign_in_id: string | null
+  sign_up_id: string | null
+  created_at: number
+  updated_at: number
+}
+
+export interface SessionTable {
+  id: string
+  client_id: string
+  user_id: string
+  status: string
+  last_active_at: number
+  expire_at: number
+  abandon_at: number
+  created_at: number
+  updated_at: number
+}
+
+export interface SignInTable {
+  id: string
+  client_id: string
+  user_id: string | null
+  identifier: string | null
+  status: string
+  created_session_id: string | null
+  abandon_at: number
+  created_at: number
+  updated_at: number
+}
+
+export interface SignUpTable {
+  id: string
+  client_id: string
+  status: string
+  email_address: string | null
+  username: string | null
+  first_name: string | null
+  last_name: string | null
+  unsafe_metadata: string
+  created_user_id: string | null
+  created_session_id: string | null
+  abandon_at: number
+  created_at: number
+  updated_at: number
+}
+
+export interface Database {
+  instances: InstanceTable
+  api_keys: ApiKeyTable
+  signing_keys: SigningKeyTable
+  users: UserTable
+  email_addresses: EmailAddressTable
+  clients: ClientTable
+  sessions: SessionTable
+  sign_ins: SignInTable
+  sign_ups: SignUpTable
+}
+
+export type InstanceRow = Selectable<InstanceTable>
+export type SigningKeyRow = Selectable<SigningKeyTable>
+export type UserRow = Selectable<UserTable>
+export type NewUser = Insertable<UserTable>
+export type UserUpdate = Updateable<UserTable>
+export type EmailAddressRow = Selectable<EmailAddressTable>
+export type ClientRow = Selectable<ClientTable>
+export type SessionRow = Selectable<SessionTable>
+export type SignInRow = Selectable<SignInTable>
+export type SignUpRow = Selectable<SignUpTable>

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto'
+import cookie from '@fastify/cookie'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import { ApiError } from '@latchkey/contracts'
+import { createDb, type Db, migrate } from '@latchkey/db'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import pino, { type Logger } from 'pino'
+import { clientRoutes } from './clients/clients.fapi.js'
+import type { Config } from './config/config.schema.js'
+import { Router } from './http/define-route.js'
+import { installErrorHandler } from './http/error-handler.js'
+import { environmentRoutes } from './instance/environment.fapi.js'
+import { instanceRoutes } from './instance/instance.bapi.js'
+import type { Bootstrap } from './instance/instance.service.js'
+import { wellKnownRoutes } from './keys/well-known.routes.js'
+import { type Clock, systemClock } from './lib/clock.js'
+import { SecretBox } from './lib/crypto.js'
+import { loadMasterKey } from './lib/master-key.js'
+import { createServices, type Services } from './services.js'
+import { sessionRoutes } from './sessions/sessions.bapi.js'
+import { fapiSessionRoutes } from './sessions/sessions.fapi.js'
+import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
+import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
+import { userRoutes } from './users/users.bapi.js'
+
+export type AppOptions = {
+  config: Config
+  clock?: Clock
+  logger?: Logger
+  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  dbSchema?: string
+}
+
+export type LatchkeyApp = {
+  app: FastifyInstance
+  services: Services
+  db: Db
+  bootstrap: Bootstrap
+  close(): Promise<void>
+}
+
+const FAPI_PREFIXES = ['/v1/client', '/v1/environment', '/_method/']
+const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])
+
+/**
+ * Composition root: opens the database, migrates, builds services, bootstraps the instance and
+ * mounts every route. Nothing here reads `process`.
+ */
+export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
+  const { config } = opts
+  const clock = opts.clock ?? systemClock
+  const log = opts.logger ?? pino({ level: config.logLevel })
+  const db = await createDb({
+    url: config.databaseUrl,
+    ...(opts.dbSchema ? { schema: opts.dbSchema } : {}),
+  })
+  try {
+    await migrate(db.db)
+    const box = new SecretBox(loadMasterKey(config.encryptionKey, config.dataDir))
+    const services = createServices({ db: db.db, dialect: db.dialect, config, clock, box, log })
+    const bootstrap = await services.instance.bootstrap()
+    await services.keys.load()
+    const app = await buildHttp(config, services, log)
+    return {
+      app,
+      services,
+      db,
+      bootstrap,
+      close: async () => {
+        await app.close()
+        await db.close()
+      },
+    }
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+}
+
+async function buildHttp(
+  config: Config,
+  services: Services,
+  log: Logger,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    // Clerk's browser SDK sends PATCH and DELETE as POST ?_method=VERB. Route those to the
+    // verb's handler, which the router also mounts under /_method/VERB.
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/'
+      if (req.method !== 'POST') return url
+      const m = /[?&]_method=([A-Za-z]+)/.exec(url)
+      const verb = m?.[1]?.toUpperCase()
+      return verb && OVERRIDABLE.has(verb) ? `/_method/${verb}${url}` : url
+    },
+  })
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-trace-id', req.id)
+  })
+  installErrorHandler(app)
+  // An empty JSON body (Clerk's SDK sends one on POST …/revoke) is an empty object.
+  const defaultJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text.trim() === '') return done(null, {})
+    defaultJson(req, text, done)
+  })
+  await app.register(cookie)
+  await app.register(formbody)
+  const https = config.url.startsWith('https:')
+  await app.register(helmet, {
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    // Over plain http (local development) HSTS and upgrade-insecure-requests would only break.
+    strictTransportSecurity: https,
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: { upgradeInsecureRequests: https ? [] : null },
+    },
+  })
+  await app.register(cors, {
+    hook: 'onRequest',
+    delegator: (req, cb) => {
+      const path = req.url ?? ''
+      if (path.startsWith('/.well-known/')) return cb(null, { origin: '*' })
+      if (!FAPI_PREFIXES.some((p) => path.startsWith(p))) return cb(null, { origin: false })
+      const origin = req.headers.origin
+      if (!origin) return cb(null, { origin: false })
+      services.instance.isAllowedOrigin(origin).then(
+        (allowed) =>
+          cb(null, {
+            origin: allowed ? origin : false,
+            credentials: allowed,
+            methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+            exposedHeaders: ['Authorization', 'x-trace-id'],
+            maxAge: 600,
+          }),
+        (err: Error) => cb(err),
+      )
+    },
+  })
+  if (config.rateLimit) {
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_req, ctx) =>
+        ApiError.of('too_many_requests', {
+          longMessage: `Too many requests. Please try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`,
+          meta: { retry_after_seconds: Math.ceil(ctx.ttl / 1000) },
+        }),
+    })
+  } else {
+    log.warn(
+      'LATCHKEY_RATE_LIMIT=off: per-IP rate limits are disabled. Use this for load tests only.',
+    )
+  }
+  const router = new Router(app, services, config)
+  environmentRoutes(router, config)
+  clientRoutes(router)
+  signInRoutes(router)
+  signUpRoutes(router)
+  fapiSessionRoutes(router)
+  instanceRoutes(router)
+  userRoutes(router)
+  sessionRoutes(router)
+  wellKnownRoutes(app, services, config)
+  return app
+}

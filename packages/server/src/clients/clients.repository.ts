@@ -1,0 +1,28 @@
+import type { ClientRow, Database } from '@latchkey/db'
+import type { Kysely, Transaction, Updateable } from 'kysely'
+
+type Q = Kysely<Database> | Transaction<Database>
+
+export function findClientByTokenHash(db: Q, hash: string): Promise<ClientRow | undefined> {
+  return db.selectFrom('clients').selectAll().where('token_hash', '=', hash).executeTakeFirst()
+}
+
+export function findClient(db: Q, id: string): Promise<ClientRow | undefined> {
+  return db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function insertClient(db: Q, row: ClientRow): Promise<void> {
+  await db.insertInto('clients').values(row).execute()
+}
+
+export async function updateClient(
+  db: Q,
+  id: string,
+  patch: Updateable<Database['clients']>,
+): Promise<void> {
+  await db.updateTable('clients').set(patch).where('id', '=', id).execute()
+}
+
+export async function deleteClient(db: Q, id: string): Promise<void> {
+  await db.deleteFrom('clients').where('id', '=', id).execute()
+}

@@ -1,0 +1,95 @@
+import { newId, type SessionId } from '@latchkey/contracts'
+import type { ClientRow, Database } from '@latchkey/db'
+import type { Kysely, Transaction } from 'kysely'
+import { randomToken, sha256 } from '../lib/crypto.js'
+import type { ServiceDeps } from '../service-deps.js'
+import * as repo from './clients.repository.js'
+
+type Q = Kysely<Database> | Transaction<Database>
+
+/** A newly created client with its bearer token (shown once, stored hashed). */
+export type NewClient = ClientRow & { token: string }
+
+/**
+ * A client is one browser (or native app): the holder of the long-lived `__client` token and of
+ * one or more sessions.
+ */
+export class ClientsService {
+  private readonly d: ServiceDeps
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  /** The client a bearer token names, or undefined for an unknown or ended one. */
+  async resolve(token: string): Promise<ClientRow | undefined> {
+    if (token.length === 0 || token.length > 200) return undefined
+    return repo.findClientByTokenHash(this.d.db, sha256(token))
+  }
+
+  async createRow(trx: Q): Promise<NewClient> {
+    const now = this.d.clock.now()
+    const token = randomToken(32)
+    const row: ClientRow = {
+      id: newId('client'),
+      token_hash: sha256(token),
+      last_active_session_id: null,
+      sign_in_id: null,
+      sign_up_id: null,
+      created_at: now,
+      updated_at: now,
+    }
+    await repo.insertClient(trx, row)
+    return { ...row, token }
+  }
+
+  async setLastActiveSession(trx: Q, clientId: string, sessionId: SessionId | null): Promise<void> {
+    await repo.updateClient(trx, clientId, {
+      last_active_session_id: sessionId,
+      updated_at: this.d.clock.now(),
+    })
+  }
+
+  async setAttempt(
+    trx: Q,
+    clientId: string,
+    patch: { sign_in_id?: string | null; sign_up_id?: string | null },
+  ) {
+    await repo.updateClient(trx, clientId, { ...patch, updated_at: this.d.clock.now() })
+  }
+
+  find(id: string): Promise<ClientRow | undefined> {
+    return repo.findClient(this.d.db, id)
+  }
+
+  /** Signs the client out of every session and forgets it (`DELETE /v1/client`). */
+  async destroy(clientId: string): Promise<void> {
+    await this.d.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('sessions')
+        .set({ status: 'ended', updated_at: this.d.clock.now() })
+        .where('client_id', '=', clientId)
+        .where('status', '=', 'active')
+        .execute()
+      await repo.updateClient(trx, clientId, {
+        last_active_session_id: null,
+        sign_in_id: null,
+        sign_up_id: null,
+        // Rotating the token hash makes the old cookie worthless while keeping the session
+        // history (ended sessions still reference this client).
+        token_hash: sha256(randomToken(32)),
+        updated_at: this.d.clock.now(),
+      })
+    })
+  }
+
+  /** After sessions end, point `last_active_session_id` at a remaining active one, if any. */
+  async refreshLastActive(clientId: string): Promise<void> {
+    const active = await this.d.services.sessions.activeOfClient(clientId)
+    const last = active.at(-1)?.id ?? null
+    await repo.updateClient(this.d.db, clientId, {
+      last_active_session_id: last,
+      updated_at: this.d.clock.now(),
+    })
+  }
+}

@@ -1,0 +1,133 @@
+import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latchkey/db'
+import { fromDbJson } from '@latchkey/db'
+import type { ServiceDeps } from '../service-deps.js'
+import { effectiveStatus } from '../sessions/sessions.mapper.js'
+import type { UserJSON } from '../users/users.mapper.js'
+
+/**
+ * Renders Frontend API resources in Clerk's shapes (fapi spec `Client.Client`, `Client.Session`,
+ * `Client.SignIn`, `Client.SignUp`). Users are rendered without `private_metadata`.
+ */
+export class FapiRenderService {
+  private readonly d: ServiceDeps
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  publicUserData(user: UserJSON) {
+    const primary = user.email_addresses.find((e) => e.id === user.primary_email_address_id)
+    return {
+      first_name: user.first_name,
+      last_name: user.last_name,
+      image_url: user.image_url,
+      has_image: user.has_image,
+      identifier: primary?.email_address ?? user.username ?? '',
+      profile_image_url: user.image_url,
+      user_id: user.id,
+      username: user.username,
+    }
+  }
+
+  async session(s: SessionRow, user?: UserRow) {
+    const row = user ?? (await this.d.services.users.getById(s.user_id))
+    const userJSON = await this.d.services.users.toJSON(row, false)
+    const now = this.d.clock.now()
+    return {
+      object: 'session' as const,
+      id: s.id,
+      status: effectiveStatus(s, now),
+      expire_at: s.expire_at,
+      abandon_at: s.abandon_at,
+      last_active_at: s.last_active_at,
+      last_active_token: null,
+      last_active_organization_id: null,
+      actor: null,
+      tasks: null,
+      user: userJSON,
+      public_user_data: this.publicUserData(userJSON),
+      factor_verification_age: [Math.max(0, Math.floor((now - s.created_at) / 60_000)), -1],
+      created_at: s.created_at,
+      updated_at: s.updated_at,
+    }
+  }
+
+  async signIn(row: SignInRow) {
+    const user = row.user_id ? await this.d.services.users.findById(row.user_id) : undefined
+    const userJSON = user ? await this.d.services.users.toJSON(user, false) : undefined
+    const verified = row.status === 'complete'
+    return {
+      object: 'sign_in_attempt' as const,
+      id: row.id,
+      status: row.status,
+      supported_identifiers: ['email_address', 'username'],
+      supported_first_factors: user?.password_digest ? [{ strategy: 'password' }] : [],
+      supported_second_factors: null,
+      first_factor_verification: verified
+        ? { status: 'verified', strategy: 'password', attempts: null, expire_at: null }
+        : null,
+      second_factor_verification: null,
+      identifier: row.identifier,
+      user_data: userJSON ? this.publicUserData(userJSON) : null,
+      created_session_id: row.created_session_id,
+      abandon_at: row.abandon_at,
+    }
+  }
+
+  signUp(row: SignUpRow) {
+    return {
+      object: 'sign_up_attempt' as const,
+      id: row.id,
+      status: row.status,
+      required_fields: ['email_address', 'password'],
+      optional_fields: ['first_name', 'last_name', 'username'],
+      missing_fields: [] as string[],
+      unverified_fields: [] as string[],
+      verifications: {
+        email_address: null,
+        phone_number: null,
+        web3_wallet: null,
+        external_account: null,
+      },
+      username: row.username,
+      email_address: row.email_address,
+      phone_number: null,
+      web3_wallet: null,
+      password_enabled: true,
+      first_name: row.first_name,
+      last_name: row.last_name,
+      unsafe_metadata: fromDbJson(row.unsafe_metadata),
+      public_metadata: {},
+      custom_action: false,
+      external_id: null,
+      created_session_id: row.created_session_id,
+      created_user_id: row.created_user_id,
+      abandon_at: row.abandon_at,
+      legal_accepted_at: null,
+    }
+  }
+
+  /** The whole client: its active sessions and any sign-in or sign-up in progress. */
+  async client(c: ClientRow) {
+    const sessions = await this.d.services.sessions.activeOfClient(c.id)
+    const now = this.d.clock.now()
+    const usable = sessions.filter((s) => effectiveStatus(s, now) === 'active')
+    const signIn = c.sign_in_id ? await this.d.services.signIns.find(c.sign_in_id) : undefined
+    const signUp = c.sign_up_id ? await this.d.services.signUps.find(c.sign_up_id) : undefined
+    return {
+      object: 'client' as const,
+      id: c.id,
+      sessions: await Promise.all(usable.map((s) => this.session(s))),
+      sign_in: signIn ? await this.signIn(signIn) : null,
+      sign_up: signUp ? this.signUp(signUp) : null,
+      last_active_session_id: usable.some((s) => s.id === c.last_active_session_id)
+        ? c.last_active_session_id
+        : (usable.at(-1)?.id ?? null),
+      last_authentication_strategy: null,
+      cookie_expires_at: null,
+      captcha_bypass: false,
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import * as z from 'zod'
+
+const onOff = z.enum(['on', 'off'])
+const seconds = z.coerce.number().int().positive()
+
+/**
+ * Environment variables Latchkey reads, validated once at boot. Every variable is documented in
+ * the README's configuration table.
+ */
+export const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LATCHKEY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LATCHKEY_DATA_DIR: z.string().min(1).default('./.latchkey'),
+  LATCHKEY_DATABASE_URL: z
+    .string()
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> or postgres://…')
+    .optional(),
+  LATCHKEY_SECRET_KEY: z
+    .string()
+    .regex(
+      /^sk_(live|test)_[A-Za-z0-9_-]{16,}$/,
+      'must look like sk_live_ followed by at least 16 characters',
+    )
+    .optional(),
+  LATCHKEY_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=?$/, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  LATCHKEY_ALLOWED_ORIGINS: z.string().default(''),
+  LATCHKEY_RATE_LIMIT: onOff.default('on'),
+  LATCHKEY_SESSION_LIFETIME: seconds.default(7 * 24 * 3600),
+  LATCHKEY_SESSION_INACTIVITY_TIMEOUT: seconds.default(7 * 24 * 3600),
+  LATCHKEY_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  LATCHKEY_LOCKOUT_SECONDS: seconds.default(3600),
+  LATCHKEY_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(100 * 1024),
+  LATCHKEY_TRUST_PROXY: onOff.default('off'),
+  LATCHKEY_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+})
+
+export type Env = z.infer<typeof EnvSchema>
+
+/** The validated, frozen configuration the server runs with. */
+export type Config = {
+  readonly port: number
+  readonly host: string
+  /** Public base URL of the Frontend API, without a trailing slash: the token issuer. */
+  readonly url: string
+  readonly dataDir: string
+  readonly databaseUrl: string
+  readonly secretKey: string | undefined
+  /** 32 bytes; when absent the server generates one into the data directory. */
+  readonly encryptionKey: Uint8Array | undefined
+  readonly allowedOrigins: readonly string[]
+  readonly rateLimit: boolean
+  readonly sessionLifetimeSeconds: number
+  readonly sessionInactivitySeconds: number
+  readonly lockoutAttempts: number
+  readonly lockoutSeconds: number
+  readonly bodyLimit: number
+  readonly trustProxy: boolean
+  readonly logLevel: Env['LATCHKEY_LOG_LEVEL']
+}

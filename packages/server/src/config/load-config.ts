@@ -1,0 +1,74 @@
+import { Buffer } from 'node:buffer'
+import { join } from 'node:path'
+import type { Config } from './config.schema.js'
+import { EnvSchema } from './config.schema.js'
+
+/** A configuration problem: every bad variable, named. */
+export class ConfigError extends Error {
+  readonly issues: readonly string[]
+
+  constructor(issues: readonly string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.issues = issues
+  }
+}
+
+/**
+ * Parses the environment once. Reports every bad variable at once and returns a frozen config.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env)
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  }
+  const e = parsed.data
+  const issues: string[] = []
+  const origins = e.LATCHKEY_ALLOWED_ORIGINS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const allowedOrigins: string[] = []
+  for (const o of origins) {
+    const origin = parseOrigin(o)
+    if (origin) allowedOrigins.push(origin)
+    else issues.push(`LATCHKEY_ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an http(s) origin`)
+  }
+  if (issues.length > 0) throw new ConfigError(issues)
+  const url = (e.LATCHKEY_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    url,
+    dataDir: e.LATCHKEY_DATA_DIR,
+    databaseUrl: e.LATCHKEY_DATABASE_URL ?? `sqlite:${join(e.LATCHKEY_DATA_DIR, 'latchkey.db')}`,
+    secretKey: e.LATCHKEY_SECRET_KEY,
+    encryptionKey: e.LATCHKEY_ENCRYPTION_KEY
+      ? new Uint8Array(Buffer.from(e.LATCHKEY_ENCRYPTION_KEY, 'base64'))
+      : undefined,
+    allowedOrigins: Object.freeze(allowedOrigins),
+    rateLimit: e.LATCHKEY_RATE_LIMIT === 'on',
+    sessionLifetimeSeconds: e.LATCHKEY_SESSION_LIFETIME,
+    sessionInactivitySeconds: e.LATCHKEY_SESSION_INACTIVITY_TIMEOUT,
+    lockoutAttempts: e.LATCHKEY_LOCKOUT_ATTEMPTS,
+    lockoutSeconds: e.LATCHKEY_LOCKOUT_SECONDS,
+    bodyLimit: e.LATCHKEY_BODY_LIMIT,
+    trustProxy: e.LATCHKEY_TRUST_PROXY === 'on',
+    logLevel: e.LATCHKEY_LOG_LEVEL,
+  })
+}
+
+/** `https://app.example.com/` → `https://app.example.com`; anything else → undefined. */
+export function parseOrigin(value: string): string | undefined {
+  try {
+    const u = new URL(value)
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined
+    return u.origin
+  } catch {
+    return undefined
+  }
+}

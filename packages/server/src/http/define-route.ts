@@ -1,0 +1,176 @@
+import { Buffer } from 'node:buffer'
+import { ApiError } from '@latchkey/contracts'
+import type { ClientRow } from '@latchkey/db'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type * as z from 'zod'
+import type { Config } from '../config/config.schema.js'
+import type { Services } from '../services.js'
+import { CLIENT_COOKIE, readClientToken, writeClientToken } from './client-token.js'
+import { zodToApiError } from './zod-errors.js'
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
+
+/** A per-route rate limit: `max` requests per `windowMs` per client IP. */
+export type RateLimit = { max: number; windowMs: number }
+
+type Schemas<B, Q, P> = {
+  body?: z.ZodType<B>
+  query?: z.ZodType<Q>
+  params?: z.ZodType<P>
+}
+
+/** What every handler receives: parsed input and the services. Never the raw request. */
+export type HandlerContext<B, Q, P> = {
+  body: B
+  query: Q
+  params: P
+  services: Services
+  /** The request's `Origin` header, when the caller is a browser. */
+  origin: string | undefined
+}
+
+export type BapiRoute<B, Q, P> = Schemas<B, Q, P> & {
+  method: Method
+  path: string
+  /** Status of a successful response (200 unless stated). */
+  status?: 200 | 204
+  handler(ctx: HandlerContext<B, Q, P>): Promise<unknown>
+}
+
+/** What a Frontend API handler returns: the `response` and which client to render beside it. */
+export type FapiResult = {
+  response: unknown
+  /** The client the call left the browser with; defaults to the one it came with. */
+  clientId?: string | null
+  /** A client created by this call: its token goes into the `__client` cookie. */
+  newClientToken?: string
+  /** Answer the bare `response` instead of the `{ response, client }` envelope (tokens). */
+  bare?: boolean
+}
+
+export type FapiRoute<B, Q, P> = Schemas<B, Q, P> & {
+  method: Method
+  path: string
+  rateLimit?: RateLimit
+  handler(ctx: HandlerContext<B, Q, P> & { client: ClientRow | undefined }): Promise<FapiResult>
+}
+
+function parse<T>(
+  schema: z.ZodType<T> | undefined,
+  value: unknown,
+  where: 'body' | 'query' | 'params',
+): T {
+  if (!schema) return undefined as T
+  const result = schema.safeParse(value ?? {})
+  if (!result.success) throw zodToApiError(result.error, where)
+  return result.data
+}
+
+/** Form keys arrive as `email_address[]` from some clients: strip the brackets. */
+function normalizeKeys(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) {
+    const key = k.endsWith('[]') ? k.slice(0, -2) : k
+    out[key] = k.endsWith('[]') && !Array.isArray(v) ? [v] : v
+  }
+  return out
+}
+
+function input<B, Q, P>(def: Schemas<B, Q, P>, req: FastifyRequest) {
+  return {
+    params: parse(def.params, req.params, 'params'),
+    query: parse(def.query, normalizeKeys(req.query), 'query'),
+    body: parse(def.body, normalizeKeys(req.body), 'body'),
+  }
+}
+
+const originOf = (req: FastifyRequest) => {
+  const o = req.headers.origin
+  return typeof o === 'string' && o !== 'null' ? o : undefined
+}
+
+/** Routes of one API, registered on one Fastify instance. */
+export class Router {
+  readonly #app: FastifyInstance
+  readonly #services: Services
+  readonly #config: Config
+
+  constructor(app: FastifyInstance, services: Services, config: Config) {
+    this.#app = app
+    this.#services = services
+    this.#config = config
+  }
+
+  /**
+   * A Backend API route: secret-key auth, JSON in and out, `Content-Type: application/json`
+   * exactly (Clerk's SDK reads anything else as text).
+   */
+  bapi<B = undefined, Q = undefined, P = undefined>(def: BapiRoute<B, Q, P>): void {
+    const services = this.#services
+    this.#app.route({
+      method: def.method,
+      url: def.path,
+      preHandler: async (req) => {
+        const header = req.headers.authorization
+        if (!header)
+          throw ApiError.of('authentication_invalid', { longMessage: 'Missing secret key.' })
+        const m = /^Bearer (\S+)$/.exec(header)
+        if (!m?.[1]) throw ApiError.of('authorization_header_format_invalid')
+        await services.instance.authenticateSecretKey(m[1])
+      },
+      handler: async (req, reply) => {
+        const result = await def.handler({ ...input(def, req), services, origin: originOf(req) })
+        if (def.status === 204) return reply.code(204).send()
+        return sendJson(reply, 200, result)
+      },
+    })
+  }
+
+  /**
+   * A Frontend API route: the caller's client comes from the `__client` cookie or the
+   * `Authorization` header; the answer is Clerk's `{ response, client }` envelope. A PATCH, PUT or
+   * DELETE route is also reachable as `POST …?_method=VERB` (see app.ts `rewriteUrl`).
+   */
+  fapi<B = undefined, Q = undefined, P = undefined>(def: FapiRoute<B, Q, P>): void {
+    const services = this.#services
+    const secureCookie = this.#config.url.startsWith('https:')
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      const origin = originOf(req)
+      if (origin && req.method !== 'GET' && !(await services.instance.isAllowedOrigin(origin))) {
+        throw ApiError.of('origin_invalid', { longMessage: `Origin ${origin} is not allowed.` })
+      }
+      const token = readClientToken(req)
+      const client = token ? await services.clients.resolve(token.value) : undefined
+      const parsed = input(def, req)
+      const result = await def.handler({ ...parsed, services, origin, client })
+      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secureCookie)
+      if (result.bare) return sendJson(reply, 200, result.response)
+      const clientId = result.clientId === undefined ? client?.id : result.clientId
+      const row = clientId ? await services.clients.find(clientId) : undefined
+      const clientJSON = row ? await services.render.client(row) : null
+      if (result.clientId === null && token?.source === 'cookie')
+        reply.clearCookie(CLIENT_COOKIE, { path: '/' })
+      return sendJson(reply, 200, { response: result.response, client: clientJSON })
+    }
+    const config =
+      def.rateLimit && this.#config.rateLimit
+        ? { rateLimit: { max: def.rateLimit.max, timeWindow: def.rateLimit.windowMs } }
+        : {}
+    this.#app.route({ method: def.method, url: def.path, config, handler })
+    if (def.method !== 'GET' && def.method !== 'POST') {
+      this.#app.route({ method: 'POST', url: `/_method/${def.method}${def.path}`, config, handler })
+    }
+  }
+}
+
+/**
+ * Sends JSON with Clerk's exact content type. A Buffer payload stops Fastify appending
+ * `; charset=utf-8`, which makes `@clerk/backend` read the body as text.
+ */
+export function sendJson(reply: FastifyReply, status: number, body: unknown) {
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify(body), 'utf8'))
+}

@@ -1,0 +1,46 @@
+import * as z from 'zod'
+
+/*
+ * Schemas shared by route definitions. Form bodies and query strings carry only strings (and
+ * arrays of strings for repeated keys); these coerce them the way Clerk's APIs do.
+ */
+
+/** A repeated key (`email_address=a&email_address=b`, or `email_address[]=a`) as an array. */
+export const stringList = (item: z.ZodString = z.string()) =>
+  z.preprocess(
+    (v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]),
+    z.array(item).max(100),
+  )
+
+/** `true`/`false` from a form or query string, or a real boolean from JSON. */
+export const boolish = z.union([z.boolean(), z.stringbool()])
+
+/** An integer from a query string. */
+export const intFromString = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+/** A JSON object (metadata). Bounded so a single write cannot grow a row without limit. */
+export const metadata = z
+  .record(z.string(), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= 8192, 'must serialize to at most 8 KB of JSON')
+
+/** A metadata object that may arrive JSON-encoded in a form field. */
+export const metadataField = z.preprocess((v) => {
+  if (typeof v !== 'string') return v
+  try {
+    return JSON.parse(v)
+  } catch {
+    return v
+  }
+}, metadata)
+
+/** A bounded, trimmed single-line name. */
+export const nameField = z.string().trim().max(256)
+
+/** An email address (RFC 5322 practical subset, as zod checks it). */
+export const emailField = z.string().trim().max(320).pipe(z.email())
+
+/** A path id with the given prefix. */
+export const idParam = (prefix: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[0-9A-Za-z]{1,64}$`), `must be an id starting with ${prefix}_`)

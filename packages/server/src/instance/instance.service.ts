@@ -1,0 +1,139 @@
+import {
+  ApiError,
+  encodePublishableKey,
+  type InstanceId,
+  newId,
+  randomBase62,
+} from '@latchkey/contracts'
+import { fromDbJson, isUniqueViolation } from '@latchkey/db'
+import { safeEqual, sha256 } from '../lib/crypto.js'
+import type { ServiceDeps } from '../service-deps.js'
+import * as repo from './instance.repository.js'
+
+/** Instance settings kept in the database (changeable at run time through the Backend API). */
+export type InstanceSettings = { allowed_origins: string[] }
+
+/** Settings are re-read at most this often, so a change made on one process reaches the others. */
+const SETTINGS_TTL_MS = 5_000
+
+/** What the first boot made: printed once by main.ts. */
+export type Bootstrap = { instanceId: InstanceId; created: boolean; generatedSecretKey?: string }
+
+export class InstanceService {
+  private readonly d: ServiceDeps
+  #id: InstanceId | undefined
+  #settings: { value: InstanceSettings; readAt: number } | undefined
+  readonly #knownKeyHashes = new Set<string>()
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  /**
+   * Creates the instance, its first signing key and (unless `LATCHKEY_SECRET_KEY` provisions one)
+   * a secret key, in one transaction. Several processes booting at once on PostgreSQL race on the
+   * singleton's unique index; the losers read the winner's instance.
+   */
+  async bootstrap(): Promise<Bootstrap> {
+    const existing = await repo.findInstance(this.d.db)
+    if (existing) {
+      this.#id = existing.id as InstanceId
+      return { instanceId: this.#id, created: false }
+    }
+    const now = this.d.clock.now()
+    const id = newId('instance')
+    const secretKey = this.d.config.secretKey ? undefined : `sk_live_${randomBase62(40)}`
+    try {
+      await this.d.db.transaction().execute(async (trx) => {
+        await repo.insertInstance(trx, {
+          id,
+          singleton: 1,
+          settings: JSON.stringify({ allowed_origins: [] } satisfies InstanceSettings),
+          created_at: now,
+          updated_at: now,
+        })
+        await this.d.services.keys.createInitialKey(trx)
+        if (secretKey)
+          await repo.insertApiKey(trx, {
+            id: newId('apiKey'),
+            secret_hash: sha256(secretKey),
+            created_at: now,
+          })
+      })
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+      return this.bootstrap()
+    }
+    this.#id = id
+    return {
+      instanceId: id,
+      created: true,
+      ...(secretKey ? { generatedSecretKey: secretKey } : {}),
+    }
+  }
+
+  get id(): InstanceId {
+    if (!this.#id) throw new Error('instance not bootstrapped')
+    return this.#id
+  }
+
+  /** `pk_live_` + base64 of the Frontend API host. */
+  publishableKey(): string {
+    return encodePublishableKey(new URL(this.d.config.url).host)
+  }
+
+  async settings(): Promise<InstanceSettings> {
+    const now = this.d.clock.now()
+    const cached = this.#settings
+    if (cached && now - cached.readAt < SETTINGS_TTL_MS) return cached.value
+    const row = await repo.findInstance(this.d.db)
+    const raw = fromDbJson(row?.settings)
+    const value: InstanceSettings = {
+      allowed_origins: Array.isArray(raw.allowed_origins)
+        ? raw.allowed_origins.filter((o) => typeof o === 'string')
+        : [],
+    }
+    this.#settings = { value, readAt: now }
+    return value
+  }
+
+  async updateSettings(patch: Partial<InstanceSettings>): Promise<void> {
+    const next = { ...(await this.settings()), ...patch }
+    await repo.updateInstanceSettings(this.d.db, JSON.stringify(next), this.d.clock.now())
+    this.#settings = { value: next, readAt: this.d.clock.now() }
+  }
+
+  /** Origins allowed to call the Frontend API with credentials: env plus instance settings. */
+  async isAllowedOrigin(origin: string): Promise<boolean> {
+    if (origin === new URL(this.d.config.url).origin) return true
+    if (this.d.config.allowedOrigins.includes(origin)) return true
+    return (await this.settings()).allowed_origins.includes(origin)
+  }
+
+  /**
+   * Whether a Backend API secret key is valid: the provisioned `LATCHKEY_SECRET_KEY` (constant
+   * time) or a stored key (by SHA-256; hits are cached in memory).
+   */
+  async authenticateSecretKey(key: string): Promise<void> {
+    const provisioned = this.d.config.secretKey
+    if (provisioned && safeEqual(key, provisioned)) return
+    if (!/^sk_(live|test)_[A-Za-z0-9_-]{16,200}$/.test(key))
+      throw ApiError.of('authentication_invalid')
+    const hash = sha256(key)
+    if (this.#knownKeyHashes.has(hash)) return
+    if (!(await repo.apiKeyExists(this.d.db, hash))) throw ApiError.of('authentication_invalid')
+    this.#knownKeyHashes.add(hash)
+  }
+
+  async toJSON() {
+    return {
+      object: 'instance' as const,
+      id: this.id,
+      environment_type: 'production',
+      allowed_origins: [
+        ...new Set([...this.d.config.allowedOrigins, ...(await this.settings()).allowed_origins]),
+      ],
+      workspace_id: null,
+    }
+  }
+}

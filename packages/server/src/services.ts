@@ -1,0 +1,39 @@
+import { ClientsService } from './clients/clients.service.js'
+import { FapiRenderService } from './clients/fapi-render.service.js'
+import { InstanceService } from './instance/instance.service.js'
+import { SigningKeysService } from './keys/signing-keys.service.js'
+import type { ServiceDeps } from './service-deps.js'
+import { SessionsService } from './sessions/sessions.service.js'
+import { SignInsService } from './sign-ins/sign-ins.service.js'
+import { SignUpsService } from './sign-ups/sign-ups.service.js'
+import { SessionTokenService } from './tokens/session-token.service.js'
+import { UsersService } from './users/users.service.js'
+
+/** Every service, built once per app (composition root: app.ts). */
+export type Services = {
+  readonly instance: InstanceService
+  readonly keys: SigningKeysService
+  readonly users: UsersService
+  readonly clients: ClientsService
+  readonly sessions: SessionsService
+  readonly sessionTokens: SessionTokenService
+  readonly signIns: SignInsService
+  readonly signUps: SignUpsService
+  readonly render: FapiRenderService
+}
+
+/** Builds the registry; each service reaches the others through `deps.services`. */
+export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
+  const services = {} as { -readonly [K in keyof Services]: Services[K] }
+  const deps: ServiceDeps = { ...base, services }
+  services.instance = new InstanceService(deps)
+  services.keys = new SigningKeysService(deps)
+  services.users = new UsersService(deps)
+  services.clients = new ClientsService(deps)
+  services.sessions = new SessionsService(deps)
+  services.sessionTokens = new SessionTokenService(deps)
+  services.signIns = new SignInsService(deps)
+  services.signUps = new SignUpsService(deps)
+  services.render = new FapiRenderService(deps)
+  return services
+}

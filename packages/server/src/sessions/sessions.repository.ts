@@ -1,0 +1,91 @@
+import type { Database, SessionRow } from '@latchkey/db'
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely'
+
+type Q = Kysely<Database> | Transaction<Database>
+
+export function findSession(db: Q, id: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function insertSession(db: Q, row: Insertable<Database['sessions']>): Promise<void> {
+  await db.insertInto('sessions').values(row).execute()
+}
+
+export async function updateSession(
+  db: Q,
+  id: string,
+  patch: Updateable<Database['sessions']>,
+): Promise<void> {
+  await db.updateTable('sessions').set(patch).where('id', '=', id).execute()
+}
+
+/** Moves every still-active session matching the filter to `status`. */
+export async function endSessions(
+  db: Q,
+  where: { userId?: string; clientId?: string },
+  status: string,
+  now: number,
+): Promise<void> {
+  let q = db.updateTable('sessions').set({ status, updated_at: now }).where('status', '=', 'active')
+  if (where.userId) q = q.where('user_id', '=', where.userId)
+  if (where.clientId) q = q.where('client_id', '=', where.clientId)
+  await q.execute()
+}
+
+/** Postpones inactivity expiry, but only when the stored value is older than `before`. */
+export async function touchSession(
+  db: Q,
+  id: string,
+  now: number,
+  abandonAt: number,
+  before: number,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_active_at: now, abandon_at: abandonAt, updated_at: now })
+    .where('id', '=', id)
+    .where('last_active_at', '<', before)
+    .execute()
+}
+
+export type SessionFilter = { userId?: string; clientId?: string; status?: string }
+
+function filtered(db: Q, f: SessionFilter) {
+  let q = db.selectFrom('sessions')
+  if (f.userId) q = q.where('user_id', '=', f.userId)
+  if (f.clientId) q = q.where('client_id', '=', f.clientId)
+  if (f.status) q = q.where('status', '=', f.status)
+  return q
+}
+
+export function listSessions(
+  db: Q,
+  f: SessionFilter,
+  limit: number,
+  offset: number,
+): Promise<SessionRow[]> {
+  return filtered(db, f)
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute()
+}
+
+export async function countSessions(db: Q, f: SessionFilter): Promise<number> {
+  const r = await filtered(db, f)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(r.n)
+}
+
+export function activeSessionsOfClient(db: Q, clientId: string): Promise<SessionRow[]> {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('status', '=', 'active')
+    .orderBy('created_at', 'asc')
+    .execute()
+}

@@ -1,0 +1,130 @@
+import { ApiError, newId, type SessionId } from '@latchkey/contracts'
+import type { SignInRow, UserRow } from '@latchkey/db'
+import type { ServiceDeps } from '../service-deps.js'
+import * as repo from './sign-ins.repository.js'
+
+/** A sign-in attempt is abandoned after 24 hours, like Clerk's. */
+const SIGN_IN_TTL_MS = 24 * 3600 * 1000
+
+export type CreateSignInInput = {
+  identifier?: string | undefined
+  password?: string | undefined
+  strategy?: string | undefined
+}
+
+/** What a sign-in call returns: the attempt and the client it now belongs to. */
+export type SignInResult = { signIn: SignInRow; clientId: string; newClientToken?: string }
+
+export class SignInsService {
+  private readonly d: ServiceDeps
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  /**
+   * `POST /v1/client/sign_ins`. The identifier is resolved and (in the one-call form) the password
+   * checked before anything is written, so a refused sign-in leaves no rows behind.
+   */
+  async create(input: CreateSignInInput, clientId: string | undefined): Promise<SignInResult> {
+    if (input.strategy !== undefined && input.strategy !== 'password') {
+      throw ApiError.of('form_param_value_invalid', {
+        longMessage: `Unsupported strategy ${input.strategy}.`,
+        meta: { param_name: 'strategy' },
+      })
+    }
+    let user: UserRow | undefined
+    if (input.identifier !== undefined) {
+      user = await this.d.services.users.findByIdentifier(input.identifier)
+      if (!user)
+        throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
+      if (user.banned) throw ApiError.of('user_banned')
+    }
+    if (input.password !== undefined) {
+      if (!user) throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+      user = await this.checkPassword(user, input.password)
+    }
+    const now = this.d.clock.now()
+    return this.d.db.transaction().execute(async (trx) => {
+      let newClientToken: string | undefined
+      let ownerId = clientId
+      if (!ownerId) {
+        const client = await this.d.services.clients.createRow(trx)
+        ownerId = client.id
+        newClientToken = client.token
+      }
+      const cid = ownerId
+      const row: SignInRow = {
+        id: newId('signIn'),
+        client_id: cid,
+        user_id: user?.id ?? null,
+        identifier: input.identifier?.trim() ?? null,
+        status: user ? 'needs_first_factor' : 'needs_identifier',
+        created_session_id: null,
+        abandon_at: now + SIGN_IN_TTL_MS,
+        created_at: now,
+        updated_at: now,
+      }
+      if (user && input.password !== undefined) {
+        const s = await this.d.services.sessions.create(trx, user.id, cid)
+        row.status = 'complete'
+        row.created_session_id = s.id
+        await this.d.services.clients.setLastActiveSession(trx, cid, s.id as SessionId)
+      }
+      await repo.insertSignIn(trx, row)
+      await this.d.services.clients.setAttempt(trx, cid, {
+        sign_in_id: row.status === 'complete' ? null : row.id,
+      })
+      if (row.status === 'complete' && user) await this.d.services.users.recordSignIn(trx, user.id)
+      return { signIn: row, clientId: cid, ...(newClientToken ? { newClientToken } : {}) }
+    })
+  }
+
+  find(id: string): Promise<SignInRow | undefined> {
+    return repo.findSignIn(this.d.db, id)
+  }
+
+  /** `GET /v1/client/sign_ins/{id}`: only the owning client may read it. */
+  async get(id: string, clientId: string | undefined): Promise<SignInRow> {
+    const s = await repo.findSignIn(this.d.db, id)
+    if (!s || s.client_id !== clientId) {
+      throw ApiError.of('resource_not_found', {
+        longMessage: `No sign-in was found with id ${id}.`,
+      })
+    }
+    return s
+  }
+
+  /** `POST /v1/client/sign_ins/{id}/attempt_first_factor` with `strategy=password`. */
+  async attemptFirstFactor(
+    id: string,
+    clientId: string | undefined,
+    password: string,
+  ): Promise<SignInRow> {
+    const signIn = await this.get(id, clientId)
+    const now = this.d.clock.now()
+    if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+    if (signIn.status !== 'needs_first_factor' || !signIn.user_id)
+      throw ApiError.of('sign_in_not_ready')
+    const found = await this.d.services.users.findById(signIn.user_id)
+    if (!found)
+      throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
+    if (found.banned) throw ApiError.of('user_banned')
+    const user = await this.checkPassword(found, password)
+    return this.d.db.transaction().execute(async (trx) => {
+      const s = await this.d.services.sessions.create(trx, user.id, signIn.client_id)
+      const patch = { status: 'complete', created_session_id: s.id, updated_at: now }
+      await repo.updateSignIn(trx, signIn.id, patch)
+      await this.d.services.clients.setLastActiveSession(trx, signIn.client_id, s.id as SessionId)
+      await this.d.services.clients.setAttempt(trx, signIn.client_id, { sign_in_id: null })
+      await this.d.services.users.recordSignIn(trx, user.id)
+      return { ...signIn, ...patch }
+    })
+  }
+
+  private async checkPassword(user: UserRow, password: string): Promise<UserRow> {
+    const result = await this.d.services.users.checkPassword(user, password)
+    if (result.ok) return result.user
+    throw ApiError.of(result.code, { meta: { param_name: 'password' } })
+  }
+}

@@ -1,0 +1,89 @@
+import { type EmailAddressRow, fromDbBool, fromDbJson, type UserRow } from '@latchkey/db'
+
+/** An email address in Clerk's shape (`object: 'email_address'`). */
+export function emailToJSON(e: EmailAddressRow) {
+  return {
+    id: e.id,
+    object: 'email_address' as const,
+    email_address: e.email_address,
+    reserved: false,
+    verification: fromDbBool(e.verified)
+      ? { status: 'verified', strategy: 'admin', attempts: null, expire_at: null }
+      : null,
+    linked_to: [] as unknown[],
+    matches_sso_connection: false,
+    created_at: e.created_at,
+    updated_at: e.updated_at,
+  }
+}
+
+/** Seconds left on a lockout, or null when the user is not locked out. */
+export function lockoutExpiresIn(u: UserRow, now: number): number | null {
+  if (fromDbBool(u.locked)) return null
+  return u.lockout_until && u.lockout_until > now ? Math.ceil((u.lockout_until - now) / 1000) : null
+}
+
+/** Whether the user cannot sign in now: locked by an admin or by repeated failures. */
+export function isLocked(u: UserRow, now: number): boolean {
+  return fromDbBool(u.locked) || (u.lockout_until !== null && u.lockout_until > now)
+}
+
+/**
+ * A user in Clerk's Backend API shape. The Frontend API uses the same mapper with
+ * `includePrivate: false`, so `private_metadata` never reaches a browser.
+ */
+export function userToJSON(
+  u: UserRow,
+  emails: EmailAddressRow[],
+  opts: { now: number; includePrivate: boolean; lockoutAttempts: number },
+) {
+  const hasImage = u.image_url !== null
+  return {
+    id: u.id,
+    object: 'user' as const,
+    username: u.username,
+    first_name: u.first_name,
+    last_name: u.last_name,
+    image_url: u.image_url ?? '',
+    profile_image_url: u.image_url ?? '',
+    has_image: hasImage,
+    primary_email_address_id: u.primary_email_address_id,
+    primary_phone_number_id: null,
+    primary_web3_wallet_id: null,
+    password_enabled: u.password_digest !== null,
+    two_factor_enabled: false,
+    totp_enabled: false,
+    backup_code_enabled: false,
+    email_addresses: emails.map(emailToJSON),
+    phone_numbers: [] as unknown[],
+    web3_wallets: [] as unknown[],
+    passkeys: [] as unknown[],
+    external_accounts: [] as unknown[],
+    saml_accounts: [] as unknown[],
+    enterprise_accounts: [] as unknown[],
+    organization_memberships: [] as unknown[],
+    password_last_updated_at: u.password_updated_at,
+    public_metadata: fromDbJson(u.public_metadata),
+    ...(opts.includePrivate ? { private_metadata: fromDbJson(u.private_metadata) } : {}),
+    unsafe_metadata: fromDbJson(u.unsafe_metadata),
+    external_id: u.external_id,
+    last_sign_in_at: u.last_sign_in_at,
+    banned: fromDbBool(u.banned),
+    locked: isLocked(u, opts.now),
+    deprovisioned: false,
+    lockout_expires_in_seconds: lockoutExpiresIn(u, opts.now),
+    verification_attempts_remaining: Math.max(0, opts.lockoutAttempts - u.failed_attempts),
+    delete_self_enabled: true,
+    create_organization_enabled: false,
+    create_organizations_limit: null,
+    last_active_at: u.last_active_at,
+    mfa_enabled_at: null,
+    mfa_disabled_at: null,
+    legal_accepted_at: null,
+    locale: null,
+    created_at: u.created_at,
+    updated_at: u.updated_at,
+  }
+}
+
+export type UserJSON = ReturnType<typeof userToJSON>

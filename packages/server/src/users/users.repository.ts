@@ -1,0 +1,149 @@
+import type { Database, EmailAddressRow, NewUser, UserRow, UserUpdate } from '@latchkey/db'
+import type { Kysely, Transaction } from 'kysely'
+
+type Q = Kysely<Database> | Transaction<Database>
+
+export function findUserById(db: Q, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function insertUser(db: Q, row: NewUser): Promise<void> {
+  await db.insertInto('users').values(row).execute()
+}
+
+export async function updateUserRow(db: Q, id: string, patch: UserUpdate): Promise<void> {
+  await db.updateTable('users').set(patch).where('id', '=', id).execute()
+}
+
+export async function deleteUserRow(db: Q, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+  return Number(r.numDeletedRows) > 0
+}
+
+export function insertEmailAddresses(db: Q, rows: EmailAddressRow[]): Promise<unknown> {
+  return rows.length === 0
+    ? Promise.resolve()
+    : db.insertInto('email_addresses').values(rows).execute()
+}
+
+export function findEmailOwner(
+  db: Q,
+  emailLower: string,
+): Promise<{ user_id: string } | undefined> {
+  return db
+    .selectFrom('email_addresses')
+    .select('user_id')
+    .where('email_address', '=', emailLower)
+    .executeTakeFirst()
+}
+
+export function findUserByUsername(db: Q, usernameLower: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', usernameLower).executeTakeFirst()
+}
+
+export async function existingEmails(db: Q, emails: string[]): Promise<string[]> {
+  if (emails.length === 0) return []
+  const rows = await db
+    .selectFrom('email_addresses')
+    .select('email_address')
+    .where('email_address', 'in', emails)
+    .execute()
+  return rows.map((r) => r.email_address)
+}
+
+export function emailsForUsers(db: Q, userIds: string[]): Promise<EmailAddressRow[]> {
+  if (userIds.length === 0) return Promise.resolve([])
+  return db
+    .selectFrom('email_addresses')
+    .selectAll()
+    .where('user_id', 'in', userIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+}
+
+/** Filters of `GET /v1/users` and `GET /v1/users/count`. */
+export type UserFilter = {
+  emailAddress?: string[]
+  userId?: string[]
+  externalId?: string[]
+  username?: string[]
+  query?: string
+}
+
+export type UserOrder = {
+  column:
+    | 'created_at'
+    | 'updated_at'
+    | 'last_sign_in_at'
+    | 'last_active_at'
+    | 'first_name'
+    | 'last_name'
+    | 'username'
+  direction: 'asc' | 'desc'
+}
+
+function filtered(db: Q, f: UserFilter) {
+  let q = db.selectFrom('users')
+  if (f.userId?.length) q = q.where('users.id', 'in', f.userId)
+  if (f.externalId?.length) q = q.where('users.external_id', 'in', f.externalId)
+  if (f.username?.length) q = q.where('users.username', 'in', f.username)
+  if (f.emailAddress?.length) {
+    const emails = f.emailAddress
+    q = q.where('users.id', 'in', (eb) =>
+      eb.selectFrom('email_addresses').select('user_id').where('email_address', 'in', emails),
+    )
+  }
+  if (f.query) {
+    // LIKE with escaped wildcards; lower() on both sides for case-insensitive match on both dialects.
+    const pattern = `%${f.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    q = q.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['users.first_name']), 'like', eb.val(pattern)),
+        eb(eb.fn('lower', ['users.last_name']), 'like', eb.val(pattern)),
+        eb('users.username', 'like', pattern),
+        eb('users.id', '=', f.query as string),
+        eb('users.external_id', '=', f.query as string),
+        eb('users.id', 'in', (sub) =>
+          sub
+            .selectFrom('email_addresses')
+            .select('user_id')
+            .where('email_address', 'like', pattern),
+        ),
+      ]),
+    )
+  }
+  return q
+}
+
+export function listUsers(db: Q, f: UserFilter, order: UserOrder, limit: number, offset: number) {
+  return filtered(db, f)
+    .selectAll('users')
+    .orderBy(order.column, order.direction)
+    .orderBy('users.id', order.direction)
+    .limit(limit)
+    .offset(offset)
+    .execute()
+}
+
+export async function countUsers(db: Q, f: UserFilter): Promise<number> {
+  const row = await filtered(db, f)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+/** Records one failed password attempt; returns the new count. */
+export async function incrementFailedAttempts(db: Q, id: string, now: number): Promise<number> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .execute()
+  const row = await db
+    .selectFrom('users')
+    .select('failed_attempts')
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return row?.failed_attempts ?? 0
+}

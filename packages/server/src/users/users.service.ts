@@ -1,0 +1,413 @@
+import { ApiError, newId } from '@latchkey/contracts'
+import {
+  type EmailAddressRow,
+  fromDbJson,
+  isUniqueViolation,
+  type JsonObject,
+  type NewUser,
+  toDbBool,
+  toDbJson,
+  type UserRow,
+  type UserUpdate,
+} from '@latchkey/db'
+import { deepMerge } from '../lib/json.js'
+import { assertPasswordAllowed } from '../lib/password-policy.js'
+import {
+  hashPassword,
+  isValidDigest,
+  needsRehash,
+  type PasswordHasher,
+  verifyPassword as verifyDigest,
+} from '../lib/passwords.js'
+import type { ServiceDeps } from '../service-deps.js'
+import { isLocked, type UserJSON, userToJSON } from './users.mapper.js'
+import * as repo from './users.repository.js'
+
+export type PasswordInput = {
+  password?: string | undefined
+  passwordDigest?: string | undefined
+  passwordHasher?: PasswordHasher | undefined
+  skipPasswordChecks?: boolean | undefined
+}
+
+export type CreateUserInput = PasswordInput & {
+  emailAddress?: string[] | undefined
+  username?: string | undefined
+  firstName?: string | null | undefined
+  lastName?: string | null | undefined
+  externalId?: string | null | undefined
+  publicMetadata?: JsonObject | undefined
+  privateMetadata?: JsonObject | undefined
+  unsafeMetadata?: JsonObject | undefined
+}
+
+export type UpdateUserInput = PasswordInput & {
+  username?: string | null | undefined
+  firstName?: string | null | undefined
+  lastName?: string | null | undefined
+  externalId?: string | null | undefined
+  primaryEmailAddressId?: string | undefined
+  publicMetadata?: JsonObject | undefined
+  privateMetadata?: JsonObject | undefined
+  unsafeMetadata?: JsonObject | undefined
+  signOutOfOtherSessions?: boolean | undefined
+}
+
+export type MetadataInput = {
+  publicMetadata?: JsonObject | undefined
+  privateMetadata?: JsonObject | undefined
+  unsafeMetadata?: JsonObject | undefined
+}
+
+/** A user validated and hashed, ready to insert. */
+export type PreparedUser = { user: NewUser & { id: string }; emails: EmailAddressRow[] }
+
+/** The result of checking a password for sign-in. */
+export type PasswordCheck =
+  | { ok: true; user: UserRow }
+  | { ok: false; code: 'form_password_incorrect' | 'user_locked' }
+
+const normEmail = (e: string) => e.trim().toLowerCase()
+const normUsername = (u: string) => u.trim().toLowerCase()
+
+export class UsersService {
+  private readonly d: ServiceDeps
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  /** Clerk's user JSON for one row; `includePrivate` is false for the Frontend API. */
+  async toJSON(user: UserRow, includePrivate = true): Promise<UserJSON> {
+    const emails = await repo.emailsForUsers(this.d.db, [user.id])
+    return this.render(user, emails, includePrivate)
+  }
+
+  private render(user: UserRow, emails: EmailAddressRow[], includePrivate: boolean): UserJSON {
+    return userToJSON(user, emails, {
+      now: this.d.clock.now(),
+      includePrivate,
+      lockoutAttempts: this.d.config.lockoutAttempts,
+    })
+  }
+
+  findById(id: string): Promise<UserRow | undefined> {
+    return repo.findUserById(this.d.db, id)
+  }
+
+  async getById(id: string): Promise<UserRow> {
+    const user = await repo.findUserById(this.d.db, id)
+    if (!user)
+      throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
+    return user
+  }
+
+  /** Finds the user an identifier (email address or username) names. */
+  async findByIdentifier(identifier: string): Promise<UserRow | undefined> {
+    const value = identifier.trim().toLowerCase()
+    if (value.includes('@')) {
+      const owner = await repo.findEmailOwner(this.d.db, value)
+      return owner ? repo.findUserById(this.d.db, owner.user_id) : undefined
+    }
+    return repo.findUserByUsername(this.d.db, value)
+  }
+
+  async create(input: CreateUserInput): Promise<UserRow> {
+    const prepared = await this.prepare(input)
+    await this.d.db.transaction().execute((trx) => this.insertPrepared(trx, prepared))
+    return this.getById(prepared.user.id)
+  }
+
+  /**
+   * Validates and hashes outside any transaction (argon2id takes tens of milliseconds; SQLite
+   * must not be held that long), producing the rows {@link insertPrepared} writes.
+   */
+  async prepare(input: CreateUserInput): Promise<PreparedUser> {
+    const now = this.d.clock.now()
+    const emails = [...new Set((input.emailAddress ?? []).map(normEmail))]
+    const username = input.username === undefined ? null : normUsername(input.username)
+    const password = await this.passwordColumns(input, now)
+    const id = newId('user')
+    const emailRows: EmailAddressRow[] = emails.map((email_address) => ({
+      id: newId('email'),
+      user_id: id,
+      email_address,
+      verified: toDbBool(true),
+      created_at: now,
+      updated_at: now,
+    }))
+    const user: NewUser & { id: string } = {
+      id,
+      external_id: input.externalId ?? null,
+      username,
+      first_name: input.firstName ?? null,
+      last_name: input.lastName ?? null,
+      image_url: null,
+      password_digest: password.password_digest ?? null,
+      password_hasher: password.password_hasher ?? null,
+      password_updated_at: password.password_updated_at ?? null,
+      public_metadata: toDbJson(input.publicMetadata ?? {}),
+      private_metadata: toDbJson(input.privateMetadata ?? {}),
+      unsafe_metadata: toDbJson(input.unsafeMetadata ?? {}),
+      banned: 0,
+      locked: 0,
+      lockout_until: null,
+      primary_email_address_id: emailRows[0]?.id ?? null,
+      last_sign_in_at: null,
+      last_active_at: null,
+      created_at: now,
+      updated_at: now,
+    }
+    return { user, emails: emailRows }
+  }
+
+  /** Writes a prepared user inside the caller's transaction, refusing taken identifiers. */
+  async insertPrepared(trx: ServiceDeps['db'], p: PreparedUser): Promise<void> {
+    try {
+      await this.assertIdentifiersFree(
+        trx,
+        p.emails.map((e) => e.email_address),
+        p.user.username ?? null,
+        p.user.external_id ?? null,
+      )
+      await repo.insertUser(trx, p.user)
+      await repo.insertEmailAddresses(trx, p.emails)
+    } catch (error) {
+      // Two requests racing for the same identifier: the unique index decides.
+      if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })
+      throw error
+    }
+  }
+
+  private async assertIdentifiersFree(
+    trx: ServiceDeps['db'],
+    emails: string[],
+    username: string | null,
+    externalId: string | null,
+    exceptUserId?: string,
+  ): Promise<void> {
+    const taken = await repo.existingEmails(trx, emails)
+    if (taken.length > 0) {
+      throw ApiError.of('form_identifier_exists', {
+        longMessage: 'That email address is taken. Please try another.',
+        meta: { param_name: 'email_address' },
+      })
+    }
+    if (username !== null) {
+      const owner = await repo.findUserByUsername(trx, username)
+      if (owner && owner.id !== exceptUserId) {
+        throw ApiError.of('form_identifier_exists', {
+          longMessage: 'That username is taken. Please try another.',
+          meta: { param_name: 'username' },
+        })
+      }
+    }
+    if (externalId !== null) {
+      const rows = await repo.listUsers(
+        trx,
+        { externalId: [externalId] },
+        { column: 'created_at', direction: 'asc' },
+        1,
+        0,
+      )
+      if (rows[0] && rows[0].id !== exceptUserId) {
+        throw ApiError.of('form_identifier_exists', {
+          longMessage: 'That external_id is taken.',
+          meta: { param_name: 'external_id' },
+        })
+      }
+    }
+  }
+
+  /** The password columns for a create or update, hashing a plain password with argon2id. */
+  private async passwordColumns(input: PasswordInput, now: number): Promise<Partial<UserRow>> {
+    if (input.password !== undefined && input.passwordDigest !== undefined) {
+      throw ApiError.of('form_param_value_invalid', {
+        longMessage: 'Give either password or password_digest, not both.',
+        meta: { param_name: 'password_digest' },
+      })
+    }
+    if (input.passwordDigest !== undefined) {
+      const hasher = input.passwordHasher
+      if (!hasher)
+        throw ApiError.of('form_param_missing', { meta: { param_name: 'password_hasher' } })
+      if (!isValidDigest(hasher, input.passwordDigest)) {
+        throw ApiError.of('form_password_digest_invalid', {
+          meta: { param_name: 'password_digest' },
+        })
+      }
+      return {
+        password_digest: input.passwordDigest,
+        password_hasher: hasher,
+        password_updated_at: now,
+      }
+    }
+    if (input.password !== undefined) {
+      if (!input.skipPasswordChecks) assertPasswordAllowed(input.password)
+      else if (input.password.length === 0)
+        throw ApiError.of('form_param_nil', { meta: { param_name: 'password' } })
+      return {
+        password_digest: await hashPassword(input.password),
+        password_hasher: 'argon2id',
+        password_updated_at: now,
+      }
+    }
+    return {}
+  }
+
+  list(
+    filter: repo.UserFilter,
+    order: repo.UserOrder,
+    limit: number,
+    offset: number,
+  ): Promise<UserRow[]> {
+    return repo.listUsers(this.d.db, filter, order, limit, offset)
+  }
+
+  /** Renders many users with one query for their email addresses. */
+  async toJSONMany(users: UserRow[]): Promise<UserJSON[]> {
+    const emails = await repo.emailsForUsers(
+      this.d.db,
+      users.map((u) => u.id),
+    )
+    const byUser = new Map<string, EmailAddressRow[]>()
+    for (const e of emails) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e])
+    return users.map((u) => this.render(u, byUser.get(u.id) ?? [], true))
+  }
+
+  count(filter: repo.UserFilter): Promise<number> {
+    return repo.countUsers(this.d.db, filter)
+  }
+
+  async update(id: string, input: UpdateUserInput): Promise<UserRow> {
+    const user = await this.getById(id)
+    const now = this.d.clock.now()
+    const patch: UserUpdate = { updated_at: now, ...(await this.passwordColumns(input, now)) }
+    if (input.firstName !== undefined) patch.first_name = input.firstName
+    if (input.lastName !== undefined) patch.last_name = input.lastName
+    if (input.username !== undefined)
+      patch.username = input.username === null ? null : normUsername(input.username)
+    if (input.externalId !== undefined) patch.external_id = input.externalId
+    if (input.publicMetadata !== undefined) patch.public_metadata = toDbJson(input.publicMetadata)
+    if (input.privateMetadata !== undefined)
+      patch.private_metadata = toDbJson(input.privateMetadata)
+    if (input.unsafeMetadata !== undefined) patch.unsafe_metadata = toDbJson(input.unsafeMetadata)
+    if (input.primaryEmailAddressId !== undefined) {
+      const emails = await repo.emailsForUsers(this.d.db, [id])
+      if (!emails.some((e) => e.id === input.primaryEmailAddressId)) {
+        throw ApiError.of('form_param_value_invalid', {
+          longMessage: 'primary_email_address_id must be one of the user’s email addresses.',
+          meta: { param_name: 'primary_email_address_id' },
+        })
+      }
+      patch.primary_email_address_id = input.primaryEmailAddressId
+    }
+    try {
+      await this.d.db.transaction().execute(async (trx) => {
+        await this.assertIdentifiersFree(
+          trx,
+          [],
+          typeof patch.username === 'string' ? patch.username : null,
+          typeof patch.external_id === 'string' ? patch.external_id : null,
+          id,
+        )
+        await repo.updateUserRow(trx, id, patch)
+      })
+    } catch (error) {
+      if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })
+      throw error
+    }
+    if (input.signOutOfOtherSessions && patch.password_digest) {
+      await this.d.services.sessions.revokeAllForUser(user.id)
+    }
+    return this.getById(id)
+  }
+
+  /** Clerk's `PATCH /users/{id}/metadata`: a deep merge where `null` deletes a key. */
+  async mergeMetadata(id: string, input: MetadataInput): Promise<UserRow> {
+    return this.d.db.transaction().execute(async (trx) => {
+      const user = await repo.findUserById(trx, id)
+      if (!user)
+        throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
+      const patch: UserUpdate = { updated_at: this.d.clock.now() }
+      if (input.publicMetadata)
+        patch.public_metadata = toDbJson(
+          deepMerge(fromDbJson(user.public_metadata), input.publicMetadata),
+        )
+      if (input.privateMetadata)
+        patch.private_metadata = toDbJson(
+          deepMerge(fromDbJson(user.private_metadata), input.privateMetadata),
+        )
+      if (input.unsafeMetadata)
+        patch.unsafe_metadata = toDbJson(
+          deepMerge(fromDbJson(user.unsafe_metadata), input.unsafeMetadata),
+        )
+      await repo.updateUserRow(trx, id, patch)
+      return { ...user, ...patch } as UserRow
+    })
+  }
+
+  async delete(id: string): Promise<void> {
+    // Sessions, sign-ins and email addresses go with the user (ON DELETE CASCADE).
+    if (!(await repo.deleteUserRow(this.d.db, id))) {
+      throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
+    }
+  }
+
+  /** Ban or lock (and sign out everywhere), or lift either. */
+  async setFlag(id: string, flag: 'banned' | 'locked', value: boolean): Promise<UserRow> {
+    await this.getById(id)
+    const patch: UserUpdate = { [flag]: toDbBool(value), updated_at: this.d.clock.now() }
+    if (flag === 'locked' && !value) {
+      patch.lockout_until = null
+      patch.failed_attempts = 0
+    }
+    await repo.updateUserRow(this.d.db, id, patch)
+    if (value) await this.d.services.sessions.revokeAllForUser(id)
+    return this.getById(id)
+  }
+
+  /**
+   * Checks a password for sign-in, counting failures toward the per-account lockout and
+   * re-hashing imported digests to argon2id on success.
+   */
+  async checkPassword(user: UserRow, password: string): Promise<PasswordCheck> {
+    const now = this.d.clock.now()
+    if (isLocked(user, now)) return { ok: false, code: 'user_locked' }
+    const { password_digest: digest, password_hasher: hasher } = user
+    const ok = digest !== null && hasher !== null && (await verifyDigest(hasher, digest, password))
+    if (!ok) {
+      const attempts = await repo.incrementFailedAttempts(this.d.db, user.id, now)
+      if (attempts >= this.d.config.lockoutAttempts) {
+        await repo.updateUserRow(this.d.db, user.id, {
+          lockout_until: now + this.d.config.lockoutSeconds * 1000,
+          failed_attempts: 0,
+        })
+        return { ok: false, code: 'user_locked' }
+      }
+      return { ok: false, code: 'form_password_incorrect' }
+    }
+    const patch: UserUpdate = { failed_attempts: 0, lockout_until: null }
+    if (needsRehash(hasher as string, digest as string)) {
+      patch.password_digest = await hashPassword(password)
+      patch.password_hasher = 'argon2id'
+    }
+    await repo.updateUserRow(this.d.db, user.id, patch)
+    return { ok: true, user: { ...user, ...patch } as UserRow }
+  }
+
+  /** `POST /users/{id}/verify_password`: no lockout counting, no side effects. */
+  async verifyPassword(id: string, password: string): Promise<boolean> {
+    const user = await this.getById(id)
+    if (user.password_digest === null || user.password_hasher === null) {
+      throw ApiError.of('form_password_not_set', { meta: { param_name: 'password' } })
+    }
+    return verifyDigest(user.password_hasher, user.password_digest, password)
+  }
+
+  /** Stamps a completed sign-in, inside the caller's transaction. */
+  async recordSignIn(trx: ServiceDeps['db'], id: string): Promise<void> {
+    const now = this.d.clock.now()
+    await repo.updateUserRow(trx, id, { last_sign_in_at: now, last_active_at: now })
+  }
+}

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import pino from 'pino'
+import { createApp, type LatchkeyApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/load-config.js'
+import { type Clock, fakeClock } from '../../src/lib/clock.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+/** The PostgreSQL server tests use (DESIGN.md §5). */
+export const TEST_PG_URL =
+  process.env.LATCHKEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+    await client.query('select 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/**
+ * The dialects every storage test runs on: `DB_DIALECTS=sqlite,postgres` (the default). Without
+ * a reachable PostgreSQL the postgres run is skipped with a visible message.
+ */
+export const DIALECTS: Dialect[] = await (async () => {
+  const wanted = (process.env.DB_DIALECTS ?? 'sqlite,postgres')
+    .split(',')
+    .map((s) => s.trim()) as Dialect[]
+  if (wanted.includes('postgres') && !(await postgresReachable())) {
+    console.warn(
+      `\n  ⚠ PostgreSQL is not reachable at ${TEST_PG_URL}: skipping the postgres runs.\n`,
+    )
+    return wanted.filter((d) => d !== 'postgres')
+  }
+  return wanted
+})()
+
+export const TEST_SECRET_KEY = 'sk_live_test_provisioned_secret_key_0123456789'
+
+export type TestServer = LatchkeyApp & {
+  url: string
+  secretKey: string
+  publishableKey: string
+  clock: ReturnType<typeof fakeClock> | Clock
+  dialect: Dialect
+  /** Counts rows of every table: to show a refused request changed nothing. */
+  snapshot(): Promise<Record<string, number>>
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() =>
+        addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+/**
+ * Boots the real app on a real port (Clerk's SDK and jose talk HTTP), on in-memory SQLite or a
+ * fresh PostgreSQL schema. `fake: true` gives the server a hand-moved clock.
+ */
+export async function createTestServer(
+  dialect: Dialect,
+  opts: { env?: Record<string, string>; fake?: boolean } = {},
+): Promise<TestServer> {
+  const port = await freePort()
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'))
+  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LATCHKEY_URL: `http://127.0.0.1:${port}`,
+    LATCHKEY_DATA_DIR: dataDir,
+    LATCHKEY_DATABASE_URL: dialect === 'sqlite' ? 'sqlite::memory:' : TEST_PG_URL,
+    LATCHKEY_SECRET_KEY: TEST_SECRET_KEY,
+    LATCHKEY_LOG_LEVEL: 'silent',
+    ...opts.env,
+  })
+  const clock = opts.fake ? fakeClock(Date.now()) : { now: () => Date.now() }
+  const app = await createApp({
+    config,
+    clock,
+    logger: pino({ level: 'silent' }),
+    ...(dialect === 'postgres' ? { dbSchema: schema } : {}),
+  })
+  await app.app.listen({ port, host: '127.0.0.1' })
+  const close = async () => {
+    await app.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    if (dialect === 'postgres') {
+      const c = new pg.Client({ connectionString: TEST_PG_URL })
+      await c.connect()
+      await c.query(`drop schema if exists "${schema}" cascade`)
+      await c.end()
+    }
+  }
+  const tables = [
+    'users',
+    'email_addresses',
+    'clients',
+    'sessions',
+    'sign_ins',
+    'sign_ups',
+  ] as const
+  return {
+    ...app,
+    close,
+    url: config.url,
+    secretKey: TEST_SECRET_KEY,
+    publishableKey: app.services.instance.publishableKey(),
+    clock,
+    dialect,
+    snapshot: async () => {
+      const out: Record<string, number> = {}
+      for (const t of tables) {
+        const r = await app.db.db
+          .selectFrom(t)
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+        out[t] = Number(r.n)
+      }
+      return out
+    },
+  }
+}
