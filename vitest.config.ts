@@ -10,5 +10,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     allowOnly: false,
+    // CI also writes a JSON report to print a one-line summary.
+    reporters: process.env.LATCHKEY_VITEST_JSON ? ['default', 'json'] : ['default'],
+    ...(process.env.LATCHKEY_VITEST_JSON
+      ? { outputFile: { json: process.env.LATCHKEY_VITEST_JSON } }
+      : {}),
   },
 })

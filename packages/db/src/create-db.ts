@@ -13,6 +13,8 @@ export type DialectName = 'sqlite' | 'postgres'
 export type Db = {
   readonly db: Kysely<Database>
   readonly dialect: DialectName
+  /** PostgreSQL schema in use, when not the default. */
+  readonly schema?: string
   close(): Promise<void>
 }
 
@@ -80,7 +82,7 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
     ...(schema ? { options: `-c search_path="${schema}"` } : {}),
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, dialect: 'postgres', close: () => db.destroy() }
+  return { db, dialect: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() }
 }
 
 /**
@@ -89,12 +91,14 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
  *
  * @example
  * ```ts
- * await migrate(db)
+ * await migrate(await createDb({ url }))
  * ```
  */
-export async function migrate(db: Kysely<Database>): Promise<void> {
+export async function migrate({ db, schema }: Db): Promise<void> {
   const migrator = new Migrator({
     db,
+    // Kysely looks for its own tables by introspection across schemas: name ours explicitly.
+    ...(schema ? { migrationTableSchema: schema } : {}),
     provider: { getMigrations: async () => ({ '2026-11-22T0001-core': core }) },
   })
   const { error } = await migrator.migrateToLatest()

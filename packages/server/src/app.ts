@@ -58,7 +58,7 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
     ...(opts.dbSchema ? { schema: opts.dbSchema } : {}),
   })
   try {
-    await migrate(db.db)
+    await migrate(db)
     const box = new SecretBox(loadMasterKey(config.encryptionKey, config.dataDir))
     const services = createServices({ db: db.db, dialect: db.dialect, config, clock, box, log })
     const bootstrap = await services.instance.bootstrap()

@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto'
 import { verifyToken } from '@clerk/backend'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BrowserClient } from './helpers/browser-client.js'
+import { BrowserClient, fetchJson } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 const APP_ORIGIN = 'http://app.localhost:5173'
@@ -86,7 +86,7 @@ describe.each(DIALECTS)('session tokens (%s)', (dialect) => {
   })
 
   it('verifies the way Convex and InstantDB do: discovery → jwks_uri → jwtVerify with issuer', async () => {
-    const discovery = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()
+    const discovery = (await fetchJson(`${server.url}/.well-known/openid-configuration`)).json
     expect(discovery.issuer).toBe(server.url)
     for (const field of [
       'authorization_endpoint',
@@ -116,20 +116,16 @@ describe.each(DIALECTS)('session tokens (%s)', (dialect) => {
   })
 
   it('the Backend API mints a token for a session and serves the same JWKS', async () => {
-    const res = await fetch(`${server.url}/v1/sessions/${sessionId}/tokens`, {
+    const auth = { headers: { authorization: `Bearer ${server.secretKey}` } }
+    const res = await fetchJson(`${server.url}/v1/sessions/${sessionId}/tokens`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${server.secretKey}` },
+      ...auth,
     })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('application/json')
-    const body = await res.json()
-    expect(body.object).toBe('token')
-    const jwks = await (
-      await fetch(`${server.url}/v1/jwks`, {
-        headers: { authorization: `Bearer ${server.secretKey}` },
-      })
-    ).json()
-    expect(jwks).toEqual(await (await fetch(`${server.url}/.well-known/jwks.json`)).json())
+    expect(res.json.object).toBe('token')
+    const jwks = (await fetchJson(`${server.url}/v1/jwks`, auth)).json
+    expect(jwks).toEqual((await fetchJson(`${server.url}/.well-known/jwks.json`)).json)
     expect(JSON.stringify(jwks)).not.toMatch(/"d"|"p"|"q"|"dp"|"dq"|"qi"|"k"/)
   })
 
@@ -137,12 +133,12 @@ describe.each(DIALECTS)('session tokens (%s)', (dialect) => {
     const other = new BrowserClient(server.url, APP_ORIGIN)
     const sid = await other.signIn('grace@example.com', 'a long enough passphrase')
     await other.token(sid)
-    const revoke = await fetch(`${server.url}/v1/sessions/${sid}/revoke`, {
+    const revoke = await fetchJson(`${server.url}/v1/sessions/${sid}/revoke`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
     })
     expect(revoke.status).toBe(200)
-    expect((await revoke.json()).status).toBe('revoked')
+    expect(revoke.json.status).toBe('revoked')
     const res = await other.post(`/v1/client/sessions/${sid}/tokens`)
     expect(res.status).toBe(401)
     expect(res.json.errors[0].code).toBe('session_not_active')

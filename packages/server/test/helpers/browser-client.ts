@@ -5,15 +5,17 @@
 export class BrowserClient {
   readonly baseUrl: string
   readonly origin: string | undefined
+  readonly extraHeaders: Record<string, string>
   cookies = new Map<string, string>()
 
-  constructor(baseUrl: string, origin?: string) {
+  constructor(baseUrl: string, origin?: string, extraHeaders: Record<string, string> = {}) {
     this.baseUrl = baseUrl
     this.origin = origin
+    this.extraHeaders = extraHeaders
   }
 
   async request(method: 'GET' | 'POST', path: string, form?: Record<string, string | string[]>) {
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...this.extraHeaders }
     if (this.origin) headers.origin = this.origin
     if (this.cookies.size > 0)
       headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
@@ -39,8 +41,7 @@ export class BrowserClient {
       else this.cookies.set(k, value)
     }
     const text = await res.text()
-    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
-    const json: any = text ? JSON.parse(text) : undefined
+    const json: Json = text ? JSON.parse(text) : undefined
     return { status: res.status, headers: res.headers, json }
   }
 
@@ -75,4 +76,18 @@ export class BrowserClient {
     if (r.status !== 200) throw new Error(`token failed: ${r.status} ${JSON.stringify(r.json)}`)
     return r.json.jwt
   }
+}
+
+/** Parsed JSON as tests read it: arbitrary shapes, asserted on field by field. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
+export type Json = any
+
+/** Fetches and parses JSON. */
+export async function fetchJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; headers: Headers; json: Json }> {
+  const res = await fetch(url, init)
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined }
 }
