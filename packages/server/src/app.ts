@@ -42,6 +42,9 @@ export type LatchkeyApp = {
   close(): Promise<void>
 }
 
+/** How long SIGTERM waits for in-flight requests before cutting connections. */
+const DRAIN_GRACE_MS = 10_000
+
 const FAPI_PREFIXES = ['/v1/client', '/v1/environment', '/_method/']
 const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])
 
@@ -64,13 +67,26 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
     const bootstrap = await services.instance.bootstrap()
     await services.keys.load()
     const app = await buildHttp(config, services, log)
+    // Graceful drain: once closing, every response tells its keep-alive connection to close, so
+    // in-flight requests finish and their sockets end, and the server can stop. Sockets that
+    // stay open past the grace period are cut.
+    let draining = false
+    app.addHook('onSend', async (_req, reply) => {
+      if (draining) reply.header('connection', 'close')
+    })
     return {
       app,
       services,
       db,
       bootstrap,
       close: async () => {
-        await app.close()
+        draining = true
+        const cut = setTimeout(() => app.server.closeAllConnections(), DRAIN_GRACE_MS)
+        try {
+          await app.close()
+        } finally {
+          clearTimeout(cut)
+        }
         await db.close()
       },
     }

@@ -98,24 +98,9 @@ export async function createTestServer(
     logger: pino({ level: 'silent' }),
     ...(dialect === 'postgres' ? { dbSchema: schema } : {}),
   })
-  // Requests without a response yet: printed if closing stalls, so a hung handler is visible.
-  const inflight = new Map<string, string>()
-  app.app.addHook('onRequest', async (req) => {
-    inflight.set(req.id, `${req.method} ${req.url}`)
-  })
-  app.app.addHook('onResponse', async (req) => {
-    inflight.delete(req.id)
-  })
   await app.app.listen({ port, host: '127.0.0.1' })
   const close = async () => {
-    const stall = setTimeout(() => {
-      console.warn(
-        `closing the test server stalled; in flight: ${JSON.stringify([...inflight.values()])}`,
-      )
-      app.app.server.closeAllConnections()
-    }, 10_000)
     await app.close()
-    clearTimeout(stall)
     rmSync(dataDir, { recursive: true, force: true })
     if (dialect === 'postgres') {
       const c = new pg.Client({ connectionString: TEST_PG_URL })
