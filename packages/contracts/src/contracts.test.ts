@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError } from './errors.js'
+import { isId, newId, randomBase62 } from './ids.js'
+import { decodePublishableKey, encodePublishableKey } from './publishable-key.js'
+
+describe('publishable keys', () => {
+  it("encode Clerk's format: pk_live_ + base64(host$) without padding", () => {
+    expect(encodePublishableKey('clerk.example.com')).toBe('pk_live_Y2xlcmsuZXhhbXBsZS5jb20k')
+    expect(encodePublishableKey('localhost:4000')).toBe('pk_live_bG9jYWxob3N0OjQwMDAk')
+    expect(encodePublishableKey('a.b', 'test')).toMatch(/^pk_test_/)
+  })
+  it('round-trip, and reject malformed keys', () => {
+    for (const host of ['auth.example.com', 'localhost:4000', 'x.y.z:8443']) {
+      expect(decodePublishableKey(encodePublishableKey(host))).toBe(host)
+    }
+    expect(decodePublishableKey('pk_live_')).toBeUndefined()
+    expect(decodePublishableKey('sk_live_Y2xlcmsuZXhhbXBsZS5jb20k')).toBeUndefined()
+    expect(decodePublishableKey(`pk_live_${btoa('no-dollar')}`)).toBeUndefined()
+    expect(decodePublishableKey('pk_live_!!!')).toBeUndefined()
+  })
+})
+
+describe('ids', () => {
+  it('are prefixed, base62 and unique', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newId('user')))
+    expect(ids.size).toBe(1000)
+    for (const id of ids) expect(id).toMatch(/^user_[0-9A-Za-z]{27}$/)
+    expect(newId('session')).toMatch(/^sess_/)
+    expect(randomBase62(5)).toHaveLength(5)
+  })
+  it('are recognised by kind', () => {
+    expect(isId('user', newId('user'))).toBe(true)
+    expect(isId('user', newId('session'))).toBe(false)
+    expect(isId('user', "user_'; drop table users")).toBe(false)
+    expect(isId('user', 'user_')).toBe(false)
+  })
+})
+
+describe('ApiError', () => {
+  it('takes its status from the registry and serializes in Clerk’s shape', () => {
+    const e = ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+    expect(e.status).toBe(422)
+    expect(e.code).toBe('form_param_missing')
+    expect(e.toJSON()).toEqual({
+      errors: [
+        {
+          code: 'form_param_missing',
+          message: 'is missing',
+          long_message: 'identifier is missing',
+          meta: { param_name: 'identifier' },
+        },
+      ],
+    })
+    expect(ApiError.of('too_many_requests').status).toBe(429)
+    expect(ApiError.of('internal_error').status).toBe(500)
+  })
+})
