@@ -52,6 +52,17 @@ export const ERRORS = {
   },
   origin_invalid: { status: 403, message: 'Origin not allowed' },
   resource_not_found: { status: 404, message: 'Not found' },
+  jwt_template_not_found: { status: 404, message: 'No JWT template exists with this name.' },
+  jwt_template_name_exists: {
+    status: 422,
+    message: 'A JWT template with this name already exists.',
+  },
+  reserved_claim: { status: 422, message: 'This claim is reserved and cannot be set.' },
+  signing_key_invalid: {
+    status: 422,
+    message: 'The signing key does not fit the signing algorithm.',
+  },
+  token_too_large: { status: 422, message: 'The token would exceed the maximum size.' },
   request_body_invalid: { status: 400, message: 'Request body invalid' },
   request_body_too_large: { status: 413, message: 'Request body too large' },
   unsupported_content_type: { status: 415, message: 'Unsupported content type' },

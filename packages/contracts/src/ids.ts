@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   signUp: 'sua',
   signingKey: 'key',
   apiKey: 'ak',
+  jwtTemplate: 'jtmp',
 } as const
 
 /** A kind of resource that has a prefixed id. */

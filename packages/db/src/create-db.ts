@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import * as core from './migrations/2026-11-22T0001-core.js'
+import * as jwtTemplates from './migrations/2026-11-22T0002-jwt-templates.js'
 import type { Database } from './schema.js'
 
 /** Which SQL engine a database runs on. */
@@ -99,7 +100,12 @@ export async function migrate({ db, schema }: Db): Promise<void> {
     db,
     // Kysely looks for its own tables by introspection across schemas: name ours explicitly.
     ...(schema ? { migrationTableSchema: schema } : {}),
-    provider: { getMigrations: async () => ({ '2026-11-22T0001-core': core }) },
+    provider: {
+      getMigrations: async () => ({
+        '2026-11-22T0001-core': core,
+        '2026-11-22T0002-jwt-templates': jwtTemplates,
+      }),
+    },
   })
   const { error } = await migrator.migrateToLatest()
   if (error) throw error

@@ -114,6 +114,19 @@ export interface SignUpTable {
   updated_at: number
 }
 
+export interface JwtTemplateTable {
+  id: string
+  name: string
+  claims: string
+  lifetime: number
+  allowed_clock_skew: number
+  custom_signing_key: number
+  signing_algorithm: string
+  signing_key_enc: string | null
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -124,6 +137,7 @@ export interface Database {
   sessions: SessionTable
   sign_ins: SignInTable
   sign_ups: SignUpTable
+  jwt_templates: JwtTemplateTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -136,3 +150,4 @@ export type ClientRow = Selectable<ClientTable>
 export type SessionRow = Selectable<SessionTable>
 export type SignInRow = Selectable<SignInTable>
 export type SignUpRow = Selectable<SignUpTable>
+export type JwtTemplateRow = Selectable<JwtTemplateTable>

@@ -24,6 +24,7 @@ import { sessionRoutes } from './sessions/sessions.bapi.js'
 import { fapiSessionRoutes } from './sessions/sessions.fapi.js'
 import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
+import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
 import { userRoutes } from './users/users.bapi.js'
 
 export type AppOptions = {
@@ -187,6 +188,7 @@ async function buildHttp(
   instanceRoutes(router)
   userRoutes(router)
   sessionRoutes(router)
+  jwtTemplateRoutes(router)
   wellKnownRoutes(app, services, config)
   return app
 }

@@ -6,6 +6,7 @@ import type { ServiceDeps } from './service-deps.js'
 import { SessionsService } from './sessions/sessions.service.js'
 import { SignInsService } from './sign-ins/sign-ins.service.js'
 import { SignUpsService } from './sign-ups/sign-ups.service.js'
+import { JwtTemplatesService } from './templates/jwt-templates.service.js'
 import { SessionTokenService } from './tokens/session-token.service.js'
 import { UsersService } from './users/users.service.js'
 
@@ -20,6 +21,7 @@ export type Services = {
   readonly signIns: SignInsService
   readonly signUps: SignUpsService
   readonly render: FapiRenderService
+  readonly jwtTemplates: JwtTemplatesService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -35,5 +37,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.signIns = new SignInsService(deps)
   services.signUps = new SignUpsService(deps)
   services.render = new FapiRenderService(deps)
+  services.jwtTemplates = new JwtTemplatesService(deps)
   return services
 }

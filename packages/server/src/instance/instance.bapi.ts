@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
+import { assertClaimsAllowed } from '../templates/jwt-templates.service.js'
 
 const origin = z
   .string()
@@ -36,6 +37,25 @@ export function instanceRoutes(r: Router): void {
     handler: async ({ body, services }) => {
       if (body.allowed_origins)
         await services.instance.updateSettings({ allowed_origins: body.allowed_origins })
+    },
+  })
+  // Latchkey addition (Clerk keeps this in its dashboard): custom session-token claims.
+  r.bapi({
+    method: 'GET',
+    path: '/v1/instance/session_token',
+    handler: async ({ services }) => ({
+      object: 'session_token_settings',
+      claims: (await services.instance.settings()).session_token_claims,
+    }),
+  })
+  r.bapi({
+    method: 'PATCH',
+    path: '/v1/instance/session_token',
+    body: z.strictObject({ claims: z.record(z.string(), z.unknown()) }),
+    handler: async ({ body, services }) => {
+      assertClaimsAllowed(body.claims)
+      await services.instance.updateSettings({ session_token_claims: body.claims })
+      return { object: 'session_token_settings', claims: body.claims }
     },
   })
   r.bapi({

@@ -7,11 +7,17 @@ import {
 } from '@latchkey/contracts'
 import { fromDbJson, isUniqueViolation } from '@latchkey/db'
 import { safeEqual, sha256 } from '../lib/crypto.js'
+import { isObject } from '../lib/json.js'
 import type { ServiceDeps } from '../service-deps.js'
+import type { Json } from '../templates/shortcodes.js'
 import * as repo from './instance.repository.js'
 
 /** Instance settings kept in the database (changeable at run time through the Backend API). */
-export type InstanceSettings = { allowed_origins: string[] }
+export type InstanceSettings = {
+  allowed_origins: string[]
+  /** Custom claims merged into every session token (shortcodes allowed). */
+  session_token_claims: { [key: string]: Json }
+}
 
 /** Settings are re-read at most this often, so a change made on one process reaches the others. */
 const SETTINGS_TTL_MS = 5_000
@@ -48,7 +54,10 @@ export class InstanceService {
         await repo.insertInstance(trx, {
           id,
           singleton: 1,
-          settings: JSON.stringify({ allowed_origins: [] } satisfies InstanceSettings),
+          settings: JSON.stringify({
+            allowed_origins: [],
+            session_token_claims: {},
+          } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
         })
@@ -92,6 +101,9 @@ export class InstanceService {
       allowed_origins: Array.isArray(raw.allowed_origins)
         ? raw.allowed_origins.filter((o) => typeof o === 'string')
         : [],
+      session_token_claims: isObject(raw.session_token_claims)
+        ? (raw.session_token_claims as { [key: string]: Json })
+        : {},
     }
     this.#settings = { value, readAt: now }
     return value

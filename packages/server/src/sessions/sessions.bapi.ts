@@ -73,4 +73,14 @@ export function sessionRoutes(r: Router): void {
       }),
     }),
   })
+
+  r.bapi({
+    method: 'POST',
+    path: '/v1/sessions/:session_id/tokens/:template_name',
+    params: SessionParams.extend({ template_name: z.string().min(1).max(64) }),
+    handler: async ({ params, services }) => ({
+      object: 'token',
+      jwt: await services.sessions.mintTemplateToken(params.session_id, params.template_name, {}),
+    }),
+  })
 }

@@ -41,6 +41,24 @@ export function fapiSessionRoutes(r: Router): void {
     },
   })
 
+  r.fapi({
+    method: 'POST',
+    path: '/v1/client/sessions/:session_id/tokens/:template_name',
+    params: SessionParams.extend({ template_name: z.string().min(1).max(64) }),
+    handler: async ({ params, client, services, origin }) => {
+      const c = requireClient(client)
+      const jwt = await services.sessions.mintTemplateToken(
+        params.session_id,
+        params.template_name,
+        {
+          clientId: c.id,
+          ...(origin ? { origin } : {}),
+        },
+      )
+      return { response: { object: 'token', jwt }, bare: true }
+    },
+  })
+
   for (const [action, status] of [
     ['remove', 'removed'],
     ['end', 'ended'],

@@ -124,6 +124,16 @@ export class SessionsService {
     return this.d.services.sessionTokens.mint(s, opts.origin, opts.ttlSeconds)
   }
 
+  /** Mints a JWT-template token for a usable session. */
+  async mintTemplateToken(
+    id: string,
+    template: string,
+    opts: { clientId?: string; origin?: string },
+  ): Promise<string> {
+    const s = await this.touch(await this.getUsable(id, opts.clientId))
+    return this.d.services.jwtTemplates.mint(s, template, opts.origin)
+  }
+
   /** `POST /v1/sessions` (Backend API): a session for a user on a new server-side client. */
   async createForUser(user: UserRow): Promise<SessionRow> {
     if (user.banned) throw ApiError.of('user_banned')

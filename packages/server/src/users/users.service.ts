@@ -91,6 +91,12 @@ export class UsersService {
     })
   }
 
+  /** A user with its email addresses (for token claims). */
+  async withEmails(id: string): Promise<{ user: UserRow; emails: EmailAddressRow[] }> {
+    const user = await this.getById(id)
+    return { user, emails: await repo.emailsForUsers(this.d.db, [id]) }
+  }
+
   findById(id: string): Promise<UserRow | undefined> {
     return repo.findUserById(this.d.db, id)
   }

@@ -1,0 +1,257 @@
+import { ApiError, newId, randomBase62 } from '@latchkey/contracts'
+import {
+  fromDbBool,
+  fromDbJson,
+  isUniqueViolation,
+  type JwtTemplateRow,
+  type SessionRow,
+  toDbBool,
+} from '@latchkey/db'
+import { SignJWT } from 'jose'
+import type { ServiceDeps } from '../service-deps.js'
+import * as repo from './jwt-templates.repository.js'
+import { PRESETS, type PresetName } from './presets.js'
+import { type Json, renderClaims, templateProblem } from './shortcodes.js'
+import { importSigningKey, type SigningMaterial, type TemplateAlgorithm } from './signing.js'
+
+/** Claims Latchkey sets itself; templates and session claims may not (issue #3). */
+export const RESERVED_CLAIMS = [
+  'sub',
+  'iss',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'sid',
+  'azp',
+  'v',
+  'fva',
+  'sts',
+] as const
+
+/** Rendered custom claims above this size are refused: tokens travel in headers and cookies. */
+export const MAX_CLAIMS_BYTES = 4096
+
+export type TemplateInput = {
+  name?: string | undefined
+  claims?: { [key: string]: Json } | undefined
+  lifetime?: number | undefined
+  allowedClockSkew?: number | undefined
+  customSigningKey?: boolean | undefined
+  signingAlgorithm?: TemplateAlgorithm | undefined
+  signingKey?: string | undefined
+}
+
+/** Refuses a claims object that is malformed, too large or sets a reserved claim. */
+export function assertClaimsAllowed(claims: unknown): asserts claims is { [key: string]: Json } {
+  const problem = templateProblem(claims)
+  if (problem)
+    throw ApiError.of('form_param_format_invalid', {
+      longMessage: `claims ${problem}.`,
+      meta: { param_name: 'claims' },
+    })
+  const reserved = Object.keys(claims as object).filter((k) =>
+    (RESERVED_CLAIMS as readonly string[]).includes(k),
+  )
+  if (reserved.length > 0) {
+    throw ApiError.of('reserved_claim', {
+      longMessage: `The claims ${reserved.join(', ')} are reserved and set by Latchkey.`,
+      meta: { param_name: 'claims' },
+    })
+  }
+}
+
+export class JwtTemplatesService {
+  private readonly d: ServiceDeps
+  readonly #keys = new Map<string, { updatedAt: number; material: SigningMaterial }>()
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  toJSON(t: JwtTemplateRow) {
+    return {
+      object: 'jwt_template' as const,
+      id: t.id,
+      name: t.name,
+      claims: fromDbJson(t.claims),
+      lifetime: t.lifetime,
+      allowed_clock_skew: t.allowed_clock_skew,
+      custom_signing_key: fromDbBool(t.custom_signing_key),
+      signing_algorithm: t.signing_algorithm,
+      created_at: t.created_at,
+      updated_at: t.updated_at,
+    }
+  }
+
+  async get(id: string): Promise<JwtTemplateRow> {
+    const t = await repo.findTemplate(this.d.db, id)
+    if (!t)
+      throw ApiError.of('resource_not_found', {
+        longMessage: `No JWT template was found with id ${id}.`,
+      })
+    return t
+  }
+
+  list(limit: number, offset: number) {
+    return repo.listTemplates(this.d.db, limit, offset)
+  }
+
+  count() {
+    return repo.countTemplates(this.d.db)
+  }
+
+  async create(input: TemplateInput): Promise<JwtTemplateRow> {
+    if (!input.name) throw ApiError.of('form_param_missing', { meta: { param_name: 'name' } })
+    if (!input.claims) throw ApiError.of('form_param_missing', { meta: { param_name: 'claims' } })
+    assertClaimsAllowed(input.claims)
+    const id = newId('jwtTemplate')
+    const now = this.d.clock.now()
+    const row: JwtTemplateRow = {
+      id,
+      name: input.name,
+      claims: JSON.stringify(input.claims),
+      lifetime: input.lifetime ?? 60,
+      allowed_clock_skew: input.allowedClockSkew ?? 5,
+      ...this.signingColumns(id, input, undefined),
+      created_at: now,
+      updated_at: now,
+    }
+    try {
+      await repo.insertTemplate(this.d.db, row)
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw ApiError.of('jwt_template_name_exists', {
+          meta: { param_name: 'name' },
+          cause: error,
+        })
+      throw error
+    }
+    return row
+  }
+
+  /** Creates a template from a preset (Clerk's exact claims), e.g. `convex`. */
+  createPreset(preset: PresetName): Promise<JwtTemplateRow> {
+    const p = PRESETS[preset]
+    return this.create({ name: p.name, claims: p.claims })
+  }
+
+  async update(id: string, input: TemplateInput): Promise<JwtTemplateRow> {
+    const current = await this.get(id)
+    if (input.claims !== undefined) assertClaimsAllowed(input.claims)
+    const signingChanged =
+      input.customSigningKey !== undefined ||
+      input.signingAlgorithm !== undefined ||
+      input.signingKey !== undefined
+    const patch = {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.claims !== undefined ? { claims: JSON.stringify(input.claims) } : {}),
+      ...(input.lifetime !== undefined ? { lifetime: input.lifetime } : {}),
+      ...(input.allowedClockSkew !== undefined
+        ? { allowed_clock_skew: input.allowedClockSkew }
+        : {}),
+      ...(signingChanged ? this.signingColumns(id, input, current) : {}),
+      updated_at: Math.max(this.d.clock.now(), current.updated_at + 1),
+    }
+    try {
+      await repo.updateTemplate(this.d.db, id, patch)
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw ApiError.of('jwt_template_name_exists', {
+          meta: { param_name: 'name' },
+          cause: error,
+        })
+      throw error
+    }
+    return this.get(id)
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await repo.deleteTemplate(this.d.db, id))) {
+      throw ApiError.of('resource_not_found', {
+        longMessage: `No JWT template was found with id ${id}.`,
+      })
+    }
+    this.#keys.delete(id)
+  }
+
+  /** Validates and seals custom signing material; without it, templates use the instance key. */
+  private signingColumns(id: string, input: TemplateInput, current: JwtTemplateRow | undefined) {
+    const custom =
+      input.customSigningKey ?? (current ? fromDbBool(current.custom_signing_key) : false)
+    if (!custom) {
+      if (input.signingAlgorithm !== undefined && input.signingAlgorithm !== 'RS256') {
+        throw ApiError.of('form_param_value_invalid', {
+          longMessage: 'Without custom_signing_key, templates sign with the instance RS256 key.',
+          meta: { param_name: 'signing_algorithm' },
+        })
+      }
+      return {
+        custom_signing_key: toDbBool(false),
+        signing_algorithm: 'RS256',
+        signing_key_enc: null,
+      }
+    }
+    const alg =
+      input.signingAlgorithm ?? (current?.signing_algorithm as TemplateAlgorithm | undefined)
+    if (!alg) throw ApiError.of('form_param_missing', { meta: { param_name: 'signing_algorithm' } })
+    if (input.signingKey === undefined)
+      throw ApiError.of('form_param_missing', { meta: { param_name: 'signing_key' } })
+    importSigningKey(alg, input.signingKey)
+    return {
+      custom_signing_key: toDbBool(true),
+      signing_algorithm: alg,
+      signing_key_enc: this.d.box.seal(input.signingKey, `jwt_template:${id}`),
+    }
+  }
+
+  private material(t: JwtTemplateRow): SigningMaterial {
+    const cached = this.#keys.get(t.id)
+    if (cached && cached.updatedAt === t.updated_at) return cached.material
+    if (!t.signing_key_enc) throw new Error(`template ${t.id} has no signing key`)
+    const material = importSigningKey(
+      t.signing_algorithm as TemplateAlgorithm,
+      this.d.box.open(t.signing_key_enc, `jwt_template:${t.id}`),
+    )
+    this.#keys.set(t.id, { updatedAt: t.updated_at, material })
+    return material
+  }
+
+  /**
+   * Mints a template token for a usable session: `azp exp iat iss jti nbf sub` plus the rendered
+   * claims, living `lifetime` seconds, `nbf` back-dated by `allowed_clock_skew`.
+   */
+  async mint(
+    session: SessionRow,
+    templateName: string,
+    origin: string | undefined,
+  ): Promise<string> {
+    const t = await repo.findTemplateByName(this.d.db, templateName)
+    if (!t)
+      throw ApiError.of('jwt_template_not_found', {
+        longMessage: `No JWT template exists with name ${templateName}.`,
+      })
+    const rendered = await this.d.services.sessionTokens.renderFor(
+      session,
+      fromDbJson(t.claims) as { [key: string]: Json },
+    )
+    const iat = Math.floor(this.d.clock.now() / 1000)
+    const claims = {
+      ...rendered,
+      ...(origin ? { azp: origin } : {}),
+      exp: iat + t.lifetime,
+      iat,
+      iss: this.d.config.url,
+      jti: randomBase62(20),
+      nbf: iat - t.allowed_clock_skew,
+      sub: session.user_id,
+    }
+    if (!fromDbBool(t.custom_signing_key)) return this.d.services.keys.sign(claims)
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: t.signing_algorithm, typ: 'JWT' })
+      .sign(this.material(t))
+  }
+}
+
+/** Names of presets, for routes and the CLI. */
+export { PRESET_NAMES } from './presets.js'
