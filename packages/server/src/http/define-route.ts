@@ -61,8 +61,9 @@ function parse<T>(
   where: 'body' | 'query' | 'params',
 ): T {
   if (!schema) return undefined as T
-  const result = schema.safeParse(value ?? {})
-  if (!result.success) throw zodToApiError(result.error, where)
+  const input = value ?? {}
+  const result = schema.safeParse(input)
+  if (!result.success) throw zodToApiError(result.error, where, input)
   return result.data
 }
 
