@@ -148,7 +148,9 @@ export class ApiError extends Error {
   ): ApiErrorEntry {
     const message = ERRORS[code].message
     const param = opts.meta?.param_name
-    const longMessage = opts.longMessage ?? (param ? `${param} ${message}` : message)
+    // Fragments ("is missing") read after the parameter's name; sentences stand alone.
+    const fragment = /^[a-z]/.test(message)
+    const longMessage = opts.longMessage ?? (param && fragment ? `${param} ${message}` : message)
     return { code, message, longMessage, meta: opts.meta ?? {} }
   }
 

@@ -49,11 +49,16 @@ const DRAIN_GRACE_MS = 10_000
 const FAPI_PREFIXES = ['/v1/client', '/v1/environment', '/_method/']
 const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])
 
-/**
- * Composition root: opens the database, migrates, builds services, bootstraps the instance and
- * mounts every route. Nothing here reads `process`.
- */
-export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
+/** The application without HTTP: database, services, bootstrapped instance. The CLI uses it. */
+export type LatchkeyCore = {
+  services: Services
+  db: Db
+  bootstrap: Bootstrap
+  log: Logger
+}
+
+/** Opens the database, migrates, builds services and bootstraps the instance. */
+export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
   const { config } = opts
   const clock = opts.clock ?? systemClock
   const log = opts.logger ?? pino({ level: config.logLevel })
@@ -67,7 +72,20 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
     const services = createServices({ db: db.db, dialect: db.dialect, config, clock, box, log })
     const bootstrap = await services.instance.bootstrap()
     await services.keys.load()
-    const app = await buildHttp(config, services, log)
+    return { services, db, bootstrap, log }
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+}
+
+/**
+ * Composition root: the core plus every HTTP route. Nothing here reads `process`.
+ */
+export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
+  const { services, db, bootstrap, log } = await createCore(opts)
+  try {
+    const app = await buildHttp(opts.config, services, log)
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
