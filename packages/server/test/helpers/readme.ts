@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs'
+
+const README = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8')
+
+/** The fenced code block that follows `<!-- readme-test:NAME -->` in the README. */
+export function readmeSnippet(name: string): string {
+  const at = README.indexOf(`<!-- readme-test:${name} -->`)
+  if (at < 0) throw new Error(`README has no snippet ${name}`)
+  const m = /```[a-z]*\n([\s\S]*?)```/.exec(README.slice(at))
+  if (!m?.[1]) throw new Error(`README snippet ${name} has no code block`)
+  return m[1]
+}
+
+/** A README snippet with the default URL replaced by a test server's. */
+export function readmeSnippetFor(name: string, url: string): string {
+  return readmeSnippet(name).replaceAll('http://localhost:4000', url)
+}
