@@ -1,9 +1,16 @@
-import { createApp } from './app.js'
+import cluster from 'node:cluster'
+import { createApp, createCore } from './app.js'
+import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
+import type { Bootstrap } from './instance/instance.service.js'
 
-/** The deployable: env → config → app → listen. The only module that touches `process`. */
+/**
+ * The deployable: env → config → app → listen. The only module that touches `process`.
+ * With `LATCHKEY_WORKERS` > 1 the primary process migrates and bootstraps the instance, then
+ * forks that many HTTP workers sharing the port (node:cluster); every worker is stateless.
+ */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>
+  let config: Config
   try {
     config = loadConfig(process.env)
   } catch (error) {
@@ -13,15 +20,22 @@ async function main(): Promise<void> {
     }
     throw error
   }
-  const latchkey = await createApp({ config })
-  const { app, services, bootstrap } = latchkey
-  await app.listen({ port: config.port, host: config.host })
+  if (config.workers > 1 && cluster.isPrimary) return primary(config)
+  return serve(config)
+}
 
+function banner(
+  config: Config,
+  dialect: string,
+  publishableKey: string,
+  bootstrap: Bootstrap,
+): string {
+  const workers = config.workers > 1 ? `, ${config.workers} workers` : ''
   const lines = [
     '',
-    `  Latchkey is running (${latchkey.db.dialect})`,
+    `  Latchkey is running (${dialect}${workers})`,
     `  Frontend API URL:  ${config.url}`,
-    `  Publishable key:   ${services.instance.publishableKey()}`,
+    `  Publishable key:   ${publishableKey}`,
     `  JWKS URL:          ${config.url}/.well-known/jwks.json`,
     `  Backend API URL:   ${config.url}  (clients append /v1/…)`,
   ]
@@ -35,8 +49,19 @@ async function main(): Promise<void> {
   } else {
     lines.push('  Secret key:        shown on first boot only (or set LATCHKEY_SECRET_KEY)')
   }
-  process.stdout.write(`${lines.join('\n')}\n\n`)
+  return `${lines.join('\n')}\n\n`
+}
 
+/** One process serving HTTP: the whole server, or one cluster worker. */
+async function serve(config: Config): Promise<void> {
+  const latchkey = await createApp({ config })
+  const { app, services, bootstrap } = latchkey
+  await app.listen({ port: config.port, host: config.host })
+  if (cluster.isPrimary) {
+    process.stdout.write(
+      banner(config, latchkey.db.dialect, services.instance.publishableKey(), bootstrap),
+    )
+  }
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return
@@ -49,6 +74,44 @@ async function main(): Promise<void> {
         process.exit(1)
       },
     )
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+}
+
+/** The cluster primary: bootstrap once, fork workers, restart crashed ones, drain on SIGTERM. */
+async function primary(config: Config): Promise<void> {
+  const core = await createCore({ config })
+  const { bootstrap, services } = core
+  const dialect = core.db.dialect
+  const publishableKey = services.instance.publishableKey()
+  await core.db.close()
+
+  let closing = false
+  let listening = 0
+  const fork = () => {
+    const worker = cluster.fork()
+    worker.once('listening', () => {
+      listening++
+      if (listening === config.workers)
+        process.stdout.write(banner(config, dialect, publishableKey, bootstrap))
+    })
+  }
+  cluster.on('exit', (worker, code, signal) => {
+    if (closing) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    core.log.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another')
+    fork()
+  })
+  for (let i = 0; i < config.workers; i++) fork()
+
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    core.log.info({ signal }, 'shutting down: draining every worker')
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))

@@ -134,3 +134,51 @@ describe.each(DIALECTS)('the server process (%s)', (dialect) => {
     expect(await second.exited).toBe(0)
   }, 60_000)
 })
+
+describe.each(DIALECTS)('the server with LATCHKEY_WORKERS=2 (%s)', (dialect) => {
+  it('serves one instance from two worker processes and stops them on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-workers-'))
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const port = nextPort++
+    const s = spawnServer({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LATCHKEY_DATA_DIR: dataDir,
+      LATCHKEY_DATABASE_URL: await freshDatabase(dialect, dataDir),
+      LATCHKEY_WORKERS: '2',
+      LATCHKEY_RATE_LIMIT: 'off',
+      LATCHKEY_SECRET_KEY: 'sk_live_workers_test_key_0123456789',
+    })
+    await s.ready
+    expect(s.output()).toContain('2 workers')
+    const url = `http://localhost:${port}`
+    const auth = {
+      authorization: 'Bearer sk_live_workers_test_key_0123456789',
+      'content-type': 'application/json',
+    }
+    const created = await fetchJson(`${url}/v1/users`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ email_address: ['w@example.com'], password: 'two workers one db' }),
+    })
+    expect(created.status).toBe(200)
+    const b = new BrowserClient(url)
+    const sid = await b.signIn('w@example.com', 'two workers one db')
+    // Connections spread over both workers; every one of them knows the session and the key.
+    const pids = new Set<string>()
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`${url}/v1/client/sessions/${sid}/tokens`, {
+        method: 'POST',
+        headers: { cookie: `__client=${b.cookies.get('__client')}`, connection: 'close' },
+      })
+      expect(r.status).toBe(200)
+      await r.text()
+    }
+    for (const line of s.output().split('\n')) {
+      if (line.includes('/tokens')) pids.add(String(JSON.parse(line).pid))
+    }
+    expect(pids.size).toBe(2)
+    s.child.kill('SIGTERM')
+    expect(await s.exited).toBe(0)
+  }, 60_000)
+})

@@ -40,6 +40,7 @@ export const EnvSchema = z.object({
     .max(10 * 1024 * 1024)
     .default(100 * 1024),
   LATCHKEY_TRUST_PROXY: onOff.default('off'),
+  LATCHKEY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   LATCHKEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -67,4 +68,6 @@ export type Config = {
   readonly bodyLimit: number
   readonly trustProxy: boolean
   readonly logLevel: Env['LATCHKEY_LOG_LEVEL']
+  /** HTTP worker processes (node:cluster); 1 serves from the main process. */
+  readonly workers: number
 }

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from './config.schema.js'
 import { EnvSchema } from './config.schema.js'
@@ -38,6 +39,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (origin) allowedOrigins.push(origin)
     else issues.push(`LATCHKEY_ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an http(s) origin`)
   }
+  const workers = e.LATCHKEY_WORKERS === 'auto' ? availableParallelism() : e.LATCHKEY_WORKERS
+  const databaseUrl =
+    e.LATCHKEY_DATABASE_URL ?? `sqlite:${join(e.LATCHKEY_DATA_DIR, 'latchkey.db')}`
+  if (workers > 1 && databaseUrl === 'sqlite::memory:') {
+    issues.push('LATCHKEY_WORKERS: several workers cannot share an in-memory SQLite database')
+  }
   if (issues.length > 0) throw new ConfigError(issues)
   const url = (e.LATCHKEY_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
@@ -45,7 +52,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     url,
     dataDir: e.LATCHKEY_DATA_DIR,
-    databaseUrl: e.LATCHKEY_DATABASE_URL ?? `sqlite:${join(e.LATCHKEY_DATA_DIR, 'latchkey.db')}`,
+    databaseUrl,
     secretKey: e.LATCHKEY_SECRET_KEY,
     encryptionKey: e.LATCHKEY_ENCRYPTION_KEY
       ? new Uint8Array(Buffer.from(e.LATCHKEY_ENCRYPTION_KEY, 'base64'))
@@ -59,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimit: e.LATCHKEY_BODY_LIMIT,
     trustProxy: e.LATCHKEY_TRUST_PROXY === 'on',
     logLevel: e.LATCHKEY_LOG_LEVEL,
+    workers,
   })
 }
 
