@@ -1,0 +1,447 @@
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { verifyToken } from '../packages/backend/src/index.js'
+import { argon2Ceiling, rs256Ceiling, rs256VerifySingle } from './ceilings.js'
+import { seededEmail, seededUserId, seedUsers } from './seed.js'
+import { freshPgDatabase, type Proc, rssMiB, start } from './servers.js'
+
+/*
+ * `npm run bench`: real servers on loopback, loaded from this (second) process with autocannon,
+ * each figure next to a ceiling measured in the same run. Writes docs/BENCHMARKS.md.
+ * Knobs: BENCH_SECONDS (per load, 10), BENCH_USERS (1000000), BENCH_SOAK_SECONDS (300),
+ * BENCH_SESSIONS (100000), DB_DIALECTS (sqlite,postgres).
+ */
+
+const CORES = availableParallelism()
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const USERS = Number(process.env.BENCH_USERS ?? 1_000_000)
+const SOAK = Number(process.env.BENCH_SOAK_SECONDS ?? 300)
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000)
+const DIALECTS = (process.env.DB_DIALECTS ?? 'sqlite,postgres').split(',') as Array<
+  'sqlite' | 'postgres'
+>
+const SECRET = 'sk_live_benchmark_secret_key_0123456789'
+const PASSWORD = 'benchmark passphrase 1'
+
+type Row = {
+  item: string
+  name: string
+  dialect: string
+  rate?: number
+  p50?: number
+  p99?: number
+  ceiling?: string
+  ratio?: number
+  target: string
+  met: boolean | undefined
+  note?: string
+}
+const rows: Row[] = []
+const log = (s: string) => process.stderr.write(`${s}\n`)
+
+type Load = Parameters<typeof autocannon>[0]
+async function load(opts: Load): Promise<autocannon.Result> {
+  const r = await autocannon({ connections: 32, duration: SECONDS, ...opts })
+  if (r.errors > 0 || r.non2xx > 0) log(`  ! ${opts.url}: ${r.errors} errors, ${r.non2xx} non-2xx`)
+  return r
+}
+const rps = (r: autocannon.Result) => r.requests.average
+
+let nextPort = 4600
+async function startLatchkey(dialect: 'sqlite' | 'postgres', tag: string) {
+  const dataDir = await mkdtemp(join(tmpdir(), `latchkey-bench-${tag}-`))
+  const pgdb = dialect === 'postgres' ? await freshPgDatabase(tag) : undefined
+  const dbUrl = pgdb?.url ?? `sqlite:${join(dataDir, 'latchkey.db')}`
+  const port = nextPort++
+  const proc = await start(
+    ['packages/server/src/main.ts'],
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LATCHKEY_URL: `http://127.0.0.1:${port}`,
+      LATCHKEY_DATA_DIR: dataDir,
+      LATCHKEY_DATABASE_URL: dbUrl,
+      LATCHKEY_WORKERS: String(CORES),
+      LATCHKEY_RATE_LIMIT: 'off',
+      LATCHKEY_SECRET_KEY: SECRET,
+      LATCHKEY_LOG_LEVEL: 'warn',
+    },
+    'Publishable key:',
+  )
+  const url = `http://127.0.0.1:${port}`
+  return {
+    proc,
+    url,
+    dbUrl,
+    stop: async () => {
+      await proc.stop()
+      await pgdb?.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function bapi(url: string, path: string, method = 'GET', body?: unknown) {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return res.json() as Promise<Record<string, unknown>>
+}
+
+/** Creates a user and signs in through the Frontend API: the cookie and session id to load with. */
+async function signedIn(url: string, email: string) {
+  await bapi(url, '/v1/users', 'POST', { email_address: [email], password: PASSWORD })
+  const res = await fetch(`${url}/v1/client/sign_ins`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url },
+    body: new URLSearchParams({ identifier: email, password: PASSWORD, strategy: 'password' }),
+  })
+  const cookie = (res.headers.getSetCookie()[0] ?? '').split(';')[0] ?? ''
+  const json = (await res.json()) as { response: { created_session_id: string } }
+  return { cookie, sid: json.response.created_session_id }
+}
+
+async function bareFastifyCeiling(): Promise<number> {
+  const port = nextPort++
+  const proc = await start(
+    ['bench/bare-fastify.ts'],
+    { PORT: String(port), WORKERS: String(CORES) },
+    'ready',
+  )
+  try {
+    await load({ url: `http://127.0.0.1:${port}/json`, method: 'POST', duration: 2 })
+    return rps(await load({ url: `http://127.0.0.1:${port}/json`, method: 'POST' }))
+  } finally {
+    await proc.stop()
+  }
+}
+
+function push(row: Row) {
+  rows.push(row)
+  const fmt = (n?: number, d = 0) => (n === undefined ? '' : n.toFixed(d))
+  log(
+    `  ${row.item} ${row.name} [${row.dialect}]: ${fmt(row.rate)} req/s p50 ${fmt(row.p50, 1)} ms p99 ${fmt(row.p99, 1)} ms ratio ${fmt(row.ratio, 2)} ${row.met === undefined ? '' : row.met ? 'MET' : 'NOT MET'}`,
+  )
+}
+
+async function main() {
+  const started = new Date()
+  log(`ceilings (${CORES} cores)…`)
+  const signCeiling = await rs256Ceiling('sign', CORES, 5000)
+  const bare = await bareFastifyCeiling()
+  const argon = await argon2Ceiling(5000)
+  const verifySingle = rs256VerifySingle(3000)
+  log(
+    `  RS256 sign ${signCeiling.toFixed(0)}/s, bare Fastify ${bare.toFixed(0)}/s, argon2id ${argon.toFixed(1)}/s, RS256 verify (1 thread) ${verifySingle.toFixed(0)}/s`,
+  )
+
+  let memoryServer: Awaited<ReturnType<typeof startLatchkey>> | undefined
+
+  for (const dialect of DIALECTS) {
+    log(`\n${dialect}: token minting and sign-in…`)
+    const srv = await startLatchkey(dialect, `${dialect}main`)
+    try {
+      const { cookie, sid } = await signedIn(srv.url, 'mint@example.com')
+      const mintUrl = `${srv.url}/v1/client/sessions/${sid}/tokens`
+      await load({
+        url: mintUrl,
+        method: 'POST',
+        headers: { cookie, origin: srv.url },
+        duration: 2,
+      })
+      const mint = await load({
+        url: mintUrl,
+        method: 'POST',
+        headers: { cookie, origin: srv.url },
+      })
+      push({
+        item: '1',
+        name: 'Session-token mint (RS256, Frontend API)',
+        dialect,
+        rate: rps(mint),
+        p50: mint.latency.p50,
+        p99: mint.latency.p99,
+        ceiling: `RS256 sign ${signCeiling.toFixed(0)}/s`,
+        ratio: rps(mint) / signCeiling,
+        target: '≥ 0.70, p99 ≤ 25 ms, no errors',
+        met:
+          rps(mint) / signCeiling >= 0.7 &&
+          mint.latency.p99 <= 25 &&
+          mint.errors === 0 &&
+          mint.non2xx === 0,
+        note: `${(rps(mint) / CORES).toFixed(0)}/s per core (Keycloak budgets 120 refresh-token requests/s per vCPU)`,
+      })
+
+      if (dialect === 'sqlite') {
+        const es = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          .privateKey.export({ type: 'pkcs8', format: 'pem' })
+          .toString()
+        await bapi(srv.url, '/v1/jwt_templates', 'POST', {
+          name: 'es',
+          claims: { aud: 'bench', email: '{{user.primary_email_address}}' },
+          custom_signing_key: true,
+          signing_algorithm: 'ES256',
+          signing_key: es,
+        })
+        const tplUrl = `${mintUrl}/es`
+        await load({ url: tplUrl, method: 'POST', headers: { cookie }, duration: 2 })
+        const tpl = await load({ url: tplUrl, method: 'POST', headers: { cookie } })
+        push({
+          item: '2',
+          name: 'ES256 template mint',
+          dialect,
+          rate: rps(tpl),
+          p50: tpl.latency.p50,
+          p99: tpl.latency.p99,
+          ceiling: `bare Fastify ${bare.toFixed(0)}/s`,
+          ratio: rps(tpl) / bare,
+          target: '≥ 0.50',
+          met: rps(tpl) / bare >= 0.5,
+        })
+        await verifyBench(mintUrl, cookie, `${srv.url}/.well-known/jwks.json`, verifySingle)
+      }
+
+      // Password sign-in storm, with a trickle of token mints alongside.
+      await bapi(srv.url, '/v1/users', 'POST', {
+        email_address: ['storm@example.com'],
+        password: PASSWORD,
+      })
+      const body = new URLSearchParams({
+        identifier: 'storm@example.com',
+        password: PASSWORD,
+        strategy: 'password',
+      }).toString()
+      const [storm, trickle] = await Promise.all([
+        load({
+          url: `${srv.url}/v1/client/sign_ins`,
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          connections: 16,
+        }),
+        load({
+          url: mintUrl,
+          method: 'POST',
+          headers: { cookie },
+          connections: 2,
+          overallRate: 20,
+        }),
+      ])
+      push({
+        item: '3',
+        name: 'Password sign-in (argon2id, full call)',
+        dialect,
+        rate: rps(storm),
+        p50: storm.latency.p50,
+        p99: storm.latency.p99,
+        ceiling: `argon2id ${argon.toFixed(1)}/s`,
+        ratio: rps(storm) / argon,
+        target: '≥ 0.80',
+        met: rps(storm) / argon >= 0.8,
+        note: `${(rps(storm) / CORES).toFixed(1)}/s per core (Keycloak budgets 15 password logins/s per vCPU)`,
+      })
+      push({
+        item: '3',
+        name: 'Token mint p99 during the sign-in storm',
+        dialect,
+        rate: rps(trickle),
+        p50: trickle.latency.p50,
+        p99: trickle.latency.p99,
+        target: 'p99 < 25 ms',
+        met: trickle.latency.p99 < 25,
+      })
+    } finally {
+      await srv.stop()
+    }
+
+    log(`${dialect}: scale…`)
+    const scale = await startLatchkey(dialect, `${dialect}scale`)
+    try {
+      const measure = async (n: number) => {
+        const pick = () => Math.floor(Math.random() * n)
+        const auth = { authorization: `Bearer ${SECRET}` }
+        const byId = await load({
+          url: scale.url,
+          headers: auth,
+          connections: 8,
+          requests: [
+            { setupRequest: (r) => ({ ...r, path: `/v1/users/${seededUserId(pick())}` }) },
+          ],
+        })
+        const byEmail = await load({
+          url: scale.url,
+          headers: auth,
+          connections: 8,
+          requests: [
+            {
+              setupRequest: (r) => ({
+                ...r,
+                path: `/v1/users?email_address=${seededEmail(pick())}`,
+              }),
+            },
+          ],
+        })
+        return { byId, byEmail }
+      }
+      let t = Date.now()
+      await seedUsers(scale.dbUrl, 0, 1000)
+      const small = await measure(1000)
+      await seedUsers(scale.dbUrl, 1000, USERS)
+      const seedSeconds = (Date.now() - t) / 1000
+      t = Date.now()
+      const large = await measure(USERS)
+      for (const [name, a, b] of [
+        ['get user by id', small.byId, large.byId],
+        ['list users by email', small.byEmail, large.byEmail],
+      ] as const) {
+        const ratio = b.latency.p50 / Math.max(a.latency.p50, 0.01)
+        push({
+          item: '5',
+          name: `Backend API ${name} at ${USERS.toLocaleString('en')} users`,
+          dialect,
+          rate: rps(b),
+          p50: b.latency.p50,
+          p99: b.latency.p99,
+          ceiling: `same at 1,000 users: p50 ${a.latency.p50} ms, p99 ${a.latency.p99} ms`,
+          ratio,
+          target: 'p50 ≤ 1.5× the 1,000-user p50',
+          met: ratio <= 1.5 || b.latency.p50 - a.latency.p50 <= 1,
+          note: `seeded ${USERS.toLocaleString('en')} users in ${seedSeconds.toFixed(0)} s`,
+        })
+      }
+    } finally {
+      await scale.stop()
+    }
+
+    if (dialect === 'sqlite') memoryServer = await memoryBench(dialect)
+  }
+
+  await memoryServer?.stop()
+  await writeReport(started, { signCeiling, bare, argon, verifySingle })
+}
+
+/** Item 4: @latchkey/backend verifyToken with a cached JWKS, one thread, against raw verification. */
+async function verifyBench(mintUrl: string, cookie: string, jwksUrl: string, verifySingle: number) {
+  const res = await fetch(mintUrl, { method: 'POST', headers: { cookie } })
+  const token = ((await res.json()) as { jwt: string }).jwt
+  // The token lives 60 s: verify as of its issue time, so a long loop stays valid.
+  const at = new Date()
+  await verifyToken(token, { jwksUrl, currentDate: at })
+  let n = 0
+  const end = Date.now() + 3000
+  while (Date.now() < end) {
+    await verifyToken(token, { jwksUrl, currentDate: at })
+    n++
+  }
+  const rate = n / 3
+  push({
+    item: '4',
+    name: '@latchkey/backend verifyToken (cached JWKS, 1 thread)',
+    dialect: '—',
+    rate,
+    ceiling: `raw RS256 verify ${verifySingle.toFixed(0)}/s`,
+    ratio: rate / verifySingle,
+    target: '≥ 0.80',
+    met: rate / verifySingle >= 0.8,
+  })
+}
+
+/** Item 6: RSS after 100,000 sessions and a mixed soak stays within 20 % of its warmed-up value. */
+async function memoryBench(dialect: 'sqlite' | 'postgres') {
+  log(`${dialect}: memory (${SESSIONS} sessions, ${SOAK} s soak)…`)
+  const srv = await startLatchkey(dialect, `${dialect}mem`)
+  const user = await bapi(srv.url, '/v1/users', 'POST', {
+    email_address: ['mem@example.com'],
+    password: PASSWORD,
+  })
+  const { cookie, sid } = await signedIn(srv.url, 'mem2@example.com')
+  const auth = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' }
+  const created = await autocannon({
+    url: `${srv.url}/v1/sessions`,
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ user_id: user.id }),
+    connections: 16,
+    amount: SESSIONS,
+  })
+  const mixed = (duration: number) =>
+    autocannon({
+      url: srv.url,
+      connections: 16,
+      duration,
+      requests: [
+        { method: 'POST', path: `/v1/client/sessions/${sid}/tokens`, headers: { cookie } },
+        { method: 'GET', path: `/v1/users/${user.id}`, headers: auth },
+        { method: 'GET', path: `/v1/sessions?user_id=${user.id}&limit=10`, headers: auth },
+        { method: 'GET', path: '/v1/client', headers: { cookie } },
+      ],
+    })
+  await mixed(20)
+  const warm = await rssMiB(srv.proc.child.pid ?? 0)
+  const soak = await mixed(SOAK)
+  const after = await rssMiB(srv.proc.child.pid ?? 0)
+  push({
+    item: '6',
+    name: `RSS after ${created['2xx'].toLocaleString('en')} sessions + ${SOAK} s mixed load`,
+    dialect,
+    rate: rps(soak),
+    p50: soak.latency.p50,
+    p99: soak.latency.p99,
+    ceiling: `RSS after warm-up ${warm.toFixed(0)} MiB → ${after.toFixed(0)} MiB`,
+    ratio: after / warm,
+    target: '≤ 1.20',
+    met: after / warm <= 1.2,
+    note: `${soak.errors + soak.non2xx} errors`,
+  })
+  return srv
+}
+
+async function writeReport(
+  started: Date,
+  c: { signCeiling: number; bare: number; argon: number; verifySingle: number },
+) {
+  const fmt = (n: number | undefined, d = 0) =>
+    n === undefined
+      ? '—'
+      : n.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d })
+  const table = [
+    '| # | Benchmark | DB | Rate (req/s) | p50 ms | p99 ms | Bounded by | Ratio | Target | Met |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.item} | ${r.name}${r.note ? ` — ${r.note}` : ''} | ${r.dialect} | ${fmt(r.rate)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.ceiling ?? '—'} | ${fmt(r.ratio, 2)} | ${r.target} | ${r.met === undefined ? '—' : r.met ? 'yes' : '**no**'} |`,
+    ),
+  ].join('\n')
+  const md = `# Benchmarks
+
+Produced by \`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${CORES} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.
+Servers run as \`LATCHKEY_WORKERS=${CORES}\` with rate limits off, on loopback; the load comes from a
+second process (autocannon) on the same ${CORES} cores, so every server figure shares the CPU with its
+load generator while the ceilings do not. Loads last ${SECONDS} s after a 2 s warm-up. These machines
+are shared and noisy: read the ratios, not the absolute rates.
+
+Ceilings measured in the same run: RS256 (RSA-2048) signing on ${CORES} threads ${fmt(c.signCeiling)}/s;
+bare Fastify JSON on ${CORES} workers ${fmt(c.bare)}/s; argon2id (m=19456, t=2, p=1) ${fmt(c.argon, 1)}/s;
+RS256 verification on one thread ${fmt(c.verifySingle)}/s.
+
+${table}
+
+Knobs: \`BENCH_SECONDS\`, \`BENCH_USERS\`, \`BENCH_SESSIONS\`, \`BENCH_SOAK_SECONDS\`, \`DB_DIALECTS\`.
+`
+  await writeFile(new URL('../docs/BENCHMARKS.md', import.meta.url), `${md}${NOTES}`)
+  process.stdout.write(`\n${table}\n\nwritten to docs/BENCHMARKS.md\n`)
+}
+
+/** Analysis kept with the numbers; edit when the numbers move. */
+const NOTES = process.env.BENCH_NOTES ?? ''
+
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exit(1)
+})

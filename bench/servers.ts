@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export type Proc = { child: ChildProcess; output: () => string; stop(): Promise<void> }
+
+/** Starts a process and resolves once its output contains `readyText`. */
+export function start(
+  args: string[],
+  env: Record<string, string>,
+  readyText: string,
+): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      // Keep only the tail: request logs are off, but stay bounded anyway.
+      out = (out + d.toString()).slice(-20_000)
+      if (out.includes(readyText)) {
+        resolve({
+          child,
+          output: () => out,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r()
+              child.once('exit', () => r())
+              child.kill('SIGTERM')
+            }),
+        })
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) =>
+      reject(new Error(`process exited (${code}) before ready:\n${out}`)),
+    )
+  })
+}
+
+export const PG_URL =
+  process.env.LATCHKEY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** A new, empty PostgreSQL database for one benchmark; returns its URL and a dropper. */
+export async function freshPgDatabase(
+  tag: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `latchkey_bench_${tag}_${Date.now().toString(36)}`
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(PG_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL })
+      await c.connect()
+      await c.query(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+/** Resident set size, in MiB, of a process and its children (cluster workers). */
+export async function rssMiB(pid: number): Promise<number> {
+  const { readFile, readdir } = await import('node:fs/promises')
+  const pids = [pid]
+  for (const p of await readdir('/proc')) {
+    if (!/^\d+$/.test(p)) continue
+    try {
+      const stat = await readFile(`/proc/${p}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) pids.push(Number(p))
+    } catch {}
+  }
+  let kb = 0
+  for (const p of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${p}/status`, 'utf8'))
+      kb += Number(m?.[1] ?? 0)
+    } catch {}
+  }
+  return kb / 1024
+}
