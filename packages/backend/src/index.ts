@@ -1,6 +1,6 @@
 export {
   type KeySource,
-  localKeySet,
+  type TokenClaims,
   TokenVerificationError,
   type TokenVerificationReason,
   type VerifyOptions,

@@ -1,12 +1,5 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  importSPKI,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  errors as joseErrors,
-  jwtVerify,
-} from 'jose'
+import { Buffer } from 'node:buffer'
+import { createPublicKey, type JsonWebKey, type KeyObject, verify as rsaVerify } from 'node:crypto'
 
 /** Where the verification key comes from: a PEM public key, a JWKS URL, or the Backend API. */
 export type KeySource =
@@ -38,6 +31,19 @@ export type TokenVerificationReason =
   | 'token-invalid-issuer'
   | 'jwk-failed-to-resolve'
 
+/** The verified claims of a session or template token. */
+export type TokenClaims = {
+  sub: string
+  iss?: string
+  aud?: string | string[]
+  azp?: string
+  exp?: number
+  nbf?: number
+  iat?: number
+  sid?: string
+  [claim: string]: unknown
+}
+
 /**
  * A refused token.
  *
@@ -56,79 +62,120 @@ export class TokenVerificationError extends Error {
   }
 }
 
-/* One key resolver per source, for the life of the process: jose caches the JWKS, refetches it
- * on an unknown `kid` (at most every 30 s) and after 10 minutes. */
-const resolvers = new Map<string, JWTVerifyGetKey>()
+const fail = (reason: TokenVerificationReason, message: string, cause?: unknown): never => {
+  throw new TokenVerificationError(reason, message, cause === undefined ? undefined : { cause })
+}
 
-async function resolverFor(source: KeySource): Promise<JWTVerifyGetKey> {
-  if ('jwtKey' in source) {
-    const id = `pem:${source.jwtKey}`
-    let r = resolvers.get(id)
-    if (!r) {
-      const key = await importSPKI(source.jwtKey.trim(), 'RS256')
-      r = async () => key
-      resolvers.set(id, r)
+/**
+ * A JWKS kept in memory: fetched once, refetched after 10 minutes, and on an unknown `kid` (at
+ * most every 30 s, so a flood of bad tokens cannot flood the issuer). Concurrent refreshes share
+ * one request.
+ */
+class RemoteKeySet {
+  readonly #url: string
+  readonly #headers: Record<string, string>
+  #keys = new Map<string, KeyObject>()
+  #fetchedAt = 0
+  #inflight: Promise<void> | undefined
+
+  constructor(url: string, headers: Record<string, string>) {
+    this.#url = url
+    this.#headers = headers
+  }
+
+  async get(kid: string | undefined): Promise<KeyObject> {
+    const now = Date.now()
+    if (this.#fetchedAt === 0 || now - this.#fetchedAt > 600_000) await this.#refresh()
+    let key = this.#find(kid)
+    if (!key && now - this.#fetchedAt > 30_000) {
+      await this.#refresh()
+      key = this.#find(kid)
     }
-    return r
+    return (
+      key ?? fail('jwk-failed-to-resolve', `no key with kid ${kid ?? '(none)'} in ${this.#url}`)
+    )
+  }
+
+  #find(kid: string | undefined): KeyObject | undefined {
+    if (kid !== undefined) return this.#keys.get(kid)
+    return this.#keys.size === 1 ? this.#keys.values().next().value : undefined
+  }
+
+  #refresh(): Promise<void> {
+    this.#inflight ??= (async () => {
+      try {
+        const res = await fetch(this.#url, {
+          headers: this.#headers,
+          signal: AbortSignal.timeout(5000),
+        })
+        if (!res.ok) fail('jwk-failed-to-resolve', `${this.#url} answered ${res.status}`)
+        const body = (await res.json()) as {
+          keys?: Array<JsonWebKey & { kid?: string; kty?: string }>
+        }
+        const keys = new Map<string, KeyObject>()
+        for (const jwk of body.keys ?? []) {
+          if (jwk.kty !== 'RSA' || !jwk.kid) continue
+          keys.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }))
+        }
+        this.#keys = keys
+        this.#fetchedAt = Date.now()
+      } catch (error) {
+        if (error instanceof TokenVerificationError) throw error
+        fail(
+          'jwk-failed-to-resolve',
+          `could not fetch ${this.#url}: ${(error as Error).message}`,
+          error,
+        )
+      } finally {
+        this.#inflight = undefined
+      }
+    })()
+    return this.#inflight
+  }
+}
+
+/* One key source per configuration, for the life of the process. */
+const pemKeys = new Map<string, KeyObject>()
+const keySets = new Map<string, RemoteKeySet>()
+
+function keyFor(source: KeySource, kid: string | undefined): KeyObject | Promise<KeyObject> {
+  if ('jwtKey' in source) {
+    let key = pemKeys.get(source.jwtKey)
+    if (!key) {
+      try {
+        key = createPublicKey(source.jwtKey.trim())
+      } catch (error) {
+        return fail('jwk-failed-to-resolve', 'jwtKey is not a PEM public key', error)
+      }
+      pemKeys.set(source.jwtKey, key)
+    }
+    return key
   }
   const url = 'jwksUrl' in source ? source.jwksUrl : `${source.apiUrl.replace(/\/+$/, '')}/v1/jwks`
   const headers: Record<string, string> =
     'secretKey' in source ? { authorization: `Bearer ${source.secretKey}` } : {}
-  const id = `url:${url}:${headers.authorization ?? ''}`
-  let r = resolvers.get(id)
-  if (!r) {
-    r = createRemoteJWKSet(new URL(url), {
-      headers,
-      cooldownDuration: 30_000,
-      cacheMaxAge: 600_000,
-    })
-    resolvers.set(id, r)
+  const id = `${url}\n${headers.authorization ?? ''}`
+  let set = keySets.get(id)
+  if (!set) {
+    set = new RemoteKeySet(url, headers)
+    keySets.set(id, set)
   }
-  return r
+  return set.get(kid)
 }
 
-/** A JWKS you already hold (no network). */
-export function localKeySet(jwks: { keys: object[] }): JWTVerifyGetKey {
-  return createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0])
-}
-
-function mapError(error: unknown): TokenVerificationError {
-  if (error instanceof TokenVerificationError) return error
-  if (error instanceof joseErrors.JWTExpired)
-    return new TokenVerificationError('token-expired', error.message, { cause: error })
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    const reason: TokenVerificationReason =
-      error.claim === 'nbf'
-        ? 'token-not-active-yet'
-        : error.claim === 'aud'
-          ? 'token-invalid-audience'
-          : error.claim === 'iss'
-            ? 'token-invalid-issuer'
-            : 'token-invalid'
-    return new TokenVerificationError(reason, error.message, { cause: error })
-  }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new TokenVerificationError('token-invalid-signature', error.message, { cause: error })
-  }
-  if (
-    error instanceof joseErrors.JWKSNoMatchingKey ||
-    error instanceof joseErrors.JWKSTimeout ||
-    (error instanceof joseErrors.JOSEError && error.code === 'ERR_JWKS_INVALID')
-  ) {
-    return new TokenVerificationError('jwk-failed-to-resolve', (error as Error).message, {
-      cause: error,
-    })
-  }
-  return new TokenVerificationError(
-    'token-invalid',
-    error instanceof Error ? error.message : String(error),
-    { cause: error },
-  )
+function decodePart<T>(part: string, what: string): T {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as T
+  } catch {}
+  return fail('token-invalid', `the token's ${what} is not a JSON object`)
 }
 
 /**
- * Verifies a Latchkey (or Clerk) session or template token: RS256 signature from the chosen key
- * source, `exp`/`nbf` with clock skew, and optionally `azp`, `aud` and `iss`. Returns the claims.
+ * Verifies a Latchkey (or Clerk) session or template token: the RS256 signature against the key
+ * source (JWKS cached in memory), `exp`/`nbf` with clock skew, and optionally `azp`, `aud` and
+ * `iss`. Returns the claims. Verification is node:crypto's, synchronous once the key is cached:
+ * this runs on every request of an app server.
  *
  * @example
  * ```ts
@@ -139,43 +186,43 @@ function mapError(error: unknown): TokenVerificationError {
  * claims.sub // the user id
  * ```
  */
-export async function verifyToken(
-  token: string,
-  options: VerifyOptions,
-): Promise<JWTPayload & { sub: string }> {
-  try {
-    const resolve = await resolverFor(options)
-    // Any failure to obtain the key (network, 401 from the Backend API, unknown kid) is one reason.
-    const getKey: JWTVerifyGetKey = async (header, input) => {
-      try {
-        return await resolve(header, input)
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error)
-        throw new TokenVerificationError('jwk-failed-to-resolve', message, { cause: error })
-      }
-    }
-    const { payload } = await jwtVerify(token, getKey, {
-      algorithms: ['RS256'],
-      clockTolerance: Math.round((options.clockSkewInMs ?? 5000) / 1000),
-      ...(options.issuer ? { issuer: options.issuer } : {}),
-      ...(options.audience ? { audience: options.audience } : {}),
-      ...(options.currentDate ? { currentDate: options.currentDate } : {}),
-    })
-    if (typeof payload.sub !== 'string')
-      throw new TokenVerificationError('token-invalid', 'token has no sub')
-    const azp = payload.azp
-    if (
-      options.authorizedParties?.length &&
-      typeof azp === 'string' &&
-      !options.authorizedParties.includes(azp)
-    ) {
-      throw new TokenVerificationError(
-        'token-invalid-authorized-parties',
-        `azp ${azp} is not an authorized party`,
+export async function verifyToken(token: string, options: VerifyOptions): Promise<TokenClaims> {
+  const parts = token.split('.')
+  if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2])
+    fail('token-invalid', 'not a compact JWS')
+  const [h, p, s] = parts as [string, string, string]
+  const header = decodePart<{ alg?: unknown; kid?: unknown }>(h, 'header')
+  if (header.alg !== 'RS256') fail('token-invalid', `alg ${String(header.alg)} is not RS256`)
+  const kid = typeof header.kid === 'string' ? header.kid : undefined
+  const key = await keyFor(options, kid)
+  const ok = rsaVerify('sha256', Buffer.from(`${h}.${p}`, 'utf8'), key, Buffer.from(s, 'base64url'))
+  if (!ok) fail('token-invalid-signature', 'signature verification failed')
+  const claims = decodePart<TokenClaims>(p, 'payload')
+
+  const now = Math.floor((options.currentDate?.getTime() ?? Date.now()) / 1000)
+  const skew = Math.round((options.clockSkewInMs ?? 5000) / 1000)
+  if (typeof claims.sub !== 'string') fail('token-invalid', 'token has no sub')
+  if (typeof claims.exp !== 'number') fail('token-invalid', 'token has no exp')
+  if ((claims.exp as number) <= now - skew) fail('token-expired', `token expired at ${claims.exp}`)
+  if (typeof claims.nbf === 'number' && claims.nbf > now + skew)
+    fail('token-not-active-yet', `token is not valid before ${claims.nbf}`)
+  if (options.issuer !== undefined && claims.iss !== options.issuer)
+    fail('token-invalid-issuer', `iss ${String(claims.iss)} is not ${options.issuer}`)
+  if (options.audience !== undefined) {
+    const wanted = [options.audience].flat()
+    const got = claims.aud === undefined ? [] : [claims.aud].flat()
+    if (!got.some((a) => wanted.includes(a)))
+      fail(
+        'token-invalid-audience',
+        `aud ${JSON.stringify(claims.aud)} is not ${wanted.join(' or ')}`,
       )
-    }
-    return payload as JWTPayload & { sub: string }
-  } catch (error) {
-    throw mapError(error)
   }
+  if (
+    options.authorizedParties?.length &&
+    typeof claims.azp === 'string' &&
+    !options.authorizedParties.includes(claims.azp)
+  ) {
+    fail('token-invalid-authorized-parties', `azp ${claims.azp} is not an authorized party`)
+  }
+  return claims
 }

@@ -52,8 +52,38 @@ function openSqlite(path: string): Db {
   database.pragma('synchronous = NORMAL')
   database.pragma('foreign_keys = ON')
   database.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing is a large share of a point
+ * lookup's cost. Keep prepared statements by SQL text (Kysely emits the same text for the same
+ * query shape), bounded so ad-hoc shapes (IN lists of many lengths) cannot grow it without limit.
+ */
+function withStatementCache(database: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>()
+  const MAX = 500
+  return new Proxy(database, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const value = Reflect.get(target, prop, receiver)
+        // Native methods must run on the real object, not the proxy.
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+      return (sql: string) => {
+        let stmt = cache.get(sql)
+        if (!stmt) {
+          stmt = target.prepare(sql)
+          if (cache.size >= MAX) cache.delete(cache.keys().next().value as string)
+          cache.set(sql, stmt)
+        }
+        return stmt
+      }
+    },
+  })
 }
 
 async function openPostgres(options: CreateDbOptions): Promise<Db> {

@@ -41,6 +41,7 @@ export const EnvSchema = z.object({
     .default(100 * 1024),
   LATCHKEY_TRUST_PROXY: onOff.default('off'),
   LATCHKEY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
+  LATCHKEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   LATCHKEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -70,4 +71,6 @@ export type Config = {
   readonly logLevel: Env['LATCHKEY_LOG_LEVEL']
   /** HTTP worker processes (node:cluster); 1 serves from the main process. */
   readonly workers: number
+  /** Password hashes one process runs at once (default: its share of the cores, at least 1). */
+  readonly hashConcurrency: number
 }

@@ -67,6 +67,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.LATCHKEY_TRUST_PROXY === 'on',
     logLevel: e.LATCHKEY_LOG_LEVEL,
     workers,
+    hashConcurrency:
+      e.LATCHKEY_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / workers)),
   })
 }
 

@@ -1,13 +1,14 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { randomBase62 } from '@latchkey/contracts'
 import type { Database } from '@latchkey/db'
-import { exportJWK, exportPKCS8, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose'
+import { exportJWK, exportPKCS8, generateKeyPair, type JWK, type JWTPayload } from 'jose'
 import type { Transaction } from 'kysely'
+import { CompactSigner } from '../lib/jws.js'
 import type { ServiceDeps } from '../service-deps.js'
 import * as repo from './signing-keys.repository.js'
 
 /** The instance's signing key, unsealed in memory. */
-type ActiveKey = { kid: string; alg: 'RS256'; key: KeyObject }
+type ActiveKey = { kid: string; alg: 'RS256'; key: KeyObject; signer: CompactSigner }
 
 /**
  * Owns the instance's signing keys. Private keys are stored sealed (AES-256-GCM, see
@@ -46,7 +47,13 @@ export class SigningKeysService {
     const row = await repo.findActiveKey(this.d.db, 'RS256')
     if (!row) throw new Error('no active RS256 signing key: the instance was not initialised')
     const pem = this.d.box.open(row.private_key_enc, `signing_key:${row.kid}`)
-    this.#active = { kid: row.kid, alg: 'RS256', key: createPrivateKey(pem) }
+    const key = createPrivateKey(pem)
+    this.#active = {
+      kid: row.kid,
+      alg: 'RS256',
+      key,
+      signer: new CompactSigner('RS256', key, { kid: row.kid }),
+    }
     const rows = await repo.listPublishedKeys(this.d.db)
     this.#jwks = { keys: rows.map((r) => JSON.parse(r.public_jwk) as JWK) }
   }
@@ -58,11 +65,9 @@ export class SigningKeysService {
   }
 
   /** Signs claims as a compact JWT with the active RS256 key (`typ: JWT`, `kid`). */
-  sign(claims: JWTPayload): Promise<string> {
+  sign(claims: JWTPayload): string {
     const active = this.#active
     if (!active) throw new Error('signing keys not loaded')
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: active.alg, kid: active.kid, typ: 'JWT' })
-      .sign(active.key)
+    return active.signer.sign(claims)
   }
 }

@@ -3,6 +3,7 @@ import { createCipheriv, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2'
 import bcrypt from 'bcryptjs'
+import { Semaphore } from './semaphore.js'
 
 const pbkdf2Async = promisify(pbkdf2)
 const scryptAsync = promisify(scrypt) as (
@@ -30,9 +31,21 @@ export const IMPORT_HASHERS = [
 ] as const
 export type PasswordHasher = (typeof IMPORT_HASHERS)[number]
 
+/*
+ * Password hashing is CPU-bound by design. Running more hashes at once than this process's share
+ * of the cores only starves the event loop (every other request, token mints included) without
+ * hashing any faster, so hashes queue here. Set at boot from LATCHKEY_HASH_CONCURRENCY.
+ */
+const hashing = new Semaphore(1)
+
+/** How many password hashes or verifications this process runs at once. */
+export function setHashConcurrency(n: number): void {
+  hashing.setLimit(n)
+}
+
 /** Hashes with argon2id on the libuv thread pool, never on the event loop. */
 export function hashPassword(password: string): Promise<string> {
-  return argon2Hash(password, ARGON2_OPTIONS)
+  return hashing.run(() => argon2Hash(password, ARGON2_OPTIONS))
 }
 
 /** Whether a stored digest should be replaced by a fresh argon2id one after a successful sign-in. */

@@ -7,12 +7,12 @@ import {
   type SessionRow,
   toDbBool,
 } from '@latchkey/db'
-import { SignJWT } from 'jose'
+import { CompactSigner } from '../lib/jws.js'
 import type { ServiceDeps } from '../service-deps.js'
 import * as repo from './jwt-templates.repository.js'
 import { PRESETS, type PresetName } from './presets.js'
 import { type Json, renderClaims, templateProblem } from './shortcodes.js'
-import { importSigningKey, type SigningMaterial, type TemplateAlgorithm } from './signing.js'
+import { importSigningKey, type TemplateAlgorithm } from './signing.js'
 
 /** Claims Latchkey sets itself; templates and session claims may not (issue #3). */
 export const RESERVED_CLAIMS = [
@@ -63,7 +63,7 @@ export function assertClaimsAllowed(claims: unknown): asserts claims is { [key: 
 
 export class JwtTemplatesService {
   private readonly d: ServiceDeps
-  readonly #keys = new Map<string, { updatedAt: number; material: SigningMaterial }>()
+  readonly #signers = new Map<string, { updatedAt: number; signer: CompactSigner }>()
 
   constructor(deps: ServiceDeps) {
     this.d = deps
@@ -172,7 +172,7 @@ export class JwtTemplatesService {
         longMessage: `No JWT template was found with id ${id}.`,
       })
     }
-    this.#keys.delete(id)
+    this.#signers.delete(id)
   }
 
   /** Validates and seals custom signing material; without it, templates use the instance key. */
@@ -205,16 +205,19 @@ export class JwtTemplatesService {
     }
   }
 
-  private material(t: JwtTemplateRow): SigningMaterial {
-    const cached = this.#keys.get(t.id)
-    if (cached && cached.updatedAt === t.updated_at) return cached.material
+  /** The template's own signer, unsealed once per template version. */
+  private signer(t: JwtTemplateRow): CompactSigner {
+    const cached = this.#signers.get(t.id)
+    if (cached && cached.updatedAt === t.updated_at) return cached.signer
     if (!t.signing_key_enc) throw new Error(`template ${t.id} has no signing key`)
+    const alg = t.signing_algorithm as TemplateAlgorithm
     const material = importSigningKey(
-      t.signing_algorithm as TemplateAlgorithm,
+      alg,
       this.d.box.open(t.signing_key_enc, `jwt_template:${t.id}`),
     )
-    this.#keys.set(t.id, { updatedAt: t.updated_at, material })
-    return material
+    const signer = new CompactSigner(alg, material)
+    this.#signers.set(t.id, { updatedAt: t.updated_at, signer })
+    return signer
   }
 
   /**
@@ -247,9 +250,7 @@ export class JwtTemplatesService {
       sub: session.user_id,
     }
     if (!fromDbBool(t.custom_signing_key)) return this.d.services.keys.sign(claims)
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: t.signing_algorithm, typ: 'JWT' })
-      .sign(this.material(t))
+    return this.signer(t).sign(claims)
   }
 }
 
