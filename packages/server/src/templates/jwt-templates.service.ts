@@ -29,6 +29,12 @@ export const RESERVED_CLAIMS = [
   'sts',
 ] as const
 
+/**
+ * A template change made through this process applies at once; one made through another process
+ * of the same deployment applies within this many milliseconds.
+ */
+const TEMPLATE_TTL_MS = 5_000
+
 /** Rendered custom claims above this size are refused: tokens travel in headers and cookies. */
 export const MAX_CLAIMS_BYTES = 4096
 
@@ -64,6 +70,8 @@ export function assertClaimsAllowed(claims: unknown): asserts claims is { [key: 
 export class JwtTemplatesService {
   private readonly d: ServiceDeps
   readonly #signers = new Map<string, { updatedAt: number; signer: CompactSigner }>()
+  /** Templates by name, read at most every TEMPLATE_TTL_MS per process (minting is hot). */
+  readonly #byName = new Map<string, { row: JwtTemplateRow | undefined; readAt: number }>()
 
   constructor(deps: ServiceDeps) {
     this.d = deps
@@ -119,6 +127,7 @@ export class JwtTemplatesService {
     }
     try {
       await repo.insertTemplate(this.d.db, row)
+      this.#byName.clear()
     } catch (error) {
       if (isUniqueViolation(error))
         throw ApiError.of('jwt_template_name_exists', {
@@ -155,6 +164,7 @@ export class JwtTemplatesService {
     }
     try {
       await repo.updateTemplate(this.d.db, id, patch)
+      this.#byName.clear()
     } catch (error) {
       if (isUniqueViolation(error))
         throw ApiError.of('jwt_template_name_exists', {
@@ -173,6 +183,7 @@ export class JwtTemplatesService {
       })
     }
     this.#signers.delete(id)
+    this.#byName.clear()
   }
 
   /** Validates and seals custom signing material; without it, templates use the instance key. */
@@ -205,6 +216,16 @@ export class JwtTemplatesService {
     }
   }
 
+  private async findByName(name: string): Promise<JwtTemplateRow | undefined> {
+    const now = this.d.clock.now()
+    const hit = this.#byName.get(name)
+    if (hit && now - hit.readAt < TEMPLATE_TTL_MS) return hit.row
+    const row = await repo.findTemplateByName(this.d.db, name)
+    if (this.#byName.size > 1000) this.#byName.clear()
+    this.#byName.set(name, { row, readAt: now })
+    return row
+  }
+
   /** The template's own signer, unsealed once per template version. */
   private signer(t: JwtTemplateRow): CompactSigner {
     const cached = this.#signers.get(t.id)
@@ -229,7 +250,7 @@ export class JwtTemplatesService {
     templateName: string,
     origin: string | undefined,
   ): Promise<string> {
-    const t = await repo.findTemplateByName(this.d.db, templateName)
+    const t = await this.findByName(templateName)
     if (!t)
       throw ApiError.of('jwt_template_not_found', {
         longMessage: `No JWT template exists with name ${templateName}.`,
