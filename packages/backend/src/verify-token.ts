@@ -83,6 +83,12 @@ class RemoteKeySet {
     this.#headers = headers
   }
 
+  /** The key, synchronously, when the cached set is fresh and has it (the common case). */
+  peek(kid: string | undefined): KeyObject | undefined {
+    if (this.#fetchedAt === 0 || Date.now() - this.#fetchedAt > 600_000) return undefined
+    return this.#find(kid)
+  }
+
   async get(kid: string | undefined): Promise<KeyObject> {
     const now = Date.now()
     if (this.#fetchedAt === 0 || now - this.#fetchedAt > 600_000) await this.#refresh()
@@ -160,7 +166,21 @@ function keyFor(source: KeySource, kid: string | undefined): KeyObject | Promise
     set = new RemoteKeySet(url, headers)
     keySets.set(id, set)
   }
-  return set.get(kid)
+  return set.peek(kid) ?? set.get(kid)
+}
+
+/* Every token from one key has the same header: parse each distinct header once. */
+const headers = new Map<string, string | undefined>()
+
+/** The `kid` of an RS256 header; refuses any other algorithm (no `none`, no HMAC confusion). */
+function headerKid(h: string): string | undefined {
+  if (headers.has(h)) return headers.get(h)
+  const header = decodePart<{ alg?: unknown; kid?: unknown }>(h, 'header')
+  if (header.alg !== 'RS256') fail('token-invalid', `alg ${String(header.alg)} is not RS256`)
+  const kid = typeof header.kid === 'string' ? header.kid : undefined
+  if (headers.size > 100) headers.clear()
+  headers.set(h, kid)
+  return kid
 }
 
 function decodePart<T>(part: string, what: string): T {
@@ -191,10 +211,9 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
   if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2])
     fail('token-invalid', 'not a compact JWS')
   const [h, p, s] = parts as [string, string, string]
-  const header = decodePart<{ alg?: unknown; kid?: unknown }>(h, 'header')
-  if (header.alg !== 'RS256') fail('token-invalid', `alg ${String(header.alg)} is not RS256`)
-  const kid = typeof header.kid === 'string' ? header.kid : undefined
-  const key = await keyFor(options, kid)
+  const kid = headerKid(h)
+  const found = keyFor(options, kid)
+  const key = found instanceof Promise ? await found : found
   const ok = rsaVerify('sha256', Buffer.from(`${h}.${p}`, 'utf8'), key, Buffer.from(s, 'base64url'))
   if (!ok) fail('token-invalid-signature', 'signature verification failed')
   const claims = decodePart<TokenClaims>(p, 'payload')
