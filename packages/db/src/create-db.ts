@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import * as core from './migrations/2026-11-22T0001-core.js'
 import * as jwtTemplates from './migrations/2026-11-22T0002-jwt-templates.js'
+import * as rateLimits from './migrations/2026-11-22T0003-rate-limits.js'
 import type { Database } from './schema.js'
 
 /** Which SQL engine a database runs on. */
@@ -138,6 +139,7 @@ export async function migrate({ db, schema }: Db): Promise<void> {
       getMigrations: async () => ({
         '2026-11-22T0001-core': core,
         '2026-11-22T0002-jwt-templates': jwtTemplates,
+        '2026-11-22T0003-rate-limits': rateLimits,
       }),
     },
   })

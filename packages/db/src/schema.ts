@@ -127,6 +127,12 @@ export interface JwtTemplateTable {
   updated_at: number
 }
 
+export interface RateLimitTable {
+  key: string
+  window_start: number
+  count: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -138,6 +144,7 @@ export interface Database {
   sign_ins: SignInTable
   sign_ups: SignUpTable
   jwt_templates: JwtTemplateTable
+  rate_limits: RateLimitTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>

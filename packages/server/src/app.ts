@@ -20,6 +20,7 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { SecretBox } from './lib/crypto.js'
 import { loadMasterKey } from './lib/master-key.js'
 import { setHashConcurrency } from './lib/passwords.js'
+import { databaseRateLimitStore } from './rate-limits/rate-limit.store.js'
 import { createServices, type Services } from './services.js'
 import { sessionRoutes } from './sessions/sessions.bapi.js'
 import { fapiSessionRoutes } from './sessions/sessions.fapi.js'
@@ -86,7 +87,8 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
 export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
   const { services, db, bootstrap, log } = await createCore(opts)
   try {
-    const app = await buildHttp(opts.config, services, log)
+    const store = databaseRateLimitStore(db.db, opts.clock ?? systemClock)
+    const app = await buildHttp(opts.config, services, log, store)
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
@@ -120,6 +122,7 @@ async function buildHttp(
   config: Config,
   services: Services,
   log: Logger,
+  store: ReturnType<typeof databaseRateLimitStore>,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -187,6 +190,7 @@ async function buildHttp(
   if (config.rateLimit) {
     await app.register(rateLimit, {
       global: false,
+      store,
       errorResponseBuilder: (_req, ctx) =>
         ApiError.of('too_many_requests', {
           longMessage: `Too many requests. Please try again in ${Math.ceil(ctx.ttl / 1000)} seconds.`,

@@ -52,6 +52,8 @@ export type TestServer = LatchkeyApp & {
   publishableKey: string
   clock: ReturnType<typeof fakeClock> | Clock
   dialect: Dialect
+  /** Where its data lives, to start a second server on the same database. */
+  database: { url: string; schema?: string }
   /** Counts rows of every table: to show a refused request changed nothing. */
   snapshot(): Promise<Record<string, number>>
 }
@@ -74,17 +76,31 @@ async function freePort(): Promise<number> {
  */
 export async function createTestServer(
   dialect: Dialect,
-  opts: { env?: Record<string, string>; fake?: boolean } = {},
+  opts: {
+    env?: Record<string, string>
+    fake?: boolean
+    sqliteFile?: boolean
+    shareDatabaseWith?: TestServer
+  } = {},
 ): Promise<TestServer> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'))
-  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const shared = opts.shareDatabaseWith
+  const schema =
+    shared?.database.schema ??
+    `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  // A database two servers share must be a file (SQLite) and both need the same sealing key.
+  const sqliteUrl =
+    shared?.database.url ??
+    (opts.sqliteFile ? `sqlite:${join(dataDir, 'shared.db')}` : 'sqlite::memory:')
+  const databaseUrl = dialect === 'sqlite' ? sqliteUrl : TEST_PG_URL
   const config = loadConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
     LATCHKEY_URL: `http://127.0.0.1:${port}`,
     LATCHKEY_DATA_DIR: dataDir,
-    LATCHKEY_DATABASE_URL: dialect === 'sqlite' ? 'sqlite::memory:' : TEST_PG_URL,
+    LATCHKEY_DATABASE_URL: databaseUrl,
+    LATCHKEY_ENCRYPTION_KEY: 'bGF0Y2hrZXktdGVzdC1lbmNyeXB0aW9uLWtleS0zMmI=',
     LATCHKEY_SECRET_KEY: TEST_SECRET_KEY,
     LATCHKEY_LOG_LEVEL: 'silent',
     // Every test signs in from 127.0.0.1; the limits have their own test with them on.
@@ -101,6 +117,7 @@ export async function createTestServer(
   await app.app.listen({ port, host: '127.0.0.1' })
   const close = async () => {
     await app.close()
+    if (shared) return
     rmSync(dataDir, { recursive: true, force: true })
     if (dialect === 'postgres') {
       const c = new pg.Client({ connectionString: TEST_PG_URL })
@@ -125,6 +142,7 @@ export async function createTestServer(
     publishableKey: app.services.instance.publishableKey(),
     clock,
     dialect,
+    database: { url: databaseUrl, ...(dialect === 'postgres' ? { schema } : {}) },
     snapshot: async () => {
       const out: Record<string, number> = {}
       for (const t of tables) {
