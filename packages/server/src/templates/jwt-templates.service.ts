@@ -125,17 +125,7 @@ export class JwtTemplatesService {
       created_at: now,
       updated_at: now,
     }
-    try {
-      await repo.insertTemplate(this.d.db, row)
-      this.#byName.clear()
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw ApiError.of('jwt_template_name_exists', {
-          meta: { param_name: 'name' },
-          cause: error,
-        })
-      throw error
-    }
+    await this.write(() => repo.insertTemplate(this.d.db, row))
     return row
   }
 
@@ -162,18 +152,25 @@ export class JwtTemplatesService {
       ...(signingChanged ? this.signingColumns(id, input, current) : {}),
       updated_at: Math.max(this.d.clock.now(), current.updated_at + 1),
     }
+    await this.write(() => repo.updateTemplate(this.d.db, id, patch))
+    return this.get(id)
+  }
+
+  /** Runs a write; a taken name is a field error, and this process forgets cached templates. */
+  private async write(op: () => Promise<void>): Promise<void> {
     try {
-      await repo.updateTemplate(this.d.db, id, patch)
-      this.#byName.clear()
+      await op()
     } catch (error) {
-      if (isUniqueViolation(error))
+      if (isUniqueViolation(error)) {
         throw ApiError.of('jwt_template_name_exists', {
           meta: { param_name: 'name' },
           cause: error,
         })
+      }
       throw error
+    } finally {
+      this.#byName.clear()
     }
-    return this.get(id)
   }
 
   async delete(id: string): Promise<void> {
