@@ -1,4 +1,11 @@
 export {
+  authenticateRequest,
+  authenticateToken,
+  type RequestAuth,
+  tokenFromHeaders,
+} from './authenticate-request.js'
+export { latchkeyExpress, latchkeyFastify } from './middleware.js'
+export {
   type KeySource,
   type TokenClaims,
   TokenVerificationError,
