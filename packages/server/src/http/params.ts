@@ -44,3 +44,29 @@ export const idParam = (prefix: string) =>
   z
     .string()
     .regex(new RegExp(`^${prefix}_[0-9A-Za-z]{1,64}$`), `must be an id starting with ${prefix}_`)
+
+/**
+ * Clerk's page parameters for list endpoints: `limit` (1–500), `offset`, and `paginated`.
+ *
+ * @example
+ * ```ts
+ * const ListThings = z.object({ ...pageQuery(10), status: z.string().optional() })
+ * ```
+ */
+export const pageQuery = (defaultLimit: number) => ({
+  limit: intFromString(1, 500).default(defaultLimit),
+  offset: intFromString(0, 10_000_000).default(0),
+  paginated: boolish.optional(),
+})
+
+/**
+ * Clerk's list answer: a bare array, or `{ data, total_count }` when `paginated=true` (the count
+ * is only queried then).
+ */
+export async function listResponse<T>(
+  data: T[],
+  paginated: boolean | undefined,
+  count: () => Promise<number>,
+) {
+  return paginated ? { data, total_count: await count() } : data
+}

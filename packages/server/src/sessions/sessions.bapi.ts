@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { boolish, idParam, intFromString } from '../http/params.js'
+import { idParam, listResponse, pageQuery } from '../http/params.js'
 
 const SessionParams = z.object({ session_id: idParam('sess') })
 const STATUSES = ['active', 'revoked', 'ended', 'expired', 'removed', 'abandoned'] as const
@@ -9,9 +9,7 @@ const ListSessions = z.object({
   user_id: idParam('user').optional(),
   client_id: idParam('client').optional(),
   status: z.enum(STATUSES).optional(),
-  limit: intFromString(1, 500).default(10),
-  offset: intFromString(0, 10_000_000).default(0),
-  paginated: boolish.optional(),
+  ...pageQuery(10),
 })
 
 /** Clerk's Backend API for sessions (bapi spec: Sessions). */
@@ -28,8 +26,7 @@ export function sessionRoutes(r: Router): void {
       }
       const rows = await services.sessions.list(filter, query.limit, query.offset)
       const data = rows.map((s) => services.sessions.toJSON(s))
-      if (!query.paginated) return data
-      return { data, total_count: await services.sessions.count(filter) }
+      return listResponse(data, query.paginated, () => services.sessions.count(filter))
     },
   })
 

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { boolish, idParam, intFromString } from '../http/params.js'
+import { idParam, listResponse, pageQuery } from '../http/params.js'
 import { PRESET_NAMES, type PresetName } from './presets.js'
 import type { Json } from './shortcodes.js'
 import { TEMPLATE_ALGORITHMS } from './signing.js'
@@ -26,11 +26,7 @@ const UpdateTemplate = z.strictObject({
   claims: claims.optional(),
   ...fields,
 })
-const ListTemplates = z.object({
-  limit: intFromString(1, 500).default(100),
-  offset: intFromString(0, 1_000_000).default(0),
-  paginated: boolish.optional(),
-})
+const ListTemplates = z.object(pageQuery(100))
 
 const orUndefined = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v)
 
@@ -55,7 +51,7 @@ export function jwtTemplateRoutes(r: Router): void {
     handler: async ({ query, services }) => {
       const rows = await services.jwtTemplates.list(query.limit, query.offset)
       const data = rows.map((t) => services.jwtTemplates.toJSON(t))
-      return query.paginated ? { data, total_count: await services.jwtTemplates.count() } : data
+      return listResponse(data, query.paginated, () => services.jwtTemplates.count())
     },
   })
   r.bapi({

@@ -2,12 +2,12 @@ import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import {
-  boolish,
   emailField,
   idParam,
-  intFromString,
+  listResponse,
   metadata,
   nameField,
+  pageQuery,
   stringList,
 } from '../http/params.js'
 import { IMPORT_HASHERS } from '../lib/passwords.js'
@@ -93,10 +93,8 @@ const Filter = {
 }
 const ListUsers = z.object({
   ...Filter,
-  limit: intFromString(1, 500).default(10),
-  offset: intFromString(0, 10_000_000).default(0),
+  ...pageQuery(10),
   order_by: orderBy,
-  paginated: boolish.optional(),
 })
 const CountUsers = z.object(Filter)
 
@@ -143,8 +141,7 @@ export function userRoutes(r: Router): void {
       const filter = toFilter(query)
       const rows = await services.users.list(filter, query.order_by, query.limit, query.offset)
       const data = await services.users.toJSONMany(rows)
-      if (!query.paginated) return data
-      return { data, total_count: await services.users.count(filter) }
+      return listResponse(data, query.paginated, () => services.users.count(filter))
     },
   })
 

@@ -41,6 +41,10 @@ export function findUserByUsername(db: Q, usernameLower: string): Promise<UserRo
   return db.selectFrom('users').selectAll().where('username', '=', usernameLower).executeTakeFirst()
 }
 
+export function findUserByExternalId(db: Q, externalId: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('external_id', '=', externalId).executeTakeFirst()
+}
+
 export async function existingEmails(db: Q, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return []
   const rows = await db

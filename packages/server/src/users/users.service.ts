@@ -209,14 +209,8 @@ export class UsersService {
       }
     }
     if (externalId !== null) {
-      const rows = await repo.listUsers(
-        trx,
-        { externalId: [externalId] },
-        { column: 'created_at', direction: 'asc' },
-        1,
-        0,
-      )
-      if (rows[0] && rows[0].id !== exceptUserId) {
+      const owner = await repo.findUserByExternalId(trx, externalId)
+      if (owner && owner.id !== exceptUserId) {
         throw ApiError.of('form_identifier_exists', {
           longMessage: 'That external_id is taken.',
           meta: { param_name: 'external_id' },
