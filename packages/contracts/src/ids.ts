@@ -13,6 +13,7 @@ export const ID_PREFIXES = {
   signingKey: 'key',
   apiKey: 'ak',
   jwtTemplate: 'jtmp',
+  oauthApplication: 'oa',
 } as const
 
 /** A kind of resource that has a prefixed id. */

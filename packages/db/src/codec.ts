@@ -1,3 +1,5 @@
+import { type RawBuilder, type SqlBool, sql } from 'kysely'
+
 /*
  * The one place where values that do not round-trip identically through both dialects are
  * normalized: booleans are stored as 0/1 and JSON objects as text.
@@ -22,4 +24,13 @@ export function fromDbJson(text: string | null | undefined): JsonObject {
   return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
     ? (parsed as JsonObject)
     : {}
+}
+
+/**
+ * `lower(column) LIKE '%text%'` with the text's own `%`, `_` and `\` matched literally, on both
+ * dialects (SQLite only honours a backslash escape when the query names it).
+ */
+export function containsIgnoringCase(column: string, text: string): RawBuilder<SqlBool> {
+  const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
 }

@@ -133,6 +133,37 @@ export interface RateLimitTable {
   count: number
 }
 
+export interface OAuthApplicationTable {
+  id: string
+  client_id: string
+  client_secret_hash: string | null
+  name: string
+  redirect_uris: string
+  scopes: string
+  public: number
+  pkce_required: number
+  consent_screen_enabled: number
+  dynamically_registered: number
+  client_uri: string | null
+  client_image_url: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** One persisted oidc-provider model instance (its payload is JSON text). */
+export interface OidcModelTable {
+  kind: string
+  id: string
+  payload: string
+  grant_id: string | null
+  uid: string | null
+  user_code: string | null
+  account_id: string | null
+  client_id: string | null
+  expires_at: number | null
+  consumed_at: number | null
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -145,6 +176,8 @@ export interface Database {
   sign_ups: SignUpTable
   jwt_templates: JwtTemplateTable
   rate_limits: RateLimitTable
+  oauth_applications: OAuthApplicationTable
+  oidc_models: OidcModelTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -158,3 +191,5 @@ export type SessionRow = Selectable<SessionTable>
 export type SignInRow = Selectable<SignInTable>
 export type SignUpRow = Selectable<SignUpTable>
 export type JwtTemplateRow = Selectable<JwtTemplateTable>
+export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
+export type OidcModelRow = Selectable<OidcModelTable>

@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit'
 import { ApiError } from '@latchkey/contracts'
 import { createDb, type Db, migrate } from '@latchkey/db'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type Provider from 'oidc-provider'
 import pino, { type Logger } from 'pino'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
@@ -20,6 +21,9 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { SecretBox } from './lib/crypto.js'
 import { loadMasterKey } from './lib/master-key.js'
 import { setHashConcurrency } from './lib/passwords.js'
+import { oauthRoutes } from './oauth/oauth.routes.js'
+import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
+import { createOAuthProvider } from './oauth/provider.js'
 import { databaseRateLimitStore } from './rate-limits/rate-limit.store.js'
 import { createServices, type Services } from './services.js'
 import { sessionRoutes } from './sessions/sessions.bapi.js'
@@ -57,6 +61,8 @@ export type LatchkeyCore = {
   db: Db
   bootstrap: Bootstrap
   log: Logger
+  /** Seals secrets at rest and derives the OAuth provider's cookie keys. */
+  box: SecretBox
 }
 
 /** Opens the database, migrates, builds services and bootstraps the instance. */
@@ -74,7 +80,7 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
     const services = createServices({ db: db.db, dialect: db.dialect, config, clock, box, log })
     const bootstrap = await services.instance.bootstrap()
     await services.keys.load()
-    return { services, db, bootstrap, log }
+    return { services, db, bootstrap, log, box }
   } catch (error) {
     await db.close()
     throw error
@@ -85,10 +91,17 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
  * Composition root: the core plus every HTTP route. Nothing here reads `process`.
  */
 export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
-  const { services, db, bootstrap, log } = await createCore(opts)
+  const { services, db, bootstrap, log, box } = await createCore(opts)
   try {
     const store = databaseRateLimitStore(db.db, opts.clock ?? systemClock)
-    const app = await buildHttp(opts.config, services, log, store)
+    const oauth = createOAuthProvider({
+      config: opts.config,
+      services,
+      db: db.db,
+      box,
+      log,
+    })
+    const app = await buildHttp(opts.config, services, log, store, oauth)
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
@@ -123,6 +136,7 @@ async function buildHttp(
   services: Services,
   log: Logger,
   store: ReturnType<typeof databaseRateLimitStore>,
+  oauth: Provider,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -212,6 +226,8 @@ async function buildHttp(
   userRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
-  wellKnownRoutes(app, services, config)
+  oauthApplicationRoutes(router)
+  wellKnownRoutes(app, services)
+  await oauthRoutes(app, services, config, oauth)
   return app
 }

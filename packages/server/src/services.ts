@@ -2,6 +2,7 @@ import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
+import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import type { ServiceDeps } from './service-deps.js'
 import { SessionsService } from './sessions/sessions.service.js'
 import { SignInsService } from './sign-ins/sign-ins.service.js'
@@ -22,6 +23,7 @@ export type Services = {
   readonly signUps: SignUpsService
   readonly render: FapiRenderService
   readonly jwtTemplates: JwtTemplatesService
+  readonly oauthApplications: OAuthApplicationsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -38,5 +40,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.signUps = new SignUpsService(deps)
   services.render = new FapiRenderService(deps)
   services.jwtTemplates = new JwtTemplatesService(deps)
+  services.oauthApplications = new OAuthApplicationsService(deps)
   return services
 }

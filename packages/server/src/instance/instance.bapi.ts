@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import { assertClaimsAllowed } from '../templates/jwt-templates.service.js'
+import { OAUTH_DEFAULTS, type OAuthSettings } from './instance.service.js'
 
 const origin = z
   .string()
@@ -21,6 +22,25 @@ const origin = z
 const UpdateInstance = z.strictObject({
   allowed_origins: z.array(origin).max(100).optional(),
 })
+
+const lifetime = (max: number) => z.number().int().min(60).max(max).nullable().optional()
+const UpdateOAuthSettings = z.strictObject({
+  dynamic_oauth_client_registration: z.boolean().nullable().optional(),
+  access_token_lifetime: lifetime(24 * 3600),
+  refresh_token_lifetime: lifetime(365 * 24 * 3600),
+  authorization_code_lifetime: lifetime(3600),
+})
+
+function oauthSettingsJSON(s: OAuthSettings) {
+  return {
+    object: 'oauth_application_settings' as const,
+    dynamic_oauth_client_registration: s.dynamic_oauth_client_registration,
+    oauth_jwt_access_tokens: false,
+    access_token_lifetime: s.access_token_lifetime,
+    refresh_token_lifetime: s.refresh_token_lifetime,
+    authorization_code_lifetime: s.authorization_code_lifetime,
+  }
+}
 
 /** `GET /v1/instance` and `PATCH /v1/instance` (204, like Clerk). */
 export function instanceRoutes(r: Router): void {
@@ -56,6 +76,33 @@ export function instanceRoutes(r: Router): void {
       assertClaimsAllowed(body.claims)
       await services.instance.updateSettings({ session_token_claims: body.claims })
       return { object: 'session_token_settings', claims: body.claims }
+    },
+  })
+  // Clerk's OAuth application settings, plus Latchkey's lifetimes (Clerk fixes them).
+  r.bapi({
+    method: 'GET',
+    path: '/v1/instance/oauth_application_settings',
+    handler: async ({ services }) => oauthSettingsJSON((await services.instance.settings()).oauth),
+  })
+  r.bapi({
+    method: 'PATCH',
+    path: '/v1/instance/oauth_application_settings',
+    body: UpdateOAuthSettings,
+    handler: async ({ body, services }) => {
+      const current = (await services.instance.settings()).oauth
+      // A field left out keeps its value; null puts back the default.
+      const pick = <K extends keyof OAuthSettings>(k: K): OAuthSettings[K] => {
+        const v = body[k]
+        return v === null ? OAUTH_DEFAULTS[k] : ((v ?? current[k]) as OAuthSettings[K])
+      }
+      const next: OAuthSettings = {
+        dynamic_oauth_client_registration: pick('dynamic_oauth_client_registration'),
+        access_token_lifetime: pick('access_token_lifetime'),
+        refresh_token_lifetime: pick('refresh_token_lifetime'),
+        authorization_code_lifetime: pick('authorization_code_lifetime'),
+      }
+      await services.instance.updateSettings({ oauth: next })
+      return oauthSettingsJSON(next)
     },
   })
   r.bapi({

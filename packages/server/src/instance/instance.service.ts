@@ -17,6 +17,39 @@ export type InstanceSettings = {
   allowed_origins: string[]
   /** Custom claims merged into every session token (shortcodes allowed). */
   session_token_claims: { [key: string]: Json }
+  oauth: OAuthSettings
+}
+
+/** The OAuth 2 provider's instance settings (lifetimes in seconds). */
+export type OAuthSettings = {
+  dynamic_oauth_client_registration: boolean
+  access_token_lifetime: number
+  refresh_token_lifetime: number
+  authorization_code_lifetime: number
+}
+
+/** Clerk's OAuth defaults: access token 2 hours, refresh token 3 days, code 10 minutes. */
+export const OAUTH_DEFAULTS: OAuthSettings = {
+  dynamic_oauth_client_registration: false,
+  access_token_lifetime: 7200,
+  refresh_token_lifetime: 3 * 24 * 3600,
+  authorization_code_lifetime: 600,
+}
+
+function readOAuthSettings(raw: unknown): OAuthSettings {
+  const o = isObject(raw) ? raw : {}
+  const seconds = (key: keyof OAuthSettings) => {
+    const v = o[key]
+    return typeof v === 'number' && Number.isInteger(v) && v > 0
+      ? v
+      : (OAUTH_DEFAULTS[key] as number)
+  }
+  return {
+    dynamic_oauth_client_registration: o.dynamic_oauth_client_registration === true,
+    access_token_lifetime: seconds('access_token_lifetime'),
+    refresh_token_lifetime: seconds('refresh_token_lifetime'),
+    authorization_code_lifetime: seconds('authorization_code_lifetime'),
+  }
 }
 
 /** Settings are re-read at most this often, so a change made on one process reaches the others. */
@@ -57,6 +90,7 @@ export class InstanceService {
           settings: JSON.stringify({
             allowed_origins: [],
             session_token_claims: {},
+            oauth: OAUTH_DEFAULTS,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -104,6 +138,7 @@ export class InstanceService {
       session_token_claims: isObject(raw.session_token_claims)
         ? (raw.session_token_claims as { [key: string]: Json })
         : {},
+      oauth: readOAuthSettings(raw.oauth),
     }
     this.#settings = { value, readAt: now }
     return value

@@ -64,6 +64,18 @@ export class SigningKeysService {
     return this.#jwks
   }
 
+  /** The active private key as a JWK, for the OAuth provider's ID tokens (never published). */
+  privateJwk(): JWK {
+    const active = this.#active
+    if (!active) throw new Error('signing keys not loaded')
+    return {
+      ...(active.key.export({ format: 'jwk' }) as JWK),
+      kid: active.kid,
+      alg: 'RS256',
+      use: 'sig',
+    }
+  }
+
   /** Signs claims as a compact JWT with the active RS256 key (`typ: JWT`, `kid`). */
   sign(claims: JWTPayload): string {
     const active = this.#active

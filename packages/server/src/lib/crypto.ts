@@ -3,6 +3,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  hkdfSync,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto'
@@ -37,6 +38,11 @@ export class SecretBox {
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new Error('encryption key must be 32 bytes')
     this.#key = Buffer.from(key)
+  }
+
+  /** A 32-byte key for another purpose, derived from the encryption key (HKDF-SHA-256). */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), purpose, 32))
   }
 
   seal(plaintext: string, aad: string): string {

@@ -1,4 +1,11 @@
-import type { Database, EmailAddressRow, NewUser, UserRow, UserUpdate } from '@latchkey/db'
+import {
+  containsIgnoringCase,
+  type Database,
+  type EmailAddressRow,
+  type NewUser,
+  type UserRow,
+  type UserUpdate,
+} from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -99,20 +106,19 @@ function filtered(db: Q, f: UserFilter) {
     )
   }
   if (f.query) {
-    // LIKE with escaped wildcards; lower() on both sides for case-insensitive match on both dialects.
-    const pattern = `%${f.query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const text = f.query
     q = q.where((eb) =>
       eb.or([
-        eb(eb.fn('lower', ['users.first_name']), 'like', eb.val(pattern)),
-        eb(eb.fn('lower', ['users.last_name']), 'like', eb.val(pattern)),
-        eb('users.username', 'like', pattern),
-        eb('users.id', '=', f.query as string),
-        eb('users.external_id', '=', f.query as string),
+        containsIgnoringCase('users.first_name', text),
+        containsIgnoringCase('users.last_name', text),
+        containsIgnoringCase('users.username', text),
+        eb('users.id', '=', text),
+        eb('users.external_id', '=', text),
         eb('users.id', 'in', (sub) =>
           sub
             .selectFrom('email_addresses')
             .select('user_id')
-            .where('email_address', 'like', pattern),
+            .where(containsIgnoringCase('email_address', text)),
         ),
       ]),
     )

@@ -1,0 +1,334 @@
+import { ApiError } from '@latchkey/contracts'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type Provider from 'oidc-provider'
+import * as z from 'zod'
+import type { Config } from '../config/config.schema.js'
+import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
+import type { Services } from '../services.js'
+import { consentPage, errorPage, signedInPage, signInPage } from './pages.js'
+import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
+
+/** Our pages never load scripts; form-action is left open so a consent can redirect to the client. */
+const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"
+
+/** The hosted sign-in shares the Frontend API's sign-in limits (5 per 10 s per IP). */
+const SIGN_IN_LIMIT = { max: 5, timeWindow: 10_000 }
+
+function html(reply: FastifyReply, status: number, body: string) {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', PAGE_CSP)
+    .header('cache-control', 'no-store')
+    .send(body)
+}
+
+/**
+ * Hands a request to oidc-provider (a Koa app) untouched: this scope parses no bodies, so the
+ * provider reads the raw stream itself. CORS headers set by the global hook are carried over.
+ */
+function mountProvider(app: FastifyInstance, provider: Provider) {
+  const callback = provider.callback()
+  const handoff = (req: FastifyRequest, reply: FastifyReply, url?: string) => {
+    for (const [k, v] of Object.entries(reply.getHeaders()))
+      if ((k.startsWith('access-control-') || k === 'vary') && v !== undefined)
+        reply.raw.setHeader(k, v)
+    reply.raw.setHeader('x-trace-id', req.id)
+    if (url) req.raw.url = url
+    reply.hijack()
+    void callback(req.raw, reply.raw)
+  }
+  return app.register(async (scope) => {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_req, _payload, done) => done(null))
+    scope.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE'],
+      url: '/oauth/*',
+      handler: (req, reply) => handoff(req, reply),
+    })
+    scope.get('/.well-known/openid-configuration', (req, reply) => handoff(req, reply))
+    // RFC 8414 metadata: the same document.
+    scope.get('/.well-known/oauth-authorization-server', (req, reply) =>
+      handoff(req, reply, '/.well-known/openid-configuration'),
+    )
+  })
+}
+
+/** RFC 6750 §3: the error goes in `WWW-Authenticate` and the body. */
+function bearerError(
+  reply: FastifyReply,
+  config: Config,
+  status: 400 | 401 | 403,
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+  description?: string,
+) {
+  const params = [`realm="${config.url}"`]
+  if (error) params.push(`error="${error}"`)
+  if (description) params.push(`error_description="${description.replace(/["\\]/g, '')}"`)
+  reply.header('www-authenticate', `Bearer ${params.join(', ')}`)
+  reply.header('cache-control', 'no-store')
+  return reply.code(status).send(error ? { error, error_description: description } : {})
+}
+
+/** Only URLs on this server or an allowed origin may be redirected to after signing in. */
+async function safeRedirect(
+  services: Services,
+  config: Config,
+  value: unknown,
+): Promise<string | undefined> {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return undefined
+  const target = URL.parse(value, config.url)
+  if (!target || !/^https?:$/.test(target.protocol)) return undefined
+  if (target.origin === new URL(config.url).origin) return target.href
+  return (await services.instance.isAllowedOrigin(target.origin)) ? target.href : undefined
+}
+
+/** A state-changing form must come from our own pages (login CSRF, consent clickjacking). */
+function sameOrigin(req: FastifyRequest, config: Config): boolean {
+  const origin = req.headers.origin
+  return origin === undefined || origin === new URL(config.url).origin
+}
+
+async function userLabel(services: Services, userId: string): Promise<string> {
+  const { user, emails } = await services.users.withEmails(userId)
+  const claims = userClaims(user, emails)
+  return claims.email ?? claims.name ?? claims.preferred_username ?? user.id
+}
+
+const SignInForm = z.object({
+  identifier: z.string().trim().max(320).default(''),
+  password: z.string().max(1024).default(''),
+  redirect_url: z.string().max(2048).optional(),
+})
+const Decision = z.object({ decision: z.enum(['allow', 'deny']) })
+const Uid = z.object({ uid: z.string().regex(/^[\w-]{1,64}$/) })
+
+/**
+ * "Sign in with <your app>": oidc-provider's endpoints at Clerk's paths, the interaction pages
+ * (sign-in hand-off and consent), Clerk's userinfo, and the hosted sign-in page.
+ */
+export async function oauthRoutes(
+  app: FastifyInstance,
+  services: Services,
+  config: Config,
+  provider: Provider,
+): Promise<void> {
+  await mountProvider(app, provider)
+  const secure = config.url.startsWith('https:')
+
+  await app.register(async (pages) => {
+    // oidc-provider's errors (a missing or expired interaction cookie, …) carry their status.
+    pages.setErrorHandler((error, req, reply) => {
+      const e = error as Error & { status?: number; error?: string; error_description?: string }
+      const status = e.status && e.status < 500 ? e.status : 500
+      if (status === 500) req.log.error({ err: error }, 'oauth interaction failed')
+      return html(
+        reply,
+        status,
+        errorPage(e.error ?? 'server_error', e.error_description ?? 'Please start again.'),
+      )
+    })
+    interactionRoutes(pages, services, config, provider)
+  })
+
+  // Clerk's userinfo: the caller's claims by scope, with `object`, `instance_id` and `user_id`.
+  const userinfo = async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization
+    const fromBody =
+      req.method === 'POST' && req.body && typeof req.body === 'object'
+        ? (req.body as Record<string, unknown>).access_token
+        : undefined
+    if (header && fromBody !== undefined)
+      return bearerError(reply, config, 400, 'invalid_request', 'access token sent twice')
+    let token: string | undefined
+    if (header) {
+      const m = /^Bearer\s+([\x21-\x7e]+)$/i.exec(header)
+      if (!m)
+        return bearerError(reply, config, 400, 'invalid_request', 'malformed Authorization header')
+      token = m[1]
+    } else if (typeof fromBody === 'string') token = fromBody
+    if (!token) return bearerError(reply, config, 401)
+    const accessToken = await provider.AccessToken.find(token)
+    const grant = accessToken?.grantId ? await provider.Grant.find(accessToken.grantId) : undefined
+    const client = accessToken?.clientId
+      ? await provider.Client.find(accessToken.clientId)
+      : undefined
+    if (!accessToken?.accountId || !grant || !client)
+      return bearerError(
+        reply,
+        config,
+        401,
+        'invalid_token',
+        'access token is invalid, expired or revoked',
+      )
+    const found = await services.users.findById(accessToken.accountId)
+    if (!found || found.banned)
+      return bearerError(
+        reply,
+        config,
+        401,
+        'invalid_token',
+        'the user no longer exists or is banned',
+      )
+    const { user, emails } = await services.users.withEmails(found.id)
+    const claims: Record<string, unknown> = userClaims(user, emails)
+    const body: Record<string, unknown> = {
+      object: 'user_info',
+      instance_id: services.instance.id,
+      user_id: user.id,
+      sub: user.id,
+    }
+    for (const scope of accessToken.scopes) {
+      const released = SCOPE_CLAIMS[scope as keyof typeof SCOPE_CLAIMS]
+      for (const claim of released ?? []) body[claim] = claims[claim]
+    }
+    if (accessToken.scopes.has('profile')) body.username = user.username
+    reply.header('cache-control', 'no-store')
+    reply.header('access-control-allow-origin', '*')
+    return reply.send(body)
+  }
+  app.get('/oauth/userinfo', userinfo)
+  app.post('/oauth/userinfo', userinfo)
+
+  // The hosted sign-in page (Clerk's account portal /sign-in), server-rendered.
+  app.get('/sign-in', async (req, reply) => {
+    const q = req.query as Record<string, unknown>
+    const redirectUrl = await safeRedirect(services, config, q.redirect_url)
+    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
+    if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
+    return html(reply, 200, signInPage({ action: '/sign-in', redirectUrl }))
+  })
+
+  app.post(
+    '/sign-in',
+    {
+      config: config.rateLimit ? { rateLimit: SIGN_IN_LIMIT } : {},
+      errorHandler: (error, req, reply) => {
+        const body = (req.body ?? {}) as Record<string, unknown>
+        const message =
+          error instanceof ApiError
+            ? (error.errors[0]?.longMessage ?? error.message)
+            : 'Something went wrong. Please try again.'
+        if (!(error instanceof ApiError)) req.log.error({ err: error }, 'hosted sign-in failed')
+        const status = error instanceof ApiError ? error.status : 500
+        if (status === 429) reply.header('retry-after', '10')
+        return html(
+          reply,
+          status,
+          signInPage({
+            action: '/sign-in',
+            redirectUrl: typeof body.redirect_url === 'string' ? body.redirect_url : undefined,
+            identifier: typeof body.identifier === 'string' ? body.identifier : undefined,
+            error: message,
+          }),
+        )
+      },
+    },
+    async (req, reply) => {
+      if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
+      const form = SignInForm.parse(req.body ?? {})
+      if (!form.identifier)
+        throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
+      if (!form.password)
+        throw ApiError.of('form_param_missing', { longMessage: 'Enter your password.' })
+      const token = req.cookies[CLIENT_COOKIE]
+      const client = token ? await services.clients.resolve(token) : undefined
+      const result = await services.signIns.create(
+        { identifier: form.identifier, password: form.password, strategy: 'password' },
+        client?.id,
+      )
+      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
+      const redirectUrl = await safeRedirect(services, config, form.redirect_url)
+      if (redirectUrl) return reply.redirect(redirectUrl, 303)
+      const userId = result.signIn.user_id as string
+      return html(reply, 200, signedInPage(await userLabel(services, userId)))
+    },
+  )
+}
+
+/** The sign-in hand-off and the consent screen of an authorization in progress. */
+function interactionRoutes(
+  app: FastifyInstance,
+  services: Services,
+  config: Config,
+  provider: Provider,
+): void {
+  // The provider sends the browser here whenever the user must sign in or consent.
+  app.get('/oauth/interaction/:uid', async (req, reply) => {
+    const uid = Uid.safeParse(req.params).data?.uid
+    if (!uid) return html(reply, 400, errorPage('invalid_request', 'unknown interaction'))
+    const details = await provider.interactionDetails(req.raw, reply.raw)
+    if (details.uid !== uid)
+      return html(reply, 400, errorPage('invalid_request', 'interaction mismatch'))
+    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    if (!userId) {
+      const back = `${config.url}/oauth/interaction/${uid}`
+      return reply.redirect(`/sign-in?redirect_url=${encodeURIComponent(back)}`, 303)
+    }
+    if (details.prompt.name === 'login' || details.session?.accountId !== userId) {
+      const to = await provider.interactionResult(
+        req.raw,
+        reply.raw,
+        { login: { accountId: userId } },
+        { mergeWithLastSubmission: false },
+      )
+      return reply.redirect(to, 303)
+    }
+    const client = await provider.Client.find(String(details.params.client_id))
+    const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? []
+    return html(
+      reply,
+      200,
+      consentPage({
+        action: `/oauth/interaction/${uid}`,
+        applicationName: client?.clientName ?? String(details.params.client_id),
+        scopes: missing,
+        userLabel: await userLabel(services, userId),
+      }),
+    )
+  })
+
+  app.post('/oauth/interaction/:uid', async (req, reply) => {
+    const uid = Uid.safeParse(req.params).data?.uid
+    if (!uid) return html(reply, 400, errorPage('invalid_request', 'unknown interaction'))
+    if (!sameOrigin(req, config))
+      return html(reply, 403, errorPage('access_denied', 'cross-origin form submission'))
+    const parsed = Decision.safeParse(req.body)
+    if (!parsed.success)
+      return html(reply, 400, errorPage('invalid_request', 'decision is missing'))
+    const details = await provider.interactionDetails(req.raw, reply.raw)
+    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    if (details.uid !== uid || !userId || details.session?.accountId !== userId)
+      return html(reply, 400, errorPage('invalid_request', 'the sign-in changed; start again'))
+    if (parsed.data.decision === 'deny') {
+      const to = await provider.interactionResult(
+        req.raw,
+        reply.raw,
+        { error: 'access_denied', error_description: 'The user denied the request.' },
+        { mergeWithLastSubmission: false },
+      )
+      return reply.redirect(to, 303)
+    }
+    const clientId = String(details.params.client_id)
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: userId, clientId })
+    if (!grant)
+      return html(reply, 400, errorPage('invalid_request', 'the grant expired; start again'))
+    const promptDetails = details.prompt.details
+    const missingScope = promptDetails.missingOIDCScope as string[] | undefined
+    const missingClaims = promptDetails.missingOIDCClaims as string[] | undefined
+    if (missingScope?.length) grant.addOIDCScope(missingScope.join(' '))
+    if (missingClaims?.length) grant.addOIDCClaims(missingClaims)
+    const grantId = await grant.save()
+    const to = await provider.interactionResult(
+      req.raw,
+      reply.raw,
+      { consent: { grantId } },
+      { mergeWithLastSubmission: true },
+    )
+    return reply.redirect(to, 303)
+  })
+}

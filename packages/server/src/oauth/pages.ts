@@ -1,0 +1,118 @@
+/*
+ * The server-rendered pages of the OAuth flow and the hosted sign-in: plain HTML forms that work
+ * without JavaScript, with visible labels, one heading, errors in an ARIA live region, and colours
+ * from CSS variables an operator can override. Every interpolated value goes through `esc`.
+ */
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+/** Text safe inside HTML text and double-quoted attributes. */
+export function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
+}
+
+const STYLE = `
+:root { --lk-color-primary: #4f46e5; --lk-color-text: #111827; --lk-color-muted: #6b7280;
+  --lk-color-danger: #b91c1c; --lk-color-background: #f9fafb; --lk-color-card: #ffffff;
+  --lk-radius: 10px; --lk-font: system-ui, -apple-system, "Segoe UI", sans-serif; }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; font-family: var(--lk-font);
+  background: var(--lk-color-background); color: var(--lk-color-text); }
+main { width: min(26rem, 92vw); background: var(--lk-color-card); border-radius: var(--lk-radius);
+  padding: 2rem; box-shadow: 0 1px 3px rgb(0 0 0 / 0.12); }
+h1 { font-size: 1.35rem; margin: 0 0 0.5rem; }
+p { color: var(--lk-color-muted); margin: 0 0 1rem; }
+label { display: block; font-weight: 600; margin: 1rem 0 0.35rem; }
+input { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid #d1d5db; border-radius: 6px; font: inherit; }
+input:focus-visible, button:focus-visible { outline: 3px solid var(--lk-color-primary); outline-offset: 2px; }
+button { margin-top: 1.25rem; width: 100%; padding: 0.65rem; border: 0; border-radius: 6px; font: inherit;
+  font-weight: 600; background: var(--lk-color-primary); color: #fff; cursor: pointer; }
+button.secondary { background: transparent; color: var(--lk-color-text); border: 1px solid #d1d5db; }
+ul { padding-left: 1.2rem; } li { margin: 0.3rem 0; }
+[role="alert"]:not(:empty) { color: var(--lk-color-danger); background: #fef2f2; padding: 0.6rem 0.75rem;
+  border-radius: 6px; margin: 0.75rem 0; }
+`
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title><style>${STYLE}</style></head>
+<body><main>${body}</main></body></html>`
+}
+
+/** An OAuth error that must not be redirected to the client (RFC 6749 §4.1.2.1). */
+export function errorPage(error: string, description: string | undefined): string {
+  return page(
+    'Sign-in error',
+    `<h1>Something went wrong</h1>
+<div role="alert"><strong>${esc(error)}</strong>${description ? `: ${esc(description)}` : ''}</div>
+<p>Go back to the application you came from and try again.</p>`,
+  )
+}
+
+/** What each scope lets an application see, in the consent screen's words. */
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'Know who you are',
+  profile: 'Your name, username and profile picture',
+  email: 'Your email address',
+  public_metadata: 'Your public metadata',
+  private_metadata: 'Your private metadata',
+  offline_access: 'Stay connected when you are not using it',
+}
+
+export function consentPage(opts: {
+  action: string
+  applicationName: string
+  scopes: string[]
+  userLabel: string
+}): string {
+  const items = opts.scopes.map((s) => `<li>${esc(SCOPE_TEXT[s] ?? s)}</li>`).join('')
+  return page(
+    `Allow ${opts.applicationName}?`,
+    `<h1>${esc(opts.applicationName)} wants to access your account</h1>
+<p>Signed in as ${esc(opts.userLabel)}</p>
+<p>${esc(opts.applicationName)} will be able to see:</p>
+<ul aria-label="Requested permissions">${items}</ul>
+<form method="post" action="${esc(opts.action)}">
+<button type="submit" name="decision" value="allow" autofocus>Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>`,
+  )
+}
+
+export function signInPage(opts: {
+  action: string
+  redirectUrl: string | undefined
+  identifier?: string | undefined
+  error?: string | undefined
+}): string {
+  const redirect = opts.redirectUrl
+    ? `<input type="hidden" name="redirect_url" value="${esc(opts.redirectUrl)}">`
+    : ''
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1>
+<p>to continue</p>
+<form method="post" action="${esc(opts.action)}" novalidate>
+${redirect}
+<div role="alert" aria-live="assertive" id="form-error">${esc(opts.error ?? '')}</div>
+<label for="identifier">Email address</label>
+<input id="identifier" name="identifier" type="email" autocomplete="username" required
+  value="${esc(opts.identifier ?? '')}" ${opts.error ? 'aria-describedby="form-error"' : 'autofocus'}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required
+  ${opts.error ? 'autofocus aria-invalid="true" aria-describedby="form-error"' : ''}>
+<button type="submit">Continue</button>
+</form>`,
+  )
+}
+
+export function signedInPage(userLabel: string): string {
+  return page('Signed in', `<h1>You are signed in</h1><p>Signed in as ${esc(userLabel)}.</p>`)
+}

@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto'
+import type { EmailAddressRow, UserRow } from '@latchkey/db'
+import { fromDbBool, fromDbJson } from '@latchkey/db'
+import Provider, {
+  type Configuration,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider'
+import type { Logger } from 'pino'
+import type { Config } from '../config/config.schema.js'
+import { OAUTH_DEFAULTS, type OAuthSettings } from '../instance/instance.service.js'
+import { type SecretBox, safeEqual, sha256 } from '../lib/crypto.js'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Services } from '../services.js'
+import { findRememberedGrantId, kyselyAdapterFactory } from './oidc-adapter.js'
+import { errorPage } from './pages.js'
+
+/** The scopes and the claims each releases (DESIGN.md §2: Clerk's userinfo fields). */
+export const SCOPE_CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username', 'picture'],
+  email: ['email', 'email_verified'],
+  public_metadata: ['public_metadata'],
+  private_metadata: ['private_metadata'],
+} as const
+
+export const COOKIE_NAMES = {
+  session: '_lk_oidc_session',
+  interaction: '_lk_oidc_interaction',
+  resume: '_lk_oidc_resume',
+}
+
+/** A user's claims for every scope; oidc-provider releases the ones the grant covers. */
+export function userClaims(user: UserRow, emails: EmailAddressRow[]) {
+  const primary = emails.find((e) => e.id === user.primary_email_address_id) ?? emails[0]
+  const name = [user.first_name, user.last_name].filter(Boolean).join(' ')
+  return {
+    sub: user.id,
+    name: name || null,
+    given_name: user.first_name,
+    family_name: user.last_name,
+    preferred_username: user.username,
+    picture: user.image_url,
+    email: primary?.email_address ?? null,
+    email_verified: primary ? fromDbBool(primary.verified) : null,
+    public_metadata: fromDbJson(user.public_metadata),
+    private_metadata: fromDbJson(user.private_metadata),
+  }
+}
+
+/** The user signed in on this browser's Latchkey client (the `__client` cookie), if any. */
+export async function signedInUserId(
+  services: Services,
+  clientToken: string | undefined,
+): Promise<string | undefined> {
+  if (!clientToken) return undefined
+  const client = await services.clients.resolve(clientToken)
+  if (!client?.last_active_session_id) return undefined
+  try {
+    const session = await services.sessions.getUsable(client.last_active_session_id, client.id)
+    return session.user_id
+  } catch {
+    return undefined
+  }
+}
+
+/** A user that may hold OAuth tokens: exists and is not banned. */
+async function activeUser(services: Services, id: string) {
+  const found = await services.users.findById(id)
+  if (!found || fromDbBool(found.banned)) return undefined
+  return services.users.withEmails(id)
+}
+
+/**
+ * oidc-provider puts `at_hash` only in ID tokens from the authorization endpoint; Latchkey's ID
+ * tokens from the token endpoint carry it too (OIDC Core §3.1.3.6 allows it), so a relying party
+ * can bind the ID token to the access token it came with. The token is re-signed with the same key.
+ */
+function addAtHash(body: unknown, services: Services): void {
+  if (!body || typeof body !== 'object') return
+  const response = body as { id_token?: unknown; access_token?: unknown }
+  if (typeof response.id_token !== 'string' || typeof response.access_token !== 'string') return
+  const [, payload] = response.id_token.split('.')
+  if (!payload) return
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+  const digest = createHash('sha256').update(response.access_token, 'ascii').digest()
+  claims.at_hash = digest.subarray(0, digest.length / 2).toString('base64url')
+  response.id_token = services.keys.sign(claims)
+}
+
+type ProviderDeps = {
+  config: Config
+  services: Services
+  db: ServiceDeps['db']
+  box: SecretBox
+  log: Logger
+}
+
+/**
+ * The OAuth 2 / OpenID Connect engine: oidc-provider, configured with Latchkey's storage, keys,
+ * users, sessions and pages. Per-instance settings (lifetimes, dynamic registration) are read
+ * through the instance service's 5-second cache before each request.
+ */
+export function createOAuthProvider({ config, services, db, box, log }: ProviderDeps): Provider {
+  let settings: OAuthSettings = OAUTH_DEFAULTS
+  const url = config.url
+
+  const policy = interactionPolicy.base()
+  // oidc-provider keeps its own session cookie; a login is only valid while the same user is
+  // signed in to Latchkey on this browser (signing out of Latchkey ends "Sign in with …" too).
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check(
+      'latchkey_session',
+      'the Latchkey session ended or belongs to another user',
+      async (ctx) => {
+        const userId = await signedInUserId(services, ctx.cookies.get('__client') ?? undefined)
+        return userId === undefined || userId !== ctx.oidc.session?.accountId
+      },
+    ),
+  )
+
+  const consentEnabled = (ctx: KoaContextWithOIDC) =>
+    ctx.oidc.client?.metadata().latchkey_consent_screen_enabled !== false
+
+  const configuration: Configuration = {
+    adapter: kyselyAdapterFactory(db, services.oauthApplications),
+    clients: [],
+    jwks: { keys: [services.keys.privateJwk() as never] },
+    cookies: {
+      keys: [box.derive('oidc-provider cookies').toString('base64url')],
+      names: COOKIE_NAMES,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    routes: {
+      authorization: '/oauth/authorize',
+      token: '/oauth/token',
+      userinfo: '/oauth/userinfo',
+      introspection: '/oauth/token_info',
+      revocation: '/oauth/token/revoke',
+      registration: '/oauth/register',
+      jwks: '/oauth/jwks',
+      end_session: '/oauth/end_session',
+    },
+    scopes: [
+      'openid',
+      'offline_access',
+      ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid'),
+    ],
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([k, v]) => [k, [...v]])),
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256'],
+      userinfoSigningAlgValues: ['RS256'],
+      introspectionSigningAlgValues: ['RS256'],
+      authorizationSigningAlgValues: ['RS256'],
+    },
+    pkce: {
+      required: (_ctx, client) =>
+        client.clientAuthMethod === 'none' || client.metadata().latchkey_pkce_required === true,
+    },
+    extraClientMetadata: {
+      properties: ['latchkey_pkce_required', 'latchkey_consent_screen_enabled'],
+      // A dynamically registered client does not choose these: it always uses PKCE and consent.
+      validator(ctx, key, _value, metadata) {
+        if (ctx?.oidc?.route === 'registration') (metadata as Record<string, unknown>)[key] = true
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      registration: { enabled: true, initialAccessToken: false },
+      // Served by oauth.routes.ts in Clerk's shape (and without requiring the openid scope).
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: { enabled: false },
+    },
+    ttl: {
+      AccessToken: () => settings.access_token_lifetime,
+      AuthorizationCode: () => settings.authorization_code_lifetime,
+      RefreshToken: () => settings.refresh_token_lifetime,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      // Remembered consent; a grant must outlive the refresh tokens it backs.
+      Grant: () => Math.max(365 * 24 * 3600, settings.refresh_token_lifetime),
+    },
+    // Tokens live their own lifetimes; they do not end with oidc-provider's browser session.
+    expiresWithSession: async () => false,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates; presenting a used refresh token revokes its whole grant.
+    rotateRefreshToken: true,
+    async loadExistingGrant(ctx) {
+      const clientId = ctx.oidc.client?.clientId
+      const accountId = ctx.oidc.session?.accountId
+      if (!clientId || !accountId) return undefined
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ??
+        ctx.oidc.session?.grantIdFor(clientId) ??
+        (await findRememberedGrantId(db, accountId, clientId))
+      let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined
+      if (grant && grant.accountId !== accountId) grant = undefined
+      // Without a consent screen the application gets what it asked for (within its scopes).
+      if (!consentEnabled(ctx)) {
+        grant ??= new ctx.oidc.provider.Grant({ accountId, clientId })
+        const requested = [...(ctx.oidc.requestParamScopes ?? [])]
+        if (requested.length) grant.addOIDCScope(requested.join(' '))
+        await grant.save()
+      }
+      return grant
+    },
+    async findAccount(_ctx, sub) {
+      const found = await activeUser(services, sub)
+      if (!found) return undefined
+      return { accountId: sub, claims: async () => userClaims(found.user, found.emails) }
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}`,
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html'
+      ctx.body = errorPage(out.error, out.error_description)
+    },
+    clientBasedCORS: () => true,
+  }
+
+  const provider = new Provider(url, configuration)
+  provider.proxy = Boolean(config.trustProxy)
+
+  // Client secrets are stored as SHA-256: hash what the client presents, then compare.
+  provider.Client.prototype.compareClientSecret = function compare(
+    this: { clientSecret?: string },
+    actual: string,
+  ) {
+    const expected = this.clientSecret
+    return Promise.resolve(typeof expected === 'string' && safeEqual(sha256(actual), expected))
+  } as never
+
+  provider.use(async (ctx, next) => {
+    settings = (await services.instance.settings()).oauth
+    if (ctx.path === '/oauth/register' && !settings.dynamic_oauth_client_registration) {
+      ctx.status = 403
+      ctx.body = {
+        error: 'access_denied',
+        error_description: 'dynamic client registration is disabled on this instance',
+      }
+      return
+    }
+    await next()
+    if (ctx.oidc?.route === 'token' && ctx.status === 200) addAtHash(ctx.body, services)
+    if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      const doc = ctx.body as Record<string, unknown>
+      // One document for OAuth clients and session-token verifiers: the instance JWKS.
+      doc.jwks_uri = `${url}/.well-known/jwks.json`
+      doc.userinfo_endpoint = `${url}/oauth/userinfo`
+      doc.claims_supported = [
+        ...new Set([
+          ...((doc.claims_supported as string[]) ?? []),
+          'iss',
+          'aud',
+          'exp',
+          'iat',
+          'nonce',
+        ]),
+      ]
+      if (!settings.dynamic_oauth_client_registration) delete doc.registration_endpoint
+      ctx.set('cache-control', 'public, max-age=300')
+      ctx.set('access-control-allow-origin', '*')
+    }
+  })
+
+  provider.on('server_error', (_ctx, err) => log.error({ err }, 'oauth provider error'))
+  return provider
+}
