@@ -170,8 +170,15 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
     },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may introspect and revoke only the tokens issued to it.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       registration: { enabled: true, initialAccessToken: false },
       // Served by oauth.routes.ts in Clerk's shape (and without requiring the openid scope).
       userinfo: { enabled: false },
