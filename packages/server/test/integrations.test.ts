@@ -1,32 +1,12 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { decodePublishableKey } from '@latchkey/contracts'
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
-import { readmeSnippetFor } from './helpers/readme.js'
+import { readmeSnippetFor, runReadmeShell } from './helpers/readme.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 const APP = 'http://localhost:5173'
 const PASSWORD = 'integrations all the way'
-
-const exec = promisify(execFile)
-
-/**
- * Runs the README's curl lines against the test server, with the provisioned secret key
- * (asynchronously: the server shares this process's event loop).
- */
-async function runReadmeShell(snippet: string, secretKey: string): Promise<string[]> {
-  const outputs: string[] = []
-  for (const line of snippet.replaceAll('\\\n', ' ').split('\n')) {
-    if (!line.startsWith('curl ')) continue
-    const { stdout } = await exec('bash', ['-c', `${line} --silent --show-error --max-time 10`], {
-      env: { ...process.env, LATCHKEY_SECRET_KEY: secretKey },
-    })
-    outputs.push(stdout)
-  }
-  return outputs
-}
 
 describe.each(DIALECTS)('integrations, as their guides describe (%s)', (dialect) => {
   let server: TestServer

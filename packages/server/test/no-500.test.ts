@@ -101,4 +101,51 @@ describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {
     }
     expect(failures).toEqual([])
   }, 120_000)
+
+  it('the OAuth endpoints, pages and Backend API too (their errors are RFC 6749 or HTML)', async () => {
+    const paths = [
+      '/oauth/authorize',
+      '/oauth/authorize?client_id=x&redirect_uri=javascript:alert(1)&response_type=code',
+      '/oauth/authorize/not-a-uid',
+      '/oauth/token',
+      '/oauth/token_info',
+      '/oauth/token/revoke',
+      '/oauth/userinfo',
+      '/oauth/register',
+      '/oauth/jwks',
+      '/oauth/interaction/abc',
+      '/oauth/interaction/..%2F..',
+      '/sign-in',
+      '/sign-in?redirect_url=javascript:alert(1)',
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+      '/v1/oauth_applications',
+      '/v1/oauth_applications/oa_x',
+      '/v1/oauth_applications/oa_x/rotate_secret',
+      '/v1/instance/oauth_application_settings',
+    ]
+    const failures: string[] = []
+    for (const path of paths) {
+      for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+        for (const auth of [`Bearer ${server.secretKey}`, 'Basic Og==', undefined]) {
+          for (const [type, body] of method === 'GET' ? [['', ''] as [string, string]] : BODIES) {
+            const headers: Record<string, string> = auth ? { authorization: auth } : {}
+            if (type) headers['content-type'] = type
+            const res = await fetch(`${server.url}${path}`, {
+              method,
+              headers,
+              redirect: 'manual',
+              ...(method === 'GET' ? {} : { body }),
+            })
+            const text = await res.text()
+            if (res.status >= 500)
+              failures.push(
+                `${method} ${path} [${type}] ${body.slice(0, 40)} → ${res.status} ${text.slice(0, 200)}`,
+              )
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([])
+  }, 120_000)
 })

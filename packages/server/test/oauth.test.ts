@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COOKIE_NAMES } from '../src/oauth/provider.js'
 import { BrowserAgent, formAction } from './helpers/browser-agent.js'
 import { fetchJson } from './helpers/browser-client.js'
+import { readmeSnippetFor, runReadmeShell } from './helpers/readme.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 const CALLBACK = 'http://localhost:8787/callback'
@@ -218,6 +219,22 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
       expect((await bapi(server, '/v1/oauth_applications/bad-id')).status).toBe(422)
       expect(await count()).toBe(before)
     })
+  })
+
+  it("the README's curl creates an application", async () => {
+    const [out] = await runReadmeShell(
+      readmeSnippetFor('oauth-create', server.url),
+      server.secretKey,
+    )
+    const created = JSON.parse(out ?? '{}')
+    expect(created).toMatchObject({
+      object: 'oauth_application',
+      name: 'Acme Analytics',
+      redirect_uris: ['https://acme.example/callback'],
+      scopes: 'profile email',
+      client_secret: expect.stringMatching(/^[0-9A-Za-z]{43}$/),
+    })
+    await clerk.oauthApplications.delete(created.id)
   })
 
   describe('discovery', () => {

@@ -120,13 +120,22 @@ export async function oauthRoutes(
   await app.register(async (pages) => {
     // oidc-provider's errors (a missing or expired interaction cookie, …) carry their status.
     pages.setErrorHandler((error, req, reply) => {
-      const e = error as Error & { status?: number; error?: string; error_description?: string }
-      const status = e.status && e.status < 500 ? e.status : 500
+      const e = error as Error & {
+        status?: number
+        statusCode?: number
+        error?: string
+        error_description?: string
+      }
+      const given = e.status ?? e.statusCode
+      const status = given && given < 500 ? given : 500
       if (status === 500) req.log.error({ err: error }, 'oauth interaction failed')
       return html(
         reply,
         status,
-        errorPage(e.error ?? 'server_error', e.error_description ?? 'Please start again.'),
+        errorPage(
+          e.error ?? (status === 500 ? 'server_error' : 'invalid_request'),
+          e.error_description ?? (status === 500 ? 'Please start again.' : e.message),
+        ),
       )
     })
     interactionRoutes(pages, services, config, provider)
@@ -207,12 +216,21 @@ export async function oauthRoutes(
       config: config.rateLimit ? { rateLimit: SIGN_IN_LIMIT } : {},
       errorHandler: (error, req, reply) => {
         const body = (req.body ?? {}) as Record<string, unknown>
+        // Clerk errors carry their message; Fastify's own (a body it cannot parse) their status.
+        const fastifyStatus = (error as { statusCode?: number }).statusCode
+        const status =
+          error instanceof ApiError
+            ? error.status
+            : fastifyStatus && fastifyStatus < 500
+              ? fastifyStatus
+              : 500
         const message =
           error instanceof ApiError
             ? (error.errors[0]?.longMessage ?? error.message)
-            : 'Something went wrong. Please try again.'
-        if (!(error instanceof ApiError)) req.log.error({ err: error }, 'hosted sign-in failed')
-        const status = error instanceof ApiError ? error.status : 500
+            : status < 500
+              ? 'The form could not be read. Please try again.'
+              : 'Something went wrong. Please try again.'
+        if (status === 500) req.log.error({ err: error }, 'hosted sign-in failed')
         if (status === 429) reply.header('retry-after', '10')
         return html(
           reply,
@@ -228,7 +246,12 @@ export async function oauthRoutes(
     },
     async (req, reply) => {
       if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
-      const form = SignInForm.parse(req.body ?? {})
+      const parsed = SignInForm.safeParse(req.body ?? {})
+      if (!parsed.success)
+        throw ApiError.of('form_param_format_invalid', {
+          longMessage: 'Enter a valid email address and password.',
+        })
+      const form = parsed.data
       if (!form.identifier)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
       if (!form.password)

@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
+
+const exec = promisify(execFile)
 
 const README = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8')
 
@@ -14,4 +18,20 @@ export function readmeSnippet(name: string): string {
 /** A README snippet with the default URL replaced by a test server's. */
 export function readmeSnippetFor(name: string, url: string): string {
   return readmeSnippet(name).replaceAll('http://localhost:4000', url)
+}
+
+/**
+ * Runs the README's curl lines against the test server, with the provisioned secret key
+ * (asynchronously: the server shares this process's event loop).
+ */
+export async function runReadmeShell(snippet: string, secretKey: string): Promise<string[]> {
+  const outputs: string[] = []
+  for (const line of snippet.replaceAll('\\\n', ' ').split('\n')) {
+    if (!line.startsWith('curl ')) continue
+    const { stdout } = await exec('bash', ['-c', `${line} --silent --show-error --max-time 10`], {
+      env: { ...process.env, LATCHKEY_SECRET_KEY: secretKey },
+    })
+    outputs.push(stdout)
+  }
+  return outputs
 }
