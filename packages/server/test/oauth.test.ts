@@ -3,7 +3,7 @@ import { createClerkClient } from '@clerk/backend'
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import * as oauth from 'oauth4webapi'
 import * as client from 'openid-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { COOKIE_NAMES } from '../src/oauth/provider.js'
 import { BrowserAgent, formAction } from './helpers/browser-agent.js'
 import { fetchJson } from './helpers/browser-client.js'
@@ -720,6 +720,50 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
       const refused = new URL(scope.headers.get('location') as string)
       expect(refused.searchParams.get('error')).toBe('invalid_scope')
       expect(refused.searchParams.get('state')).toBe('st')
+    })
+
+    it('expired codes, access tokens and refresh tokens are refused', async () => {
+      const { code, verifier } = await codeFor(app.clientId)
+      const auth = basic(app.clientId, app.clientSecret)
+      const live = await codeFor(app.clientId)
+      const t = await tokenRequest(
+        server,
+        {
+          grant_type: 'authorization_code',
+          code: live.code,
+          redirect_uri: CALLBACK,
+          code_verifier: live.verifier,
+        },
+        auth,
+      )
+      expect(t.status).toBe(200)
+      // Only Date is faked: the provider and its storage read the wall clock through it.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3 * 24 * 3600 * 1000 + 60_000 })
+      try {
+        const expiredCode = await tokenRequest(
+          server,
+          {
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: CALLBACK,
+            code_verifier: verifier,
+          },
+          auth,
+        )
+        expect(expiredCode.status).toBe(400)
+        expect(expiredCode.json.error).toBe('invalid_grant')
+        const expiredAccess = await userinfo(server, t.json.access_token)
+        expect(expiredAccess.status).toBe(401)
+        expect(expiredAccess.json.error).toBe('invalid_token')
+        const expiredRefresh = await tokenRequest(
+          server,
+          { grant_type: 'refresh_token', refresh_token: t.json.refresh_token },
+          auth,
+        )
+        expect(expiredRefresh.json.error).toBe('invalid_grant')
+      } finally {
+        vi.useRealTimers()
+      }
     })
 
     it('userinfo without a token, with a garbage token, or for a banned user is 401 with WWW-Authenticate', async () => {
