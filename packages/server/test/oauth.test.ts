@@ -237,6 +237,33 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
     await clerk.oauthApplications.delete(created.id)
   })
 
+  it('the hosted sign-in honours redirect_url only for this server and allowed origins, and refuses cross-origin posts', async () => {
+    const browser = new BrowserAgent(server.url)
+    const evil = await browser.submit('/sign-in', {
+      identifier: EMAIL,
+      password: PASSWORD,
+      redirect_url: 'https://evil.example/phish',
+    })
+    expect(evil.status).toBe(200)
+    expect(evil.url).toBe(`${server.url}/sign-in`)
+    expect(evil.html).toContain(`Signed in as ${EMAIL}`)
+    const local = await browser.goto('/sign-in?redirect_url=%2F.well-known%2Fjwks.json')
+    expect(local.url).toBe(`${server.url}/.well-known/jwks.json`)
+
+    const forged = await fetch(`${server.url}/sign-in`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://evil.example',
+      },
+      body: new URLSearchParams({ identifier: EMAIL, password: PASSWORD }).toString(),
+      redirect: 'manual',
+    })
+    expect(forged.status).toBe(403)
+    expect(forged.headers.get('set-cookie')).toBeNull()
+    expect(forged.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+  })
+
   describe('discovery', () => {
     it('serves one document for OAuth clients and session-token verifiers, also as RFC 8414 metadata', async () => {
       const oidc = await fetchJson(`${server.url}/.well-known/openid-configuration`)
