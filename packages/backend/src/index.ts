@@ -1,4 +1,19 @@
 export {
+  type ApiErrorEntry,
+  type Camelize,
+  type ClientOptions,
+  createLatchkeyClient,
+  type DeletedObject,
+  type EmailAddress,
+  type JwtTemplate,
+  LatchkeyAPIResponseError,
+  type LatchkeyClient,
+  type OAuthApplication,
+  type Paginated,
+  type Session,
+  type User,
+} from './api-client.js'
+export {
   authenticateRequest,
   authenticateToken,
   type RequestAuth,
