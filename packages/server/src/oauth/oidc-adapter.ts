@@ -31,12 +31,13 @@ export function kyselyAdapterFactory(
   return (kind: string): Adapter => {
     if (kind === 'Client') return clientAdapter(applications)
 
-    const row = (id: string) =>
+    const findBy = (column: 'id' | 'uid' | 'user_code', value: string) =>
       db
         .selectFrom('oidc_models')
         .select(['payload', 'expires_at', 'consumed_at'])
         .where('kind', '=', kind)
-        .where('id', '=', id)
+        .where(column, '=', value)
+        .executeTakeFirst()
     const load = (
       r: { payload: string; expires_at: number | null; consumed_at: number | null } | undefined,
     ): AdapterPayload | undefined => {
@@ -68,27 +69,13 @@ export function kyselyAdapterFactory(
         if (writes % SWEEP_EVERY === 0) await sweep()
       },
       async find(id) {
-        return load(await row(id).executeTakeFirst())
+        return load(await findBy('id', id))
       },
       async findByUid(uid) {
-        return load(
-          await db
-            .selectFrom('oidc_models')
-            .select(['payload', 'expires_at', 'consumed_at'])
-            .where('kind', '=', kind)
-            .where('uid', '=', uid)
-            .executeTakeFirst(),
-        )
+        return load(await findBy('uid', uid))
       },
       async findByUserCode(userCode) {
-        return load(
-          await db
-            .selectFrom('oidc_models')
-            .select(['payload', 'expires_at', 'consumed_at'])
-            .where('kind', '=', kind)
-            .where('user_code', '=', userCode)
-            .executeTakeFirst(),
-        )
+        return load(await findBy('user_code', userCode))
       },
       async consume(id) {
         await db
