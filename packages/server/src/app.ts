@@ -11,6 +11,7 @@ import type Provider from 'oidc-provider'
 import pino, { type Logger } from 'pino'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
@@ -31,6 +32,7 @@ import { fapiSessionRoutes } from './sessions/sessions.fapi.js'
 import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
+import { meRoutes } from './users/me.fapi.js'
 import { userRoutes } from './users/users.bapi.js'
 
 export type AppOptions = {
@@ -52,7 +54,7 @@ export type LatchkeyApp = {
 /** How long SIGTERM waits for in-flight requests before cutting connections. */
 const DRAIN_GRACE_MS = 10_000
 
-const FAPI_PREFIXES = ['/v1/client', '/v1/environment', '/_method/']
+const FAPI_PREFIXES = ['/v1/client', '/v1/environment', '/v1/me', '/_method/']
 const OVERRIDABLE = new Set(['PATCH', 'PUT', 'DELETE'])
 
 /** The application without HTTP: database, services, bootstrapped instance. The CLI uses it. */
@@ -217,11 +219,12 @@ async function buildHttp(
     )
   }
   const router = new Router(app, services, config)
-  environmentRoutes(router, config)
+  environmentRoutes(router)
   clientRoutes(router)
   signInRoutes(router)
   signUpRoutes(router)
   fapiSessionRoutes(router)
+  meRoutes(router)
   instanceRoutes(router)
   userRoutes(router)
   sessionRoutes(router)
@@ -229,5 +232,6 @@ async function buildHttp(
   oauthApplicationRoutes(router)
   wellKnownRoutes(app, services)
   await oauthRoutes(app, services, config, oauth)
+  await hostedRoutes(app, services, config)
   return app
 }

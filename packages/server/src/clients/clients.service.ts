@@ -43,6 +43,11 @@ export class ClientsService {
     return { ...row, token }
   }
 
+  /** The database, for calls made outside a transaction. */
+  get db(): Q {
+    return this.d.db
+  }
+
   async setLastActiveSession(trx: Q, clientId: string, sessionId: SessionId | null): Promise<void> {
     await repo.updateClient(trx, clientId, {
       last_active_session_id: sessionId,

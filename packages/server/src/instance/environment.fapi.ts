@@ -1,6 +1,6 @@
-import type { Config } from '../config/config.schema.js'
 import type { Router } from '../http/define-route.js'
 import { PASSWORD_MAX, PASSWORD_MIN } from '../lib/password-policy.js'
+import type { InstancePaths } from './instance.service.js'
 
 const attribute = (on: boolean, required: boolean, firstFactors: string[] = []) => ({
   enabled: on,
@@ -14,8 +14,7 @@ const attribute = (on: boolean, required: boolean, firstFactors: string[] = []) 
 })
 
 /** Clerk's environment document, describing what this instance offers to the browser SDKs. */
-export function environment(config: Config, instanceId: string) {
-  const url = config.url
+export function environment(instanceId: string, paths: { [K in keyof InstancePaths]: string }) {
   return {
     object: 'environment',
     id: instanceId,
@@ -32,14 +31,14 @@ export function environment(config: Config, instanceId: string) {
       instance_environment_type: 'production',
       application_name: 'Latchkey',
       preferred_sign_in_strategy: 'password',
-      home_url: url,
-      sign_in_url: `${url}/sign-in`,
-      sign_up_url: `${url}/sign-up`,
-      user_profile_url: `${url}/user`,
-      after_sign_in_url: url,
-      after_sign_up_url: url,
-      after_sign_out_one_url: `${url}/sign-in`,
-      after_sign_out_all_url: `${url}/sign-in`,
+      home_url: paths.home_url,
+      sign_in_url: paths.sign_in_url,
+      sign_up_url: paths.sign_up_url,
+      user_profile_url: paths.user_profile_url,
+      after_sign_in_url: paths.after_sign_in_url,
+      after_sign_up_url: paths.after_sign_up_url,
+      after_sign_out_one_url: paths.after_sign_out_url,
+      after_sign_out_all_url: paths.after_sign_out_url,
       logo_image_url: null,
       favicon_image_url: null,
       branded: false,
@@ -83,12 +82,12 @@ export function environment(config: Config, instanceId: string) {
   }
 }
 
-export function environmentRoutes(r: Router, config: Config): void {
+export function environmentRoutes(r: Router): void {
   r.fapi({
     method: 'GET',
     path: '/v1/environment',
     handler: async ({ services }) => ({
-      response: environment(config, services.instance.id),
+      response: environment(services.instance.id, await services.instance.paths()),
       bare: true,
     }),
   })

@@ -1,7 +1,13 @@
+import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import { assertClaimsAllowed } from '../templates/jwt-templates.service.js'
-import { OAUTH_DEFAULTS, type OAuthSettings } from './instance.service.js'
+import {
+  type InstancePaths,
+  OAUTH_DEFAULTS,
+  type OAuthSettings,
+  PATH_KEYS,
+} from './instance.service.js'
 
 const origin = z
   .string()
@@ -31,6 +37,20 @@ const UpdateOAuthSettings = z.strictObject({
   authorization_code_lifetime: lifetime(3600),
 })
 
+/** An absolute http(s) URL; `null` restores the default. */
+const pathUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => /^https?:$/.test(URL.parse(v)?.protocol ?? ''), 'must be an absolute http(s) URL')
+  .nullable()
+  .optional()
+const UpdatePaths = z.strictObject(
+  Object.fromEntries(PATH_KEYS.map((k) => [k, pathUrl])) as Record<
+    keyof InstancePaths,
+    typeof pathUrl
+  >,
+)
+
 function oauthSettingsJSON(s: OAuthSettings) {
   return {
     object: 'oauth_application_settings' as const,
@@ -57,6 +77,37 @@ export function instanceRoutes(r: Router): void {
     handler: async ({ body, services }) => {
       if (body.allowed_origins)
         await services.instance.updateSettings({ allowed_origins: body.allowed_origins })
+    },
+  })
+  // Latchkey addition (Clerk keeps these in its dashboard): where the SDKs send people. Every URL
+  // must be on this server or an allowed origin, so a setting cannot become an open redirect.
+  r.bapi({
+    method: 'GET',
+    path: '/v1/instance/paths',
+    handler: async ({ services }) => ({
+      object: 'instance_paths',
+      ...(await services.instance.paths()),
+    }),
+  })
+  r.bapi({
+    method: 'PATCH',
+    path: '/v1/instance/paths',
+    body: UpdatePaths,
+    handler: async ({ body, services }) => {
+      const next = { ...(await services.instance.settings()).paths }
+      for (const key of PATH_KEYS) {
+        const value = body[key]
+        if (value === undefined) continue
+        if (value !== null && !(await services.instance.isAllowedOrigin(new URL(value).origin))) {
+          throw ApiError.of('form_param_value_invalid', {
+            longMessage: `${key} must be on this server's origin or an allowed origin (PATCH /v1/instance allowed_origins).`,
+            meta: { param_name: key },
+          })
+        }
+        next[key] = value === null ? null : new URL(value).href
+      }
+      await services.instance.updateSettings({ paths: next })
+      return { object: 'instance_paths', ...(await services.instance.paths()) }
     },
   })
   // Latchkey addition (Clerk keeps this in its dashboard): custom session-token claims.

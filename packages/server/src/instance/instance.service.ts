@@ -18,6 +18,37 @@ export type InstanceSettings = {
   /** Custom claims merged into every session token (shortcodes allowed). */
   session_token_claims: { [key: string]: Json }
   oauth: OAuthSettings
+  paths: InstancePaths
+}
+
+/**
+ * Where the browser SDKs send people (Clerk's account-portal paths). `null` means the default:
+ * the hosted pages on this server, and the home URL after signing in or up.
+ */
+export type InstancePaths = {
+  home_url: string | null
+  sign_in_url: string | null
+  sign_up_url: string | null
+  user_profile_url: string | null
+  after_sign_in_url: string | null
+  after_sign_up_url: string | null
+  after_sign_out_url: string | null
+}
+export const PATH_KEYS = [
+  'home_url',
+  'sign_in_url',
+  'sign_up_url',
+  'user_profile_url',
+  'after_sign_in_url',
+  'after_sign_up_url',
+  'after_sign_out_url',
+] as const satisfies readonly (keyof InstancePaths)[]
+
+function readPaths(raw: unknown): InstancePaths {
+  const o = isObject(raw) ? raw : {}
+  const out = {} as InstancePaths
+  for (const k of PATH_KEYS) out[k] = typeof o[k] === 'string' ? (o[k] as string) : null
+  return out
 }
 
 /** The OAuth 2 provider's instance settings (lifetimes in seconds). */
@@ -91,6 +122,7 @@ export class InstanceService {
             allowed_origins: [],
             session_token_claims: {},
             oauth: OAUTH_DEFAULTS,
+            paths: readPaths({}),
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -139,6 +171,7 @@ export class InstanceService {
         ? (raw.session_token_claims as { [key: string]: Json })
         : {},
       oauth: readOAuthSettings(raw.oauth),
+      paths: readPaths(raw.paths),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -148,6 +181,23 @@ export class InstanceService {
     const next = { ...(await this.settings()), ...patch }
     await repo.updateInstanceSettings(this.d.db, JSON.stringify(next), this.d.clock.now())
     this.#settings = { value: next, readAt: this.d.clock.now() }
+  }
+
+  /** Every path with its default filled in: what `/v1/environment` and the hosted pages use. */
+  async paths(): Promise<{ [K in keyof InstancePaths]: string }> {
+    const p = (await this.settings()).paths
+    const url = this.d.config.url
+    const home = p.home_url ?? url
+    const signIn = p.sign_in_url ?? `${url}/sign-in`
+    return {
+      home_url: home,
+      sign_in_url: signIn,
+      sign_up_url: p.sign_up_url ?? `${url}/sign-up`,
+      user_profile_url: p.user_profile_url ?? `${url}/user`,
+      after_sign_in_url: p.after_sign_in_url ?? home,
+      after_sign_up_url: p.after_sign_up_url ?? home,
+      after_sign_out_url: p.after_sign_out_url ?? signIn,
+    }
   }
 
   /** Origins allowed to call the Frontend API with credentials: env plus instance settings. */

@@ -3,26 +3,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
+import { consentPage, errorPage } from '../hosted/pages.js'
+import { html, sameOrigin, userLabel } from '../hosted/respond.js'
 import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
 import type { Services } from '../services.js'
-import { consentPage, errorPage, signedInPage, signInPage } from './pages.js'
 import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
-
-/** Our pages never load scripts; form-action is left open so a consent can redirect to the client. */
-const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"
-
-/** The hosted sign-in shares the Frontend API's sign-in limits (5 per 10 s per IP). */
-const SIGN_IN_LIMIT = { max: 5, timeWindow: 10_000 }
-
-function html(reply: FastifyReply, status: number, body: string) {
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('content-security-policy', PAGE_CSP)
-    .header('cache-control', 'no-store')
-    .send(body)
-}
 
 /**
  * Hands a request to oidc-provider (a Koa app) untouched: this scope parses no bodies, so the
@@ -71,36 +56,6 @@ function bearerError(
   return reply.code(status).send(error ? { error, error_description: description } : {})
 }
 
-/** Only URLs on this server or an allowed origin may be redirected to after signing in. */
-async function safeRedirect(
-  services: Services,
-  config: Config,
-  value: unknown,
-): Promise<string | undefined> {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 2048) return undefined
-  const target = URL.parse(value, config.url)
-  if (!target || !/^https?:$/.test(target.protocol)) return undefined
-  if (target.origin === new URL(config.url).origin) return target.href
-  return (await services.instance.isAllowedOrigin(target.origin)) ? target.href : undefined
-}
-
-/** A state-changing form must come from our own pages (login CSRF, consent clickjacking). */
-function sameOrigin(req: FastifyRequest, config: Config): boolean {
-  const origin = req.headers.origin
-  return origin === undefined || origin === new URL(config.url).origin
-}
-
-async function userLabel(services: Services, userId: string): Promise<string> {
-  const { user, emails } = await services.users.withEmails(userId)
-  const claims = userClaims(user, emails)
-  return claims.email ?? claims.name ?? claims.preferred_username ?? user.id
-}
-
-const SignInForm = z.object({
-  identifier: z.string().trim().max(320).default(''),
-  password: z.string().max(1024).default(''),
-  redirect_url: z.string().max(2048).optional(),
-})
 const Decision = z.object({ decision: z.enum(['allow', 'deny']) })
 const Uid = z.object({ uid: z.string().regex(/^[\w-]{1,64}$/) })
 
@@ -115,7 +70,6 @@ export async function oauthRoutes(
   provider: Provider,
 ): Promise<void> {
   await mountProvider(app, provider)
-  const secure = config.url.startsWith('https:')
 
   await app.register(async (pages) => {
     // oidc-provider's errors (a missing or expired interaction cookie, …) carry their status.
@@ -199,76 +153,6 @@ export async function oauthRoutes(
   }
   app.get('/oauth/userinfo', userinfo)
   app.post('/oauth/userinfo', userinfo)
-
-  // The hosted sign-in page (Clerk's account portal /sign-in), server-rendered.
-  app.get('/sign-in', async (req, reply) => {
-    const q = req.query as Record<string, unknown>
-    const redirectUrl = await safeRedirect(services, config, q.redirect_url)
-    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
-    if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
-    if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
-    return html(reply, 200, signInPage({ action: '/sign-in', redirectUrl }))
-  })
-
-  app.post(
-    '/sign-in',
-    {
-      config: config.rateLimit ? { rateLimit: SIGN_IN_LIMIT } : {},
-      errorHandler: (error, req, reply) => {
-        const body = (req.body ?? {}) as Record<string, unknown>
-        // Clerk errors carry their message; Fastify's own (a body it cannot parse) their status.
-        const fastifyStatus = (error as { statusCode?: number }).statusCode
-        const status =
-          error instanceof ApiError
-            ? error.status
-            : fastifyStatus && fastifyStatus < 500
-              ? fastifyStatus
-              : 500
-        const message =
-          error instanceof ApiError
-            ? (error.errors[0]?.longMessage ?? error.message)
-            : status < 500
-              ? 'The form could not be read. Please try again.'
-              : 'Something went wrong. Please try again.'
-        if (status === 500) req.log.error({ err: error }, 'hosted sign-in failed')
-        if (status === 429) reply.header('retry-after', '10')
-        return html(
-          reply,
-          status,
-          signInPage({
-            action: '/sign-in',
-            redirectUrl: typeof body.redirect_url === 'string' ? body.redirect_url : undefined,
-            identifier: typeof body.identifier === 'string' ? body.identifier : undefined,
-            error: message,
-          }),
-        )
-      },
-    },
-    async (req, reply) => {
-      if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
-      const parsed = SignInForm.safeParse(req.body ?? {})
-      if (!parsed.success)
-        throw ApiError.of('form_param_format_invalid', {
-          longMessage: 'Enter a valid email address and password.',
-        })
-      const form = parsed.data
-      if (!form.identifier)
-        throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
-      if (!form.password)
-        throw ApiError.of('form_param_missing', { longMessage: 'Enter your password.' })
-      const token = req.cookies[CLIENT_COOKIE]
-      const client = token ? await services.clients.resolve(token) : undefined
-      const result = await services.signIns.create(
-        { identifier: form.identifier, password: form.password, strategy: 'password' },
-        client?.id,
-      )
-      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
-      const redirectUrl = await safeRedirect(services, config, form.redirect_url)
-      if (redirectUrl) return reply.redirect(redirectUrl, 303)
-      const userId = result.signIn.user_id as string
-      return html(reply, 200, signedInPage(await userLabel(services, userId)))
-    },
-  )
 }
 
 /** The sign-in hand-off and the consent screen of an authorization in progress. */

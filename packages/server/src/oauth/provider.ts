@@ -8,12 +8,12 @@ import Provider, {
 } from 'oidc-provider'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config.schema.js'
+import { errorPage } from '../hosted/pages.js'
 import { OAUTH_DEFAULTS, type OAuthSettings } from '../instance/instance.service.js'
 import { type SecretBox, safeEqual, sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Services } from '../services.js'
 import { findRememberedGrantId, kyselyAdapterFactory } from './oidc-adapter.js'
-import { errorPage } from './pages.js'
 
 /** The scopes and the claims each releases (DESIGN.md §2: Clerk's userinfo fields). */
 export const SCOPE_CLAIMS = {

@@ -1,4 +1,4 @@
-import { ApiError } from '@latchkey/contracts'
+import { ApiError, type SessionId } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import { idParam } from '../http/params.js'
@@ -21,6 +21,9 @@ export function fapiSessionRoutes(r: Router): void {
       const s = await services.sessions.touch(
         await services.sessions.getUsable(params.session_id, c.id),
       )
+      // Touching a session makes it the browser's active one (Clerk's `setActive`).
+      if (c.last_active_session_id !== s.id)
+        await services.clients.setLastActiveSession(services.clients.db, c.id, s.id as SessionId)
       return { response: await services.render.session(s) }
     },
   })

@@ -22,13 +22,14 @@ export async function updateSession(
 /** Moves every still-active session matching the filter to `status`. */
 export async function endSessions(
   db: Q,
-  where: { userId?: string; clientId?: string },
+  where: { userId?: string; clientId?: string; exceptId?: string },
   status: string,
   now: number,
 ): Promise<void> {
   let q = db.updateTable('sessions').set({ status, updated_at: now }).where('status', '=', 'active')
   if (where.userId) q = q.where('user_id', '=', where.userId)
   if (where.clientId) q = q.where('client_id', '=', where.clientId)
+  if (where.exceptId) q = q.where('id', '!=', where.exceptId)
   await q.execute()
 }
 

@@ -83,6 +83,20 @@ export class SessionsService {
     await repo.endSessions(this.d.db, { userId }, 'revoked', this.d.clock.now())
   }
 
+  /** Signs the user out everywhere but `keepId` (a password change from the profile). */
+  async revokeOthersOfUser(userId: string, keepId: string): Promise<void> {
+    await repo.endSessions(this.d.db, { userId, exceptId: keepId }, 'revoked', this.d.clock.now())
+  }
+
+  /** The user's sessions that can still be used, most recently active first. */
+  async activeOfUser(userId: string): Promise<SessionRow[]> {
+    const now = this.d.clock.now()
+    const rows = await repo.listSessions(this.d.db, { userId, status: 'active' }, 100, 0)
+    return rows
+      .filter((s) => effectiveStatus(s, now) === 'active')
+      .sort((a, b) => b.last_active_at - a.last_active_at)
+  }
+
   async endAllOfClient(clientId: string, status: 'ended' | 'removed'): Promise<void> {
     await repo.endSessions(this.d.db, { clientId }, status, this.d.clock.now())
   }

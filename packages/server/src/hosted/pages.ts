@@ -1,8 +1,11 @@
 /*
- * The server-rendered pages of the OAuth flow and the hosted sign-in: plain HTML forms that work
- * without JavaScript, with visible labels, one heading, errors in an ARIA live region, and colours
- * from CSS variables an operator can override. Every interpolated value goes through `esc`.
+ * The server-rendered pages of the OAuth flow and the hosted account pages: plain HTML forms that
+ * work without JavaScript, with visible labels, one heading, errors in an ARIA live region, and
+ * colours from CSS variables an operator can override. Every interpolated value goes through
+ * `esc`. The hosted pages (sign-in, sign-up, user profile) also load the `@latchkey/js` bundle,
+ * which replaces the form with the same prebuilt component apps embed.
  */
+import { BROWSER_BUNDLE_PATH } from './browser-bundle.js'
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -33,17 +36,36 @@ input { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid #d1d5db; border-r
 input:focus-visible, button:focus-visible { outline: 3px solid var(--lk-color-primary); outline-offset: 2px; }
 button { margin-top: 1.25rem; width: 100%; padding: 0.65rem; border: 0; border-radius: 6px; font: inherit;
   font-weight: 600; background: var(--lk-color-primary); color: #fff; cursor: pointer; }
+.lk-hosted { width: 100%; display: grid; place-items: center; padding: 2rem 0; }
+.lk-hosted > .lk-root { width: min(40rem, 92vw); display: flex; justify-content: center; }
+a { color: var(--lk-color-primary); font-weight: 600; }
 button.secondary { background: transparent; color: var(--lk-color-text); border: 1px solid #d1d5db; }
 ul { padding-left: 1.2rem; } li { margin: 0.3rem 0; }
 [role="alert"]:not(:empty) { color: var(--lk-color-danger); background: #fef2f2; padding: 0.6rem 0.75rem;
   border-radius: 6px; margin: 0.75rem 0; }
 `
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
+/** A hosted page's component: which one the bundle mounts over the form, and its props. */
+export type Hosted = {
+  view: 'sign-in' | 'sign-up' | 'user-profile'
+  publishableKey: string
+  /** `data-*` props for the component (redirect-url, sign-up-url, …). */
+  props: Record<string, string | undefined>
+}
+
+function page(title: string, body: string, hosted?: Hosted): string {
+  const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><style>${STYLE}</style></head>
-<body><main>${body}</main></body></html>`
+<title>${esc(title)}</title><style>${STYLE}</style></head>`
+  if (!hosted) return `${head}\n<body><main>${body}</main></body></html>`
+  const data = Object.entries(hosted.props)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` data-${k}="${esc(v)}"`)
+    .join('')
+  return `${head}
+<body><div class="lk-hosted" data-latchkey-mount="${hosted.view}"${data}><main>${body}</main></div>
+<script src="${BROWSER_BUNDLE_PATH}" data-publishable-key="${esc(hosted.publishableKey)}" defer></script>
+</body></html>`
 }
 
 /** An OAuth error that must not be redirected to the client (RFC 6749 §4.1.2.1). */
@@ -91,6 +113,8 @@ export function signInPage(opts: {
   redirectUrl: string | undefined
   identifier?: string | undefined
   error?: string | undefined
+  signUpUrl?: string | undefined
+  hosted?: Hosted | undefined
 }): string {
   const redirect = opts.redirectUrl
     ? `<input type="hidden" name="redirect_url" value="${esc(opts.redirectUrl)}">`
@@ -109,7 +133,53 @@ ${redirect}
 <input id="password" name="password" type="password" autocomplete="current-password" required
   ${opts.error ? 'autofocus aria-invalid="true" aria-describedby="form-error"' : ''}>
 <button type="submit">Continue</button>
-</form>`,
+</form>
+${opts.signUpUrl ? `<p>Don’t have an account? <a href="${esc(opts.signUpUrl)}">Sign up</a></p>` : ''}`,
+    opts.hosted,
+  )
+}
+
+export function signUpPage(opts: {
+  redirectUrl: string | undefined
+  signInUrl: string
+  values?: { email_address?: string; first_name?: string; last_name?: string } | undefined
+  error?: string | undefined
+  hosted: Hosted
+}): string {
+  const v = opts.values ?? {}
+  const redirect = opts.redirectUrl
+    ? `<input type="hidden" name="redirect_url" value="${esc(opts.redirectUrl)}">`
+    : ''
+  const invalid = opts.error ? ' aria-describedby="form-error"' : ''
+  return page(
+    'Sign up',
+    `<h1>Create your account</h1>
+<p>to continue</p>
+<form method="post" action="/sign-up" novalidate>
+${redirect}
+<div role="alert" aria-live="assertive" id="form-error">${esc(opts.error ?? '')}</div>
+<label for="first_name">First name</label>
+<input id="first_name" name="first_name" autocomplete="given-name" value="${esc(v.first_name)}">
+<label for="last_name">Last name</label>
+<input id="last_name" name="last_name" autocomplete="family-name" value="${esc(v.last_name)}">
+<label for="email_address">Email address</label>
+<input id="email_address" name="email_address" type="email" autocomplete="email" required value="${esc(v.email_address)}"${invalid}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" required${invalid}>
+<button type="submit">Create account</button>
+</form>
+<p>Already have an account? <a href="${esc(opts.signInUrl)}">Sign in</a></p>`,
+    opts.hosted,
+  )
+}
+
+/** The account page needs the bundle; without JavaScript it says so. */
+export function userProfilePage(opts: { signInUrl: string; hosted: Hosted }): string {
+  return page(
+    'Account',
+    `<h1>Account</h1>
+<p>Managing your account needs JavaScript. <a href="${esc(opts.signInUrl)}">Sign in</a></p>`,
+    opts.hosted,
   )
 }
 

@@ -1,0 +1,96 @@
+import type { ErrorCode } from '@latchkey/contracts/errors'
+import { LatchkeyAPIResponseError } from './fapi.js'
+
+/**
+ * What the prebuilt UI says for every error code the APIs can send. Keyed by the closed
+ * `ErrorCode` union, so a code added to the registry without a message here does not compile.
+ */
+export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+  form_param_missing: 'Please fill in this field.',
+  form_param_format_invalid: 'This doesn’t look right. Please check it.',
+  form_param_unknown: 'Something in the form wasn’t expected. Please reload the page.',
+  form_param_value_invalid: 'This value isn’t accepted. Please check it.',
+  form_param_nil: 'Please fill in this field.',
+  form_identifier_not_found: 'We couldn’t find an account with that email address or username.',
+  form_identifier_exists: 'An account with this email address already exists. Sign in instead.',
+  form_password_incorrect: 'Password is incorrect. Try again.',
+  form_password_pwned:
+    'This password has appeared in a data breach. Please choose a different password.',
+  form_password_length_too_short: 'Your password must be at least 8 characters long.',
+  form_password_length_too_long: 'Your password must be 256 characters or fewer.',
+  form_password_validation_failed: 'Your current password is incorrect.',
+  form_password_not_set: 'This account has no password. Use another way to sign in.',
+  form_password_digest_invalid: 'This password can’t be used. Please choose another.',
+  strategy_for_user_invalid: 'This account can’t sign in with a password.',
+  sign_in_not_ready: 'This sign-in is no longer waiting for a password. Please start again.',
+  sign_in_expired: 'This sign-in has expired. Please start again.',
+  session_exists: 'You’re already signed in.',
+  session_not_active: 'Your session has ended. Please sign in again.',
+  signed_out: 'You’re signed out. Please sign in again.',
+  user_banned: 'This account has been suspended. Contact support if you think this is a mistake.',
+  user_locked: 'This account is locked after too many failed attempts. Try again later.',
+  authentication_invalid: 'Your session has ended. Please sign in again.',
+  authorization_header_format_invalid: 'Your session has ended. Please sign in again.',
+  origin_invalid: 'This website isn’t allowed to sign in here. Contact the site’s owner.',
+  resource_not_found: 'That no longer exists. Please reload the page.',
+  jwt_template_not_found: 'The app asked for a token type that isn’t set up.',
+  jwt_template_name_exists: 'A JWT template with this name already exists.',
+  reserved_claim: 'This claim is reserved.',
+  signing_key_invalid: 'The signing key does not fit the algorithm.',
+  token_too_large: 'The token would be too large.',
+  request_body_invalid: 'The request couldn’t be read. Please try again.',
+  request_body_too_large: 'What you entered is too long.',
+  unsupported_content_type: 'The request couldn’t be read. Please try again.',
+  too_many_requests: 'Too many attempts. Please wait a moment and try again.',
+  internal_error: 'Something went wrong on our side. Please try again.',
+}
+
+/** A message for the UI, and the form field it belongs to when the API named one. */
+export type DescribedError = { message: string; field: string | undefined }
+
+const FIELD_OF_CODE: Partial<Record<string, string>> = {
+  form_identifier_not_found: 'identifier',
+  form_identifier_exists: 'email_address',
+  form_password_incorrect: 'password',
+  form_password_pwned: 'password',
+  form_password_length_too_short: 'password',
+  form_password_length_too_long: 'password',
+  form_password_validation_failed: 'current_password',
+}
+
+/**
+ * Turns anything a call threw into one human sentence: API errors by code (with the wait for
+ * 429s and lockouts), network failures, and unknown errors.
+ */
+export function describeError(err: unknown): DescribedError {
+  if (err instanceof LatchkeyAPIResponseError) {
+    const e = err.errors[0]
+    const code = e?.code ?? ''
+    const field = e?.meta.paramName ?? FIELD_OF_CODE[code]
+    if (code === 'too_many_requests' || err.status === 429) {
+      const wait = err.retryAfter ?? e?.meta.retryAfterSeconds
+      return {
+        message: wait
+          ? `Too many attempts. Try again in ${wait} second${wait === 1 ? '' : 's'}.`
+          : ERROR_MESSAGES.too_many_requests,
+        field: undefined,
+      }
+    }
+    if (code === 'user_locked' && e?.meta.retryAfterSeconds) {
+      const minutes = Math.ceil(e.meta.retryAfterSeconds / 60)
+      return {
+        message: `This account is locked after too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+        field: undefined,
+      }
+    }
+    const known = ERROR_MESSAGES[code as ErrorCode] as string | undefined
+    return { message: known ?? e?.longMessage ?? err.message, field }
+  }
+  if (err instanceof TypeError) {
+    return {
+      message: 'Can’t reach the sign-in server. Check your connection and try again.',
+      field: undefined,
+    }
+  }
+  return { message: 'Something went wrong. Please try again.', field: undefined }
+}

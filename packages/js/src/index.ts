@@ -1,0 +1,34 @@
+import { Latchkey } from './latchkey.js'
+import * as ui from './ui/index.js'
+
+Latchkey.ui = ui
+
+export { describeError, ERROR_MESSAGES } from './errors.js'
+export { type LatchkeyAPIErrorEntry, LatchkeyAPIResponseError } from './fapi.js'
+/** Clerk's name for the same class: `import { Clerk } from '@latchkey/js'`. */
+export {
+  type DisplayConfig,
+  type EnvironmentJSON,
+  frontendApiFromKey,
+  Latchkey,
+  Latchkey as Clerk,
+  type LatchkeyOptions,
+  type Listener,
+  type Resources,
+  type SignInProps,
+  type SignUpProps,
+  type UserButtonProps,
+  type UserProfileProps,
+} from './latchkey.js'
+export {
+  ClientResource,
+  EmailAddressResource,
+  type GetTokenOptions,
+  SessionResource,
+  SessionWithActivitiesResource,
+  SignInResource,
+  SignUpResource,
+  UserResource,
+} from './resources.js'
+export { jwtExpiry, TokenCache, type TokenCacheOptions } from './token-cache.js'
+export type { Appearance } from './ui/theme.js'

@@ -1,0 +1,394 @@
+import type { FapiClient } from './fapi.js'
+
+// Wire shapes (snake_case, Clerk's Frontend API), only the fields the SDK reads.
+
+export type EmailAddressJSON = { id: string; email_address: string; verification: unknown }
+export type UserJSON = {
+  id: string
+  username: string | null
+  first_name: string | null
+  last_name: string | null
+  image_url: string
+  has_image: boolean
+  primary_email_address_id: string | null
+  email_addresses: EmailAddressJSON[]
+  password_enabled: boolean
+  public_metadata: Record<string, unknown>
+  unsafe_metadata: Record<string, unknown>
+  external_id: string | null
+  created_at: number
+  updated_at: number
+  last_sign_in_at: number | null
+}
+export type SessionJSON = {
+  id: string
+  status: string
+  expire_at: number
+  abandon_at: number
+  last_active_at: number
+  user: UserJSON
+  created_at: number
+  updated_at: number
+}
+export type ActiveSessionJSON = Omit<SessionJSON, 'user'> & {
+  latest_activity: {
+    id: string
+    browser_name?: string | null
+    browser_version?: string | null
+    device_type?: string | null
+    is_mobile?: boolean
+    ip_address?: string | null
+  } | null
+}
+export type SignInJSON = {
+  id: string
+  status: string
+  identifier: string | null
+  created_session_id: string | null
+}
+export type SignUpJSON = {
+  id: string
+  status: string
+  email_address: string | null
+  first_name: string | null
+  last_name: string | null
+  username: string | null
+  created_session_id: string | null
+  created_user_id: string | null
+}
+export type ClientJSON = {
+  id: string
+  sessions: SessionJSON[]
+  sign_in: SignInJSON | null
+  sign_up: SignUpJSON | null
+  last_active_session_id: string | null
+}
+
+/** What resources need from their owner: the API, and how to get tokens for a session. */
+export type ResourceContext = {
+  fapi: FapiClient
+  getToken(sessionId: string, options?: GetTokenOptions): Promise<string | null>
+  /** After a call that changed who is signed in: tell every listener and every other tab. */
+  changed(): void
+}
+
+export type GetTokenOptions = {
+  /** A JWT template's name; the default session token without one. */
+  template?: string
+  /** Fetch a new token even if a cached one is still good. */
+  skipCache?: boolean
+  /** Accepted for Clerk compatibility; organizations are not implemented yet. */
+  organizationId?: string
+}
+
+const date = (ms: number | null | undefined) => (ms == null ? null : new Date(ms))
+
+export class EmailAddressResource {
+  readonly id: string
+  readonly emailAddress: string
+  readonly verified: boolean
+
+  constructor(json: EmailAddressJSON) {
+    this.id = json.id
+    this.emailAddress = json.email_address
+    this.verified = json.verification != null
+  }
+
+  toString(): string {
+    return this.emailAddress
+  }
+}
+
+/** The signed-in user (Clerk's `UserResource`). */
+export class UserResource {
+  readonly id: string
+  readonly username: string | null
+  readonly firstName: string | null
+  readonly lastName: string | null
+  readonly imageUrl: string
+  readonly hasImage: boolean
+  readonly primaryEmailAddressId: string | null
+  readonly emailAddresses: EmailAddressResource[]
+  readonly passwordEnabled: boolean
+  readonly publicMetadata: Record<string, unknown>
+  readonly unsafeMetadata: Record<string, unknown>
+  readonly externalId: string | null
+  readonly createdAt: Date | null
+  readonly updatedAt: Date | null
+  readonly lastSignInAt: Date | null
+  readonly #ctx: ResourceContext
+  readonly #sessionId: string
+
+  constructor(json: UserJSON, ctx: ResourceContext, sessionId: string) {
+    this.#ctx = ctx
+    this.#sessionId = sessionId
+    this.id = json.id
+    this.username = json.username
+    this.firstName = json.first_name
+    this.lastName = json.last_name
+    this.imageUrl = json.image_url
+    this.hasImage = json.has_image
+    this.primaryEmailAddressId = json.primary_email_address_id
+    this.emailAddresses = json.email_addresses.map((e) => new EmailAddressResource(e))
+    this.passwordEnabled = json.password_enabled
+    this.publicMetadata = json.public_metadata
+    this.unsafeMetadata = json.unsafe_metadata
+    this.externalId = json.external_id
+    this.createdAt = date(json.created_at)
+    this.updatedAt = date(json.updated_at)
+    this.lastSignInAt = date(json.last_sign_in_at)
+  }
+
+  get primaryEmailAddress(): EmailAddressResource | null {
+    return this.emailAddresses.find((e) => e.id === this.primaryEmailAddressId) ?? null
+  }
+
+  get fullName(): string | null {
+    const name = [this.firstName, this.lastName].filter(Boolean).join(' ')
+    return name || null
+  }
+
+  /** Updates the profile (`PATCH /v1/me`). */
+  async update(params: {
+    firstName?: string | null
+    lastName?: string | null
+    username?: string | null
+  }): Promise<UserResource> {
+    const json = await this.#ctx.fapi.request<UserJSON>({
+      method: 'PATCH',
+      path: '/v1/me',
+      sessionId: this.#sessionId,
+      body: {
+        first_name: params.firstName ?? (params.firstName === null ? '' : undefined),
+        last_name: params.lastName ?? (params.lastName === null ? '' : undefined),
+        username: params.username ?? undefined,
+      },
+    })
+    this.#ctx.changed()
+    return new UserResource(json, this.#ctx, this.#sessionId)
+  }
+
+  /** Changes the password (`POST /v1/me/change_password`). */
+  async updatePassword(params: {
+    currentPassword?: string
+    newPassword: string
+    signOutOfOtherSessions?: boolean
+  }): Promise<UserResource> {
+    const json = await this.#ctx.fapi.request<UserJSON>({
+      method: 'POST',
+      path: '/v1/me/change_password',
+      sessionId: this.#sessionId,
+      body: {
+        current_password: params.currentPassword,
+        new_password: params.newPassword,
+        sign_out_of_other_sessions: params.signOutOfOtherSessions,
+      },
+    })
+    this.#ctx.changed()
+    return new UserResource(json, this.#ctx, this.#sessionId)
+  }
+
+  /** The user's active sessions on every device (`GET /v1/me/sessions/active`). */
+  async getSessions(): Promise<SessionWithActivitiesResource[]> {
+    const list = await this.#ctx.fapi.bare<ActiveSessionJSON[]>({
+      method: 'GET',
+      path: '/v1/me/sessions/active',
+      sessionId: this.#sessionId,
+    })
+    return list.map((s) => new SessionWithActivitiesResource(s, this.#ctx, this.#sessionId))
+  }
+}
+
+/** Another session of the user, as the profile lists it (Clerk's `SessionWithActivities`). */
+export class SessionWithActivitiesResource {
+  readonly id: string
+  readonly status: string
+  readonly lastActiveAt: Date | null
+  readonly expireAt: Date | null
+  readonly createdAt: Date | null
+  readonly latestActivity: ActiveSessionJSON['latest_activity']
+  readonly #ctx: ResourceContext
+  readonly #actingSessionId: string
+
+  constructor(json: ActiveSessionJSON, ctx: ResourceContext, actingSessionId: string) {
+    this.#ctx = ctx
+    this.#actingSessionId = actingSessionId
+    this.id = json.id
+    this.status = json.status
+    this.lastActiveAt = date(json.last_active_at)
+    this.expireAt = date(json.expire_at)
+    this.createdAt = date(json.created_at)
+    this.latestActivity = json.latest_activity
+  }
+
+  /** Revokes this session wherever it is (`POST /v1/me/sessions/{id}/revoke`). */
+  async revoke(): Promise<void> {
+    await this.#ctx.fapi.request({
+      method: 'POST',
+      path: `/v1/me/sessions/${encodeURIComponent(this.id)}/revoke`,
+      sessionId: this.#actingSessionId,
+    })
+    this.#ctx.changed()
+  }
+}
+
+/** A signed-in session of this browser (Clerk's `SessionResource`). */
+export class SessionResource {
+  readonly id: string
+  readonly status: string
+  readonly user: UserResource
+  readonly lastActiveAt: Date | null
+  readonly expireAt: Date | null
+  readonly abandonAt: Date | null
+  readonly createdAt: Date | null
+  readonly #ctx: ResourceContext
+
+  constructor(json: SessionJSON, ctx: ResourceContext) {
+    this.#ctx = ctx
+    this.id = json.id
+    this.status = json.status
+    this.user = new UserResource(json.user, ctx, json.id)
+    this.lastActiveAt = date(json.last_active_at)
+    this.expireAt = date(json.expire_at)
+    this.abandonAt = date(json.abandon_at)
+    this.createdAt = date(json.created_at)
+  }
+
+  /**
+   * A session token (or a template's token): cached for its life, renewed before it expires,
+   * `null` once signed out.
+   */
+  getToken(options?: GetTokenOptions): Promise<string | null> {
+    return this.#ctx.getToken(this.id, options)
+  }
+
+  /** Signs this session out (`POST /v1/client/sessions/{id}/end`). */
+  async end(): Promise<void> {
+    await this.#ctx.fapi.request({
+      method: 'POST',
+      path: `/v1/client/sessions/${encodeURIComponent(this.id)}/end`,
+    })
+    this.#ctx.changed()
+  }
+
+  /** Marks the session active now (`POST /v1/client/sessions/{id}/touch`). */
+  async touch(): Promise<void> {
+    await this.#ctx.fapi.request({
+      method: 'POST',
+      path: `/v1/client/sessions/${encodeURIComponent(this.id)}/touch`,
+    })
+  }
+}
+
+/** A sign-in attempt (Clerk's `SignInResource`). */
+export class SignInResource {
+  readonly id: string | null
+  readonly status: string | null
+  readonly identifier: string | null
+  readonly createdSessionId: string | null
+  readonly #ctx: ResourceContext
+
+  constructor(json: SignInJSON | null, ctx: ResourceContext) {
+    this.#ctx = ctx
+    this.id = json?.id ?? null
+    this.status = json?.status ?? null
+    this.identifier = json?.identifier ?? null
+    this.createdSessionId = json?.created_session_id ?? null
+  }
+
+  /** Starts a sign-in; with a password it completes in one call. */
+  async create(params: {
+    identifier: string
+    password?: string
+    strategy?: 'password'
+  }): Promise<SignInResource> {
+    const json = await this.#ctx.fapi.request<SignInJSON>({
+      method: 'POST',
+      path: '/v1/client/sign_ins',
+      body: { identifier: params.identifier, password: params.password, strategy: params.strategy },
+    })
+    return new SignInResource(json, this.#ctx)
+  }
+
+  async attemptFirstFactor(params: {
+    strategy: 'password'
+    password: string
+  }): Promise<SignInResource> {
+    if (!this.id) throw new Error('Call signIn.create() first.')
+    const json = await this.#ctx.fapi.request<SignInJSON>({
+      method: 'POST',
+      path: `/v1/client/sign_ins/${encodeURIComponent(this.id)}/attempt_first_factor`,
+      body: { strategy: params.strategy, password: params.password },
+    })
+    return new SignInResource(json, this.#ctx)
+  }
+}
+
+/** A sign-up attempt (Clerk's `SignUpResource`). */
+export class SignUpResource {
+  readonly id: string | null
+  readonly status: string | null
+  readonly emailAddress: string | null
+  readonly firstName: string | null
+  readonly lastName: string | null
+  readonly username: string | null
+  readonly createdSessionId: string | null
+  readonly createdUserId: string | null
+  readonly #ctx: ResourceContext
+
+  constructor(json: SignUpJSON | null, ctx: ResourceContext) {
+    this.#ctx = ctx
+    this.id = json?.id ?? null
+    this.status = json?.status ?? null
+    this.emailAddress = json?.email_address ?? null
+    this.firstName = json?.first_name ?? null
+    this.lastName = json?.last_name ?? null
+    this.username = json?.username ?? null
+    this.createdSessionId = json?.created_session_id ?? null
+    this.createdUserId = json?.created_user_id ?? null
+  }
+
+  async create(params: {
+    emailAddress?: string
+    password?: string
+    firstName?: string
+    lastName?: string
+    username?: string
+    unsafeMetadata?: Record<string, unknown>
+  }): Promise<SignUpResource> {
+    const json = await this.#ctx.fapi.request<SignUpJSON>({
+      method: 'POST',
+      path: '/v1/client/sign_ups',
+      body: {
+        email_address: params.emailAddress,
+        password: params.password,
+        first_name: params.firstName || undefined,
+        last_name: params.lastName || undefined,
+        username: params.username || undefined,
+        unsafe_metadata: params.unsafeMetadata ? JSON.stringify(params.unsafeMetadata) : undefined,
+      },
+    })
+    return new SignUpResource(json, this.#ctx)
+  }
+}
+
+/** This browser's client: its sessions and any sign-in or sign-up under way. */
+export class ClientResource {
+  readonly id: string | null
+  readonly sessions: SessionResource[]
+  readonly lastActiveSessionId: string | null
+  readonly signIn: SignInResource
+  readonly signUp: SignUpResource
+
+  constructor(json: ClientJSON | null, ctx: ResourceContext) {
+    this.id = json?.id ?? null
+    this.sessions = (json?.sessions ?? []).map((s) => new SessionResource(s, ctx))
+    this.lastActiveSessionId = json?.last_active_session_id ?? null
+    this.signIn = new SignInResource(json?.sign_in ?? null, ctx)
+    this.signUp = new SignUpResource(json?.sign_up ?? null, ctx)
+  }
+
+  get activeSessions(): SessionResource[] {
+    return this.sessions.filter((s) => s.status === 'active')
+  }
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+/** Where the server serves the `@latchkey/js` browser build (Clerk's `/npm/@clerk/clerk-js/…`). */
+export const BROWSER_BUNDLE_PATH = '/npm/@latchkey/js/dist/latchkey.browser.js'
+
+export type Bundle = { code: Buffer; etag: string }
+
+let bundle: Promise<Bundle> | undefined
+
+/**
+ * The one-file browser build of `@latchkey/js` (an IIFE defining `window.Latchkey`), built from
+ * the package's source with esbuild the first time it is asked for (about 100 ms) and kept in
+ * memory, so the server never serves a build older than its own code.
+ */
+export function browserBundle(): Promise<Bundle> {
+  bundle ??= buildBundle().catch((error: unknown) => {
+    bundle = undefined
+    throw error
+  })
+  return bundle
+}
+
+async function buildBundle(): Promise<Bundle> {
+  const entry = fileURLToPath(import.meta.resolve('@latchkey/js/browser'))
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['es2022'],
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    logLevel: 'silent',
+  })
+  const file = result.outputFiles[0]
+  if (!file) throw new Error('esbuild produced no output for the browser bundle')
+  const code = Buffer.from(file.contents)
+  const etag = `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"`
+  return { code, etag }
+}

@@ -1,0 +1,273 @@
+import { ApiError } from '@latchkey/contracts'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import * as z from 'zod'
+import type { Config } from '../config/config.schema.js'
+import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
+import { signedInUserId } from '../oauth/provider.js'
+import type { Services } from '../services.js'
+import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
+import { type Hosted, signedInPage, signInPage, signUpPage, userProfilePage } from './pages.js'
+import { html, safeRedirect, sameOrigin, userLabel } from './respond.js'
+
+/** The hosted forms share the Frontend API's limits (5 sign-in or sign-up creations per 10 s per IP). */
+const CREATE_LIMIT = { max: 5, timeWindow: 10_000 }
+
+const SignInForm = z.object({
+  identifier: z.string().trim().max(320).default(''),
+  password: z.string().max(1024).default(''),
+  redirect_url: z.string().max(2048).optional(),
+})
+const SignUpForm = z.object({
+  email_address: z.string().trim().max(320).default(''),
+  password: z.string().max(1024).default(''),
+  first_name: z.string().trim().max(256).optional(),
+  last_name: z.string().trim().max(256).optional(),
+  redirect_url: z.string().max(2048).optional(),
+})
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
+
+/**
+ * A form error as the page shows it: Clerk errors by their message, Fastify's own (a body it
+ * cannot parse) by status, anything else as a 500 that is logged.
+ */
+function formError(error: unknown, req: FastifyRequest, reply: FastifyReply) {
+  const fastifyStatus = (error as { statusCode?: number }).statusCode
+  const status =
+    error instanceof ApiError
+      ? error.status
+      : fastifyStatus && fastifyStatus < 500
+        ? fastifyStatus
+        : 500
+  const message =
+    error instanceof ApiError
+      ? (error.errors[0]?.longMessage ?? error.message)
+      : status < 500
+        ? 'The form could not be read. Please try again.'
+        : 'Something went wrong. Please try again.'
+  if (status === 500) req.log.error({ err: error }, 'hosted form failed')
+  if (status === 429) reply.header('retry-after', '10')
+  return { status, message }
+}
+
+/**
+ * Clerk's account portal on the Frontend API host: `/sign-in`, `/sign-up` and `/user`, and the
+ * browser build of `@latchkey/js` they (and any plain HTML page) load. The forms work without
+ * JavaScript; with it, the bundle mounts the same components apps embed. `redirect_url` is
+ * honoured only for this server's origin and allowed origins.
+ */
+export async function hostedRoutes(
+  app: FastifyInstance,
+  services: Services,
+  config: Config,
+): Promise<void> {
+  const secure = config.url.startsWith('https:')
+  const limit: { rateLimit?: typeof CREATE_LIMIT } = config.rateLimit
+    ? { rateLimit: CREATE_LIMIT }
+    : {}
+
+  app.get(BROWSER_BUNDLE_PATH, async (req, reply) => {
+    const { code, etag } = await browserBundle()
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .header('etag', etag)
+      .header('access-control-allow-origin', '*')
+      .header('cross-origin-resource-policy', 'cross-origin')
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send()
+    return reply.send(code)
+  })
+
+  /** Props for a hosted component: where it goes next and where its sibling pages are. */
+  const hosted = async (
+    view: Hosted['view'],
+    redirectUrl: string | undefined,
+    fallback: 'after_sign_in_url' | 'after_sign_up_url' | 'after_sign_out_url',
+  ): Promise<Hosted> => {
+    const paths = await services.instance.paths()
+    const configured = (await services.instance.settings()).paths[fallback]
+    return {
+      view,
+      publishableKey: services.instance.publishableKey(),
+      props: {
+        // With nowhere configured, a hosted sign-in lands on the hosted account page.
+        'redirect-url': redirectUrl ?? configured ?? `${config.url}/user`,
+        'sign-in-url': withRedirect(paths.sign_in_url, redirectUrl),
+        'sign-up-url': withRedirect(paths.sign_up_url, redirectUrl),
+        'after-sign-out-url': paths.after_sign_out_url,
+      },
+    }
+  }
+
+  app.get('/sign-in', async (req, reply) => {
+    const q = req.query as Record<string, unknown>
+    const redirectUrl = await safeRedirect(services, config, q.redirect_url)
+    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
+    if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
+    const page = await hosted('sign-in', redirectUrl, 'after_sign_in_url')
+    return html(
+      reply,
+      200,
+      signInPage({
+        action: '/sign-in',
+        redirectUrl,
+        signUpUrl: page.props['sign-up-url'],
+        hosted: page,
+      }),
+      true,
+    )
+  })
+
+  app.post(
+    '/sign-in',
+    {
+      config: limit,
+      errorHandler: async (error, req, reply) => {
+        const body = (req.body ?? {}) as Record<string, unknown>
+        const { status, message } = formError(error, req, reply)
+        const redirectUrl = await safeRedirect(services, config, body.redirect_url)
+        const page = await hosted('sign-in', redirectUrl, 'after_sign_in_url')
+        return html(
+          reply,
+          status,
+          signInPage({
+            action: '/sign-in',
+            redirectUrl,
+            identifier: str(body.identifier),
+            error: message,
+            signUpUrl: page.props['sign-up-url'],
+            hosted: page,
+          }),
+          true,
+        )
+      },
+    },
+    async (req, reply) => {
+      if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
+      const parsed = SignInForm.safeParse(req.body ?? {})
+      if (!parsed.success)
+        throw ApiError.of('form_param_format_invalid', {
+          longMessage: 'Enter a valid email address and password.',
+        })
+      const form = parsed.data
+      if (!form.identifier)
+        throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
+      if (!form.password)
+        throw ApiError.of('form_param_missing', { longMessage: 'Enter your password.' })
+      const token = req.cookies[CLIENT_COOKIE]
+      const client = token ? await services.clients.resolve(token) : undefined
+      const result = await services.signIns.create(
+        { identifier: form.identifier, password: form.password, strategy: 'password' },
+        client?.id,
+      )
+      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
+      const redirectUrl =
+        (await safeRedirect(services, config, form.redirect_url)) ??
+        (await services.instance.settings()).paths.after_sign_in_url ??
+        undefined
+      if (redirectUrl) return reply.redirect(redirectUrl, 303)
+      const userId = result.signIn.user_id as string
+      return html(reply, 200, signedInPage(await userLabel(services, userId)))
+    },
+  )
+
+  app.get('/sign-up', async (req, reply) => {
+    const q = req.query as Record<string, unknown>
+    const redirectUrl = await safeRedirect(services, config, q.redirect_url)
+    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
+    if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
+    const page = await hosted('sign-up', redirectUrl, 'after_sign_up_url')
+    return html(
+      reply,
+      200,
+      signUpPage({ redirectUrl, signInUrl: page.props['sign-in-url'] ?? '/sign-in', hosted: page }),
+      true,
+    )
+  })
+
+  app.post(
+    '/sign-up',
+    {
+      config: limit,
+      errorHandler: async (error, req, reply) => {
+        const body = (req.body ?? {}) as Record<string, unknown>
+        const { status, message } = formError(error, req, reply)
+        const redirectUrl = await safeRedirect(services, config, body.redirect_url)
+        const page = await hosted('sign-up', redirectUrl, 'after_sign_up_url')
+        return html(
+          reply,
+          status,
+          signUpPage({
+            redirectUrl,
+            signInUrl: page.props['sign-in-url'] ?? '/sign-in',
+            values: {
+              email_address: str(body.email_address) ?? '',
+              first_name: str(body.first_name) ?? '',
+              last_name: str(body.last_name) ?? '',
+            },
+            error: message,
+            hosted: page,
+          }),
+          true,
+        )
+      },
+    },
+    async (req, reply) => {
+      if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
+      const parsed = SignUpForm.safeParse(req.body ?? {})
+      if (!parsed.success)
+        throw ApiError.of('form_param_format_invalid', {
+          longMessage: 'Enter a valid email address and password.',
+        })
+      const form = parsed.data
+      if (!form.email_address)
+        throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
+      if (!form.password)
+        throw ApiError.of('form_param_missing', { longMessage: 'Enter a password.' })
+      if (!z.email().safeParse(form.email_address).success)
+        throw ApiError.of('form_param_format_invalid', {
+          longMessage: 'Enter a valid email address.',
+        })
+      const token = req.cookies[CLIENT_COOKIE]
+      const client = token ? await services.clients.resolve(token) : undefined
+      const result = await services.signUps.create(
+        {
+          emailAddress: form.email_address,
+          password: form.password,
+          firstName: form.first_name || undefined,
+          lastName: form.last_name || undefined,
+          username: undefined,
+          unsafeMetadata: undefined,
+        },
+        client?.id,
+      )
+      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
+      const redirectUrl =
+        (await safeRedirect(services, config, form.redirect_url)) ??
+        (await services.instance.settings()).paths.after_sign_up_url ??
+        undefined
+      if (redirectUrl) return reply.redirect(redirectUrl, 303)
+      const userId = result.signUp.created_user_id as string
+      return html(reply, 200, signedInPage(await userLabel(services, userId)))
+    },
+  )
+
+  app.get('/user', async (_req, reply) => {
+    const page = await hosted('user-profile', undefined, 'after_sign_out_url')
+    return html(
+      reply,
+      200,
+      userProfilePage({ signInUrl: page.props['sign-in-url'] ?? '/sign-in', hosted: page }),
+      true,
+    )
+  })
+}
+
+function withRedirect(base: string, redirectUrl: string | undefined): string {
+  if (!redirectUrl) return base
+  const url = new URL(base)
+  url.searchParams.set('redirect_url', redirectUrl)
+  return url.href
+}

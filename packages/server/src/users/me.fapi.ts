@@ -1,0 +1,144 @@
+import { ApiError } from '@latchkey/contracts'
+import * as z from 'zod'
+import type { Router } from '../http/define-route.js'
+import { boolish, idParam, nameField } from '../http/params.js'
+import { assertPasswordAllowed } from '../lib/password-policy.js'
+import type { Services } from '../services.js'
+
+/** Which of the browser's sessions a `/v1/me` call acts as (Clerk's `_clerk_session_id`). */
+const Acting = z.object({ _clerk_session_id: idParam('sess').optional() })
+
+/** The acting session: the one named, or the client's last active one; it must be usable. */
+async function actingSession(
+  services: Services,
+  client: { id: string; last_active_session_id: string | null } | undefined,
+  sessionId: string | undefined,
+) {
+  if (!client) throw ApiError.of('signed_out')
+  const id = sessionId ?? client.last_active_session_id
+  if (!id) throw ApiError.of('signed_out')
+  return services.sessions.getUsable(id, client.id)
+}
+
+/** Empty form fields clear a name; absent ones leave it alone. */
+const optionalName = nameField.transform((v) => (v === '' ? null : v)).optional()
+
+const UpdateMe = z.object({
+  first_name: optionalName,
+  last_name: optionalName,
+  username: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . -')
+    .optional(),
+})
+
+const ChangePassword = z.object({
+  current_password: z.string().max(1024).optional(),
+  new_password: z.string().max(1024),
+  sign_out_of_other_sessions: boolish.optional(),
+})
+
+/**
+ * The signed-in user managing their own account (Clerk's `/v1/me`): read and edit the profile,
+ * change the password, list and revoke sessions on other devices.
+ */
+export function meRoutes(r: Router): void {
+  r.fapi({
+    method: 'GET',
+    path: '/v1/me',
+    query: Acting,
+    handler: async ({ query, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      return {
+        response: await services.users.toJSON(await services.users.getById(s.user_id), false),
+      }
+    },
+  })
+
+  r.fapi({
+    method: 'PATCH',
+    path: '/v1/me',
+    query: Acting,
+    body: UpdateMe,
+    handler: async ({ query, body, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      const user = await services.users.update(s.user_id, {
+        firstName: body.first_name,
+        lastName: body.last_name,
+        username: body.username,
+      })
+      return { response: await services.users.toJSON(user, false) }
+    },
+  })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/me/change_password',
+    query: Acting,
+    body: ChangePassword,
+    rateLimit: { max: 3, windowMs: 10_000 },
+    handler: async ({ query, body, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      const user = await services.users.getById(s.user_id)
+      assertPasswordAllowed(body.new_password, 'new_password')
+      if (user.password_digest !== null) {
+        if (!body.current_password) {
+          throw ApiError.of('form_param_missing', { meta: { param_name: 'current_password' } })
+        }
+        // Counted toward the lockout like a sign-in: a stolen session cannot guess the password.
+        const check = await services.users.checkPassword(user, body.current_password)
+        if (!check.ok) {
+          throw check.code === 'user_locked'
+            ? ApiError.of('user_locked')
+            : ApiError.of('form_password_validation_failed', {
+                longMessage: 'The current password is incorrect.',
+                meta: { param_name: 'current_password' },
+              })
+        }
+      }
+      const updated = await services.users.update(user.id, { password: body.new_password })
+      if (body.sign_out_of_other_sessions) await services.sessions.revokeOthersOfUser(user.id, s.id)
+      return { response: await services.users.toJSON(updated, false) }
+    },
+  })
+
+  r.fapi({
+    method: 'GET',
+    path: '/v1/me/sessions/active',
+    query: Acting,
+    handler: async ({ query, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      const sessions = await services.sessions.activeOfUser(s.user_id)
+      return {
+        response: sessions.map((x) => ({
+          ...services.sessions.toJSON(x),
+          object: 'session' as const,
+          latest_activity: { object: 'session_activity', id: `sess_activity_${x.id.slice(5)}` },
+        })),
+        bare: true,
+      }
+    },
+  })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/me/sessions/:session_id/revoke',
+    query: Acting,
+    params: z.object({ session_id: idParam('sess') }),
+    handler: async ({ query, params, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      const target = await services.sessions.find(params.session_id)
+      // Another user's session is indistinguishable from one that does not exist.
+      if (!target || target.user_id !== s.user_id) {
+        throw ApiError.of('resource_not_found', {
+          longMessage: `No session was found with id ${params.session_id}.`,
+        })
+      }
+      const revoked = await services.sessions.end(target.id, 'revoked')
+      return { response: services.sessions.toJSON(revoked) }
+    },
+  })
+}
