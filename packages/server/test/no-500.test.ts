@@ -74,6 +74,11 @@ describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {
       `/v1/sessions/${sid}`,
       `/v1/sessions/${sid}/tokens`,
       '/v1/instance',
+      '/v1/instance/paths',
+      '/v1/me',
+      '/v1/me/change_password',
+      '/v1/me/sessions/active',
+      `/v1/me/sessions/${sid}/revoke`,
       '/.well-known/jwks.json',
     ]
     const failures: string[] = []
@@ -123,6 +128,10 @@ describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {
       '/v1/oauth_applications/oa_x',
       '/v1/oauth_applications/oa_x/rotate_secret',
       '/v1/instance/oauth_application_settings',
+      '/sign-up',
+      '/sign-up?redirect_url=javascript:alert(1)',
+      '/user',
+      '/npm/@latchkey/js/dist/latchkey.browser.js',
     ]
     const failures: string[] = []
     for (const path of paths) {
@@ -143,6 +152,44 @@ describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {
                 `${method} ${path} [${type}] ${body.slice(0, 40)} → ${res.status} ${text.slice(0, 200)}`,
               )
           }
+        }
+      }
+    }
+    expect(failures).toEqual([])
+  }, 120_000)
+
+  it('the account routes as a signed-in browser (cookie), with every body shape', async () => {
+    const b = new BrowserClient(server.url)
+    const own = await b.signUp('fuzz-me@example.com', 'fuzzing the routes 2')
+    const cookie = [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const paths = [
+      '/v1/me',
+      '/v1/me?_clerk_session_id=sess_x',
+      '/v1/me?_clerk_session_id[]=1',
+      '/v1/me/change_password',
+      '/v1/me/sessions/active',
+      `/v1/me/sessions/${own}/revoke`,
+      '/v1/me/sessions/sess_x/revoke',
+      '/v1/me/sessions/..%2F/revoke',
+    ]
+    const failures: string[] = []
+    for (const path of paths) {
+      for (const method of ['GET', 'POST', 'PATCH']) {
+        for (const [type, body] of method === 'GET' ? [['', ''] as [string, string]] : BODIES) {
+          const headers: Record<string, string> = { cookie }
+          if (type) headers['content-type'] = type
+          const res = await fetch(`${server.url}${path}`, {
+            method,
+            headers,
+            ...(method === 'GET' ? {} : { body }),
+          })
+          const text = await res.text()
+          if (res.status >= 500)
+            failures.push(
+              `${method} ${path} [${type}] ${body.slice(0, 40)} → ${res.status} ${text.slice(0, 200)}`,
+            )
+          else if (res.status >= 400)
+            expect(JSON.parse(text).errors[0].code).toEqual(expect.any(String))
         }
       }
     }

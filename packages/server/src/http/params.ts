@@ -33,8 +33,18 @@ export const metadataField = z.preprocess((v) => {
   }
 }, metadata)
 
-/** A bounded, trimmed single-line name. */
-export const nameField = z.string().trim().max(256)
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/**
+ * A bounded, trimmed single-line name: no control characters (PostgreSQL refuses NUL in text)
+ * and no lone surrogates (not valid UTF-8).
+ */
+export const nameField = z
+  .string()
+  .trim()
+  .max(256)
+  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters')
+  .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode text')
 
 /** An email address (RFC 5322 practical subset, as zod checks it). */
 export const emailField = z.string().trim().max(320).pipe(z.email())

@@ -23,7 +23,7 @@ async function actingSession(
 /** Empty form fields clear a name; absent ones leave it alone. */
 const optionalName = nameField.transform((v) => (v === '' ? null : v)).optional()
 
-const UpdateMe = z.object({
+const UpdateMe = z.strictObject({
   first_name: optionalName,
   last_name: optionalName,
   username: z
