@@ -2,7 +2,11 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.{ts,tsx}',
+      'e2e/**/*.test.ts',
+    ],
     // Each file boots real servers on SQLite and PostgreSQL; two cores, so keep files parallel
     // but bounded.
     fileParallelism: true,

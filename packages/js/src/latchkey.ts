@@ -8,7 +8,7 @@ import {
   type SessionResource,
   type UserResource,
 } from './resources.js'
-import { TokenCache } from './token-cache.js'
+import { jwtClaims, TokenCache } from './token-cache.js'
 import type { Appearance } from './ui/theme.js'
 
 /** The instance's settings the browser needs (`GET /v1/environment`, `display_config`). */
@@ -114,6 +114,8 @@ export class Latchkey {
   #lastKey = ''
   #lastFocusReload = 0
   #ui: typeof import('./ui/index.js') | undefined
+  /** The active session's latest default token, for `sessionClaims`. */
+  #sessionToken: { sessionId: string; token: string } | undefined
 
   constructor(publishableKey: string, options: LatchkeyOptions = {}) {
     this.publishableKey = publishableKey
@@ -138,7 +140,9 @@ export class Latchkey {
     this.#tokens = new TokenCache((key) => this.#fetchToken(key), {
       keepFresh: (key) => key === this.#tokenKey(this.session?.id ?? '', DEFAULT_TOKEN),
       onRefresh: (key, token) => {
-        if (key === this.#tokenKey(this.session?.id ?? '', DEFAULT_TOKEN)) this.#writeCookie(token)
+        const sessionId = this.session?.id
+        if (sessionId && key === this.#tokenKey(sessionId, DEFAULT_TOKEN))
+          this.#sessionTokenChanged(sessionId, token)
       },
     })
     this.client = new ClientResource(null, this.#ctx)
@@ -335,8 +339,26 @@ export class Latchkey {
     if (!this.client?.activeSessions.some((s) => s.id === sessionId)) return null
     const key = this.#tokenKey(sessionId, opts.template ?? DEFAULT_TOKEN)
     const token = await this.#tokens.get(key, { skipCache: opts.skipCache ?? false })
-    if (token && !opts.template && sessionId === this.session?.id) this.#writeCookie(token)
+    if (token && !opts.template && sessionId === this.session?.id)
+      this.#sessionTokenChanged(sessionId, token)
     return token
+  }
+
+  /**
+   * The claims of the active session's current token (Clerk's `sessionClaims`): `null` until
+   * the first token of a session arrives, which listeners hear about.
+   */
+  get sessionClaims(): Record<string, unknown> | null {
+    const t = this.#sessionToken
+    if (!t || t.sessionId !== this.session?.id) return null
+    return jwtClaims(t.token) ?? null
+  }
+
+  #sessionTokenChanged(sessionId: string, token: string): void {
+    const first = this.#sessionToken?.sessionId !== sessionId
+    this.#sessionToken = { sessionId, token }
+    this.#writeCookie(token)
+    if (first && this.loaded) this.#emit(true)
   }
 
   async #fetchToken(key: string): Promise<string | null> {
@@ -375,6 +397,7 @@ export class Latchkey {
     const after = this.session?.id
     if (before !== after) {
       this.#tokens.clear()
+      this.#sessionToken = undefined
       if (!after) this.#writeCookie(null)
     }
     if (this.loaded) this.#emit(false)

@@ -31,17 +31,28 @@ type Entry = {
 
 const DEFAULTS = { minRemainingMs: 10_000, refreshLeadMs: 15_000 }
 
-/** The `exp` of a JWT in milliseconds, or `undefined` when it cannot be read. */
-export function jwtExpiry(token: string): number | undefined {
+/** A JWT's claims, decoded but not verified (the server verifies; the browser only reads). */
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1]
   if (!payload) return undefined
   try {
     const b64 = payload.replace(/-/g, '+').replace(/_/g, '/')
-    const json = JSON.parse(atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '=')))
-    return typeof json.exp === 'number' ? json.exp * 1000 : undefined
+    const bytes = Uint8Array.from(atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '=')), (c) =>
+      c.charCodeAt(0),
+    )
+    const json: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return json && typeof json === 'object' && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
+}
+
+/** The `exp` of a JWT in milliseconds, or `undefined` when it cannot be read. */
+export function jwtExpiry(token: string): number | undefined {
+  const exp = jwtClaims(token)?.exp
+  return typeof exp === 'number' ? exp * 1000 : undefined
 }
 
 export class TokenCache {
