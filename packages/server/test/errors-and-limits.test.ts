@@ -240,6 +240,8 @@ describe.each(DIALECTS)('rate limits and lockout (%s)', (dialect) => {
     })
     expect(r.status).toBe(403)
     expect(r.json.errors[0].code).toBe('user_locked')
+    // The UI tells how long the lockout lasts.
+    expect(r.json.errors[0].meta.retry_after_seconds).toBeGreaterThan(0)
     r = await b.post('/v1/client/sign_ins', {
       identifier: 'locked@example.com',
       password: PASSWORD,

@@ -125,6 +125,8 @@ export class SignInsService {
   private async checkPassword(user: UserRow, password: string): Promise<UserRow> {
     const result = await this.d.services.users.checkPassword(user, password)
     if (result.ok) return result.user
+    if (result.code === 'user_locked' && result.retryAfterSeconds !== null)
+      throw ApiError.of('user_locked', { meta: { retry_after_seconds: result.retryAfterSeconds } })
     throw ApiError.of(result.code, { meta: { param_name: 'password' } })
   }
 }

@@ -92,7 +92,11 @@ export function meRoutes(r: Router): void {
         const check = await services.users.checkPassword(user, body.current_password)
         if (!check.ok) {
           throw check.code === 'user_locked'
-            ? ApiError.of('user_locked')
+            ? ApiError.of('user_locked', {
+                ...(check.retryAfterSeconds !== null
+                  ? { meta: { retry_after_seconds: check.retryAfterSeconds } }
+                  : {}),
+              })
             : ApiError.of('form_password_validation_failed', {
                 longMessage: 'The current password is incorrect.',
                 meta: { param_name: 'current_password' },

@@ -20,7 +20,7 @@ import {
   verifyPassword as verifyDigest,
 } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
-import { isLocked, type UserJSON, userToJSON } from './users.mapper.js'
+import { isLocked, lockoutExpiresIn, type UserJSON, userToJSON } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
 export type PasswordInput = {
@@ -65,7 +65,9 @@ export type PreparedUser = { user: NewUser & { id: string }; emails: EmailAddres
 /** The result of checking a password for sign-in. */
 export type PasswordCheck =
   | { ok: true; user: UserRow }
-  | { ok: false; code: 'form_password_incorrect' | 'user_locked' }
+  | { ok: false; code: 'form_password_incorrect' }
+  /** Locked by an admin (no end) or by repeated failures (ends in `retryAfterSeconds`). */
+  | { ok: false; code: 'user_locked'; retryAfterSeconds: number | null }
 
 const normEmail = (e: string) => e.trim().toLowerCase()
 const normUsername = (u: string) => u.trim().toLowerCase()
@@ -373,7 +375,8 @@ export class UsersService {
    */
   async checkPassword(user: UserRow, password: string): Promise<PasswordCheck> {
     const now = this.d.clock.now()
-    if (isLocked(user, now)) return { ok: false, code: 'user_locked' }
+    if (isLocked(user, now))
+      return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutExpiresIn(user, now) }
     const { password_digest: digest, password_hasher: hasher } = user
     const ok = digest !== null && hasher !== null && (await verifyDigest(hasher, digest, password))
     if (!ok) {
@@ -383,7 +386,7 @@ export class UsersService {
           lockout_until: now + this.d.config.lockoutSeconds * 1000,
           failed_attempts: 0,
         })
-        return { ok: false, code: 'user_locked' }
+        return { ok: false, code: 'user_locked', retryAfterSeconds: this.d.config.lockoutSeconds }
       }
       return { ok: false, code: 'form_password_incorrect' }
     }
