@@ -6,7 +6,7 @@ import autocannon from 'autocannon'
 import { verifyToken } from '../packages/backend/src/index.js'
 import { argon2Ceiling, rs256Ceiling, rs256VerifySingle } from './ceilings.js'
 import { seededEmail, seededUserId, seedUsers } from './seed.js'
-import { freshPgDatabase, type Proc, rssMiB, start } from './servers.js'
+import { freshPgDatabase, rssMiB, start } from './servers.js'
 
 /*
  * `npm run bench`: real servers on loopback, loaded from this (second) process with autocannon,

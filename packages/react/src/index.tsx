@@ -174,13 +174,13 @@ export function useSession(): {
 /** Renders its children only once loaded and signed in. */
 export function SignedIn({ children }: { children?: ReactNode }) {
   const { isLoaded, user } = useState_('SignedIn')
-  return isLoaded && user ? <>{children}</> : null
+  return isLoaded && user ? children : null
 }
 
 /** Renders its children only once loaded and signed out. */
 export function SignedOut({ children }: { children?: ReactNode }) {
   const { isLoaded, user } = useState_('SignedOut')
-  return isLoaded && !user ? <>{children}</> : null
+  return isLoaded && !user ? children : null
 }
 
 type ButtonProps = {

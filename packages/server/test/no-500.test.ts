@@ -15,7 +15,7 @@ const BODIES: Array<[string, string]> = [
   ['application/json', '{"first_name": "\\u0000\\ud800", "limit": -1, "offset": 1e308}'],
   [
     'application/json',
-    '{"public_metadata": {"a": {"b": {"c": null}}}, "username": "' + 'u'.repeat(5000) + '"}',
+    `{"public_metadata": {"a": {"b": {"c": null}}}, "username": "${'u'.repeat(5000)}"}`,
   ],
   [
     'application/x-www-form-urlencoded',

@@ -33,6 +33,7 @@ export const metadataField = z.preprocess((v) => {
   }
 }, metadata)
 
+const isControl = (c: string) => c.charCodeAt(0) < 0x20 || c === '\x7f'
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /**
@@ -43,7 +44,7 @@ export const nameField = z
   .string()
   .trim()
   .max(256)
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters')
+  .refine((v) => ![...v].some(isControl), 'must not contain control characters')
   .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode text')
 
 /** An email address (RFC 5322 practical subset, as zod checks it). */

@@ -1,11 +1,10 @@
-import { ApiError } from '@latchkey/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import { consentPage, errorPage } from '../hosted/pages.js'
 import { html, sameOrigin, userLabel } from '../hosted/respond.js'
-import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
+import { CLIENT_COOKIE } from '../http/client-token.js'
 import type { Services } from '../services.js'
 import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
 

@@ -11,7 +11,7 @@ import { CompactSigner } from '../lib/jws.js'
 import type { ServiceDeps } from '../service-deps.js'
 import * as repo from './jwt-templates.repository.js'
 import { PRESETS, type PresetName } from './presets.js'
-import { type Json, renderClaims, templateProblem } from './shortcodes.js'
+import { type Json, templateProblem } from './shortcodes.js'
 import { importSigningKey, type TemplateAlgorithm } from './signing.js'
 
 /** Claims Latchkey sets itself; templates and session claims may not (issue #3). */
