@@ -1,8 +1,9 @@
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { createClerkClient } from '@clerk/backend'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPlainHtmlExample } from '../examples/plain-html/server.js'
+import { readmeSnippetFor } from '../packages/server/test/helpers/readme.js'
 import { createTestServer, type TestServer } from '../packages/server/test/helpers/test-server.js'
 import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
 
@@ -190,5 +191,63 @@ describe.skipIf(!HAVE_CHROMIUM)('plain HTML example in Chromium', () => {
       () => (window as unknown as Page).latchkey.session?.getToken() ?? null,
     )
     expect(token).toBeNull()
+  })
+
+  it('the README’s one-script-tag snippet runs as written: it logs and opens the sign-in modal', async () => {
+    const html = readmeSnippetFor('browser-script', server.url).replace(
+      'pk_live_bG9jYWxob3N0OjQwMDAk',
+      server.publishableKey,
+    )
+    // Served by a page of its own, on an origin allowed at run time through the Backend API.
+    const port = await freePort()
+    const origin = `http://127.0.0.1:${port}`
+    const page_ = createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><meta charset="utf-8"><body>${html}</body>`),
+    )
+    await new Promise<void>((r) => page_.listen(port, '127.0.0.1', r))
+    const allow = await fetch(`${server.url}/v1/instance`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ allowed_origins: [appUrl, origin] }),
+    })
+    expect(allow.status).toBe(204)
+    const page = await laptop.newPage()
+    const logs: string[] = []
+    page.on('console', (m) => logs.push(m.text()))
+    await page.goto(origin)
+    await expect.poll(() => page.getByRole('dialog', { name: 'Sign in' }).count()).toBe(1)
+    page_.close()
+    expect(logs, logs.join('\n')).toContain('signed out')
+  })
+
+  it('the hosted pages mount the same components and send the user back to the app', async () => {
+    const ctx = await browser.newContext()
+    const page = await ctx.newPage()
+    await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(`${appUrl}/`)}`)
+    // The bundle replaced the server-rendered form with the prebuilt component.
+    await expect.poll(() => page.locator('[data-latchkey="sign-in"]').count()).toBe(1)
+    await page.getByLabel('Email address').fill(email)
+    await page.getByLabel('Password').fill('a brand new passphrase')
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.waitForURL(`${appUrl}/`)
+    await expect.poll(() => status(page).textContent()).toBe(`Signed in as ${email}`)
+
+    await page.goto(`${server.url}/user`)
+    await expect.poll(() => page.locator('[data-latchkey="user-profile"]').count()).toBe(1)
+    expect(await page.getByLabel('First name').inputValue()).toBe('Augusta')
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.waitForURL(`${server.url}/sign-in`)
+
+    await page.goto(`${server.url}/sign-up`)
+    await expect.poll(() => page.locator('[data-latchkey="sign-up"]').count()).toBe(1)
+    await page.getByLabel('Email address').fill('hosted-ui@example.com')
+    await page.getByLabel('Password', { exact: true }).fill('hosted sign-up passphrase')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    // With nowhere configured, a hosted sign-up lands on the hosted account page.
+    await page.waitForURL(`${server.url}/user`)
+    await expect.poll(() => page.getByText('hosted-ui@example.com').count()).toBe(1)
+    await ctx.close()
   })
 })
