@@ -7,6 +7,7 @@ import * as core from './migrations/2026-11-22T0001-core.js'
 import * as jwtTemplates from './migrations/2026-11-22T0002-jwt-templates.js'
 import * as rateLimits from './migrations/2026-11-22T0003-rate-limits.js'
 import * as oauth from './migrations/2026-11-22T0004-oauth.js'
+import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
 import type { Database } from './schema.js'
 
 /** Which SQL engine a database runs on. */
@@ -142,6 +143,7 @@ export async function migrate({ db, schema }: Db): Promise<void> {
         '2026-11-22T0002-jwt-templates': jwtTemplates,
         '2026-11-22T0003-rate-limits': rateLimits,
         '2026-11-22T0004-oauth': oauth,
+        '2026-11-22T0005-session-devices': sessionDevices,
       }),
     },
   })

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 
 /*
  * Storage types, one interface a table. Both dialects store:
@@ -84,6 +84,9 @@ export interface SessionTable {
   abandon_at: number
   created_at: number
   updated_at: number
+  /** The browser's User-Agent when the session started (shown in the user profile). */
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>
+  ip_address: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface SignInTable {

@@ -76,6 +76,22 @@ describe.each(DIALECTS)('account routes, paths and hosted pages (%s)', (dialect)
       )
       expect(r.json[0]).toMatchObject({ object: 'session', status: 'active' })
       expect(r.json[0].latest_activity).toMatchObject({ object: 'session_activity' })
+      // The device a session started on: parsed from its User-Agent, with the client IP.
+      const firefox = new BrowserClient(server.url, APP, {
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+      })
+      const firefoxSession = await firefox.signIn('me@example.com', PASSWORD)
+      const listed = (await laptop.get('/v1/me/sessions/active')).json.find(
+        (s: { id: string }) => s.id === firefoxSession,
+      )
+      expect(listed.latest_activity).toMatchObject({
+        browser_name: 'Firefox',
+        browser_version: '133',
+        device_type: 'Linux',
+        is_mobile: false,
+        ip_address: '127.0.0.1',
+      })
+      await laptop.post(`/v1/me/sessions/${firefoxSession}/revoke`)
     })
 
     it('refuses a wrong current password (counted toward lockout) and a breached new one', async () => {

@@ -182,7 +182,13 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
                   label,
                   current ? h('span', { class: 'lk-badge' }, 'This device') : null,
                 ),
-                h('div', { class: 'lk-muted' }, `Last active ${when(s.lastActiveAt)}`),
+                h(
+                  'div',
+                  { class: 'lk-muted' },
+                  [s.latestActivity?.ip_address, `last active ${when(s.lastActiveAt)}`]
+                    .filter(Boolean)
+                    .join(' · '),
+                ),
               ),
               current ? null : revoke,
             )

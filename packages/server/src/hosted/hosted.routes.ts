@@ -25,6 +25,11 @@ const SignUpForm = z.object({
   redirect_url: z.string().max(2048).optional(),
 })
 
+const deviceOf = (req: FastifyRequest) => ({
+  userAgent: req.headers['user-agent'],
+  ipAddress: req.ip,
+})
+
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
 
 /**
@@ -160,6 +165,7 @@ export async function hostedRoutes(
       const result = await services.signIns.create(
         { identifier: form.identifier, password: form.password, strategy: 'password' },
         client?.id,
+        deviceOf(req),
       )
       if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
       const redirectUrl =
@@ -242,6 +248,7 @@ export async function hostedRoutes(
           unsafeMetadata: undefined,
         },
         client?.id,
+        deviceOf(req),
       )
       if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
       const redirectUrl =

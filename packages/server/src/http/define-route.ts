@@ -27,6 +27,8 @@ export type HandlerContext<B, Q, P> = {
   services: Services
   /** The request's `Origin` header, when the caller is a browser. */
   origin: string | undefined
+  /** The caller's User-Agent and IP, recorded on the sessions it starts. */
+  device: { userAgent: string | undefined; ipAddress: string }
 }
 
 export type BapiRoute<B, Q, P> = Schemas<B, Q, P> & {
@@ -91,6 +93,11 @@ const originOf = (req: FastifyRequest) => {
   return typeof o === 'string' && o !== 'null' ? o : undefined
 }
 
+const deviceOf = (req: FastifyRequest) => ({
+  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
+  ipAddress: req.ip,
+})
+
 /** Routes of one API, registered on one Fastify instance. */
 export class Router {
   readonly #app: FastifyInstance
@@ -121,7 +128,12 @@ export class Router {
         await services.instance.authenticateSecretKey(m[1])
       },
       handler: async (req, reply) => {
-        const result = await def.handler({ ...input(def, req), services, origin: originOf(req) })
+        const result = await def.handler({
+          ...input(def, req),
+          services,
+          origin: originOf(req),
+          device: deviceOf(req),
+        })
         if (def.status === 204) return reply.code(204).send()
         return sendJson(reply, 200, result)
       },
@@ -144,7 +156,13 @@ export class Router {
       const token = readClientToken(req)
       const client = token ? await services.clients.resolve(token.value) : undefined
       const parsed = input(def, req)
-      const result = await def.handler({ ...parsed, services, origin, client })
+      const result = await def.handler({
+        ...parsed,
+        services,
+        origin,
+        client,
+        device: deviceOf(req),
+      })
       if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secureCookie)
       if (result.bare) return sendJson(reply, 200, result.response)
       const clientId = result.clientId === undefined ? client?.id : result.clientId

@@ -12,6 +12,9 @@ import * as repo from './sessions.repository.js'
  */
 const ACTIVITY_WRITE_INTERVAL_MS = 60_000
 
+/** Where a session was started: the request's User-Agent and client IP. */
+export type Device = { userAgent?: string | undefined; ipAddress?: string | undefined }
+
 export class SessionsService {
   private readonly d: ServiceDeps
 
@@ -19,11 +22,12 @@ export class SessionsService {
     this.d = deps
   }
 
-  /** Starts a session for a user on a client. */
+  /** Starts a session for a user on a client, noting the device it started on. */
   async create(
     trx: Kysely<Database> | Transaction<Database>,
     userId: string,
     clientId: string,
+    device: Device = {},
   ): Promise<SessionRow> {
     const now = this.d.clock.now()
     const row: SessionRow = {
@@ -36,6 +40,8 @@ export class SessionsService {
       abandon_at: now + this.d.config.sessionInactivitySeconds * 1000,
       created_at: now,
       updated_at: now,
+      user_agent: device.userAgent?.slice(0, 512) ?? null,
+      ip_address: device.ipAddress?.slice(0, 64) ?? null,
     }
     await repo.insertSession(trx, row)
     return row

@@ -23,8 +23,8 @@ export function signInRoutes(r: Router): void {
     path: '/v1/client/sign_ins',
     body: CreateSignIn,
     rateLimit: CREATE_LIMIT,
-    handler: async ({ body, client, services }) => {
-      const result = await services.signIns.create(body, client?.id)
+    handler: async ({ body, client, services, device }) => {
+      const result = await services.signIns.create(body, client?.id, device)
       return {
         response: await services.render.signIn(result.signIn),
         clientId: result.clientId,
@@ -50,11 +50,12 @@ export function signInRoutes(r: Router): void {
     params: SignInParams,
     body: Attempt,
     rateLimit: ATTEMPT_LIMIT,
-    handler: async ({ params, body, client, services }) => {
+    handler: async ({ params, body, client, services, device }) => {
       const signIn = await services.signIns.attemptFirstFactor(
         params.sign_in_id,
         client?.id,
         body.password,
+        device,
       )
       return { response: await services.render.signIn(signIn) }
     },

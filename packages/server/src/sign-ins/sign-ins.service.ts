@@ -1,6 +1,7 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
 import type { SignInRow, UserRow } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
 import * as repo from './sign-ins.repository.js'
 
 /** A sign-in attempt is abandoned after 24 hours, like Clerk's. */
@@ -26,7 +27,11 @@ export class SignInsService {
    * `POST /v1/client/sign_ins`. The identifier is resolved and (in the one-call form) the password
    * checked before anything is written, so a refused sign-in leaves no rows behind.
    */
-  async create(input: CreateSignInInput, clientId: string | undefined): Promise<SignInResult> {
+  async create(
+    input: CreateSignInInput,
+    clientId: string | undefined,
+    device: Device = {},
+  ): Promise<SignInResult> {
     if (input.strategy !== undefined && input.strategy !== 'password') {
       throw ApiError.of('form_param_value_invalid', {
         longMessage: `Unsupported strategy ${input.strategy}.`,
@@ -66,7 +71,7 @@ export class SignInsService {
         updated_at: now,
       }
       if (user && input.password !== undefined) {
-        const s = await this.d.services.sessions.create(trx, user.id, cid)
+        const s = await this.d.services.sessions.create(trx, user.id, cid, device)
         row.status = 'complete'
         row.created_session_id = s.id
         await this.d.services.clients.setLastActiveSession(trx, cid, s.id as SessionId)
@@ -100,6 +105,7 @@ export class SignInsService {
     id: string,
     clientId: string | undefined,
     password: string,
+    device: Device = {},
   ): Promise<SignInRow> {
     const signIn = await this.get(id, clientId)
     const now = this.d.clock.now()
@@ -112,7 +118,7 @@ export class SignInsService {
     if (found.banned) throw ApiError.of('user_banned')
     const user = await this.checkPassword(found, password)
     return this.d.db.transaction().execute(async (trx) => {
-      const s = await this.d.services.sessions.create(trx, user.id, signIn.client_id)
+      const s = await this.d.services.sessions.create(trx, user.id, signIn.client_id, device)
       const patch = { status: 'complete', created_session_id: s.id, updated_at: now }
       await repo.updateSignIn(trx, signIn.id, patch)
       await this.d.services.clients.setLastActiveSession(trx, signIn.client_id, s.id as SessionId)

@@ -25,7 +25,7 @@ export function signUpRoutes(r: Router): void {
     path: '/v1/client/sign_ups',
     body: CreateSignUp,
     rateLimit: CREATE_LIMIT,
-    handler: async ({ body, client, services }) => {
+    handler: async ({ body, client, services, device }) => {
       const result = await services.signUps.create(
         {
           emailAddress: body.email_address,
@@ -36,6 +36,7 @@ export function signUpRoutes(r: Router): void {
           unsafeMetadata: body.unsafe_metadata,
         },
         client?.id,
+        device,
       )
       return {
         response: services.render.signUp(result.signUp),

@@ -1,6 +1,7 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
 import { type JsonObject, type SignUpRow, toDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
 import * as repo from './sign-ups.repository.js'
 
 const SIGN_UP_TTL_MS = 24 * 3600 * 1000
@@ -43,7 +44,11 @@ export class SignUpsService {
     return s
   }
 
-  async create(input: CreateSignUpInput, clientId: string | undefined): Promise<SignUpResult> {
+  async create(
+    input: CreateSignUpInput,
+    clientId: string | undefined,
+    device: Device = {},
+  ): Promise<SignUpResult> {
     if (input.emailAddress === undefined)
       throw ApiError.of('form_param_missing', { meta: { param_name: 'email_address' } })
     if (input.password === undefined)
@@ -66,7 +71,7 @@ export class SignUpsService {
         cid = client.id
         newClientToken = client.token
       }
-      const session = await this.d.services.sessions.create(trx, prepared.user.id, cid)
+      const session = await this.d.services.sessions.create(trx, prepared.user.id, cid, device)
       const row: SignUpRow = {
         id: newId('signUp'),
         client_id: cid,

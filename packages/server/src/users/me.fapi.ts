@@ -4,6 +4,7 @@ import type { Router } from '../http/define-route.js'
 import { boolish, idParam, nameField } from '../http/params.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import type { Services } from '../services.js'
+import { sessionActivity } from '../sessions/session-activity.js'
 
 /** Which of the browser's sessions a `/v1/me` call acts as (Clerk's `_clerk_session_id`). */
 const Acting = z.object({ _clerk_session_id: idParam('sess').optional() })
@@ -120,7 +121,7 @@ export function meRoutes(r: Router): void {
         response: sessions.map((x) => ({
           ...services.sessions.toJSON(x),
           object: 'session' as const,
-          latest_activity: { object: 'session_activity', id: `sess_activity_${x.id.slice(5)}` },
+          latest_activity: sessionActivity(x),
         })),
         bare: true,
       }
