@@ -222,6 +222,35 @@ describe.skipIf(!HAVE_CHROMIUM)('plain HTML example in Chromium', () => {
     expect(logs, logs.join('\n')).toContain('signed out')
   })
 
+  it('the components take their colours from appearance variables and from page CSS', async () => {
+    const page = await open(laptop)
+    const background = () =>
+      page
+        .getByRole('dialog')
+        .getByRole('button', { name: 'Continue' })
+        .evaluate((el) => getComputedStyle(el).backgroundColor)
+    type Win = {
+      latchkey: { options: Record<string, unknown>; openSignIn(): void; closeSignIn(): void }
+    }
+    await page.evaluate(() => {
+      const lk = (window as unknown as Win).latchkey
+      lk.options.appearance = { variables: { colorPrimary: 'rgb(15, 118, 110)' } }
+      lk.openSignIn()
+    })
+    expect(await background()).toBe('rgb(15, 118, 110)')
+    await page.evaluate(() => {
+      const lk = (window as unknown as Win).latchkey
+      lk.closeSignIn()
+      lk.options.appearance = {}
+      const style = document.createElement('style')
+      style.textContent = '.lk-root { --lk-color-primary: rgb(190, 24, 93); }'
+      document.head.prepend(style) // before Latchkey's own stylesheet: still wins
+      lk.openSignIn()
+    })
+    expect(await background()).toBe('rgb(190, 24, 93)')
+    await page.close()
+  })
+
   it('the hosted pages mount the same components and send the user back to the app', async () => {
     const ctx = await browser.newContext()
     const page = await ctx.newPage()

@@ -40,7 +40,8 @@ export function applyAppearance(el: HTMLElement, ...appearances: (Appearance | u
  * can restyle the components from its own CSS (`.lk-root { --lk-color-primary: … }`).
  */
 export const STYLES = `
-.lk-root {
+/* Defaults at zero specificity: any page rule on .lk-root overrides them, wherever it loads. */
+:where(.lk-root) {
   --lk-color-primary: #4f46e5;
   --lk-color-primary-text: #ffffff;
   --lk-color-text: #111827;
@@ -52,6 +53,8 @@ export const STYLES = `
   --lk-color-success: #047857;
   --lk-radius: 0.5rem;
   --lk-font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+}
+.lk-root {
   font-family: var(--lk-font-family);
   color: var(--lk-color-text);
   line-height: 1.5;
@@ -73,14 +76,14 @@ export const STYLES = `
 .lk-section { border-top: 1px solid var(--lk-color-border); padding-top: 1rem; margin-top: 1.25rem; }
 .lk-section h2 { font-size: 1rem; margin: 0 0 0.75rem; }
 .lk-row { display: flex; gap: 0.75rem; }
-.lk-row > * { flex: 1; }
+.lk-row > * { flex: 1 1 0; min-width: 0; }
 .lk-field { display: flex; flex-direction: column; margin-bottom: 1rem; }
 .lk-field label { font-size: 0.875rem; font-weight: 600; margin-bottom: 0.25rem; }
 .lk-field .lk-hint { font-size: 0.8125rem; color: var(--lk-color-text-secondary); margin-top: 0.25rem; }
 .lk-input {
   font: inherit; color: inherit; background: var(--lk-color-input-background);
   border: 1px solid var(--lk-color-border); border-radius: var(--lk-radius);
-  padding: 0.55rem 0.75rem;
+  padding: 0.55rem 0.75rem; width: 100%; min-width: 0;
 }
 .lk-input[aria-invalid="true"] { border-color: var(--lk-color-danger); }
 .lk-root :focus-visible { outline: 3px solid var(--lk-color-primary); outline-offset: 2px; }
