@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { type Browser, chromium } from 'playwright-core'
 
 /** Debian's Chromium (DESIGN.md §5); `.ci/run` installs it. */
@@ -30,14 +29,4 @@ export function launchChromium(): Promise<Browser> {
   })
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() =>
-        addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port')),
-      )
-    })
-  })
-}
+export { freePort } from '../../packages/server/test/helpers/test-server.js'

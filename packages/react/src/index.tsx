@@ -209,34 +209,25 @@ function withClick(children: ReactNode, label: string, action: () => void) {
   })
 }
 
-export function SignInButton({
-  children,
-  mode = 'redirect',
-  forceRedirectUrl,
-  fallbackRedirectUrl,
-}: ButtonProps) {
+/** A sign-in or sign-up button: opens the modal, or goes to the (hosted) page. */
+function useAuthButton(kind: 'in' | 'up', props: ButtonProps) {
   const latchkey = useLatchkey()
+  const { children, mode = 'redirect', forceRedirectUrl, fallbackRedirectUrl } = props
   const redirect = forceRedirectUrl ?? fallbackRedirectUrl
-  return withClick(children, 'Sign in', () =>
-    mode === 'modal'
-      ? latchkey.openSignIn(redirect ? { redirectUrl: redirect } : {})
-      : latchkey.redirectToSignIn(redirect ? { redirectUrl: redirect } : {}),
-  )
+  const opts = redirect ? { redirectUrl: redirect } : {}
+  const actions = {
+    in: { modal: () => latchkey.openSignIn(opts), redirect: () => latchkey.redirectToSignIn(opts) },
+    up: { modal: () => latchkey.openSignUp(opts), redirect: () => latchkey.redirectToSignUp(opts) },
+  }
+  return withClick(children, kind === 'in' ? 'Sign in' : 'Sign up', actions[kind][mode])
 }
 
-export function SignUpButton({
-  children,
-  mode = 'redirect',
-  forceRedirectUrl,
-  fallbackRedirectUrl,
-}: ButtonProps) {
-  const latchkey = useLatchkey()
-  const redirect = forceRedirectUrl ?? fallbackRedirectUrl
-  return withClick(children, 'Sign up', () =>
-    mode === 'modal'
-      ? latchkey.openSignUp(redirect ? { redirectUrl: redirect } : {})
-      : latchkey.redirectToSignUp(redirect ? { redirectUrl: redirect } : {}),
-  )
+export function SignInButton(props: ButtonProps) {
+  return useAuthButton('in', props)
+}
+
+export function SignUpButton(props: ButtonProps) {
+  return useAuthButton('up', props)
 }
 
 export function SignOutButton({

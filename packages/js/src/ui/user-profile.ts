@@ -4,8 +4,18 @@ import type { SessionWithActivitiesResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
 import type { Host, Rendered } from './host.js'
 
-const when = (d: Date | null) =>
-  d ? d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : 'unknown'
+/** "just now", "5 minutes ago", "yesterday", then a date: how recent a session's activity is. */
+function when(d: Date | null): string {
+  if (!d) return 'unknown'
+  const seconds = Math.round((d.getTime() - Date.now()) / 1000)
+  if (seconds > -60) return 'just now'
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
+  const ago = Math.abs(seconds)
+  if (ago < 3600) return rtf.format(Math.round(seconds / 60), 'minute')
+  if (ago < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour')
+  if (ago < 7 * 86_400) return rtf.format(Math.round(seconds / 86_400), 'day')
+  return d.toLocaleDateString(undefined, { dateStyle: 'medium' })
+}
 
 function deviceName(s: SessionWithActivitiesResource): string {
   const a = s.latestActivity

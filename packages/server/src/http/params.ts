@@ -47,6 +47,14 @@ export const nameField = z
   .refine((v) => ![...v].some(isControl), 'must not contain control characters')
   .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode text')
 
+/** A username: letters, digits and `_ . -`, at most 64. */
+export const usernameField = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . -')
+
 /** An email address (RFC 5322 practical subset, as zod checks it). */
 export const emailField = z.string().trim().max(320).pipe(z.email())
 

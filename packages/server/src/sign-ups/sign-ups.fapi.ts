@@ -1,19 +1,13 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { emailField, idParam, metadataField, nameField } from '../http/params.js'
+import { emailField, idParam, metadataField, nameField, usernameField } from '../http/params.js'
 
 const CREATE_LIMIT = { max: 5, windowMs: 10_000 }
 
 const CreateSignUp = z.object({
   email_address: emailField.optional(),
   password: z.string().max(1024).optional(),
-  username: z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . -')
-    .optional(),
+  username: usernameField.optional(),
   first_name: nameField.optional(),
   last_name: nameField.optional(),
   unsafe_metadata: metadataField.optional(),

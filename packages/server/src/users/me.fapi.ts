@@ -1,7 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { boolish, idParam, nameField } from '../http/params.js'
+import { boolish, idParam, nameField, usernameField } from '../http/params.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import type { Services } from '../services.js'
 import { sessionActivity } from '../sessions/session-activity.js'
@@ -27,13 +27,7 @@ const optionalName = nameField.transform((v) => (v === '' ? null : v)).optional(
 const UpdateMe = z.strictObject({
   first_name: optionalName,
   last_name: optionalName,
-  username: z
-    .string()
-    .trim()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . -')
-    .optional(),
+  username: usernameField.optional(),
 })
 
 const ChangePassword = z.object({

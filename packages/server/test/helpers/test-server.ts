@@ -58,7 +58,8 @@ export type TestServer = LatchkeyApp & {
   snapshot(): Promise<Record<string, number>>
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (for servers a test starts itself). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.listen(0, '127.0.0.1', () => {
