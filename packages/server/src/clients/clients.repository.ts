@@ -1,10 +1,15 @@
-import type { ClientRow, Database } from '@latchkey/db'
+import { type ClientRow, type Database, prepared } from '@latchkey/db'
 import type { Kysely, Transaction, Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
 
-export function findClientByTokenHash(db: Q, hash: string): Promise<ClientRow | undefined> {
-  return db.selectFrom('clients').selectAll().where('token_hash', '=', hash).executeTakeFirst()
+const clientByTokenHash = prepared((db, hash: string) =>
+  db.selectFrom('clients').selectAll().where('token_hash', '=', hash),
+)
+
+/** Every Frontend API call starts here: a prepared point read on the token-hash index. */
+export async function findClientByTokenHash(db: Q, hash: string): Promise<ClientRow | undefined> {
+  return (await clientByTokenHash(db, hash))[0]
 }
 
 export function findClient(db: Q, id: string): Promise<ClientRow | undefined> {

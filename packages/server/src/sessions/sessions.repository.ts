@@ -1,10 +1,15 @@
-import type { Database, SessionRow } from '@latchkey/db'
+import { type Database, prepared, type SessionRow } from '@latchkey/db'
 import type { Insertable, Kysely, Transaction, Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
 
-export function findSession(db: Q, id: string): Promise<SessionRow | undefined> {
-  return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
+const sessionById = prepared((db, id: string) =>
+  db.selectFrom('sessions').selectAll().where('id', '=', id),
+)
+
+/** On every token mint: a prepared primary-key read. */
+export async function findSession(db: Q, id: string): Promise<SessionRow | undefined> {
+  return (await sessionById(db, id))[0]
 }
 
 export async function insertSession(db: Q, row: Insertable<Database['sessions']>): Promise<void> {

@@ -3,6 +3,7 @@ import {
   type Database,
   type EmailAddressRow,
   type NewUser,
+  prepared,
   type UserRow,
   type UserUpdate,
 } from '@latchkey/db'
@@ -10,8 +11,21 @@ import type { Kysely, Transaction } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
 
-export function findUserById(db: Q, id: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+const userById = prepared((db, id: string) =>
+  db.selectFrom('users').selectAll().where('id', '=', id),
+)
+const emailsOfUser = prepared((db, id: string) =>
+  db
+    .selectFrom('email_addresses')
+    .selectAll()
+    .where('user_id', '=', id)
+    .orderBy('created_at')
+    .orderBy('id'),
+)
+
+/** On every template mint (claims): a prepared primary-key read. */
+export async function findUserById(db: Q, id: string): Promise<UserRow | undefined> {
+  return (await userById(db, id))[0]
 }
 
 export async function insertUser(db: Q, row: NewUser): Promise<void> {
@@ -64,6 +78,7 @@ export async function existingEmails(db: Q, emails: string[]): Promise<string[]>
 
 export function emailsForUsers(db: Q, userIds: string[]): Promise<EmailAddressRow[]> {
   if (userIds.length === 0) return Promise.resolve([])
+  if (userIds.length === 1) return emailsOfUser(db, userIds[0] as string)
   return db
     .selectFrom('email_addresses')
     .selectAll()

@@ -1,0 +1,48 @@
+import type { CompiledQuery, Kysely } from 'kysely'
+import type { Database } from './schema.js'
+
+type Q = Kysely<Database>
+type Compilable<R> = { compile(): CompiledQuery<R> }
+
+/** Marks a parameter slot while the query is compiled once; never reaches the database. */
+const slot = (i: number) => `\u0000latchkey-param-${i}\u0000`
+
+/**
+ * A query built and compiled once per database, then run with new parameters each call. Kysely
+ * rebuilds and recompiles a query on every call; on the hot paths (a token mint is two point
+ * reads) that was a tenth of the CPU. `build` receives placeholder values: use them only as
+ * values (in `where`, `values`, `set`), never to choose the query's shape.
+ *
+ * @example
+ * ```ts
+ * const sessionById = prepared((db, id: string) =>
+ *   db.selectFrom('sessions').selectAll().where('id', '=', id))
+ * const [row] = await sessionById(db, 'sess_123')
+ * ```
+ */
+export function prepared<P extends string[], R>(
+  build: (db: Q, ...params: P) => Compilable<R>,
+): (db: Q, ...params: P) => Promise<R[]> {
+  const cache = new WeakMap<Q, { query: CompiledQuery<R>; slots: (number | undefined)[] }>()
+  return async (db, ...params) => {
+    // Inside a transaction `db` is a new object each time: compile then, and do not keep it.
+    let entry = cache.get(db)
+    if (!entry) {
+      const placeholders = params.map((_, i) => slot(i)) as P
+      const query = build(db, ...placeholders).compile()
+      const slots = query.parameters.map((v) => {
+        const i = placeholders.indexOf(v as string)
+        return i >= 0 ? i : undefined
+      })
+      entry = { query, slots }
+      if (!db.isTransaction) cache.set(db, entry)
+    }
+    const { query, slots } = entry
+    const parameters = query.parameters.map((v, n) => {
+      const i = slots[n]
+      return i === undefined ? v : params[i]
+    })
+    const result = await db.executeQuery<R>({ ...query, parameters })
+    return result.rows
+  }
+}

@@ -1,0 +1,62 @@
+import { createDb, type Db, migrate, prepared } from '@latchkey/db'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DIALECTS, TEST_PG_URL } from './helpers/test-server.js'
+
+const row = (key: string, count: number) => ({ key, window_start: 1, count })
+
+/** Prepared queries (compiled once, run with new parameters) on both dialects. */
+describe.each(DIALECTS)('prepared queries (%s)', (dialect) => {
+  let db: Db
+  const schema = `t_prep_${Date.now().toString(36)}`
+  // A constant between two parameters: each value must land in its own slot.
+  const fromExcept = prepared((q, from: string, except: string) =>
+    q
+      .selectFrom('rate_limits')
+      .select(['key', 'count'])
+      .where('key', '>=', from)
+      .where('count', '>', 0)
+      .where('key', '!=', except)
+      .orderBy('key'),
+  )
+
+  beforeAll(async () => {
+    db = await createDb(
+      dialect === 'sqlite' ? { url: 'sqlite::memory:' } : { url: TEST_PG_URL, schema },
+    )
+    await migrate(db)
+    await db.db
+      .insertInto('rate_limits')
+      .values([row('a', 1), row('b', 2), row('c', 0), row('d', 4)])
+      .execute()
+  })
+  afterAll(async () => {
+    await db.close()
+    if (dialect === 'postgres') {
+      const c = new pg.Client({ connectionString: TEST_PG_URL })
+      await c.connect()
+      await c.query(`drop schema if exists "${schema}" cascade`)
+      await c.end()
+    }
+  })
+
+  it('runs with each call’s parameters and keeps the constants', async () => {
+    expect(await fromExcept(db.db, 'a', 'b')).toEqual([
+      { key: 'a', count: 1 },
+      { key: 'd', count: 4 },
+    ])
+    expect(await fromExcept(db.db, 'b', 'd')).toEqual([{ key: 'b', count: 2 }])
+    expect(await fromExcept(db.db, 'e', 'a')).toEqual([])
+  })
+
+  it('works inside a transaction, which sees its own writes', async () => {
+    await db.db.transaction().execute(async (trx) => {
+      await trx.insertInto('rate_limits').values(row('e', 5)).execute()
+      expect((await fromExcept(trx, 'd', 'x')).map((r) => r.key)).toEqual(['d', 'e'])
+    })
+  })
+
+  it('a value that looks like SQL is only ever a value', async () => {
+    expect(await fromExcept(db.db, "z' or '1'='1", 'x')).toEqual([])
+  })
+})
