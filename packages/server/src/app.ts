@@ -21,6 +21,7 @@ import { wellKnownRoutes } from './keys/well-known.routes.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { SecretBox } from './lib/crypto.js'
 import { loadMasterKey } from './lib/master-key.js'
+import { setHashConcurrency } from './lib/passwords.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
 import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
 import { createOAuthProvider } from './oauth/provider.js'
@@ -71,6 +72,7 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
   const { config } = opts
   const clock = opts.clock ?? systemClock
   const log = opts.logger ?? pino({ level: config.logLevel })
+  setHashConcurrency(config.hashConcurrency)
   const db = await createDb({
     url: config.databaseUrl,
     ...(opts.dbSchema ? { schema: opts.dbSchema } : {}),

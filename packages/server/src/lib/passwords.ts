@@ -1,9 +1,9 @@
 import { Buffer } from 'node:buffer'
 import { createCipheriv, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
-import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2'
+import type { Algorithm } from '@node-rs/argon2'
 import bcrypt from 'bcryptjs'
-import { Semaphore } from './semaphore.js'
+import { HashPool } from './hash-pool.js'
 
 const pbkdf2Async = promisify(pbkdf2)
 const scryptAsync = promisify(scrypt) as (
@@ -34,18 +34,19 @@ export type PasswordHasher = (typeof IMPORT_HASHERS)[number]
 /*
  * Password hashing is CPU-bound by design. Running more hashes at once than this process's share
  * of the cores only starves the event loop (every other request, token mints included) without
- * hashing any faster, so hashes queue here. Set at boot from LATCHKEY_HASH_CONCURRENCY.
+ * hashing any faster, so argon2 runs on a fixed pool of low-priority threads (`hash-pool.ts`),
+ * sized at boot from LATCHKEY_HASH_CONCURRENCY.
  */
-const hashing = new Semaphore(1)
+const pool = new HashPool(1)
 
 /** How many password hashes or verifications this process runs at once. */
 export function setHashConcurrency(n: number): void {
-  hashing.setLimit(n)
+  pool.resize(n)
 }
 
-/** Hashes with argon2id on the libuv thread pool, never on the event loop. */
+/** Hashes with argon2id on the low-priority pool, never on the event loop. */
 export function hashPassword(password: string): Promise<string> {
-  return hashing.run(() => argon2Hash(password, ARGON2_OPTIONS))
+  return pool.hash(password, ARGON2_OPTIONS)
 }
 
 /** Whether a stored digest should be replaced by a fresh argon2id one after a successful sign-in. */
@@ -75,7 +76,7 @@ export function isValidDigest(hasher: PasswordHasher, digest: string): boolean {
 
 /**
  * Verifies a password against a digest of any supported hasher. Every branch runs off the event
- * loop (argon2 and bcryptjs's async API, node:crypto's async scrypt and pbkdf2).
+ * loop (argon2 on the pool, bcryptjs's async API, node:crypto's async scrypt and pbkdf2).
  */
 export async function verifyPassword(
   hasher: string,
@@ -85,7 +86,7 @@ export async function verifyPassword(
   switch (hasher) {
     case 'argon2id':
     case 'argon2i':
-      return argon2Verify(digest, password).catch(() => false)
+      return pool.verify(digest, password).catch(() => false)
     case 'bcrypt':
       return bcrypt.compare(password, digest)
     case 'scrypt_firebase':
