@@ -29,6 +29,12 @@ describe.skipIf(!HAVE_CHROMIUM)('plain HTML example in Chromium', () => {
     appUrl = `http://127.0.0.1:${port}`
     server = await createTestServer('sqlite', { env: { LATCHKEY_ALLOWED_ORIGINS: appUrl } })
     app = await startPlainHtmlExample({ port, host: '127.0.0.1', latchkeyUrl: server.url })
+    // The app names itself in the prebuilt UI ("to continue to Acme Notes").
+    await fetch(`${server.url}/v1/instance`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ application_name: 'Acme Notes' }),
+    })
     browser = await launchChromium()
     laptop = await browser.newContext({ viewport: { width: 1100, height: 900 } })
     phone = await browser.newContext({ viewport: { width: 420, height: 900 } })
@@ -114,6 +120,7 @@ describe.skipIf(!HAVE_CHROMIUM)('plain HTML example in Chromium', () => {
 
     await opener.click()
     dialog = tab1.getByRole('dialog', { name: 'Sign in' })
+    expect(await dialog.getByText('to continue to Acme Notes').count()).toBe(1)
     const emailField = dialog.getByLabel('Email address')
     expect(await emailField.evaluate((el) => el === document.activeElement)).toBe(true)
     await emailField.fill(email)

@@ -218,6 +218,23 @@ describe.each(DIALECTS)('account routes, paths and hosted pages (%s)', (dialect)
       expect((await bapi('/v1/instance/paths')).json).toEqual(before.json)
     })
 
+    it('the application name the UI shows is set through PATCH /v1/instance', async () => {
+      const env = () => new BrowserClient(server.url, APP).get('/v1/environment')
+      expect((await env()).json.display_config.application_name).toBe('Latchkey')
+      const ok = await bapi('/v1/instance', {
+        method: 'PATCH',
+        body: { application_name: 'Acme Notes' },
+      })
+      expect(ok.status).toBe(204)
+      expect((await env()).json.display_config.application_name).toBe('Acme Notes')
+      expect((await bapi('/v1/instance')).json.application_name).toBe('Acme Notes')
+      for (const bad of ['', '   ', 'a\u0000b', 'x'.repeat(300)]) {
+        const r = await bapi('/v1/instance', { method: 'PATCH', body: { application_name: bad } })
+        expect(r.status, JSON.stringify(bad)).toBe(422)
+      }
+      expect((await env()).json.display_config.application_name).toBe('Acme Notes')
+    })
+
     it('null restores a default', async () => {
       const r = await bapi('/v1/instance/paths', {
         method: 'PATCH',

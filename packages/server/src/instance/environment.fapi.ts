@@ -14,7 +14,11 @@ const attribute = (on: boolean, required: boolean, firstFactors: string[] = []) 
 })
 
 /** Clerk's environment document, describing what this instance offers to the browser SDKs. */
-export function environment(instanceId: string, paths: { [K in keyof InstancePaths]: string }) {
+export function environment(
+  instanceId: string,
+  paths: { [K in keyof InstancePaths]: string },
+  applicationName: string,
+) {
   return {
     object: 'environment',
     id: instanceId,
@@ -29,7 +33,7 @@ export function environment(instanceId: string, paths: { [K in keyof InstancePat
       object: 'display_config',
       id: instanceId,
       instance_environment_type: 'production',
-      application_name: 'Latchkey',
+      application_name: applicationName,
       preferred_sign_in_strategy: 'password',
       home_url: paths.home_url,
       sign_in_url: paths.sign_in_url,
@@ -87,7 +91,11 @@ export function environmentRoutes(r: Router): void {
     method: 'GET',
     path: '/v1/environment',
     handler: async ({ services }) => ({
-      response: environment(services.instance.id, await services.instance.paths()),
+      response: environment(
+        services.instance.id,
+        await services.instance.paths(),
+        (await services.instance.settings()).application_name,
+      ),
       bare: true,
     }),
   })

@@ -1,6 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
+import { nameField } from '../http/params.js'
 import { assertClaimsAllowed } from '../templates/jwt-templates.service.js'
 import {
   type InstancePaths,
@@ -27,6 +28,8 @@ const origin = z
 
 const UpdateInstance = z.strictObject({
   allowed_origins: z.array(origin).max(100).optional(),
+  // Latchkey addition: the name the prebuilt UI and hosted pages show.
+  application_name: nameField.pipe(z.string().min(1)).optional(),
 })
 
 const lifetime = (max: number) => z.number().int().min(60).max(max).nullable().optional()
@@ -77,6 +80,8 @@ export function instanceRoutes(r: Router): void {
     handler: async ({ body, services }) => {
       if (body.allowed_origins)
         await services.instance.updateSettings({ allowed_origins: body.allowed_origins })
+      if (body.application_name)
+        await services.instance.updateSettings({ application_name: body.application_name })
     },
   })
   // Latchkey addition (Clerk keeps these in its dashboard): where the SDKs send people. Every URL

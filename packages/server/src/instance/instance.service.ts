@@ -19,7 +19,11 @@ export type InstanceSettings = {
   session_token_claims: { [key: string]: Json }
   oauth: OAuthSettings
   paths: InstancePaths
+  /** The app's name as the prebuilt UI shows it ("to continue to …"). */
+  application_name: string
 }
+
+export const DEFAULT_APPLICATION_NAME = 'Latchkey'
 
 /**
  * Where the browser SDKs send people (Clerk's account-portal paths). `null` means the default:
@@ -123,6 +127,7 @@ export class InstanceService {
             session_token_claims: {},
             oauth: OAUTH_DEFAULTS,
             paths: readPaths({}),
+            application_name: DEFAULT_APPLICATION_NAME,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -172,6 +177,8 @@ export class InstanceService {
         : {},
       oauth: readOAuthSettings(raw.oauth),
       paths: readPaths(raw.paths),
+      application_name:
+        typeof raw.application_name === 'string' ? raw.application_name : DEFAULT_APPLICATION_NAME,
     }
     this.#settings = { value, readAt: now }
     return value
@@ -230,6 +237,7 @@ export class InstanceService {
       allowed_origins: [
         ...new Set([...this.d.config.allowedOrigins, ...(await this.settings()).allowed_origins]),
       ],
+      application_name: (await this.settings()).application_name,
       workspace_id: null,
     }
   }
