@@ -287,3 +287,45 @@ describe.skipIf(!HAVE_CHROMIUM)('plain HTML example in Chromium', () => {
     await ctx.close()
   })
 })
+
+describe.skipIf(!HAVE_CHROMIUM)('the prebuilt sign-in under rate limiting, in Chromium', () => {
+  let server: TestServer
+  let app: Server
+  let browser: Browser
+
+  beforeAll(async () => {
+    const port = await freePort()
+    const appUrl = `http://127.0.0.1:${port}`
+    server = await createTestServer('sqlite', {
+      env: { LATCHKEY_ALLOWED_ORIGINS: appUrl, LATCHKEY_RATE_LIMIT: 'on' },
+    })
+    app = await startPlainHtmlExample({ port, host: '127.0.0.1', latchkeyUrl: server.url })
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await new Promise((r) => app?.close(r))
+    await server?.close()
+  })
+
+  it('says how long to wait once the per-IP limit is reached', async () => {
+    const page = await browser.newPage()
+    await page.goto(`http://127.0.0.1:${(app.address() as { port: number }).port}`)
+    await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Signed out')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Sign in' })
+    await dialog.getByLabel('Email address').fill('nobody@example.com')
+    await dialog.getByLabel('Password').fill('whatever it is')
+    const alert = dialog.getByRole('alert')
+    // Five sign-in attempts per 10 s per IP (Clerk's limit); the sixth is refused with a wait.
+    for (let i = 0; i < 6; i++) {
+      await dialog.getByRole('button', { name: 'Continue' }).click()
+      await expect.poll(() => alert.textContent()).not.toBe('')
+      if ((await alert.textContent())?.startsWith('Too many')) break
+      await page.evaluate(() => {
+        for (const el of document.querySelectorAll('[role=alert]')) el.textContent = ''
+      })
+    }
+    expect(await alert.textContent()).toMatch(/^Too many attempts\. Try again in (\d+) seconds?\.$/)
+  })
+})

@@ -197,7 +197,7 @@ async function buildHttp(
             origin: allowed ? origin : false,
             credentials: allowed,
             methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-            exposedHeaders: ['Authorization', 'x-trace-id'],
+            exposedHeaders: ['Authorization', 'x-trace-id', 'Retry-After'],
             maxAge: 600,
           }),
         (err: Error) => cb(err),
