@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
+import { deviceOf } from '../http/define-route.js'
 import { signedInUserId } from '../oauth/provider.js'
 import type { Services } from '../services.js'
 import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
@@ -23,11 +24,6 @@ const SignUpForm = z.object({
   first_name: z.string().trim().max(256).optional(),
   last_name: z.string().trim().max(256).optional(),
   redirect_url: z.string().max(2048).optional(),
-})
-
-const deviceOf = (req: FastifyRequest) => ({
-  userAgent: req.headers['user-agent'],
-  ipAddress: req.ip,
 })
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
@@ -104,53 +100,78 @@ export async function hostedRoutes(
     }
   }
 
-  app.get('/sign-in', async (req, reply) => {
-    const q = req.query as Record<string, unknown>
-    const redirectUrl = await safeRedirect(services, config, q.redirect_url)
-    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
-    if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
-    if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
-    const page = await hosted('sign-in', redirectUrl, 'after_sign_in_url')
-    return html(
-      reply,
-      200,
+  /**
+   * A hosted form page: GET renders it (or sends a signed-in browser on), POST submits it and
+   * redirects, and a refused POST renders the form again with the error and what was typed.
+   */
+  const formPage = (spec: {
+    view: 'sign-in' | 'sign-up'
+    fallback: 'after_sign_in_url' | 'after_sign_up_url'
+    render(o: {
+      redirectUrl: string | undefined
+      page: Hosted
+      body?: Record<string, unknown>
+      error?: string
+    }): string
+    /** Validates the form and signs in or up; answers who is now signed in. */
+    submit(
+      body: unknown,
+      clientId: string | undefined,
+      device: ReturnType<typeof deviceOf>,
+    ): Promise<{ userId: string; newClientToken?: string | undefined; redirect: unknown }>
+  }) => {
+    const path = `/${spec.view}`
+    app.get(path, async (req, reply) => {
+      const q = req.query as Record<string, unknown>
+      const redirectUrl = await safeRedirect(services, config, q.redirect_url)
+      const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+      if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
+      if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
+      const page = await hosted(spec.view, redirectUrl, spec.fallback)
+      return html(reply, 200, spec.render({ redirectUrl, page }), true)
+    })
+    app.post(
+      path,
+      {
+        config: limit,
+        errorHandler: async (error, req, reply) => {
+          const body = (req.body ?? {}) as Record<string, unknown>
+          const { status, message } = formError(error, req, reply)
+          const redirectUrl = await safeRedirect(services, config, body.redirect_url)
+          const page = await hosted(spec.view, redirectUrl, spec.fallback)
+          return html(reply, status, spec.render({ redirectUrl, page, body, error: message }), true)
+        },
+      },
+      async (req, reply) => {
+        if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
+        const token = req.cookies[CLIENT_COOKIE]
+        const client = token ? await services.clients.resolve(token) : undefined
+        const result = await spec.submit(req.body ?? {}, client?.id, deviceOf(req))
+        if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
+        const redirectUrl =
+          (await safeRedirect(services, config, result.redirect)) ??
+          (await services.instance.settings()).paths[spec.fallback] ??
+          undefined
+        if (redirectUrl) return reply.redirect(redirectUrl, 303)
+        return html(reply, 200, signedInPage(await userLabel(services, result.userId)))
+      },
+    )
+  }
+
+  formPage({
+    view: 'sign-in',
+    fallback: 'after_sign_in_url',
+    render: ({ redirectUrl, page, body, error }) =>
       signInPage({
         action: '/sign-in',
         redirectUrl,
+        identifier: str(body?.identifier),
+        error,
         signUpUrl: page.props['sign-up-url'],
         hosted: page,
       }),
-      true,
-    )
-  })
-
-  app.post(
-    '/sign-in',
-    {
-      config: limit,
-      errorHandler: async (error, req, reply) => {
-        const body = (req.body ?? {}) as Record<string, unknown>
-        const { status, message } = formError(error, req, reply)
-        const redirectUrl = await safeRedirect(services, config, body.redirect_url)
-        const page = await hosted('sign-in', redirectUrl, 'after_sign_in_url')
-        return html(
-          reply,
-          status,
-          signInPage({
-            action: '/sign-in',
-            redirectUrl,
-            identifier: str(body.identifier),
-            error: message,
-            signUpUrl: page.props['sign-up-url'],
-            hosted: page,
-          }),
-          true,
-        )
-      },
-    },
-    async (req, reply) => {
-      if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
-      const parsed = SignInForm.safeParse(req.body ?? {})
+    submit: async (body, clientId, device) => {
+      const parsed = SignInForm.safeParse(body)
       if (!parsed.success)
         throw ApiError.of('form_param_format_invalid', {
           longMessage: 'Enter a valid email address and password.',
@@ -160,69 +181,40 @@ export async function hostedRoutes(
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
       if (!form.password)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your password.' })
-      const token = req.cookies[CLIENT_COOKIE]
-      const client = token ? await services.clients.resolve(token) : undefined
       const result = await services.signIns.create(
         { identifier: form.identifier, password: form.password, strategy: 'password' },
-        client?.id,
-        deviceOf(req),
+        clientId,
+        device,
       )
-      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
-      const redirectUrl =
-        (await safeRedirect(services, config, form.redirect_url)) ??
-        (await services.instance.settings()).paths.after_sign_in_url ??
-        undefined
-      if (redirectUrl) return reply.redirect(redirectUrl, 303)
-      const userId = result.signIn.user_id as string
-      return html(reply, 200, signedInPage(await userLabel(services, userId)))
+      return {
+        userId: result.signIn.user_id as string,
+        newClientToken: result.newClientToken,
+        redirect: form.redirect_url,
+      }
     },
-  )
-
-  app.get('/sign-up', async (req, reply) => {
-    const q = req.query as Record<string, unknown>
-    const redirectUrl = await safeRedirect(services, config, q.redirect_url)
-    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
-    if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
-    if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
-    const page = await hosted('sign-up', redirectUrl, 'after_sign_up_url')
-    return html(
-      reply,
-      200,
-      signUpPage({ redirectUrl, signInUrl: page.props['sign-in-url'] ?? '/sign-in', hosted: page }),
-      true,
-    )
   })
 
-  app.post(
-    '/sign-up',
-    {
-      config: limit,
-      errorHandler: async (error, req, reply) => {
-        const body = (req.body ?? {}) as Record<string, unknown>
-        const { status, message } = formError(error, req, reply)
-        const redirectUrl = await safeRedirect(services, config, body.redirect_url)
-        const page = await hosted('sign-up', redirectUrl, 'after_sign_up_url')
-        return html(
-          reply,
-          status,
-          signUpPage({
-            redirectUrl,
-            signInUrl: page.props['sign-in-url'] ?? '/sign-in',
-            values: {
-              email_address: str(body.email_address) ?? '',
-              first_name: str(body.first_name) ?? '',
-              last_name: str(body.last_name) ?? '',
-            },
-            error: message,
-            hosted: page,
-          }),
-          true,
-        )
-      },
-    },
-    async (req, reply) => {
-      if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
-      const parsed = SignUpForm.safeParse(req.body ?? {})
+  formPage({
+    view: 'sign-up',
+    fallback: 'after_sign_up_url',
+    render: ({ redirectUrl, page, body, error }) =>
+      signUpPage({
+        redirectUrl,
+        signInUrl: page.props['sign-in-url'] ?? '/sign-in',
+        ...(body
+          ? {
+              values: {
+                email_address: str(body.email_address) ?? '',
+                first_name: str(body.first_name) ?? '',
+                last_name: str(body.last_name) ?? '',
+              },
+            }
+          : {}),
+        error,
+        hosted: page,
+      }),
+    submit: async (body, clientId, device) => {
+      const parsed = SignUpForm.safeParse(body)
       if (!parsed.success)
         throw ApiError.of('form_param_format_invalid', {
           longMessage: 'Enter a valid email address and password.',
@@ -236,8 +228,6 @@ export async function hostedRoutes(
         throw ApiError.of('form_param_format_invalid', {
           longMessage: 'Enter a valid email address.',
         })
-      const token = req.cookies[CLIENT_COOKIE]
-      const client = token ? await services.clients.resolve(token) : undefined
       const result = await services.signUps.create(
         {
           emailAddress: form.email_address,
@@ -247,19 +237,16 @@ export async function hostedRoutes(
           username: undefined,
           unsafeMetadata: undefined,
         },
-        client?.id,
-        deviceOf(req),
+        clientId,
+        device,
       )
-      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
-      const redirectUrl =
-        (await safeRedirect(services, config, form.redirect_url)) ??
-        (await services.instance.settings()).paths.after_sign_up_url ??
-        undefined
-      if (redirectUrl) return reply.redirect(redirectUrl, 303)
-      const userId = result.signUp.created_user_id as string
-      return html(reply, 200, signedInPage(await userLabel(services, userId)))
+      return {
+        userId: result.signUp.created_user_id as string,
+        newClientToken: result.newClientToken,
+        redirect: form.redirect_url,
+      }
     },
-  )
+  })
 
   app.get('/user', async (_req, reply) => {
     const page = await hosted('user-profile', undefined, 'after_sign_out_url')

@@ -93,7 +93,8 @@ const originOf = (req: FastifyRequest) => {
   return typeof o === 'string' && o !== 'null' ? o : undefined
 }
 
-const deviceOf = (req: FastifyRequest) => ({
+/** The caller's User-Agent and IP, recorded on the sessions a request starts. */
+export const deviceOf = (req: FastifyRequest) => ({
   userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
   ipAddress: req.ip,
 })
