@@ -3,11 +3,13 @@ import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
+import { type ChangeFeed, PgChangeFeed, SqliteChangeFeed } from './changes.js'
 import * as core from './migrations/2026-11-22T0001-core.js'
 import * as jwtTemplates from './migrations/2026-11-22T0002-jwt-templates.js'
 import * as rateLimits from './migrations/2026-11-22T0003-rate-limits.js'
 import * as oauth from './migrations/2026-11-22T0004-oauth.js'
 import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
+import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
 import type { Database } from './schema.js'
 
 /** Which SQL engine a database runs on. */
@@ -19,6 +21,8 @@ export type Db = {
   readonly dialect: DialectName
   /** PostgreSQL schema in use, when not the default. */
   readonly schema?: string
+  /** What changed in the database, for rows kept in memory (see {@link RowCache}). */
+  readonly changes: ChangeFeed
   close(): Promise<void>
 }
 
@@ -62,7 +66,16 @@ function openSqlite(path: string): Db {
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   })
-  return { db, dialect: 'sqlite', close: () => db.destroy() }
+  const changes = new SqliteChangeFeed(database)
+  return {
+    db,
+    dialect: 'sqlite',
+    changes,
+    close: async () => {
+      await changes.close()
+      await db.destroy()
+    },
+  }
 }
 
 /**
@@ -120,7 +133,17 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
     ...(schema ? { options: `-c search_path="${schema}"` } : {}),
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, dialect: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() }
+  const changes = new PgChangeFeed({ connectionString: options.url })
+  return {
+    db,
+    dialect: 'postgres',
+    ...(schema ? { schema } : {}),
+    changes,
+    close: async () => {
+      await changes.close()
+      await db.destroy()
+    },
+  }
 }
 
 /**
@@ -144,6 +167,7 @@ export async function migrate({ db, schema }: Db): Promise<void> {
         '2026-11-22T0003-rate-limits': rateLimits,
         '2026-11-22T0004-oauth': oauth,
         '2026-11-22T0005-session-devices': sessionDevices,
+        '2026-11-23T0006-change-feed': changeFeed,
       }),
     },
   })

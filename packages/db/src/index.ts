@@ -1,3 +1,4 @@
+export * from './changes.js'
 export * from './codec.js'
 export * from './create-db.js'
 export * from './prepared.js'

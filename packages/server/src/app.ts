@@ -80,7 +80,15 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
   try {
     await migrate(db)
     const box = new SecretBox(loadMasterKey(config.encryptionKey, config.dataDir))
-    const services = createServices({ db: db.db, dialect: db.dialect, config, clock, box, log })
+    const services = createServices({
+      db: db.db,
+      dialect: db.dialect,
+      changes: db.changes,
+      config,
+      clock,
+      box,
+      log,
+    })
     const bootstrap = await services.instance.bootstrap()
     await services.keys.load()
     return { services, db, bootstrap, log, box }

@@ -1,4 +1,4 @@
-import type { Database, DialectName } from '@latchkey/db'
+import type { ChangeFeed, Database, DialectName } from '@latchkey/db'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { Config } from './config/config.schema.js'
@@ -13,6 +13,8 @@ import type { Services } from './services.js'
 export type ServiceDeps = {
   readonly db: Kysely<Database>
   readonly dialect: DialectName
+  /** Changes to clients, sessions and users from every process, for rows kept in memory. */
+  readonly changes: ChangeFeed
   readonly config: Config
   readonly clock: Clock
   readonly box: SecretBox

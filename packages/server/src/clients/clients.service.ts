@@ -1,5 +1,5 @@
 import { newId, type SessionId } from '@latchkey/contracts'
-import type { ClientRow, Database } from '@latchkey/db'
+import { type ClientRow, type Database, RowCache } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 import { randomToken, sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -16,15 +16,23 @@ export type NewClient = ClientRow & { token: string }
  */
 export class ClientsService {
   private readonly d: ServiceDeps
+  /** By token hash: every Frontend API call resolves its client first. */
+  readonly #byTokenHash: RowCache<ClientRow>
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    this.#byTokenHash = new RowCache(deps.changes)
   }
 
   /** The client a bearer token names, or undefined for an unknown or ended one. */
   async resolve(token: string): Promise<ClientRow | undefined> {
     if (token.length === 0 || token.length > 200) return undefined
-    return repo.findClientByTokenHash(this.d.db, sha256(token))
+    const hash = sha256(token)
+    return this.#byTokenHash.get(
+      hash,
+      () => repo.findClientByTokenHash(this.d.db, hash),
+      (c) => [`client:${c.id}`],
+    )
   }
 
   async createRow(trx: Q): Promise<NewClient> {

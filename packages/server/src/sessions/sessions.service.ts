@@ -1,5 +1,5 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
-import type { Database, SessionRow, UserRow } from '@latchkey/db'
+import { type Database, RowCache, type SessionRow, type UserRow } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 import type { ServiceDeps } from '../service-deps.js'
 import { effectiveStatus, sessionToJSON } from './sessions.mapper.js'
@@ -17,9 +17,12 @@ export type Device = { userAgent?: string | undefined; ipAddress?: string | unde
 
 export class SessionsService {
   private readonly d: ServiceDeps
+  /** Sessions as token mints read them: each open tab mints about once a minute. */
+  readonly #usable: RowCache<SessionRow>
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    this.#usable = new RowCache(deps.changes)
   }
 
   /** Starts a session for a user on a client, noting the device it started on. */
@@ -113,7 +116,11 @@ export class SessionsService {
    * caller cannot see, `session_not_active` (401, which signs a browser out) for one that ended.
    */
   async getUsable(id: string, clientId?: string): Promise<SessionRow> {
-    const s = await repo.findSession(this.d.db, id)
+    const s = await this.#usable.get(
+      id,
+      () => repo.findSession(this.d.db, id),
+      () => [`session:${id}`],
+    )
     if (!s || (clientId !== undefined && s.client_id !== clientId)) {
       throw ApiError.of('resource_not_found', {
         longMessage: `No session was found with id ${id}.`,

@@ -5,6 +5,7 @@ import {
   isUniqueViolation,
   type JsonObject,
   type NewUser,
+  RowCache,
   toDbBool,
   toDbJson,
   type UserRow,
@@ -74,9 +75,11 @@ const normUsername = (u: string) => u.trim().toLowerCase()
 
 export class UsersService {
   private readonly d: ServiceDeps
+  readonly #withEmails: RowCache<{ user: UserRow; emails: EmailAddressRow[] }>
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    this.#withEmails = new RowCache(deps.changes)
   }
 
   /** Clerk's user JSON for one row; `includePrivate` is false for the Frontend API. */
@@ -94,9 +97,19 @@ export class UsersService {
   }
 
   /** A user with its email addresses (for token claims). */
+  /** A user and their email addresses, as token claims read them (kept in memory until changed). */
   async withEmails(id: string): Promise<{ user: UserRow; emails: EmailAddressRow[] }> {
-    const user = await this.getById(id)
-    return { user, emails: await repo.emailsForUsers(this.d.db, [id]) }
+    const found = await this.#withEmails.get(
+      id,
+      async () => {
+        const user = await repo.findUserById(this.d.db, id)
+        return user && { user, emails: await repo.emailsForUsers(this.d.db, [id]) }
+      },
+      () => [`user:${id}`],
+    )
+    if (!found)
+      throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
+    return found
   }
 
   findById(id: string): Promise<UserRow | undefined> {
