@@ -28,6 +28,14 @@ describe('ids', () => {
     expect(newId('session')).toMatch(/^sess_/)
     expect(randomBase62(5)).toHaveLength(5)
   })
+  it('draw every base62 character equally often, across many refills of the random pool', () => {
+    const counts = new Map<string, number>()
+    for (let i = 0; i < 4000; i++)
+      for (const c of randomBase62(31)) counts.set(c, (counts.get(c) ?? 0) + 1)
+    expect(counts.size).toBe(62)
+    // 124,000 characters: 2,000 expected each; 5 standard deviations is about ±220.
+    for (const n of counts.values()) expect(Math.abs(n - 2000)).toBeLessThan(250)
+  })
   it('are recognised by kind', () => {
     expect(isId('user', newId('user'))).toBe(true)
     expect(isId('user', newId('session'))).toBe(false)

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { ApiError } from '@latchkey/contracts'
 import { createDb, type Db, migrate } from '@latchkey/db'
@@ -14,6 +13,7 @@ import type { Config } from './config/config.schema.js'
 import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
+import { securityHeaders } from './http/security-headers.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
 import type { Bootstrap } from './instance/instance.service.js'
@@ -181,15 +181,10 @@ async function buildHttp(
   })
   await app.register(cookie)
   await app.register(formbody)
-  const https = config.url.startsWith('https:')
-  await app.register(helmet, {
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-    // Over plain http (local development) HSTS and upgrade-insecure-requests would only break.
-    strictTransportSecurity: https,
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: { upgradeInsecureRequests: https ? [] : null },
-    },
+  const headers = securityHeaders(config.url.startsWith('https:'))
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(headers)
+    done()
   })
   await app.register(cors, {
     hook: 'onRequest',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { securityHeaders } from '../src/http/security-headers.js'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
@@ -11,6 +12,20 @@ describe.each(DIALECTS)('Frontend API in Clerk wire format (%s)', (dialect) => {
     server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: APP } })
   })
   afterAll(() => server.close())
+
+  it("answers with Helmet's security headers, HSTS only over https", async () => {
+    const res = await fetch(`${server.url}/v1/environment`)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin')
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
+    expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests')
+    expect(res.headers.get('strict-transport-security')).toBeNull()
+    const https = securityHeaders(true)
+    expect(https['strict-transport-security']).toMatch(/^max-age=\d+/)
+    expect(https['content-security-policy']).toContain('upgrade-insecure-requests')
+  })
 
   it('serves the environment and an empty client before sign-in', async () => {
     const b = new BrowserClient(server.url, APP)
