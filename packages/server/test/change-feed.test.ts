@@ -176,6 +176,8 @@ describe.each(DIALECTS)('rows kept in memory follow every change (%s)', (dialect
       await sql`insert into latchkey_changes (id, key) values ((select max(id) from latchkey_changes) + 5, 'user:y')`.execute(
         b.db.db,
       )
+      // Another connection's commit is read at the next turn of the event loop (the next request).
+      await new Promise((resolve) => setImmediate(resolve))
       expect(a.db.changes.sync()).toBe(true)
       expect(cache.size).toBe(0)
     })
