@@ -228,7 +228,8 @@ export class RowCache<V> {
     const at = this.#feed.position
     const value = await read()
     if (value !== undefined && this.#feed.sync() && this.#feed.position === at) {
-      if (this.#entries.size >= this.#max) this.clear()
+      // Full: forget the row kept longest (a Map iterates in insertion order).
+      if (this.#entries.size >= this.#max) this.#drop(this.#entries.keys().next().value as string)
       const d = deps(value)
       this.#entries.set(key, { value, deps: d })
       for (const dep of d) {
@@ -253,12 +254,17 @@ export class RowCache<V> {
   #evict(dep: string): void {
     const keys = this.#byDep.get(dep)
     if (!keys) return
-    this.#byDep.delete(dep)
-    for (const key of keys) {
-      const entry = this.#entries.get(key)
-      if (!entry) continue
-      this.#entries.delete(key)
-      for (const other of entry.deps) if (other !== dep) this.#byDep.get(other)?.delete(key)
+    for (const key of keys) this.#drop(key)
+  }
+
+  #drop(key: string): void {
+    const entry = this.#entries.get(key)
+    if (!entry) return
+    this.#entries.delete(key)
+    for (const dep of entry.deps) {
+      const keys = this.#byDep.get(dep)
+      keys?.delete(key)
+      if (keys?.size === 0) this.#byDep.delete(dep)
     }
   }
 }

@@ -161,6 +161,17 @@ describe.each(DIALECTS)('rows kept in memory follow every change (%s)', (dialect
     await expect.poll(() => a.db.changes.sync() && cache.size, { timeout: 3000 }).toBe(0)
   })
 
+  it('holds at most its bound, forgetting the row kept longest', async () => {
+    const cache = new RowCache<{ n: number }>(a.db.changes, 3)
+    const read = vi.fn(async () => ({ n: 1 }))
+    for (const key of ['a', 'b', 'c', 'd']) await cache.get(key, read, () => [`user:${key}`])
+    expect(cache.size).toBe(3)
+    await cache.get('d', read, () => ['user:d'])
+    expect(read).toHaveBeenCalledTimes(4)
+    await cache.get('a', read, () => ['user:a'])
+    expect(read).toHaveBeenCalledTimes(5)
+  })
+
   if (dialect === 'sqlite')
     it('SQLite: inside a transaction nothing is served or kept; a pruned gap forgets everything', async () => {
       const cache = new RowCache<{ n: number }>(a.db.changes)
