@@ -260,4 +260,21 @@ describe.each(DIALECTS)('rate limits and lockout (%s)', (dialect) => {
     expect(r.status).toBe(200)
     expect(r.json.response.status).toBe('complete')
   })
+
+  it('a correct password clears the count of wrong ones', async () => {
+    await server.services.users.create({
+      emailAddress: ['forgetful@example.com'],
+      password: PASSWORD,
+    })
+    const b = fromIp('203.0.113.4')
+    const attempt = (password: string) =>
+      b.post('/v1/client/sign_ins', { identifier: 'forgetful@example.com', password })
+    for (let i = 0; i < 4; i++) expect((await attempt('wrong')).status).toBe(422)
+    expect((await attempt(PASSWORD)).status).toBe(200)
+    // Four more wrong ones would lock the account had the first four still counted.
+    ;(server.clock as { advance(ms: number): void }).advance(11_000)
+    for (let i = 0; i < 4; i++) expect((await attempt('wrong')).status).toBe(422)
+    ;(server.clock as { advance(ms: number): void }).advance(11_000)
+    expect((await attempt(PASSWORD)).status).toBe(200)
+  })
 })

@@ -63,6 +63,19 @@ export class ClientsService {
     })
   }
 
+  /** Which session is active and which sign-in or sign-up is in progress, in one write. */
+  async update(
+    trx: Q,
+    clientId: string,
+    patch: {
+      last_active_session_id?: string | null
+      sign_in_id?: string | null
+      sign_up_id?: string | null
+    },
+  ): Promise<void> {
+    await repo.updateClient(trx, clientId, { ...patch, updated_at: this.d.clock.now() })
+  }
+
   async setAttempt(
     trx: Q,
     clientId: string,

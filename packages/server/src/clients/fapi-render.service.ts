@@ -30,8 +30,10 @@ export class FapiRenderService {
   }
 
   async session(s: SessionRow, user?: UserRow) {
-    const row = user ?? (await this.d.services.users.getById(s.user_id))
-    const userJSON = await this.d.services.users.toJSON(row, false)
+    const users = this.d.services.users
+    const userJSON = user
+      ? await users.toJSON(user, false)
+      : users.toFrontendJSON(await users.withEmails(s.user_id))
     const now = this.d.clock.now()
     return {
       object: 'session' as const,
@@ -53,8 +55,9 @@ export class FapiRenderService {
   }
 
   async signIn(row: SignInRow) {
-    const user = row.user_id ? await this.d.services.users.findById(row.user_id) : undefined
-    const userJSON = user ? await this.d.services.users.toJSON(user, false) : undefined
+    const found = row.user_id ? await this.d.services.users.findWithEmails(row.user_id) : undefined
+    const user = found?.user
+    const userJSON = found ? this.d.services.users.toFrontendJSON(found) : undefined
     const verified = row.status === 'complete'
     return {
       object: 'sign_in_attempt' as const,

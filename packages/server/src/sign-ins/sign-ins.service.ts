@@ -74,12 +74,15 @@ export class SignInsService {
         const s = await this.d.services.sessions.create(trx, user.id, cid, device)
         row.status = 'complete'
         row.created_session_id = s.id
-        await this.d.services.clients.setLastActiveSession(trx, cid, s.id as SessionId)
       }
       await repo.insertSignIn(trx, row)
-      await this.d.services.clients.setAttempt(trx, cid, {
-        sign_in_id: row.status === 'complete' ? null : row.id,
-      })
+      await this.d.services.clients.update(
+        trx,
+        cid,
+        row.created_session_id
+          ? { last_active_session_id: row.created_session_id, sign_in_id: null }
+          : { sign_in_id: row.id },
+      )
       if (row.status === 'complete' && user) await this.d.services.users.recordSignIn(trx, user.id)
       return { signIn: row, clientId: cid, ...(newClientToken ? { newClientToken } : {}) }
     })
@@ -121,8 +124,10 @@ export class SignInsService {
       const s = await this.d.services.sessions.create(trx, user.id, signIn.client_id, device)
       const patch = { status: 'complete', created_session_id: s.id, updated_at: now }
       await repo.updateSignIn(trx, signIn.id, patch)
-      await this.d.services.clients.setLastActiveSession(trx, signIn.client_id, s.id as SessionId)
-      await this.d.services.clients.setAttempt(trx, signIn.client_id, { sign_in_id: null })
+      await this.d.services.clients.update(trx, signIn.client_id, {
+        last_active_session_id: s.id,
+        sign_in_id: null,
+      })
       await this.d.services.users.recordSignIn(trx, user.id)
       return { ...signIn, ...patch }
     })

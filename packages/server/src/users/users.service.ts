@@ -73,9 +73,12 @@ export type PasswordCheck =
 const normEmail = (e: string) => e.trim().toLowerCase()
 const normUsername = (u: string) => u.trim().toLowerCase()
 
+/** A user row with its email addresses. */
+export type UserWithEmails = { user: UserRow; emails: EmailAddressRow[] }
+
 export class UsersService {
   private readonly d: ServiceDeps
-  readonly #withEmails: RowCache<{ user: UserRow; emails: EmailAddressRow[] }>
+  readonly #withEmails: RowCache<UserWithEmails>
 
   constructor(deps: ServiceDeps) {
     this.d = deps
@@ -96,10 +99,17 @@ export class UsersService {
     })
   }
 
-  /** A user with its email addresses (for token claims). */
-  /** A user and their email addresses, as token claims read them (kept in memory until changed). */
-  async withEmails(id: string): Promise<{ user: UserRow; emails: EmailAddressRow[] }> {
-    const found = await this.#withEmails.get(
+  /** Clerk's Frontend API user JSON (no private metadata) of a user read with their emails. */
+  toFrontendJSON({ user, emails }: UserWithEmails): UserJSON {
+    return this.render(user, emails, false)
+  }
+
+  /**
+   * A user and their email addresses, kept in memory until either changes: token claims and the
+   * Frontend API's rendering read them on every call.
+   */
+  findWithEmails(id: string): Promise<UserWithEmails | undefined> {
+    return this.#withEmails.get(
       id,
       async () => {
         const user = await repo.findUserById(this.d.db, id)
@@ -107,6 +117,10 @@ export class UsersService {
       },
       () => [`user:${id}`],
     )
+  }
+
+  async withEmails(id: string): Promise<UserWithEmails> {
+    const found = await this.findWithEmails(id)
     if (!found)
       throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
     return found
@@ -403,12 +417,17 @@ export class UsersService {
       }
       return { ok: false, code: 'form_password_incorrect' }
     }
-    const patch: UserUpdate = { failed_attempts: 0, lockout_until: null }
+    // Success clears the failure count, a write only when there is something to clear.
+    const patch: UserUpdate = {}
+    if (user.failed_attempts !== 0 || user.lockout_until !== null) {
+      patch.failed_attempts = 0
+      patch.lockout_until = null
+    }
     if (needsRehash(hasher as string, digest as string)) {
       patch.password_digest = await hashPassword(password)
       patch.password_hasher = 'argon2id'
     }
-    await repo.updateUserRow(this.d.db, user.id, patch)
+    if (Object.keys(patch).length > 0) await repo.updateUserRow(this.d.db, user.id, patch)
     return { ok: true, user: { ...user, ...patch } as UserRow }
   }
 
