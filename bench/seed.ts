@@ -1,4 +1,5 @@
-import { createDb } from '@latchkey/db'
+import { createHash } from 'node:crypto'
+import { type ClientRow, createDb, type SessionRow } from '@latchkey/db'
 
 /**
  * Seeds users (with one verified email each) straight into the database in multi-row batches:
@@ -60,3 +61,55 @@ export async function seedUsers(url: string, from: number, to: number): Promise<
 
 export const seededUserId = (i: number) => `user_seed${String(i).padStart(8, '0')}`
 export const seededEmail = (i: number) => `seed${i}@example.com`
+
+/**
+ * Seeds `count` browsers (clients), each with one active session of `userId`, in batches. Each
+ * client's token is {@link seededClientToken}: the realistic mint load rotates through them, so
+ * every call reads a different session, as traffic from many users does.
+ */
+export async function seedSessions(url: string, userId: string, count: number): Promise<void> {
+  const { db, close } = await createDb({ url })
+  const now = Date.now()
+  const week = 7 * 24 * 3600 * 1000
+  try {
+    for (let start = 0; start < count; start += 1000) {
+      const clients: ClientRow[] = []
+      const sessions: SessionRow[] = []
+      for (let i = start; i < Math.min(start + 1000, count); i++) {
+        clients.push({
+          id: seededClientId(i),
+          token_hash: createHash('sha256').update(seededClientToken(i)).digest('base64url'),
+          last_active_session_id: seededSessionId(i),
+          sign_in_id: null,
+          sign_up_id: null,
+          created_at: now,
+          updated_at: now,
+        })
+        sessions.push({
+          id: seededSessionId(i),
+          client_id: seededClientId(i),
+          user_id: userId,
+          status: 'active',
+          last_active_at: now,
+          expire_at: now + week,
+          abandon_at: now + week,
+          created_at: now,
+          updated_at: now,
+          user_agent: null,
+          ip_address: null,
+        })
+      }
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('clients').values(clients).execute()
+        await trx.insertInto('sessions').values(sessions).execute()
+      })
+    }
+  } finally {
+    await close()
+  }
+}
+
+const pad = (i: number) => String(i).padStart(8, '0')
+export const seededClientId = (i: number) => `client_seed${pad(i)}`
+export const seededSessionId = (i: number) => `sess_seed${pad(i)}`
+export const seededClientToken = (i: number) => `bench_client_token_${pad(i)}`
