@@ -90,7 +90,9 @@ export async function seedSessions(url: string, userId: string, count: number): 
           client_id: seededClientId(i),
           user_id: userId,
           status: 'active',
-          last_active_at: now,
+          // Last seen 90 s ago: each session's next mint records activity, as the mint of a
+          // tab that refreshes its token once a minute does.
+          last_active_at: now - 90_000,
           expire_at: now + week,
           abandon_at: now + week,
           created_at: now,

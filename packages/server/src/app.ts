@@ -133,6 +133,7 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
         } finally {
           clearTimeout(cut)
         }
+        await services.sessions.flushActivity()
         await db.close()
       },
     }

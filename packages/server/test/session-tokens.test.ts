@@ -177,3 +177,70 @@ describe.each(DIALECTS)('session lifetime (%s)', (dialect) => {
     expect(res.json.errors[0].long_message).toMatch(/abandoned/)
   })
 })
+
+describe.each(DIALECTS)('session activity (%s)', (dialect) => {
+  let a: TestServer
+  let b: TestServer
+  beforeAll(async () => {
+    a = await createTestServer(dialect, { fake: true, sqliteFile: true })
+    b = await createTestServer(dialect, { fake: true, shareDatabaseWith: a })
+  })
+  afterAll(async () => {
+    await b.close().catch(() => {})
+    await a.close()
+  })
+
+  const stored = async (sid: string) =>
+    (
+      await a.db.db
+        .selectFrom('sessions')
+        .select('last_active_at')
+        .where('id', '=', sid)
+        .executeTakeFirstOrThrow()
+    ).last_active_at
+  const sessionOnB = async (sid: string) =>
+    (
+      await fetchJson(`${b.url}/v1/sessions/${sid}`, {
+        headers: { authorization: `Bearer ${b.secretKey}` },
+      })
+    ).json
+
+  it('mints write activity in batches: once a minute per session, many sessions per statement', async () => {
+    const clock = a.clock as { advance(ms: number): void; now(): number }
+    const browsers = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => {
+        const browser = new BrowserClient(a.url)
+        return {
+          browser,
+          sid: await browser.signUp(`busy${i}@example.com`, 'a long enough passphrase'),
+        }
+      }),
+    )
+    const started = await Promise.all(browsers.map(({ sid }) => stored(sid)))
+    clock.advance(61_000)
+    const at = clock.now()
+    for (let round = 0; round < 3; round++)
+      for (const { browser, sid } of browsers) await browser.token(sid)
+    // Fifteen mints, no write yet…
+    expect(await Promise.all(browsers.map(({ sid }) => stored(sid)))).toEqual(started)
+    // …then one batch records each session's activity, which other servers read.
+    await a.services.sessions.flushActivity()
+    expect(await Promise.all(browsers.map(({ sid }) => stored(sid)))).toEqual(
+      browsers.map(() => at),
+    )
+    const seen = await sessionOnB(browsers[0]!.sid)
+    expect(seen.last_active_at).toBe(at)
+    expect(seen.abandon_at).toBe(at + 7 * 24 * 3600 * 1000)
+  })
+
+  it('a closing server writes the activity it saw', async () => {
+    const clock = b.clock as { advance(ms: number): void; now(): number }
+    const browser = new BrowserClient(b.url)
+    const sid = await browser.signUp('closing@example.com', 'a long enough passphrase')
+    clock.advance(61_000)
+    const at = clock.now()
+    await browser.token(sid)
+    await b.close()
+    expect(await stored(sid)).toBe(at)
+  })
+})

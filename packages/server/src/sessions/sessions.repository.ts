@@ -1,5 +1,5 @@
 import { type Database, prepared, type SessionRow } from '@latchkey/db'
-import type { Insertable, Kysely, Transaction, Updateable } from 'kysely'
+import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
 
@@ -39,19 +39,22 @@ export async function endSessions(
 }
 
 /** Postpones inactivity expiry, but only when the stored value is older than `before`. */
-export async function touchSession(
+/**
+ * Records activity for many sessions in one statement: each `[id, at]` moves the session's
+ * `last_active_at` (and its inactivity deadline) forward to `at`, never back.
+ */
+export async function recordActivity(
   db: Q,
-  id: string,
-  now: number,
-  abandonAt: number,
-  before: number,
+  activity: [id: string, at: number][],
+  inactivityMs: number,
 ): Promise<void> {
-  await db
-    .updateTable('sessions')
-    .set({ last_active_at: now, abandon_at: abandonAt, updated_at: now })
-    .where('id', '=', id)
-    .where('last_active_at', '<', before)
-    .execute()
+  if (activity.length === 0) return
+  // `VALUES` names its columns column1, column2 on both SQLite and PostgreSQL.
+  const rows = sql.join(activity.map(([id, at]) => sql`(${id}, cast(${at} as bigint))`))
+  await sql`update sessions
+    set last_active_at = v.column2, abandon_at = v.column2 + ${inactivityMs}, updated_at = v.column2
+    from (values ${rows}) as v
+    where sessions.id = v.column1 and sessions.last_active_at < v.column2`.execute(db)
 }
 
 export type SessionFilter = { userId?: string; clientId?: string; status?: string }

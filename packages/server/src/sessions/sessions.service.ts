@@ -6,11 +6,15 @@ import { effectiveStatus, sessionToJSON } from './sessions.mapper.js'
 import * as repo from './sessions.repository.js'
 
 /**
- * Activity is written at most once a minute per session: a token mint every ~50 s from every
- * open tab must not be a database write each time (issue #6). The inactivity timeout is days,
- * so a minute of imprecision is immaterial.
+ * Activity is recorded at most once a minute per session, and written in batches: a token mint
+ * every ~50 s from every open tab must not be a database write each time (issue #6). Each
+ * process keeps what it saw and writes it every few seconds in one statement; its own reads
+ * see it at once. The inactivity timeout is days, so seconds of delay across processes, or
+ * activity lost in a crash, are immaterial.
  */
 const ACTIVITY_WRITE_INTERVAL_MS = 60_000
+const ACTIVITY_FLUSH_MS = 2_000
+const ACTIVITY_BATCH = 500
 
 /** Where a session was started: the request's User-Agent and client IP. */
 export type Device = { userAgent?: string | undefined; ipAddress?: string | undefined }
@@ -19,6 +23,10 @@ export class SessionsService {
   private readonly d: ServiceDeps
   /** Sessions as token mints read them: each open tab mints about once a minute. */
   readonly #usable: RowCache<SessionRow>
+  /** Activity seen by this process and not yet written, by session id. */
+  readonly #activity = new Map<string, number>()
+  #flush: NodeJS.Timeout | undefined
+  #flushing: Promise<void> = Promise.resolve()
 
   constructor(deps: ServiceDeps) {
     this.d = deps
@@ -126,20 +134,50 @@ export class SessionsService {
         longMessage: `No session was found with id ${id}.`,
       })
     }
-    const status = effectiveStatus(s, this.d.clock.now())
+    const current = this.#withActivity(s)
+    const status = effectiveStatus(current, this.d.clock.now())
     if (status !== 'active') {
       throw ApiError.of('session_not_active', { longMessage: `This session is ${status}.` })
     }
-    return s
+    return current
   }
 
-  /** Records activity (coalesced) and postpones the inactivity timeout. */
+  /** Records activity (at most once a minute, written in batches) and postpones abandonment. */
   async touch(s: SessionRow): Promise<SessionRow> {
     const now = this.d.clock.now()
-    if (now - s.last_active_at < ACTIVITY_WRITE_INTERVAL_MS) return s
-    const abandonAt = now + this.d.config.sessionInactivitySeconds * 1000
-    await repo.touchSession(this.d.db, s.id, now, abandonAt, now - ACTIVITY_WRITE_INTERVAL_MS)
-    return { ...s, last_active_at: now, abandon_at: abandonAt, updated_at: now }
+    const current = this.#withActivity(s)
+    if (now - current.last_active_at < ACTIVITY_WRITE_INTERVAL_MS) return current
+    this.#activity.set(s.id, now)
+    this.#flush ??= setTimeout(() => void this.flushActivity(), ACTIVITY_FLUSH_MS).unref()
+    return this.#withActivity(s)
+  }
+
+  /** A session as this process knows it: with the activity it has seen but not yet written. */
+  #withActivity(s: SessionRow): SessionRow {
+    const at = this.#activity.get(s.id)
+    if (at === undefined || at <= s.last_active_at) return s
+    const abandonAt = at + this.d.config.sessionInactivitySeconds * 1000
+    return { ...s, last_active_at: at, abandon_at: abandonAt, updated_at: at }
+  }
+
+  /** Writes the activity seen so far; on a timer, and when the server closes. */
+  flushActivity(): Promise<void> {
+    clearTimeout(this.#flush)
+    this.#flush = undefined
+    const batch = [...this.#activity]
+    this.#activity.clear()
+    const inactivityMs = this.d.config.sessionInactivitySeconds * 1000
+    this.#flushing = this.#flushing.then(async () => {
+      for (let i = 0; i < batch.length; i += ACTIVITY_BATCH) {
+        const chunk = batch.slice(i, i + ACTIVITY_BATCH)
+        try {
+          await repo.recordActivity(this.d.db, chunk, inactivityMs)
+        } catch (error) {
+          this.d.log.warn({ err: error, sessions: chunk.length }, 'session activity not written')
+        }
+      }
+    })
+    return this.#flushing
   }
 
   /** Mints a session token for a usable session. */
