@@ -54,7 +54,18 @@ export type FapiRoute<B, Q, P> = Schemas<B, Q, P> & {
   method: Method
   path: string
   rateLimit?: RateLimit
-  handler(ctx: HandlerContext<B, Q, P> & { client: ClientRow | undefined }): Promise<FapiResult>
+  /**
+   * False for a route that reads its client itself from `clientToken` (token mints join it to
+   * the session in one read); `client` is then undefined.
+   */
+  resolveClient?: false
+  handler(
+    ctx: HandlerContext<B, Q, P> & {
+      client: ClientRow | undefined
+      /** The `__client` cookie or the `Authorization` header's token, as sent. */
+      clientToken: string | undefined
+    },
+  ): Promise<FapiResult>
 }
 
 function parse<T>(
@@ -155,13 +166,17 @@ export class Router {
         throw ApiError.of('origin_invalid', { longMessage: `Origin ${origin} is not allowed.` })
       }
       const token = readClientToken(req)
-      const client = token ? await services.clients.resolve(token.value) : undefined
+      const client =
+        token && def.resolveClient !== false
+          ? await services.clients.resolve(token.value)
+          : undefined
       const parsed = input(def, req)
       const result = await def.handler({
         ...parsed,
         services,
         origin,
         client,
+        clientToken: token?.value,
         device: deviceOf(req),
       })
       if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secureCookie)

@@ -12,6 +12,24 @@ export async function findSession(db: Q, id: string): Promise<SessionRow | undef
   return (await sessionById(db, id))[0]
 }
 
+const sessionOfClientToken = prepared((db, id: string, tokenHash: string) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('clients', 'clients.id', 'sessions.client_id')
+    .selectAll('sessions')
+    .where('sessions.id', '=', id)
+    .where('clients.token_hash', '=', tokenHash),
+)
+
+/** A session, if the client holding `tokenHash` owns it: a token mint's one read. */
+export async function findSessionOfClientToken(
+  db: Q,
+  id: string,
+  tokenHash: string,
+): Promise<SessionRow | undefined> {
+  return (await sessionOfClientToken(db, id, tokenHash))[0]
+}
+
 export async function insertSession(db: Q, row: Insertable<Database['sessions']>): Promise<void> {
   await db.insertInto('sessions').values(row).execute()
 }

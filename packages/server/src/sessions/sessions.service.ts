@@ -1,6 +1,7 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
 import { type Database, RowCache, type SessionRow, type UserRow } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
+import { sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { effectiveStatus, sessionToJSON } from './sessions.mapper.js'
 import * as repo from './sessions.repository.js'
@@ -134,12 +135,37 @@ export class SessionsService {
         longMessage: `No session was found with id ${id}.`,
       })
     }
+    return this.#active(s)
+  }
+
+  /** The session with this process's unwritten activity, if it is active now; else a 401. */
+  #active(s: SessionRow): SessionRow {
     const current = this.#withActivity(s)
     const status = effectiveStatus(current, this.d.clock.now())
     if (status !== 'active') {
       throw ApiError.of('session_not_active', { longMessage: `This session is ${status}.` })
     }
     return current
+  }
+
+  /**
+   * {@link getUsable} for the Frontend API's token mints, which name their client by its token:
+   * one read joins the client to the session. `signed_out` when the token names no client.
+   */
+  async getUsableByClientToken(id: string, clientToken: string): Promise<SessionRow> {
+    const hash = sha256(clientToken)
+    const s = await this.#usable.get(
+      `${id} ${hash}`,
+      () => repo.findSessionOfClientToken(this.d.db, id, hash),
+      (row) => [`session:${id}`, `client:${row.client_id}`],
+    )
+    if (!s) {
+      if (!(await this.d.services.clients.resolve(clientToken))) throw ApiError.of('signed_out')
+      throw ApiError.of('resource_not_found', {
+        longMessage: `No session was found with id ${id}.`,
+      })
+    }
+    return this.#active(s)
   }
 
   /** Records activity (at most once a minute, written in batches) and postpones abandonment. */
@@ -180,23 +206,29 @@ export class SessionsService {
     return this.#flushing
   }
 
-  /** Mints a session token for a usable session. */
+  /** Mints a session token for a usable session (of the client holding `clientToken`, if given). */
   async mintToken(
     id: string,
-    opts: { clientId?: string; origin?: string; ttlSeconds?: number },
+    opts: { clientToken?: string; origin?: string; ttlSeconds?: number },
   ): Promise<string> {
-    const s = await this.touch(await this.getUsable(id, opts.clientId))
+    const s = await this.touch(await this.#usableFor(id, opts.clientToken))
     return this.d.services.sessionTokens.mint(s, opts.origin, opts.ttlSeconds)
   }
 
-  /** Mints a JWT-template token for a usable session. */
+  /** Mints a JWT-template token for a usable session (of the client holding `clientToken`, if given). */
   async mintTemplateToken(
     id: string,
     template: string,
-    opts: { clientId?: string; origin?: string },
+    opts: { clientToken?: string; origin?: string },
   ): Promise<string> {
-    const s = await this.touch(await this.getUsable(id, opts.clientId))
+    const s = await this.touch(await this.#usableFor(id, opts.clientToken))
     return this.d.services.jwtTemplates.mint(s, template, opts.origin)
+  }
+
+  #usableFor(id: string, clientToken: string | undefined): Promise<SessionRow> {
+    return clientToken === undefined
+      ? this.getUsable(id)
+      : this.getUsableByClientToken(id, clientToken)
   }
 
   /** `POST /v1/sessions` (Backend API): a session for a user on a new server-side client. */
