@@ -117,8 +117,9 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
     let draining = false
-    app.addHook('onSend', async (_req, reply) => {
+    app.addHook('onSend', (_req, reply, payload, done) => {
       if (draining) reply.header('connection', 'close')
+      done(null, payload)
     })
     return {
       app,
@@ -169,8 +170,9 @@ async function buildHttp(
       return verb && OVERRIDABLE.has(verb) ? `/_method/${verb}${url}` : url
     },
   })
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-trace-id', req.id)
+    done(null, payload)
   })
   installErrorHandler(app)
   // An empty JSON body (Clerk's SDK sends one on POST …/revoke) is an empty object.
@@ -187,23 +189,27 @@ async function buildHttp(
     reply.headers(headers)
     done()
   })
+  // CORS: public documents to anyone; the Frontend API, with credentials, to allowed origins
+  // (`origin: true` reflects the request's); nothing else. The option sets are built once.
+  const PUBLIC = { origin: '*' }
+  const NONE = { origin: false }
+  const FRONTEND = {
+    origin: true,
+    credentials: true,
+    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    exposedHeaders: ['Authorization', 'x-trace-id', 'Retry-After'],
+    maxAge: 600,
+  }
   await app.register(cors, {
     hook: 'onRequest',
     delegator: (req, cb) => {
       const path = req.url ?? ''
-      if (path.startsWith('/.well-known/')) return cb(null, { origin: '*' })
-      if (!FAPI_PREFIXES.some((p) => path.startsWith(p))) return cb(null, { origin: false })
+      if (path.startsWith('/.well-known/')) return cb(null, PUBLIC)
+      if (!FAPI_PREFIXES.some((p) => path.startsWith(p))) return cb(null, NONE)
       const origin = req.headers.origin
-      if (!origin) return cb(null, { origin: false })
+      if (!origin) return cb(null, NONE)
       services.instance.isAllowedOrigin(origin).then(
-        (allowed) =>
-          cb(null, {
-            origin: allowed ? origin : false,
-            credentials: allowed,
-            methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-            exposedHeaders: ['Authorization', 'x-trace-id', 'Retry-After'],
-            maxAge: 600,
-          }),
+        (allowed) => cb(null, allowed ? FRONTEND : NONE),
         (err: Error) => cb(err),
       )
     },

@@ -97,6 +97,8 @@ export class InstanceService {
   private readonly d: ServiceDeps
   #id: InstanceId | undefined
   #settings: { value: InstanceSettings; readAt: number } | undefined
+  /** This server's own origin, parsed once: every Frontend API call asks. */
+  #ownOrigin: string | undefined
   readonly #knownKeyHashes = new Set<string>()
 
   constructor(deps: ServiceDeps) {
@@ -209,7 +211,8 @@ export class InstanceService {
 
   /** Origins allowed to call the Frontend API with credentials: env plus instance settings. */
   async isAllowedOrigin(origin: string): Promise<boolean> {
-    if (origin === new URL(this.d.config.url).origin) return true
+    this.#ownOrigin ??= new URL(this.d.config.url).origin
+    if (origin === this.#ownOrigin) return true
     if (this.d.config.allowedOrigins.includes(origin)) return true
     return (await this.settings()).allowed_origins.includes(origin)
   }
