@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
@@ -68,9 +69,8 @@ export async function freshPgDatabase(
   }
 }
 
-/** Resident set size, in MiB, of a process and its children (cluster workers). */
-export async function rssMiB(pid: number): Promise<number> {
-  const { readFile, readdir } = await import('node:fs/promises')
+/** A process and its children (cluster workers). */
+async function processTree(pid: number): Promise<number[]> {
   const pids = [pid]
   for (const p of await readdir('/proc')) {
     if (!/^\d+$/.test(p)) continue
@@ -80,6 +80,26 @@ export async function rssMiB(pid: number): Promise<number> {
       if (ppid === pid) pids.push(Number(p))
     } catch {}
   }
+  return pids
+}
+
+/** CPU seconds (user + system) a process and its children have used so far. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  let ticks = 0
+  for (const p of await processTree(pid)) {
+    try {
+      const stat = await readFile(`/proc/${p}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {}
+  }
+  // Linux reports in clock ticks of 1/100 s (USER_HZ).
+  return ticks / 100
+}
+
+/** Resident set size, in MiB, of a process and its children (cluster workers). */
+export async function rssMiB(pid: number): Promise<number> {
+  const pids = await processTree(pid)
   let kb = 0
   for (const p of pids) {
     try {
