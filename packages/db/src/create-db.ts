@@ -10,6 +10,7 @@ import * as rateLimits from './migrations/2026-11-22T0003-rate-limits.js'
 import * as oauth from './migrations/2026-11-22T0004-oauth.js'
 import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
 import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
+import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
 /** Which SQL engine a database runs on. */
@@ -131,6 +132,15 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
     max: options.poolSize ?? 10,
     types,
     ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+  })
+  // Queries made with `prepared()` run as named statements: PostgreSQL parses and plans each
+  // once per connection instead of on every call.
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+      const name = typeof text === 'string' ? PREPARED_STATEMENTS.get(text) : undefined
+      return name ? query({ name, text, values }, callback) : query(text, values, callback)
+    }) as typeof client.query
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const changes = new PgChangeFeed({ connectionString: options.url })

@@ -4,6 +4,13 @@ import type { Database } from './schema.js'
 type Q = Kysely<Database>
 type Compilable<R> = { compile(): CompiledQuery<R> }
 
+/**
+ * The SQL of every prepared query, with a statement name: PostgreSQL runs these as named
+ * (server-side prepared) statements, parsed and planned once per connection — half the
+ * database's CPU for a point read (create-db.ts). A fixed set: one per `prepared()` call site.
+ */
+export const PREPARED_STATEMENTS = new Map<string, string>()
+
 /** Marks a parameter slot while the query is compiled once; never reaches the database. */
 const slot = (i: number) => `\u0000latchkey-param-${i}\u0000`
 
@@ -35,6 +42,8 @@ export function prepared<P extends string[], R>(
         return i >= 0 ? i : undefined
       })
       entry = { query, slots }
+      if (!PREPARED_STATEMENTS.has(query.sql))
+        PREPARED_STATEMENTS.set(query.sql, `latchkey_${PREPARED_STATEMENTS.size + 1}`)
       if (!db.isTransaction) cache.set(db, entry)
     }
     const { query, slots } = entry

@@ -1,4 +1,5 @@
 import { createDb, type Db, migrate, prepared } from '@latchkey/db'
+import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS, TEST_PG_URL } from './helpers/test-server.js'
@@ -48,6 +49,29 @@ describe.each(DIALECTS)('prepared queries (%s)', (dialect) => {
     expect(await fromExcept(db.db, 'b', 'd')).toEqual([{ key: 'b', count: 2 }])
     expect(await fromExcept(db.db, 'e', 'a')).toEqual([])
   })
+
+  if (dialect === 'postgres')
+    it('PostgreSQL runs them as named statements, prepared once per connection', async () => {
+      const one = await createDb({ url: TEST_PG_URL, schema, poolSize: 1 })
+      try {
+        const listed = () =>
+          sql<{
+            name: string
+            statement: string
+          }>`select name, statement from pg_prepared_statements`
+            .execute(one.db)
+            .then((r) => r.rows)
+        expect(await listed()).toEqual([])
+        expect(await fromExcept(one.db, 'a', 'b')).toHaveLength(2)
+        expect(await fromExcept(one.db, 'b', 'x')).toHaveLength(2)
+        const named = await listed()
+        expect(named).toHaveLength(1)
+        expect(named[0]?.name).toMatch(/^latchkey_\d+$/)
+        expect(named[0]?.statement).toContain('"rate_limits"')
+      } finally {
+        await one.close()
+      }
+    })
 
   it('works inside a transaction, which sees its own writes', async () => {
     await db.db.transaction().execute(async (trx) => {
