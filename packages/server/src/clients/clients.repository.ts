@@ -12,8 +12,13 @@ export async function findClientByTokenHash(db: Q, hash: string): Promise<Client
   return (await clientByTokenHash(db, hash))[0]
 }
 
-export function findClient(db: Q, id: string): Promise<ClientRow | undefined> {
-  return db.selectFrom('clients').selectAll().where('id', '=', id).executeTakeFirst()
+const clientById = prepared((db, id: string) =>
+  db.selectFrom('clients').selectAll().where('id', '=', id),
+)
+
+/** Every Frontend API answer renders its client: a prepared primary-key read. */
+export async function findClient(db: Q, id: string): Promise<ClientRow | undefined> {
+  return (await clientById(db, id))[0]
 }
 
 export async function insertClient(db: Q, row: ClientRow): Promise<void> {

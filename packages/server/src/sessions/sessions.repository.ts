@@ -107,12 +107,16 @@ export async function countSessions(db: Q, f: SessionFilter): Promise<number> {
   return Number(r.n)
 }
 
-export function activeSessionsOfClient(db: Q, clientId: string): Promise<SessionRow[]> {
-  return db
+const activeOfClient = prepared((db, clientId: string) =>
+  db
     .selectFrom('sessions')
     .selectAll()
     .where('client_id', '=', clientId)
     .where('status', '=', 'active')
-    .orderBy('created_at', 'asc')
-    .execute()
+    .orderBy('created_at', 'asc'),
+)
+
+/** A client's active sessions, oldest first: every Frontend API answer renders them. */
+export function activeSessionsOfClient(db: Q, clientId: string): Promise<SessionRow[]> {
+  return activeOfClient(db, clientId)
 }

@@ -47,15 +47,17 @@ export function insertEmailAddresses(db: Q, rows: EmailAddressRow[]): Promise<un
     : db.insertInto('email_addresses').values(rows).execute()
 }
 
-export function findEmailOwner(
-  db: Q,
-  emailLower: string,
-): Promise<{ user_id: string } | undefined> {
-  return db
-    .selectFrom('email_addresses')
-    .select('user_id')
-    .where('email_address', '=', emailLower)
-    .executeTakeFirst()
+const userByEmail = prepared((db, emailLower: string) =>
+  db
+    .selectFrom('users')
+    .innerJoin('email_addresses', 'email_addresses.user_id', 'users.id')
+    .selectAll('users')
+    .where('email_addresses.email_address', '=', emailLower),
+)
+
+/** The owner of an email address (lower-cased), in one read: every password sign-in starts here. */
+export async function findUserByEmail(db: Q, emailLower: string): Promise<UserRow | undefined> {
+  return (await userByEmail(db, emailLower))[0]
 }
 
 export function findUserByUsername(db: Q, usernameLower: string): Promise<UserRow | undefined> {

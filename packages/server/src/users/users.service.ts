@@ -140,10 +140,7 @@ export class UsersService {
   /** Finds the user an identifier (email address or username) names. */
   async findByIdentifier(identifier: string): Promise<UserRow | undefined> {
     const value = identifier.trim().toLowerCase()
-    if (value.includes('@')) {
-      const owner = await repo.findEmailOwner(this.d.db, value)
-      return owner ? repo.findUserById(this.d.db, owner.user_id) : undefined
-    }
+    if (value.includes('@')) return repo.findUserByEmail(this.d.db, value)
     return repo.findUserByUsername(this.d.db, value)
   }
 
