@@ -1,9 +1,10 @@
-import { RowCache } from '@latchkey/db'
+import { PgChangeFeed, RowCache } from '@latchkey/db'
 import { decodeJwt } from 'jose'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { BrowserClient, fetchJson, type Json } from './helpers/browser-client.js'
-import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
+import { createTestServer, DIALECTS, TEST_PG_URL, type TestServer } from './helpers/test-server.js'
 
 const PASSWORD = 'kept in memory until changed'
 
@@ -208,4 +209,38 @@ describe.each(DIALECTS)('rows kept in memory follow every change (%s)', (dialect
       expect(read).toHaveBeenCalledTimes(3)
       await other.close()
     })
+})
+
+describe.runIf(DIALECTS.includes('postgres'))('PostgreSQL change feed connection', () => {
+  it('a dropped listener serves nothing until it is back, forgets what it kept, then follows changes again', async () => {
+    const name = `latchkey_feed_test_${Math.random().toString(36).slice(2, 10)}`
+    const feed = new PgChangeFeed({ connectionString: TEST_PG_URL, application_name: name })
+    const admin = new pg.Client({ connectionString: TEST_PG_URL })
+    await admin.connect()
+    try {
+      await vi.waitUntil(() => feed.sync(), { timeout: 5000 })
+      const cache = new RowCache<{ n: number }>(feed)
+      const read = vi.fn(async () => ({ n: 1 }))
+      await cache.get('k', read, () => ['user:x'])
+      expect(cache.size).toBe(1)
+      // The database drops the listening connection (a restart, a failover, an idle timeout).
+      await admin.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1',
+        [name],
+      )
+      await vi.waitUntil(() => !feed.sync(), { timeout: 5000 })
+      expect(cache.size).toBe(0)
+      await cache.get('k', read, () => ['user:x'])
+      expect(cache.size).toBe(0)
+      // It reconnects by itself and listens again.
+      await vi.waitUntil(() => feed.sync(), { timeout: 5000, interval: 50 })
+      await cache.get('k', read, () => ['user:x'])
+      expect(cache.size).toBe(1)
+      await admin.query(`select pg_notify('latchkey_changes', 'user:x')`)
+      await vi.waitUntil(() => cache.size === 0, { timeout: 5000 })
+    } finally {
+      await admin.end()
+      await feed.close()
+    }
+  })
 })
