@@ -11,6 +11,27 @@ type Compilable<R> = { compile(): CompiledQuery<R> }
  */
 export const PREPARED_STATEMENTS = new Map<string, string>()
 
+function nameStatement(sql: string): void {
+  if (!PREPARED_STATEMENTS.has(sql))
+    PREPARED_STATEMENTS.set(sql, `latchkey_${PREPARED_STATEMENTS.size + 1}`)
+}
+
+/**
+ * Runs a query as a named statement on PostgreSQL (see {@link PREPARED_STATEMENTS}), compiling it
+ * as usual: for the hot writes, whose rows are not strings only. Only for queries of a fixed
+ * shape — each distinct SQL text becomes a statement every connection keeps.
+ *
+ * @example
+ * ```ts
+ * await named(trx, trx.insertInto('clients').values(row))
+ * ```
+ */
+export async function named<R>(db: Q, query: Compilable<R>): Promise<R[]> {
+  const compiled = query.compile()
+  nameStatement(compiled.sql)
+  return (await db.executeQuery(compiled)).rows
+}
+
 /** Marks a parameter slot while the query is compiled once; never reaches the database. */
 const slot = (i: number) => `\u0000latchkey-param-${i}\u0000`
 
@@ -42,8 +63,7 @@ export function prepared<P extends string[], R>(
         return i >= 0 ? i : undefined
       })
       entry = { query, slots }
-      if (!PREPARED_STATEMENTS.has(query.sql))
-        PREPARED_STATEMENTS.set(query.sql, `latchkey_${PREPARED_STATEMENTS.size + 1}`)
+      nameStatement(query.sql)
       if (!db.isTransaction) cache.set(db, entry)
     }
     const { query, slots } = entry

@@ -1,4 +1,4 @@
-import { createDb, type Db, migrate, prepared } from '@latchkey/db'
+import { createDb, type Db, migrate, prepared, named as runNamed } from '@latchkey/db'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -68,6 +68,12 @@ describe.each(DIALECTS)('prepared queries (%s)', (dialect) => {
         expect(named).toHaveLength(1)
         expect(named[0]?.name).toMatch(/^latchkey_\d+$/)
         expect(named[0]?.statement).toContain('"rate_limits"')
+        // A write of a fixed shape runs named too, whatever its values' types.
+        await runNamed(one.db, one.db.insertInto('rate_limits').values(row('n', 7)))
+        await runNamed(one.db, one.db.insertInto('rate_limits').values(row('o', 8)))
+        expect(await listed()).toHaveLength(2)
+        expect((await fromExcept(one.db, 'n', 'x')).map((r) => r.key)).toEqual(['n', 'o'])
+        await one.db.deleteFrom('rate_limits').where('key', 'in', ['n', 'o']).execute()
       } finally {
         await one.close()
       }

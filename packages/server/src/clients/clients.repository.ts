@@ -1,4 +1,4 @@
-import { type ClientRow, type Database, prepared } from '@latchkey/db'
+import { type ClientRow, type Database, named, prepared } from '@latchkey/db'
 import type { Kysely, Transaction, Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -21,8 +21,9 @@ export async function findClient(db: Q, id: string): Promise<ClientRow | undefin
   return (await clientById(db, id))[0]
 }
 
+/** A sign-in or sign-up on a new browser writes one: a named statement on PostgreSQL. */
 export async function insertClient(db: Q, row: ClientRow): Promise<void> {
-  await db.insertInto('clients').values(row).execute()
+  await named(db, db.insertInto('clients').values(row))
 }
 
 export async function updateClient(
@@ -30,7 +31,8 @@ export async function updateClient(
   id: string,
   patch: Updateable<Database['clients']>,
 ): Promise<void> {
-  await db.updateTable('clients').set(patch).where('id', '=', id).execute()
+  // The patches are the services' own few shapes, so each is a named statement on PostgreSQL.
+  await named(db, db.updateTable('clients').set(patch).where('id', '=', id))
 }
 
 export async function deleteClient(db: Q, id: string): Promise<void> {

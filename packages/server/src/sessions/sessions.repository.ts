@@ -1,4 +1,4 @@
-import { type Database, prepared, type SessionRow } from '@latchkey/db'
+import { type Database, named, prepared, type SessionRow } from '@latchkey/db'
 import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -31,7 +31,7 @@ export async function findSessionOfClientToken(
 }
 
 export async function insertSession(db: Q, row: Insertable<Database['sessions']>): Promise<void> {
-  await db.insertInto('sessions').values(row).execute()
+  await named(db, db.insertInto('sessions').values(row))
 }
 
 export async function updateSession(

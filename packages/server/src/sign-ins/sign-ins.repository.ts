@@ -1,4 +1,4 @@
-import type { Database, SignInRow } from '@latchkey/db'
+import { type Database, named, type SignInRow } from '@latchkey/db'
 import type { Kysely, Transaction, Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -8,7 +8,7 @@ export function findSignIn(db: Q, id: string): Promise<SignInRow | undefined> {
 }
 
 export async function insertSignIn(db: Q, row: SignInRow): Promise<void> {
-  await db.insertInto('sign_ins').values(row).execute()
+  await named(db, db.insertInto('sign_ins').values(row))
 }
 
 export async function updateSignIn(

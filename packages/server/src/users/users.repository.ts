@@ -3,6 +3,7 @@ import {
   type Database,
   type EmailAddressRow,
   type NewUser,
+  named,
   prepared,
   type UserRow,
   type UserUpdate,
@@ -34,6 +35,14 @@ export async function insertUser(db: Q, row: NewUser): Promise<void> {
 
 export async function updateUserRow(db: Q, id: string, patch: UserUpdate): Promise<void> {
   await db.updateTable('users').set(patch).where('id', '=', id).execute()
+}
+
+/** Stamps a completed sign-in: a named statement on PostgreSQL. */
+export async function recordSignIn(db: Q, id: string, at: number): Promise<void> {
+  await named(
+    db,
+    db.updateTable('users').set({ last_sign_in_at: at, last_active_at: at }).where('id', '=', id),
+  )
 }
 
 export async function deleteUserRow(db: Q, id: string): Promise<boolean> {

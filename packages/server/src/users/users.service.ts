@@ -440,6 +440,6 @@ export class UsersService {
   /** Stamps a completed sign-in, inside the caller's transaction. */
   async recordSignIn(trx: ServiceDeps['db'], id: string): Promise<void> {
     const now = this.d.clock.now()
-    await repo.updateUserRow(trx, id, { last_sign_in_at: now, last_active_at: now })
+    await repo.recordSignIn(trx, id, now)
   }
 }
