@@ -56,11 +56,8 @@ export class ClientsService {
     return this.d.db
   }
 
-  async setLastActiveSession(trx: Q, clientId: string, sessionId: SessionId | null): Promise<void> {
-    await repo.updateClient(trx, clientId, {
-      last_active_session_id: sessionId,
-      updated_at: this.d.clock.now(),
-    })
+  setLastActiveSession(trx: Q, clientId: string, sessionId: SessionId | null): Promise<void> {
+    return this.update(trx, clientId, { last_active_session_id: sessionId })
   }
 
   /** Which session is active and which sign-in or sign-up is in progress, in one write. */
@@ -73,14 +70,6 @@ export class ClientsService {
       sign_up_id?: string | null
     },
   ): Promise<void> {
-    await repo.updateClient(trx, clientId, { ...patch, updated_at: this.d.clock.now() })
-  }
-
-  async setAttempt(
-    trx: Q,
-    clientId: string,
-    patch: { sign_in_id?: string | null; sign_up_id?: string | null },
-  ) {
     await repo.updateClient(trx, clientId, { ...patch, updated_at: this.d.clock.now() })
   }
 
