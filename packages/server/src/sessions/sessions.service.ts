@@ -17,6 +17,9 @@ const ACTIVITY_WRITE_INTERVAL_MS = 60_000
 const ACTIVITY_FLUSH_MS = 2_000
 const ACTIVITY_BATCH = 500
 
+const sessionNotFound = (id: string) =>
+  ApiError.of('resource_not_found', { longMessage: `No session was found with id ${id}.` })
+
 /** Where a session was started: the request's User-Agent and client IP. */
 export type Device = { userAgent?: string | undefined; ipAddress?: string | undefined }
 
@@ -61,10 +64,7 @@ export class SessionsService {
 
   async get(id: string): Promise<SessionRow> {
     const s = await repo.findSession(this.d.db, id)
-    if (!s)
-      throw ApiError.of('resource_not_found', {
-        longMessage: `No session was found with id ${id}.`,
-      })
+    if (!s) throw sessionNotFound(id)
     return s
   }
 
@@ -130,11 +130,7 @@ export class SessionsService {
       () => repo.findSession(this.d.db, id),
       () => [`session:${id}`],
     )
-    if (!s || (clientId !== undefined && s.client_id !== clientId)) {
-      throw ApiError.of('resource_not_found', {
-        longMessage: `No session was found with id ${id}.`,
-      })
-    }
+    if (!s || (clientId !== undefined && s.client_id !== clientId)) throw sessionNotFound(id)
     return this.#active(s)
   }
 
@@ -161,9 +157,7 @@ export class SessionsService {
     )
     if (!s) {
       if (!(await this.d.services.clients.resolve(clientToken))) throw ApiError.of('signed_out')
-      throw ApiError.of('resource_not_found', {
-        longMessage: `No session was found with id ${id}.`,
-      })
+      throw sessionNotFound(id)
     }
     return this.#active(s)
   }
