@@ -1,4 +1,11 @@
-import { createDb, type Db, migrate, prepared, named as runNamed } from '@latchkey/db'
+import {
+  createDb,
+  type Db,
+  migrate,
+  prepared,
+  named as runNamed,
+  writeAtomically,
+} from '@latchkey/db'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -85,6 +92,64 @@ describe.each(DIALECTS)('prepared queries (%s)', (dialect) => {
       expect((await fromExcept(trx, 'd', 'x')).map((r) => r.key)).toEqual(['d', 'e'])
     })
   })
+
+  it('writes a group atomically: all of it, or (one write failing) none of it', async () => {
+    const keys = () =>
+      db.db
+        .selectFrom('rate_limits')
+        .select(['key', 'count'])
+        .where('key', 'like', 'w%')
+        .orderBy('key')
+        .execute()
+    await writeAtomically(db.db, dialect, [
+      (q) => q.insertInto('rate_limits').values(row('w1', 1)),
+      (q) => q.insertInto('rate_limits').values(row('w2', 2)),
+      (q) => q.updateTable('rate_limits').set({ count: 9 }).where('key', '=', 'a'),
+    ])
+    expect(await keys()).toEqual([
+      { key: 'w1', count: 1 },
+      { key: 'w2', count: 2 },
+    ])
+    expect(
+      await db.db.selectFrom('rate_limits').select('count').where('key', '=', 'a').execute(),
+    ).toEqual([{ count: 9 }])
+    // The last write collides with an existing key: the first must not land either.
+    await expect(
+      writeAtomically(db.db, dialect, [
+        (q) => q.insertInto('rate_limits').values(row('w3', 3)),
+        (q) => q.updateTable('rate_limits').set({ count: 8 }).where('key', '=', 'a'),
+        (q) => q.insertInto('rate_limits').values(row('w1', 1)),
+      ]),
+    ).rejects.toThrow()
+    expect((await keys()).map((r) => r.key)).toEqual(['w1', 'w2'])
+    expect(
+      await db.db.selectFrom('rate_limits').select('count').where('key', '=', 'a').execute(),
+    ).toEqual([{ count: 9 }])
+    await db.db.updateTable('rate_limits').set({ count: 1 }).where('key', '=', 'a').execute()
+    await db.db.deleteFrom('rate_limits').where('key', 'like', 'w%').execute()
+  })
+
+  if (dialect === 'postgres')
+    it('PostgreSQL writes a group as one named statement, not a transaction', async () => {
+      const one = await createDb({ url: TEST_PG_URL, schema, poolSize: 1 })
+      try {
+        const write = (a: string, b: string) =>
+          writeAtomically(one.db, dialect, [
+            (q) => q.insertInto('rate_limits').values(row(a, 1)),
+            (q) => q.insertInto('rate_limits').values(row(b, 2)),
+          ])
+        await write('x1', 'x2')
+        await write('x3', 'x4')
+        const statements = await sql<{
+          statement: string
+        }>`select statement from pg_prepared_statements`.execute(one.db)
+        expect(statements.rows).toHaveLength(1)
+        expect(statements.rows[0]?.statement).toMatch(/^with "latchkey_w0" as \(insert into/)
+        await one.db.deleteFrom('rate_limits').where('key', 'like', 'x%').execute()
+      } finally {
+        await one.close()
+      }
+    })
 
   it('a value that looks like SQL is only ever a value', async () => {
     expect(await fromExcept(db.db, "z' or '1'='1", 'x')).toEqual([])

@@ -1,4 +1,4 @@
-import { type ClientRow, type Database, named, prepared } from '@latchkey/db'
+import { type ClientRow, type Database, named, prepared, type Write } from '@latchkey/db'
 import type { Kysely, Transaction, Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -21,9 +21,21 @@ export async function findClient(db: Q, id: string): Promise<ClientRow | undefin
   return (await clientById(db, id))[0]
 }
 
+/** A new browser's client, as one write of a group (`writeAtomically`). */
+export const clientInsert =
+  (row: ClientRow): Write =>
+  (q) =>
+    q.insertInto('clients').values(row)
+
+/** A client's patch, as one write of a group. */
+export const clientUpdate =
+  (id: string, patch: Updateable<Database['clients']>): Write =>
+  (q) =>
+    q.updateTable('clients').set(patch).where('id', '=', id)
+
 /** A sign-in or sign-up on a new browser writes one: a named statement on PostgreSQL. */
 export async function insertClient(db: Q, row: ClientRow): Promise<void> {
-  await named(db, db.insertInto('clients').values(row))
+  await named(db, clientInsert(row)(db))
 }
 
 export async function updateClient(
@@ -32,7 +44,7 @@ export async function updateClient(
   patch: Updateable<Database['clients']>,
 ): Promise<void> {
   // The patches are the services' own few shapes, so each is a named statement on PostgreSQL.
-  await named(db, db.updateTable('clients').set(patch).where('id', '=', id))
+  await named(db, clientUpdate(id, patch)(db))
 }
 
 export async function deleteClient(db: Q, id: string): Promise<void> {

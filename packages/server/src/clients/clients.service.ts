@@ -1,11 +1,18 @@
 import { newId, type SessionId } from '@latchkey/contracts'
-import { type ClientRow, type Database, RowCache } from '@latchkey/db'
+import { type ClientRow, type Database, RowCache, type Write } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 import { randomToken, sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
 import * as repo from './clients.repository.js'
 
 type Q = Kysely<Database> | Transaction<Database>
+
+/** What a client's update may change. */
+type ClientState = {
+  last_active_session_id?: string | null
+  sign_in_id?: string | null
+  sign_up_id?: string | null
+}
 
 /** A newly created client with its bearer token (shown once, stored hashed). */
 export type NewClient = ClientRow & { token: string }
@@ -35,7 +42,8 @@ export class ClientsService {
     )
   }
 
-  async createRow(trx: Q): Promise<NewClient> {
+  /** A new client and its token, not yet written: {@link insertWrite} in the caller's group. */
+  newClient(): { row: ClientRow; token: string } {
     const now = this.d.clock.now()
     const token = randomToken(32)
     const row: ClientRow = {
@@ -47,6 +55,15 @@ export class ClientsService {
       created_at: now,
       updated_at: now,
     }
+    return { row, token }
+  }
+
+  insertWrite(row: ClientRow): Write {
+    return repo.clientInsert(row)
+  }
+
+  async createRow(trx: Q): Promise<NewClient> {
+    const { row, token } = this.newClient()
     await repo.insertClient(trx, row)
     return { ...row, token }
   }
@@ -61,16 +78,13 @@ export class ClientsService {
   }
 
   /** Which session is active and which sign-in or sign-up is in progress, in one write. */
-  async update(
-    trx: Q,
-    clientId: string,
-    patch: {
-      last_active_session_id?: string | null
-      sign_in_id?: string | null
-      sign_up_id?: string | null
-    },
-  ): Promise<void> {
+  async update(trx: Q, clientId: string, patch: ClientState): Promise<void> {
     await repo.updateClient(trx, clientId, { ...patch, updated_at: this.d.clock.now() })
+  }
+
+  /** {@link update} as one write of the caller's group (`writeAtomically`). */
+  updateWrite(clientId: string, patch: ClientState): Write {
+    return repo.clientUpdate(clientId, { ...patch, updated_at: this.d.clock.now() })
   }
 
   find(id: string): Promise<ClientRow | undefined> {

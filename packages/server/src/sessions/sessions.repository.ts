@@ -1,4 +1,4 @@
-import { type Database, named, prepared, type SessionRow } from '@latchkey/db'
+import { type Database, named, prepared, type SessionRow, type Write } from '@latchkey/db'
 import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -30,8 +30,14 @@ export async function findSessionOfClientToken(
   return (await sessionOfClientToken(db, id, tokenHash))[0]
 }
 
+/** A new session, as one write of a group (`writeAtomically`). */
+export const sessionInsert =
+  (row: Insertable<Database['sessions']>): Write =>
+  (q) =>
+    q.insertInto('sessions').values(row)
+
 export async function insertSession(db: Q, row: Insertable<Database['sessions']>): Promise<void> {
-  await named(db, db.insertInto('sessions').values(row))
+  await named(db, sessionInsert(row)(db))
 }
 
 export async function updateSession(

@@ -1,5 +1,5 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
-import { type Database, RowCache, type SessionRow, type UserRow } from '@latchkey/db'
+import { type Database, RowCache, type SessionRow, type UserRow, type Write } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 import { sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -44,6 +44,13 @@ export class SessionsService {
     clientId: string,
     device: Device = {},
   ): Promise<SessionRow> {
+    const row = this.newRow(userId, clientId, device)
+    await repo.insertSession(trx, row)
+    return row
+  }
+
+  /** A new session, not yet written: insert it with {@link insertWrite} in the caller's group. */
+  newRow(userId: string, clientId: string, device: Device = {}): SessionRow {
     const now = this.d.clock.now()
     const row: SessionRow = {
       id: newId('session'),
@@ -58,8 +65,11 @@ export class SessionsService {
       user_agent: device.userAgent?.slice(0, 512) ?? null,
       ip_address: device.ipAddress?.slice(0, 64) ?? null,
     }
-    await repo.insertSession(trx, row)
     return row
+  }
+
+  insertWrite(row: SessionRow): Write {
+    return repo.sessionInsert(row)
   }
 
   async get(id: string): Promise<SessionRow> {

@@ -1,4 +1,4 @@
-import { type Database, named, type SignInRow } from '@latchkey/db'
+import type { Database, SignInRow, Write } from '@latchkey/db'
 import type { Kysely, Transaction, Updateable } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -7,14 +7,14 @@ export function findSignIn(db: Q, id: string): Promise<SignInRow | undefined> {
   return db.selectFrom('sign_ins').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function insertSignIn(db: Q, row: SignInRow): Promise<void> {
-  await named(db, db.insertInto('sign_ins').values(row))
-}
+/** A new sign-in attempt, as one write of a group (`writeAtomically`). */
+export const signInInsert =
+  (row: SignInRow): Write =>
+  (q) =>
+    q.insertInto('sign_ins').values(row)
 
-export async function updateSignIn(
-  db: Q,
-  id: string,
-  patch: Updateable<Database['sign_ins']>,
-): Promise<void> {
-  await db.updateTable('sign_ins').set(patch).where('id', '=', id).execute()
-}
+/** A sign-in attempt's patch, as one write of a group. */
+export const signInUpdate =
+  (id: string, patch: Updateable<Database['sign_ins']>): Write =>
+  (q) =>
+    q.updateTable('sign_ins').set(patch).where('id', '=', id)

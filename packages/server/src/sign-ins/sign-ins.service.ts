@@ -1,5 +1,5 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
-import type { SignInRow, UserRow } from '@latchkey/db'
+import { type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import * as repo from './sign-ins.repository.js'
@@ -49,43 +49,37 @@ export class SignInsService {
       if (!user) throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
       user = await this.checkPassword(user, input.password)
     }
+    // Everything the call writes is built first and written as one atomic group: on PostgreSQL
+    // one statement, where a transaction was seven round trips (the hottest write path after
+    // token minting). A new browser's client is written as it ends up, never updated after.
+    const { clients, sessions, users } = this.d.services
     const now = this.d.clock.now()
-    return this.d.db.transaction().execute(async (trx) => {
-      let newClientToken: string | undefined
-      let ownerId = clientId
-      if (!ownerId) {
-        const client = await this.d.services.clients.createRow(trx)
-        ownerId = client.id
-        newClientToken = client.token
-      }
-      const cid = ownerId
-      const row: SignInRow = {
-        id: newId('signIn'),
-        client_id: cid,
-        user_id: user?.id ?? null,
-        identifier: input.identifier?.trim() ?? null,
-        status: user ? 'needs_first_factor' : 'needs_identifier',
-        created_session_id: null,
-        abandon_at: now + SIGN_IN_TTL_MS,
-        created_at: now,
-        updated_at: now,
-      }
-      if (user && input.password !== undefined) {
-        const s = await this.d.services.sessions.create(trx, user.id, cid, device)
-        row.status = 'complete'
-        row.created_session_id = s.id
-      }
-      await repo.insertSignIn(trx, row)
-      await this.d.services.clients.update(
-        trx,
-        cid,
-        row.created_session_id
-          ? { last_active_session_id: row.created_session_id, sign_in_id: null }
-          : { sign_in_id: row.id },
-      )
-      if (row.status === 'complete' && user) await this.d.services.users.recordSignIn(trx, user.id)
-      return { signIn: row, clientId: cid, ...(newClientToken ? { newClientToken } : {}) }
-    })
+    const signInId = newId('signIn')
+    const fresh = clientId === undefined ? clients.newClient() : undefined
+    const cid = fresh ? fresh.row.id : (clientId as string)
+    const session =
+      user && input.password !== undefined ? sessions.newRow(user.id, cid, device) : undefined
+    const row: SignInRow = {
+      id: signInId,
+      client_id: cid,
+      user_id: user?.id ?? null,
+      identifier: input.identifier?.trim() ?? null,
+      status: session ? 'complete' : user ? 'needs_first_factor' : 'needs_identifier',
+      created_session_id: session?.id ?? null,
+      abandon_at: now + SIGN_IN_TTL_MS,
+      created_at: now,
+      updated_at: now,
+    }
+    const state = session
+      ? { last_active_session_id: session.id, sign_in_id: null }
+      : { sign_in_id: signInId }
+    await writeAtomically(this.d.db, this.d.dialect, [
+      fresh ? clients.insertWrite({ ...fresh.row, ...state }) : clients.updateWrite(cid, state),
+      ...(session ? [sessions.insertWrite(session)] : []),
+      repo.signInInsert(row),
+      ...(session && user ? [users.signInStamp(user.id)] : []),
+    ])
+    return { signIn: row, clientId: cid, ...(fresh ? { newClientToken: fresh.token } : {}) }
   }
 
   find(id: string): Promise<SignInRow | undefined> {
@@ -120,17 +114,19 @@ export class SignInsService {
       throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
     if (found.banned) throw ApiError.of('user_banned')
     const user = await this.checkPassword(found, password)
-    return this.d.db.transaction().execute(async (trx) => {
-      const s = await this.d.services.sessions.create(trx, user.id, signIn.client_id, device)
-      const patch = { status: 'complete', created_session_id: s.id, updated_at: now }
-      await repo.updateSignIn(trx, signIn.id, patch)
-      await this.d.services.clients.update(trx, signIn.client_id, {
-        last_active_session_id: s.id,
+    const { clients, sessions, users } = this.d.services
+    const session = sessions.newRow(user.id, signIn.client_id, device)
+    const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
+    await writeAtomically(this.d.db, this.d.dialect, [
+      sessions.insertWrite(session),
+      repo.signInUpdate(signIn.id, patch),
+      clients.updateWrite(signIn.client_id, {
+        last_active_session_id: session.id,
         sign_in_id: null,
-      })
-      await this.d.services.users.recordSignIn(trx, user.id)
-      return { ...signIn, ...patch }
-    })
+      }),
+      users.signInStamp(user.id),
+    ])
+    return { ...signIn, ...patch }
   }
 
   private async checkPassword(user: UserRow, password: string): Promise<UserRow> {

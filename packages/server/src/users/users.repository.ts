@@ -7,6 +7,7 @@ import {
   prepared,
   type UserRow,
   type UserUpdate,
+  type Write,
 } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 
@@ -37,12 +38,15 @@ export async function updateUserRow(db: Q, id: string, patch: UserUpdate): Promi
   await db.updateTable('users').set(patch).where('id', '=', id).execute()
 }
 
+/** Stamps a completed sign-in, as one write of a group (`writeAtomically`). */
+export const signInStamp =
+  (id: string, at: number): Write =>
+  (q) =>
+    q.updateTable('users').set({ last_sign_in_at: at, last_active_at: at }).where('id', '=', id)
+
 /** Stamps a completed sign-in: a named statement on PostgreSQL. */
 export async function recordSignIn(db: Q, id: string, at: number): Promise<void> {
-  await named(
-    db,
-    db.updateTable('users').set({ last_sign_in_at: at, last_active_at: at }).where('id', '=', id),
-  )
+  await named(db, signInStamp(id, at)(db))
 }
 
 export async function deleteUserRow(db: Q, id: string): Promise<boolean> {

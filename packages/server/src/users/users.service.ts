@@ -10,6 +10,7 @@ import {
   toDbJson,
   type UserRow,
   type UserUpdate,
+  type Write,
 } from '@latchkey/db'
 import { deepMerge } from '../lib/json.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
@@ -439,7 +440,11 @@ export class UsersService {
 
   /** Stamps a completed sign-in, inside the caller's transaction. */
   async recordSignIn(trx: ServiceDeps['db'], id: string): Promise<void> {
-    const now = this.d.clock.now()
-    await repo.recordSignIn(trx, id, now)
+    await repo.recordSignIn(trx, id, this.d.clock.now())
+  }
+
+  /** Stamps a completed sign-in, as one write of the caller's group. */
+  signInStamp(id: string): Write {
+    return repo.signInStamp(id, this.d.clock.now())
   }
 }
