@@ -63,7 +63,22 @@ describe.each(DIALECTS)('@latchkey/backend verifyToken (%s)', (dialect) => {
     expect(await reason(verifyToken(`${h}.${p}.${s?.slice(0, -4)}AAAA`, { jwksUrl }))).toBe(
       'token-invalid-signature',
     )
-    expect(await reason(verifyToken('not.a.jwt', { jwksUrl }))).toBe('token-invalid')
+    for (const malformed of [
+      'not.a.jwt',
+      '',
+      'a.b',
+      `${h}..${s}`,
+      `.${p}.${s}`,
+      `${h}.${p}.`,
+      `${token}.x`,
+    ])
+      expect(await reason(verifyToken(malformed, { jwksUrl }))).toBe('token-invalid')
+    // One options object reused (the key set is found once for it), then changed in place.
+    const reused: { jwksUrl: string } = { jwksUrl }
+    expect((await verifyToken(token, reused)).sid).toBe(sid)
+    expect((await verifyToken(token, reused)).sid).toBe(sid)
+    reused.jwksUrl = `${server.url}/no-such-jwks.json`
+    expect(await reason(verifyToken(token, reused))).toBe('jwk-failed-to-resolve')
     expect(
       await reason(
         verifyToken(token, { apiUrl: server.url, secretKey: 'sk_live_wrongwrongwrongwrong' }),
