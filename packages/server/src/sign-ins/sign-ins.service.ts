@@ -1,4 +1,4 @@
-import { ApiError, newId, type SessionId } from '@latchkey/contracts'
+import { ApiError, newId } from '@latchkey/contracts'
 import { type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
