@@ -154,6 +154,23 @@ describe.each(DIALECTS)('bad input is a 4xx and changes nothing (%s)', (dialect)
     })
     expect(await server.snapshot()).toEqual(before)
   })
+
+  it('browsers racing to sign up one address: one wins, the rest write nothing', async () => {
+    const before = await server.snapshot()
+    const browsers = [0, 1, 2, 3].map(() => new BrowserClient(server.url))
+    const results = await Promise.all(
+      browsers.map((b) =>
+        b.post('/v1/client/sign_ups', { email_address: 'race@example.com', password: PASSWORD }),
+      ),
+    )
+    expect(results.map((r) => r.status).sort()).toEqual([200, 422, 422, 422])
+    for (const r of results.filter((x) => x.status === 422))
+      expect(r.json.errors[0].code).toBe('form_identifier_exists')
+    const after = await server.snapshot()
+    // One user with one address, one browser's client, one session, one sign-up: no more.
+    for (const t of ['users', 'email_addresses', 'clients', 'sessions', 'sign_ups'])
+      expect(after[t], t).toBe((before[t] ?? 0) + 1)
+  })
 })
 
 describe.each(DIALECTS)('rate limits and lockout (%s)', (dialect) => {

@@ -1,4 +1,4 @@
-import type { Database, SignUpRow } from '@latchkey/db'
+import type { Database, SignUpRow, Write } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -7,6 +7,8 @@ export function findSignUp(db: Q, id: string): Promise<SignUpRow | undefined> {
   return db.selectFrom('sign_ups').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function insertSignUp(db: Q, row: SignUpRow): Promise<void> {
-  await db.insertInto('sign_ups').values(row).execute()
-}
+/** A completed sign-up, as one write of a group (`writeAtomically`). */
+export const signUpInsert =
+  (row: SignUpRow): Write =>
+  (q) =>
+    q.insertInto('sign_ups').values(row)

@@ -1,5 +1,5 @@
-import { ApiError, newId, type SessionId } from '@latchkey/contracts'
-import { type JsonObject, type SignUpRow, toDbJson } from '@latchkey/db'
+import { ApiError, newId } from '@latchkey/contracts'
+import { type JsonObject, type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import * as repo from './sign-ups.repository.js'
@@ -19,7 +19,7 @@ export type SignUpResult = { signUp: SignUpRow; clientId: string; newClientToken
 
 /**
  * Email address + password sign-up. It completes at once (email verification is a later
- * issue): the user, the session and the sign-up are written in one transaction, after the
+ * issue): the user, the session and the sign-up are written as one atomic group, after the
  * password is checked and hashed, so a refused sign-up leaves nothing behind.
  */
 export class SignUpsService {
@@ -61,36 +61,41 @@ export class SignUpsService {
       lastName: input.lastName,
       unsafeMetadata: input.unsafeMetadata,
     })
+    // The user (stamped as signed in), its email, the client, the session and the sign-up are
+    // one atomic group: one statement on PostgreSQL, a transaction on SQLite (see sign-ins).
+    const { clients, sessions, users } = this.d.services
     const now = this.d.clock.now()
-    return this.d.db.transaction().execute(async (trx) => {
-      await this.d.services.users.insertPrepared(trx, prepared)
-      let newClientToken: string | undefined
-      let cid = clientId
-      if (!cid) {
-        const client = await this.d.services.clients.createRow(trx)
-        cid = client.id
-        newClientToken = client.token
-      }
-      const session = await this.d.services.sessions.create(trx, prepared.user.id, cid, device)
-      const row: SignUpRow = {
-        id: newId('signUp'),
-        client_id: cid,
-        status: 'complete',
-        email_address: prepared.emails[0]?.email_address ?? null,
-        username: prepared.user.username ?? null,
-        first_name: prepared.user.first_name ?? null,
-        last_name: prepared.user.last_name ?? null,
-        unsafe_metadata: toDbJson(input.unsafeMetadata ?? {}),
-        created_user_id: prepared.user.id,
-        created_session_id: session.id,
-        abandon_at: now + SIGN_UP_TTL_MS,
-        created_at: now,
-        updated_at: now,
-      }
-      await repo.insertSignUp(trx, row)
-      await this.d.services.clients.setLastActiveSession(trx, cid, session.id as SessionId)
-      await this.d.services.users.recordSignIn(trx, prepared.user.id)
-      return { signUp: row, clientId: cid, ...(newClientToken ? { newClientToken } : {}) }
-    })
+    const user = { ...prepared.user, last_sign_in_at: now, last_active_at: now }
+    const writes = await users.insertWrites({ ...prepared, user })
+    const fresh = clientId === undefined ? clients.newClient() : undefined
+    const cid = fresh ? fresh.row.id : (clientId as string)
+    const session = sessions.newRow(user.id, cid, device)
+    const row: SignUpRow = {
+      id: newId('signUp'),
+      client_id: cid,
+      status: 'complete',
+      email_address: prepared.emails[0]?.email_address ?? null,
+      username: user.username ?? null,
+      first_name: user.first_name ?? null,
+      last_name: user.last_name ?? null,
+      unsafe_metadata: toDbJson(input.unsafeMetadata ?? {}),
+      created_user_id: user.id,
+      created_session_id: session.id,
+      abandon_at: now + SIGN_UP_TTL_MS,
+      created_at: now,
+      updated_at: now,
+    }
+    const state = { last_active_session_id: session.id }
+    try {
+      await writeAtomically(this.d.db, this.d.dialect, [
+        ...writes,
+        fresh ? clients.insertWrite({ ...fresh.row, ...state }) : clients.updateWrite(cid, state),
+        sessions.insertWrite(session),
+        repo.signUpInsert(row),
+      ])
+    } catch (error) {
+      throw users.identifierRace(error)
+    }
+    return { signUp: row, clientId: cid, ...(fresh ? { newClientToken: fresh.token } : {}) }
   }
 }

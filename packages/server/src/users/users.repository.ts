@@ -3,7 +3,6 @@ import {
   type Database,
   type EmailAddressRow,
   type NewUser,
-  named,
   prepared,
   type UserRow,
   type UserUpdate,
@@ -30,8 +29,20 @@ export async function findUserById(db: Q, id: string): Promise<UserRow | undefin
   return (await userById(db, id))[0]
 }
 
+/** A new user, as one write of a group (`writeAtomically`). */
+export const userInsert =
+  (row: NewUser): Write =>
+  (q) =>
+    q.insertInto('users').values(row)
+
+/** A new user's email addresses (at least one), as one write of a group. */
+export const emailsInsert =
+  (rows: EmailAddressRow[]): Write =>
+  (q) =>
+    q.insertInto('email_addresses').values(rows)
+
 export async function insertUser(db: Q, row: NewUser): Promise<void> {
-  await db.insertInto('users').values(row).execute()
+  await db.executeQuery(userInsert(row)(db).compile())
 }
 
 export async function updateUserRow(db: Q, id: string, patch: UserUpdate): Promise<void> {
@@ -44,20 +55,13 @@ export const signInStamp =
   (q) =>
     q.updateTable('users').set({ last_sign_in_at: at, last_active_at: at }).where('id', '=', id)
 
-/** Stamps a completed sign-in: a named statement on PostgreSQL. */
-export async function recordSignIn(db: Q, id: string, at: number): Promise<void> {
-  await named(db, signInStamp(id, at)(db))
-}
-
 export async function deleteUserRow(db: Q, id: string): Promise<boolean> {
   const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
   return Number(r.numDeletedRows) > 0
 }
 
 export function insertEmailAddresses(db: Q, rows: EmailAddressRow[]): Promise<unknown> {
-  return rows.length === 0
-    ? Promise.resolve()
-    : db.insertInto('email_addresses').values(rows).execute()
+  return rows.length === 0 ? Promise.resolve() : db.executeQuery(emailsInsert(rows)(db).compile())
 }
 
 const userByEmail = prepared((db, emailLower: string) =>

@@ -194,6 +194,27 @@ export class UsersService {
     return { user, emails: emailRows }
   }
 
+  /**
+   * A prepared user's rows as writes of the caller's group (`writeAtomically`), after checking
+   * its identifiers are free; wrap the group's failure in {@link identifierRace}.
+   */
+  async insertWrites(p: PreparedUser): Promise<Write[]> {
+    await this.assertIdentifiersFree(
+      this.d.db,
+      p.emails.map((e) => e.email_address),
+      p.user.username ?? null,
+      p.user.external_id ?? null,
+    )
+    return [repo.userInsert(p.user), ...(p.emails.length > 0 ? [repo.emailsInsert(p.emails)] : [])]
+  }
+
+  /** A group that inserted a user failed: a unique violation means another request won the race. */
+  identifierRace(error: unknown): unknown {
+    return isUniqueViolation(error)
+      ? ApiError.of('form_identifier_exists', { cause: error })
+      : error
+  }
+
   /** Writes a prepared user inside the caller's transaction, refusing taken identifiers. */
   async insertPrepared(trx: ServiceDeps['db'], p: PreparedUser): Promise<void> {
     try {
@@ -207,8 +228,7 @@ export class UsersService {
       await repo.insertEmailAddresses(trx, p.emails)
     } catch (error) {
       // Two requests racing for the same identifier: the unique index decides.
-      if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })
-      throw error
+      throw this.identifierRace(error)
     }
   }
 
@@ -436,11 +456,6 @@ export class UsersService {
       throw ApiError.of('form_password_not_set', { meta: { param_name: 'password' } })
     }
     return verifyDigest(user.password_hasher, user.password_digest, password)
-  }
-
-  /** Stamps a completed sign-in, inside the caller's transaction. */
-  async recordSignIn(trx: ServiceDeps['db'], id: string): Promise<void> {
-    await repo.recordSignIn(trx, id, this.d.clock.now())
   }
 
   /** Stamps a completed sign-in, as one write of the caller's group. */
