@@ -42,8 +42,28 @@ export class ClientsService {
     )
   }
 
-  /** A new client and its token, not yet written: {@link insertWrite} in the caller's group. */
-  newClient(): { row: ClientRow; token: string } {
+  /**
+   * The client a sign-in or sign-up leaves the browser with: the one it came with, or a new one
+   * (with the token for its cookie). `write(state)` is that client's write for the caller's
+   * group (`writeAtomically`): an update, or the new client inserted as it ends up.
+   */
+  owner(clientId: string | undefined): {
+    id: string
+    newToken?: string
+    write(state: ClientState): Write
+  } {
+    if (clientId !== undefined)
+      return { id: clientId, write: (state) => this.updateWrite(clientId, state) }
+    const { row, token } = this.#newClient()
+    return {
+      id: row.id,
+      newToken: token,
+      write: (state) => repo.clientInsert({ ...row, ...state }),
+    }
+  }
+
+  /** A new client and its token, not yet written. */
+  #newClient(): { row: ClientRow; token: string } {
     const now = this.d.clock.now()
     const token = randomToken(32)
     const row: ClientRow = {
@@ -58,12 +78,8 @@ export class ClientsService {
     return { row, token }
   }
 
-  insertWrite(row: ClientRow): Write {
-    return repo.clientInsert(row)
-  }
-
   async createRow(trx: Q): Promise<NewClient> {
-    const { row, token } = this.newClient()
+    const { row, token } = this.#newClient()
     await repo.insertClient(trx, row)
     return { ...row, token }
   }

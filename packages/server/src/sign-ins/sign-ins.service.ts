@@ -55,8 +55,8 @@ export class SignInsService {
     const { clients, sessions, users } = this.d.services
     const now = this.d.clock.now()
     const signInId = newId('signIn')
-    const fresh = clientId === undefined ? clients.newClient() : undefined
-    const cid = fresh ? fresh.row.id : (clientId as string)
+    const owner = clients.owner(clientId)
+    const cid = owner.id
     const session =
       user && input.password !== undefined ? sessions.newRow(user.id, cid, device) : undefined
     const row: SignInRow = {
@@ -74,12 +74,16 @@ export class SignInsService {
       ? { last_active_session_id: session.id, sign_in_id: null }
       : { sign_in_id: signInId }
     await writeAtomically(this.d.db, this.d.dialect, [
-      fresh ? clients.insertWrite({ ...fresh.row, ...state }) : clients.updateWrite(cid, state),
+      owner.write(state),
       ...(session ? [sessions.insertWrite(session)] : []),
       repo.signInInsert(row),
       ...(session && user ? [users.signInStamp(user.id)] : []),
     ])
-    return { signIn: row, clientId: cid, ...(fresh ? { newClientToken: fresh.token } : {}) }
+    return {
+      signIn: row,
+      clientId: cid,
+      ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
+    }
   }
 
   find(id: string): Promise<SignInRow | undefined> {

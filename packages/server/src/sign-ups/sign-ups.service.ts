@@ -67,8 +67,8 @@ export class SignUpsService {
     const now = this.d.clock.now()
     const user = { ...prepared.user, last_sign_in_at: now, last_active_at: now }
     const writes = await users.insertWrites({ ...prepared, user })
-    const fresh = clientId === undefined ? clients.newClient() : undefined
-    const cid = fresh ? fresh.row.id : (clientId as string)
+    const owner = clients.owner(clientId)
+    const cid = owner.id
     const session = sessions.newRow(user.id, cid, device)
     const row: SignUpRow = {
       id: newId('signUp'),
@@ -89,13 +89,17 @@ export class SignUpsService {
     try {
       await writeAtomically(this.d.db, this.d.dialect, [
         ...writes,
-        fresh ? clients.insertWrite({ ...fresh.row, ...state }) : clients.updateWrite(cid, state),
+        owner.write(state),
         sessions.insertWrite(session),
         repo.signUpInsert(row),
       ])
     } catch (error) {
       throw users.identifierRace(error)
     }
-    return { signUp: row, clientId: cid, ...(fresh ? { newClientToken: fresh.token } : {}) }
+    return {
+      signUp: row,
+      clientId: cid,
+      ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
+    }
   }
 }
