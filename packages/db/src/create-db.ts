@@ -181,8 +181,26 @@ export async function migrate({ db, schema }: Db): Promise<void> {
       }),
     },
   })
-  const { error } = await migrator.migrateToLatest()
-  if (error) throw error
+  // Kysely's migrator introspects every schema of the database by name: another schema dropped
+  // meanwhile (another application's, another test's) fails it with "schema … does not exist".
+  // That is not ours to fail on; try again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest()
+    if (!error) return
+    if (attempt >= MIGRATE_ATTEMPTS || !otherSchemaVanished(error, schema)) throw error
+    await new Promise((r) => setTimeout(r, 20 * attempt))
+  }
+}
+
+const MIGRATE_ATTEMPTS = 8
+
+/** PostgreSQL's invalid_schema_name (3F000), naming a schema that is not the one we migrate. */
+function otherSchemaVanished(error: unknown, schema: string | undefined): boolean {
+  if (!error || typeof error !== 'object') return false
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  return (
+    code === '3F000' && typeof message === 'string' && !message.includes(`"${schema ?? 'public'}"`)
+  )
 }
 
 /**
