@@ -41,10 +41,6 @@ export const emailsInsert =
   (q) =>
     q.insertInto('email_addresses').values(rows)
 
-export async function insertUser(db: Q, row: NewUser): Promise<void> {
-  await db.executeQuery(userInsert(row)(db).compile())
-}
-
 export async function updateUserRow(db: Q, id: string, patch: UserUpdate): Promise<void> {
   await db.updateTable('users').set(patch).where('id', '=', id).execute()
 }
@@ -58,10 +54,6 @@ export const signInStamp =
 export async function deleteUserRow(db: Q, id: string): Promise<boolean> {
   const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
   return Number(r.numDeletedRows) > 0
-}
-
-export function insertEmailAddresses(db: Q, rows: EmailAddressRow[]): Promise<unknown> {
-  return rows.length === 0 ? Promise.resolve() : db.executeQuery(emailsInsert(rows)(db).compile())
 }
 
 const userByEmail = prepared((db, emailLower: string) =>

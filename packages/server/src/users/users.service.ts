@@ -11,6 +11,7 @@ import {
   type UserRow,
   type UserUpdate,
   type Write,
+  writeAtomically,
 } from '@latchkey/db'
 import { deepMerge } from '../lib/json.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
@@ -147,13 +148,18 @@ export class UsersService {
 
   async create(input: CreateUserInput): Promise<UserRow> {
     const prepared = await this.prepare(input)
-    await this.d.db.transaction().execute((trx) => this.insertPrepared(trx, prepared))
+    const writes = await this.insertWrites(prepared)
+    try {
+      await writeAtomically(this.d.db, this.d.dialect, writes)
+    } catch (error) {
+      throw this.identifierRace(error)
+    }
     return this.getById(prepared.user.id)
   }
 
   /**
    * Validates and hashes outside any transaction (argon2id takes tens of milliseconds; SQLite
-   * must not be held that long), producing the rows {@link insertPrepared} writes.
+   * must not be held that long), producing the rows {@link insertWrites} writes.
    */
   async prepare(input: CreateUserInput): Promise<PreparedUser> {
     const now = this.d.clock.now()
@@ -196,7 +202,8 @@ export class UsersService {
 
   /**
    * A prepared user's rows as writes of the caller's group (`writeAtomically`), after checking
-   * its identifiers are free; wrap the group's failure in {@link identifierRace}.
+   * its identifiers are free; wrap the group's failure in {@link identifierRace}. The email
+   * insert has one shape per count of addresses (at most 20: the Backend API's limit).
    */
   async insertWrites(p: PreparedUser): Promise<Write[]> {
     await this.assertIdentifiersFree(
@@ -213,23 +220,6 @@ export class UsersService {
     return isUniqueViolation(error)
       ? ApiError.of('form_identifier_exists', { cause: error })
       : error
-  }
-
-  /** Writes a prepared user inside the caller's transaction, refusing taken identifiers. */
-  async insertPrepared(trx: ServiceDeps['db'], p: PreparedUser): Promise<void> {
-    try {
-      await this.assertIdentifiersFree(
-        trx,
-        p.emails.map((e) => e.email_address),
-        p.user.username ?? null,
-        p.user.external_id ?? null,
-      )
-      await repo.insertUser(trx, p.user)
-      await repo.insertEmailAddresses(trx, p.emails)
-    } catch (error) {
-      // Two requests racing for the same identifier: the unique index decides.
-      throw this.identifierRace(error)
-    }
   }
 
   private async assertIdentifiersFree(
