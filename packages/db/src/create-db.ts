@@ -10,6 +10,7 @@ import * as rateLimits from './migrations/2026-11-22T0003-rate-limits.js'
 import * as oauth from './migrations/2026-11-22T0004-oauth.js'
 import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
 import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
+import * as unverifiedSignUpEmails from './migrations/2026-12-01T0007-unverified-sign-up-emails.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -157,7 +158,7 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
 }
 
 /**
- * Brings the schema up to date. Safe to call from several processes at once: Kysely's migrator
+ * Brings the schema up to date (or, for tests of a migration, up to the one named `upTo`). Safe to call from several processes at once: Kysely's migrator
  * takes a lock (an advisory lock on PostgreSQL).
  *
  * @example
@@ -165,7 +166,7 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
  * await migrate(await createDb({ url }))
  * ```
  */
-export async function migrate({ db, schema }: Db): Promise<void> {
+export async function migrate({ db, schema }: Db, options: { upTo?: string } = {}): Promise<void> {
   const migrator = new Migrator({
     db,
     // Kysely looks for its own tables by introspection across schemas: name ours explicitly.
@@ -178,6 +179,7 @@ export async function migrate({ db, schema }: Db): Promise<void> {
         '2026-11-22T0004-oauth': oauth,
         '2026-11-22T0005-session-devices': sessionDevices,
         '2026-11-23T0006-change-feed': changeFeed,
+        '2026-12-01T0007-unverified-sign-up-emails': unverifiedSignUpEmails,
       }),
     },
   })
@@ -185,7 +187,9 @@ export async function migrate({ db, schema }: Db): Promise<void> {
   // meanwhile (another application's, another test's) fails it with "schema … does not exist".
   // That is not ours to fail on; try again, a few times.
   for (let attempt = 1; ; attempt++) {
-    const { error } = await migrator.migrateToLatest()
+    const { error } = options.upTo
+      ? await migrator.migrateTo(options.upTo)
+      : await migrator.migrateToLatest()
     if (!error) return
     if (attempt >= MIGRATE_ATTEMPTS || !otherSchemaVanished(error, schema)) throw error
     await new Promise((r) => setTimeout(r, 20 * attempt))

@@ -18,8 +18,9 @@ export type CreateSignUpInput = {
 export type SignUpResult = { signUp: SignUpRow; clientId: string; newClientToken?: string }
 
 /**
- * Email address + password sign-up. It completes at once (email verification is a later
- * issue): the user, the session and the sign-up are written as one atomic group, after the
+ * Email address + password sign-up. It completes at once with the address stored unverified
+ * (verification is issue #16): every claim and resource says `email_verified: false` until it
+ * is proved. The user, the session and the sign-up are written as one atomic group, after the
  * password is checked and hashed, so a refused sign-up leaves nothing behind.
  */
 export class SignUpsService {
@@ -55,6 +56,8 @@ export class SignUpsService {
       throw ApiError.of('form_param_missing', { meta: { param_name: 'password' } })
     const prepared = await this.d.services.users.prepare({
       emailAddress: [input.emailAddress],
+      // Nobody proved the address: typed into a public form, it stays unverified (issue #13).
+      emailsVerified: false,
       password: input.password,
       username: input.username,
       firstName: input.firstName,

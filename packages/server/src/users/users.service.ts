@@ -35,6 +35,12 @@ export type PasswordInput = {
 
 export type CreateUserInput = PasswordInput & {
   emailAddress?: string[] | undefined
+  /**
+   * Whether the addresses are known to belong to the user. Only an operator (the Backend API)
+   * may say so; an address typed into a public form is unverified until proved (issue #13).
+   * Unverified unless said.
+   */
+  emailsVerified?: boolean | undefined
   username?: string | undefined
   firstName?: string | null | undefined
   lastName?: string | null | undefined
@@ -171,7 +177,7 @@ export class UsersService {
       id: newId('email'),
       user_id: id,
       email_address,
-      verified: toDbBool(true),
+      verified: toDbBool(input.emailsVerified === true),
       created_at: now,
       updated_at: now,
     }))
