@@ -8,10 +8,23 @@ export type KeySource =
   | { apiUrl: string; secretKey: string }
 
 export type VerifyOptions = KeySource & {
-  /** Allowed `azp` values (the origins of your app). A token without `azp` passes. */
+  /**
+   * Allowed `azp` values (the origins of your app). When set, a token without `azp` is refused
+   * (Clerk's rule): every session token minted for a browser carries its origin.
+   */
   authorizedParties?: string[]
-  /** Required `aud` (one of). */
+  /**
+   * Required `aud` (one of). Without it a token that has an `aud` is refused: session tokens have
+   * none, so an `aud` means the token was minted for someone else (a JWT template's audience, an
+   * OAuth client).
+   */
   audience?: string | string[]
+  /**
+   * Also accept JWT-template tokens (`getToken({ template })`), which carry no `sid`. Off by
+   * default: only session tokens pass, so a template token handed to a partner, which may live
+   * far longer than a session and survives its revocation, cannot pass as a session.
+   */
+  acceptTemplateTokens?: boolean
   /** Required `iss`. */
   issuer?: string
   /** Tolerance for `exp` / `nbf`, in milliseconds (default 5000). */
@@ -192,9 +205,10 @@ function decodePart<T>(part: string, what: string): T {
 }
 
 /**
- * Verifies a Latchkey (or Clerk) session or template token: the RS256 signature against the key
- * source (JWKS cached in memory), `exp`/`nbf` with clock skew, and optionally `azp`, `aud` and
- * `iss`. Returns the claims. Verification is node:crypto's, synchronous once the key is cached:
+ * Verifies a Latchkey (or Clerk) session token: the RS256 signature against the key source (JWKS
+ * cached in memory), `exp`/`nbf` with clock skew, a `sid`, no `aud` unless `audience` is given,
+ * and optionally `azp` and `iss`. Template tokens pass only with `acceptTemplateTokens`. Returns
+ * the claims. Verification is node:crypto's, synchronous once the key is cached:
  * this runs on every request of an app server.
  *
  * @example
@@ -227,6 +241,10 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
     fail('token-not-active-yet', `token is not valid before ${claims.nbf}`)
   if (options.issuer !== undefined && claims.iss !== options.issuer)
     fail('token-invalid-issuer', `iss ${String(claims.iss)} is not ${options.issuer}`)
+  // A session token names its session; only a caller that asked for template tokens takes one
+  // without (RFC 8725 §3.11: a token of one kind must not pass as another).
+  if (typeof claims.sid !== 'string' && !options.acceptTemplateTokens)
+    fail('token-invalid', 'not a session token (no sid); pass acceptTemplateTokens for templates')
   if (options.audience !== undefined) {
     const wanted = [options.audience].flat()
     const got = claims.aud === undefined ? [] : [claims.aud].flat()
@@ -235,13 +253,14 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
         'token-invalid-audience',
         `aud ${JSON.stringify(claims.aud)} is not ${wanted.join(' or ')}`,
       )
+  } else if (claims.aud !== undefined) {
+    fail('token-invalid-audience', `aud ${JSON.stringify(claims.aud)} given, no audience expected`)
   }
-  if (
-    options.authorizedParties?.length &&
-    typeof claims.azp === 'string' &&
-    !options.authorizedParties.includes(claims.azp)
-  ) {
-    fail('token-invalid-authorized-parties', `azp ${claims.azp} is not an authorized party`)
+  if (options.authorizedParties?.length) {
+    if (typeof claims.azp !== 'string')
+      fail('token-invalid-authorized-parties', 'token has no azp, and authorizedParties is set')
+    else if (!options.authorizedParties.includes(claims.azp))
+      fail('token-invalid-authorized-parties', `azp ${claims.azp} is not an authorized party`)
   }
   return claims
 }

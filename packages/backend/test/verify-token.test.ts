@@ -1,5 +1,6 @@
 import { createPublicKey } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Json } from '../../server/test/helpers/browser-client.js'
 import { BrowserClient } from '../../server/test/helpers/browser-client.js'
 import {
   createTestServer,
@@ -84,5 +85,55 @@ describe.each(DIALECTS)('@latchkey/backend verifyToken (%s)', (dialect) => {
         verifyToken(token, { apiUrl: server.url, secretKey: 'sk_live_wrongwrongwrongwrong' }),
       ),
     ).toBe('jwk-failed-to-resolve')
+  })
+
+  // Issue #13 §2: only session tokens pass by default.
+  it('refuses template tokens unless asked, an aud unless expected, and a missing azp when authorizedParties is set', async () => {
+    const jwksUrl = `${server.url}/.well-known/jwks.json`
+    const bapi = (path: string, method: string, body?: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as Json }))
+    expect((await bapi('/v1/jwt_templates/presets/convex', 'POST')).status).toBe(200)
+    expect(
+      (await bapi('/v1/jwt_templates', 'POST', { name: 'partner', claims: { r: 1 } })).status,
+    ).toBe(200)
+    const convex = (await browser.post(`/v1/client/sessions/${sid}/tokens/convex`)).json.jwt
+    const partner = (await browser.post(`/v1/client/sessions/${sid}/tokens/partner`)).json.jwt
+
+    // A template token carries no sid: not a session, whatever else it says.
+    expect(await reason(verifyToken(convex, { jwksUrl }))).toBe('token-invalid')
+    expect(await reason(verifyToken(partner, { jwksUrl, authorizedParties: [APP] }))).toBe(
+      'token-invalid',
+    )
+    expect(
+      await reason(verifyToken(convex, { jwksUrl, audience: 'convex', issuer: server.url })),
+    ).toBe('token-invalid')
+    // Asked for, a template token passes, its aud still checked.
+    expect(await reason(verifyToken(convex, { jwksUrl, acceptTemplateTokens: true }))).toBe(
+      'token-invalid-audience',
+    )
+    const claims = await verifyToken(convex, {
+      jwksUrl,
+      acceptTemplateTokens: true,
+      audience: 'convex',
+    })
+    expect(claims).toMatchObject({ aud: 'convex', azp: APP })
+    expect(claims.sid).toBeUndefined()
+    expect((await verifyToken(partner, { jwksUrl, acceptTemplateTokens: true })).r).toBe(1)
+
+    // A session token minted by the Backend API has no azp: refused when parties are named.
+    const minted = await bapi(`/v1/sessions/${sid}/tokens`, 'POST')
+    expect(minted.status).toBe(200)
+    const noAzp = minted.json.jwt as string
+    expect((await verifyToken(noAzp, { jwksUrl })).sid).toBe(sid)
+    expect(await reason(verifyToken(noAzp, { jwksUrl, authorizedParties: [APP] }))).toBe(
+      'token-invalid-authorized-parties',
+    )
   })
 })

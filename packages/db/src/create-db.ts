@@ -11,6 +11,7 @@ import * as oauth from './migrations/2026-11-22T0004-oauth.js'
 import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
 import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
 import * as unverifiedSignUpEmails from './migrations/2026-12-01T0007-unverified-sign-up-emails.js'
+import * as templateLifetimeBound from './migrations/2026-12-01T0008-template-lifetime-bound.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -180,6 +181,7 @@ export async function migrate({ db, schema }: Db, options: { upTo?: string } = {
         '2026-11-22T0005-session-devices': sessionDevices,
         '2026-11-23T0006-change-feed': changeFeed,
         '2026-12-01T0007-unverified-sign-up-emails': unverifiedSignUpEmails,
+        '2026-12-01T0008-template-lifetime-bound': templateLifetimeBound,
       }),
     },
   })

@@ -80,6 +80,14 @@ describe.each(DIALECTS)('JWT templates (%s)', (dialect) => {
       [{ name: 'r' }, 422, 'form_param_missing', 'claims'],
       [{ name: 'r', claims: [] }, 422, 'form_param_format_invalid', 'claims'],
       [{ name: 'r', claims: {}, lifetime: 5 }, 422, 'form_param_format_invalid', 'lifetime'],
+      // Issue #13 §2: template tokens outlive their session's revocation, so a day at most.
+      [{ name: 'r', claims: {}, lifetime: 86_401 }, 422, 'form_param_format_invalid', 'lifetime'],
+      [
+        { name: 'r', claims: {}, lifetime: 315_360_000 },
+        422,
+        'form_param_format_invalid',
+        'lifetime',
+      ],
       [
         { name: 'r', claims: {}, allowed_clock_skew: 301 },
         422,
@@ -163,6 +171,27 @@ describe.each(DIALECTS)('JWT templates (%s)', (dialect) => {
     })
     expect(r.json.errors[0].code).toBe('signing_key_invalid')
     expect((await bapi('/v1/jwt_templates')).json.length).toBe(before)
+  })
+
+  it('bounds a template lifetime at a day and says so, on create and update (#13)', async () => {
+    const created = await bapi('/v1/jwt_templates', 'POST', {
+      name: 'partner',
+      claims: {},
+      lifetime: 10 * 365 * 86_400,
+    })
+    expect(created.status).toBe(422)
+    expect(created.json.errors[0].long_message).toMatch(/at most 86400 seconds \(24 hours\)/)
+    const ok = await bapi('/v1/jwt_templates', 'POST', {
+      name: 'partner',
+      claims: {},
+      lifetime: 86_400,
+    })
+    expect(ok.status).toBe(200)
+    const longer = await bapi(`/v1/jwt_templates/${ok.json.id}`, 'PATCH', { lifetime: 86_401 })
+    expect(longer.status).toBe(422)
+    expect(longer.json.errors[0].meta.param_name).toBe('lifetime')
+    expect((await bapi(`/v1/jwt_templates/${ok.json.id}`)).json.lifetime).toBe(86_400)
+    await bapi(`/v1/jwt_templates/${ok.json.id}`, 'DELETE')
   })
 
   it('mints template tokens with the standard claims, lifetime and clock skew (Frontend and Backend API)', async () => {

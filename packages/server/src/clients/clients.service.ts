@@ -43,22 +43,49 @@ export class ClientsService {
   }
 
   /**
-   * The client a sign-in or sign-up leaves the browser with: the one it came with, or a new one
-   * (with the token for its cookie). `write(state)` is that client's write for the caller's
-   * group (`writeAtomically`): an update, or the new client inserted as it ends up.
+   * The client a sign-in or sign-up leaves the browser with, and the token for its cookie: the
+   * one it came with under a fresh token, or a new one. `write(state)` is that client's write for
+   * the caller's group (`writeAtomically`): an update that also retires the old token, or the new
+   * client inserted as it ends up.
+   *
+   * Anyone can obtain a client token without an account, so a token planted in a victim's browser
+   * (a sibling subdomain's cookie, plain HTTP, another port) must not become the victim's session:
+   * every sign-in and sign-up that creates a session rotates the token (issue #13 §3). The
+   * browser's other sessions carry over with the client. `rotate: false` is for steps that create
+   * no session (a sign-in waiting for its first factor).
    */
-  owner(clientId: string | undefined): {
+  owner(
+    clientId: string | undefined,
+    { rotate }: { rotate: boolean },
+  ): {
     id: string
     newToken?: string
     write(state: ClientState): Write
   } {
-    if (clientId !== undefined)
-      return { id: clientId, write: (state) => this.updateWrite(clientId, state) }
+    if (clientId !== undefined) {
+      if (!rotate) return { id: clientId, write: (state) => this.updateWrite(clientId, state) }
+      return this.rotated(clientId)
+    }
     const { row, token } = this.#newClient()
     return {
       id: row.id,
       newToken: token,
       write: (state) => repo.clientInsert({ ...row, ...state }),
+    }
+  }
+
+  /** An existing client under a fresh token: `write(state)` also retires the old token. */
+  rotated(clientId: string): { id: string; newToken: string; write(state: ClientState): Write } {
+    const token = randomToken(32)
+    return {
+      id: clientId,
+      newToken: token,
+      write: (state) =>
+        repo.clientUpdate(clientId, {
+          ...state,
+          token_hash: sha256(token),
+          updated_at: this.d.clock.now(),
+        }),
     }
   }
 

@@ -51,13 +51,13 @@ export function signInRoutes(r: Router): void {
     body: Attempt,
     rateLimit: ATTEMPT_LIMIT,
     handler: async ({ params, body, client, services, device }) => {
-      const signIn = await services.signIns.attemptFirstFactor(
+      const { signIn, newClientToken } = await services.signIns.attemptFirstFactor(
         params.sign_in_id,
         client?.id,
         body.password,
         device,
       )
-      return { response: await services.render.signIn(signIn) }
+      return { response: await services.render.signIn(signIn), newClientToken }
     },
   })
 }

@@ -55,10 +55,10 @@ export class SignInsService {
     const { clients, sessions, users } = this.d.services
     const now = this.d.clock.now()
     const signInId = newId('signIn')
-    const owner = clients.owner(clientId)
+    const completes = user !== undefined && input.password !== undefined
+    const owner = clients.owner(clientId, { rotate: completes })
     const cid = owner.id
-    const session =
-      user && input.password !== undefined ? sessions.newRow(user.id, cid, device) : undefined
+    const session = user && completes ? sessions.newRow(user.id, cid, device) : undefined
     const row: SignInRow = {
       id: signInId,
       client_id: cid,
@@ -101,13 +101,16 @@ export class SignInsService {
     return s
   }
 
-  /** `POST /v1/client/sign_ins/{id}/attempt_first_factor` with `strategy=password`. */
+  /**
+   * `POST /v1/client/sign_ins/{id}/attempt_first_factor` with `strategy=password`. Completing
+   * rotates the client's token (see `ClientsService.owner`).
+   */
   async attemptFirstFactor(
     id: string,
     clientId: string | undefined,
     password: string,
     device: Device = {},
-  ): Promise<SignInRow> {
+  ): Promise<{ signIn: SignInRow; newClientToken: string }> {
     const signIn = await this.get(id, clientId)
     const now = this.d.clock.now()
     if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
@@ -121,16 +124,14 @@ export class SignInsService {
     const { clients, sessions, users } = this.d.services
     const session = sessions.newRow(user.id, signIn.client_id, device)
     const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
+    const owner = clients.rotated(signIn.client_id)
     await writeAtomically(this.d.db, this.d.dialect, [
       sessions.insertWrite(session),
       repo.signInUpdate(signIn.id, patch),
-      clients.updateWrite(signIn.client_id, {
-        last_active_session_id: session.id,
-        sign_in_id: null,
-      }),
+      owner.write({ last_active_session_id: session.id, sign_in_id: null }),
       users.signInStamp(user.id),
     ])
-    return { ...signIn, ...patch }
+    return { signIn: { ...signIn, ...patch }, newClientToken: owner.newToken }
   }
 
   private async checkPassword(user: UserRow, password: string): Promise<UserRow> {

@@ -70,7 +70,7 @@ export class SignUpsService {
     const now = this.d.clock.now()
     const user = { ...prepared.user, last_sign_in_at: now, last_active_at: now }
     const writes = await users.insertWrites({ ...prepared, user })
-    const owner = clients.owner(clientId)
+    const owner = clients.owner(clientId, { rotate: true })
     const cid = owner.id
     const session = sessions.newRow(user.id, cid, device)
     const row: SignUpRow = {

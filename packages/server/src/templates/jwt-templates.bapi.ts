@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import { idParam, listResponse, pageQuery } from '../http/params.js'
+import { MAX_TEMPLATE_LIFETIME } from './jwt-templates.service.js'
 import { PRESET_NAMES, type PresetName } from './presets.js'
 import type { Json } from './shortcodes.js'
 import { TEMPLATE_ALGORITHMS } from './signing.js'
@@ -14,7 +15,16 @@ const name = z
   .regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . -')
 const claims = z.record(z.string(), z.unknown()).transform((v) => v as { [key: string]: Json })
 const fields = {
-  lifetime: z.number().int().min(30).max(315_360_000).nullable().optional(),
+  lifetime: z
+    .number()
+    .int()
+    .min(30)
+    .max(
+      MAX_TEMPLATE_LIFETIME,
+      `at most ${MAX_TEMPLATE_LIFETIME} seconds (24 hours): a template token cannot be revoked with its session, and a signed-in browser mints a fresh one whenever it needs one`,
+    )
+    .nullable()
+    .optional(),
   allowed_clock_skew: z.number().int().min(0).max(300).nullable().optional(),
   custom_signing_key: z.boolean().optional(),
   signing_algorithm: z.enum(TEMPLATE_ALGORITHMS).nullable().optional(),

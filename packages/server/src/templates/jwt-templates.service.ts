@@ -38,6 +38,13 @@ const TEMPLATE_TTL_MS = 5_000
 /** Rendered custom claims above this size are refused: tokens travel in headers and cookies. */
 export const MAX_CLAIMS_BYTES = 4096
 
+/**
+ * The longest a template token may live, in seconds (issue #13 §2). A template token is a bearer
+ * credential that outlives a revoked session or a locked user for as long as it lives; a signed-in
+ * browser can mint a fresh one at any time, so a day is generous. Clerk allows ten years.
+ */
+export const MAX_TEMPLATE_LIFETIME = 86_400
+
 export type TemplateInput = {
   name?: string | undefined
   claims?: { [key: string]: Json } | undefined
