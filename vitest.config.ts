@@ -10,6 +10,7 @@ export default defineConfig({
     // Each file boots real servers on SQLite and PostgreSQL; two cores, so keep files parallel
     // but bounded.
     fileParallelism: true,
+    globalSetup: ['./vitest.setup.ts'],
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,

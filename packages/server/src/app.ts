@@ -15,6 +15,7 @@ import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { securityHeaders } from './http/security-headers.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
+import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
 import type { Bootstrap } from './instance/instance.service.js'
 import { wellKnownRoutes } from './keys/well-known.routes.js'
@@ -242,6 +243,7 @@ async function buildHttp(
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
   wellKnownRoutes(app, services)
+  healthRoutes(app, services)
   await oauthRoutes(app, services, config, oauth)
   await hostedRoutes(app, services, config)
   return app

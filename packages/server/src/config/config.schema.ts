@@ -9,7 +9,9 @@ const seconds = z.coerce.number().int().positive()
  */
 export const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless said otherwise: a development server is not reachable from the network by
+  // accident. Containers and servers set HOST=0.0.0.0 (the Dockerfile does).
+  HOST: z.string().min(1).default('127.0.0.1'),
   LATCHKEY_URL: z.url({ protocol: /^https?$/ }).optional(),
   LATCHKEY_DATA_DIR: z.string().min(1).default('./.latchkey'),
   LATCHKEY_DATABASE_URL: z

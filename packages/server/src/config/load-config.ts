@@ -45,6 +45,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (workers > 1 && databaseUrl === 'sqlite::memory:') {
     issues.push('LATCHKEY_WORKERS: several workers cannot share an in-memory SQLite database')
   }
+  if (e.LATCHKEY_URL !== undefined) {
+    const problem = urlProblem(e.LATCHKEY_URL)
+    if (problem) issues.push(`LATCHKEY_URL: ${problem}`)
+  }
   if (issues.length > 0) throw new ConfigError(issues)
   const url = (e.LATCHKEY_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
@@ -70,6 +74,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     hashConcurrency:
       e.LATCHKEY_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / workers)),
   })
+}
+
+/**
+ * Why a public URL cannot be Latchkey's, or undefined. It must be an origin: the publishable key
+ * names a host and Clerk's SDKs call `/v1/…` at its root, session cookies live on `/`, and the
+ * issuer of every token is this URL, so a path (`https://example.com/auth`) would half work.
+ * Serve Latchkey on its own host (`auth.example.com`) instead.
+ */
+export function urlProblem(value: string): string | undefined {
+  const u = new URL(value)
+  if (u.pathname !== '/' && u.pathname !== '')
+    return `must be an origin without a path (got path ${JSON.stringify(u.pathname)}): serve Latchkey at the root of its own host, e.g. https://auth.example.com`
+  if (u.search || u.hash) return 'must not have a query or a fragment'
+  if (u.username || u.password) return 'must not carry credentials'
+  return undefined
 }
 
 /** `https://app.example.com/` → `https://app.example.com`; anything else → undefined. */

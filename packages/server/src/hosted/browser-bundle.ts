@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
@@ -10,9 +12,10 @@ export type Bundle = { code: Buffer; etag: string }
 let bundle: Promise<Bundle> | undefined
 
 /**
- * The one-file browser build of `@latchkey/js` (an IIFE defining `window.Latchkey`), built from
- * the package's source with esbuild the first time it is asked for (about 100 ms) and kept in
- * memory, so the server never serves a build older than its own code.
+ * The one-file browser build of `@latchkey/js` (an IIFE defining `window.Latchkey`): the one built
+ * with the server (`dist/`), or, running from source, built with esbuild the first time it is
+ * asked for (about 100 ms); kept in memory, so the server never serves a build older than its
+ * own code.
  */
 export function browserBundle(): Promise<Bundle> {
   bundle ??= buildBundle().catch((error: unknown) => {
@@ -22,7 +25,16 @@ export function browserBundle(): Promise<Bundle> {
   return bundle
 }
 
+/** The built server (`npm run build`) carries the bundle made with it, beside its code. */
+const PREBUILT = new URL('./latchkey.browser.js', import.meta.url)
+
 async function buildBundle(): Promise<Bundle> {
+  const code = existsSync(PREBUILT) ? await readFile(PREBUILT) : await buildFromSource()
+  const etag = `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"`
+  return { code, etag }
+}
+
+async function buildFromSource(): Promise<Buffer> {
   const entry = fileURLToPath(import.meta.resolve('@latchkey/js/browser'))
   const result = await build({
     entryPoints: [entry],
@@ -37,7 +49,5 @@ async function buildBundle(): Promise<Bundle> {
   })
   const file = result.outputFiles[0]
   if (!file) throw new Error('esbuild produced no output for the browser bundle')
-  const code = Buffer.from(file.contents)
-  const etag = `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"`
-  return { code, etag }
+  return Buffer.from(file.contents)
 }

@@ -1,5 +1,5 @@
 import type { Database, InstanceRow } from '@latchkey/db'
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
 
@@ -33,4 +33,9 @@ export async function apiKeyExists(db: Q, hash: string): Promise<boolean> {
     .where('secret_hash', '=', hash)
     .executeTakeFirst()
   return row !== undefined
+}
+
+/** One round trip to the database: readiness. */
+export async function ping(db: Q): Promise<void> {
+  await sql`select 1`.execute(db)
 }

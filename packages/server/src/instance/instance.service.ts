@@ -192,6 +192,21 @@ export class InstanceService {
     this.#settings = { value: next, readAt: this.d.clock.now() }
   }
 
+  /** Whether the database answers (within 2 s): what `GET /v1/health` reports. */
+  async healthy(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), 2000)
+    })
+    try {
+      return await Promise.race([repo.ping(this.d.db).then(() => true), timeout])
+    } catch {
+      return false
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   /** Every path with its default filled in: what `/v1/environment` and the hosted pages use. */
   async paths(): Promise<{ [K in keyof InstancePaths]: string }> {
     const p = (await this.settings()).paths

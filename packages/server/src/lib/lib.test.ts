@@ -100,6 +100,29 @@ describe('configuration', () => {
         .allowedOrigins,
     ).toEqual(['https://a.example.com', 'http://localhost:5173'])
   })
+  it('listens on loopback unless HOST says otherwise (#14)', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1')
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+  })
+  it('refuses a LATCHKEY_URL with a path, query or credentials, saying why (#14)', () => {
+    for (const [url, why] of [
+      ['https://example.com/auth', /without a path \(got path "\/auth"\).*own host/],
+      ['https://example.com/auth/', /without a path/],
+      ['https://example.com/?x=1', /query/],
+      ['https://user:pw@example.com', /credentials/],
+    ] as const) {
+      expect(() => loadConfig({ LATCHKEY_URL: url })).toThrow(ConfigError)
+      try {
+        loadConfig({ LATCHKEY_URL: url })
+      } catch (e) {
+        expect((e as Error).message).toMatch(/LATCHKEY_URL: /)
+        expect((e as Error).message).toMatch(why)
+      }
+    }
+    expect(loadConfig({ LATCHKEY_URL: 'https://auth.example.com:8443/' }).url).toBe(
+      'https://auth.example.com:8443',
+    )
+  })
   it('names every bad variable at once', () => {
     try {
       loadConfig({
