@@ -122,6 +122,8 @@ export class SqliteChangeFeed extends Feed {
 }
 
 const CHANNEL = 'latchkey_changes'
+/** Payloads of fences ({@link PgChangeFeed.fence}); no change key starts with it. */
+const FENCE = 'fence:'
 const RECONNECT_MS = 1000
 
 /**
@@ -134,6 +136,11 @@ export class PgChangeFeed extends Feed {
   readonly #config: pg.ClientConfig
   #client: pg.Client | undefined
   #live = false
+  /** Fences sent and not yet back (see {@link fence}). */
+  #fences = 0
+  #fenceSeq = 0
+  /** The listening connection's backend pid: notifications it sent itself carry it. */
+  #pid: number | undefined
   #starting = false
   #closed = false
   #retry: NodeJS.Timeout | undefined
@@ -145,20 +152,45 @@ export class PgChangeFeed extends Feed {
 
   sync(): boolean {
     if (!this.#live && !this.#starting && !this.#closed && !this.#retry) void this.#start()
-    return this.#live
+    return this.#live && this.#fences === 0
+  }
+
+  /**
+   * This process committed a write: until its notifications have arrived, memory is not trusted.
+   * Notifications are delivered in commit order, so a notification the listener sends itself
+   * after the write committed comes back after every notification the write caused; until it
+   * does, reads go to the database. Without it, the process that revoked a session could serve
+   * the session it just revoked from memory for as long as its own notification takes (issue
+   * #13: a revocation must hold at once where it was made).
+   */
+  fence(): void {
+    const client = this.#client
+    if (!this.#live || !client) return
+    this.#fences++
+    const token = `${FENCE}${++this.#fenceSeq}`
+    client.query('select pg_notify($1, $2)', [CHANNEL, token]).catch(() => this.#down(client))
   }
 
   async #start(): Promise<void> {
     this.#starting = true
     const client = new pg.Client(this.#config)
     client.on('notification', (m) => {
-      if (m.channel === CHANNEL && m.payload) this.emit(m.payload)
+      if (m.channel !== CHANNEL || !m.payload) return
+      // Only this connection's own fences matter here; another process's are not ours to count.
+      if (m.payload.startsWith(FENCE)) {
+        if (m.processId === this.#pid && this.#fences > 0) this.#fences--
+        return
+      }
+      this.emit(m.payload)
     })
     client.on('error', () => this.#down(client))
     client.on('end', () => this.#down(client))
     this.#client = client
     try {
       await client.connect()
+      this.#pid = (
+        await client.query<{ pid: number }>('select pg_backend_pid() as pid')
+      ).rows[0]?.pid
       await client.query(`listen ${CHANNEL}`)
       if (this.#closed || this.#client !== client) return
       // Whatever changed while nobody listened is unknown.
@@ -174,6 +206,7 @@ export class PgChangeFeed extends Feed {
   #down(client: pg.Client): void {
     if (this.#client !== client) return
     this.#live = false
+    this.#fences = 0
     this.#client = undefined
     this.emit(undefined)
     client.end().catch(() => {})

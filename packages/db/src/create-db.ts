@@ -40,6 +40,9 @@ export type CreateDbOptions = {
 
 const INT8_OID = 20
 
+/** Statements that may change a row the change feed watches (`with` covers writeAtomically). */
+const WRITE_VERBS = new Set(['insert', 'update', 'delete', 'with', 'merge'])
+
 /**
  * Opens a database by URL. SQLite runs in WAL mode with foreign keys on; PostgreSQL parses int8
  * as a JavaScript number (timestamps in ms are far below 2^53).
@@ -137,15 +140,31 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
   })
   // Queries made with `prepared()` run as named statements: PostgreSQL parses and plans each
   // once per connection instead of on every call.
+  const changes = new PgChangeFeed({ connectionString: options.url })
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    // A committed write fences the change feed (PgChangeFeed.fence): outside a transaction when
+    // the statement returns, inside one when it commits. Kysely sends begin/commit as text.
+    let inTransaction = false
+    let wrote = false
     client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
       const name = typeof text === 'string' ? PREPARED_STATEMENTS.get(text) : undefined
-      return name ? query({ name, text, values }, callback) : query(text, values, callback)
+      const result = name ? query({ name, text, values }, callback) : query(text, values, callback)
+      if (typeof text !== 'string' || !(result instanceof Promise)) return result
+      const verb = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase()
+      if (verb === 'begin') inTransaction = true
+      const commits = verb === 'commit' && wrote
+      if (verb === 'commit' || verb === 'rollback') inTransaction = wrote = false
+      const writes = verb !== undefined && WRITE_VERBS.has(verb)
+      if (writes && inTransaction) wrote = true
+      if (!commits && !(writes && !inTransaction)) return result
+      return result.then((r: unknown) => {
+        changes.fence()
+        return r
+      })
     }) as typeof client.query
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  const changes = new PgChangeFeed({ connectionString: options.url })
   return {
     db,
     dialect: 'postgres',

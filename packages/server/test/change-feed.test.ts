@@ -128,6 +128,19 @@ describe.each(DIALECTS)('rows kept in memory follow every change (%s)', (dialect
     await expectOnA(mintStatus(browser, sid), 401)
   })
 
+  // Issue #13: where a revocation is made it holds at once, not when its notification lands.
+  it('the server that revoked a session refuses it on the very next read', async () => {
+    for (let i = 0; i < 20; i++) {
+      const { sid } = await signedInOnA(`fence${i}@example.com`)
+      await a.services.sessions.getUsable(sid)
+      expect((await a.services.sessions.getUsable(sid)).id).toBe(sid) // now kept in memory
+      await a.services.sessions.revokeAllForUser((await a.services.sessions.get(sid)).user_id)
+      await expect(a.services.sessions.getUsable(sid)).rejects.toMatchObject({
+        code: 'session_not_active',
+      })
+    }
+  })
+
   it('keeps nothing read while a change arrived, and serves from memory otherwise', async () => {
     const { sid } = await signedInOnA('race@example.com')
     const cache = new RowCache<{ id: string }>(a.db.changes)
