@@ -140,6 +140,17 @@ describe.skipIf(!HAVE_CHROMIUM)('hosted forms in Chromium', () => {
       expect(await result(page)).toBe(`signed in as ${userId}`)
       expect(rp.callbacks.at(-1)).toMatchObject({ kind: 'tokens', sub: userId })
 
+      // prompt=consent asks again although the grant exists: the screen lists what is asked for.
+      await page.goto(`${rp.url}/login?prompt=consent&scope=openid+email+public_metadata`)
+      await page.waitForURL((u) => u.pathname.startsWith('/oauth/interaction/'))
+      expect(await consentItems(page)).toEqual([
+        'Know who you are',
+        'Your email address',
+        'Your public metadata',
+      ])
+      await page.getByRole('button', { name: 'Allow' }).click()
+      await page.waitForURL((u) => u.href.startsWith(`${rp.redirectUri}?`))
+      expect(await result(page)).toBe(`signed in as ${userId}`)
       await ctx.close()
     })
 

@@ -451,6 +451,32 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
       const again = await browser.goto(url.href)
       expect(new URL(again.url).pathname).toBe('/sign-in')
     })
+    // Security issue "hosted pages must work in the browsers people use": with a grant in place
+    // nothing is missing, and the screen listed nothing while asking the user to allow it.
+    it('prompt=consent asks again although the grant exists, listing what the application asks for', async () => {
+      const browser = new BrowserAgent(server.url)
+      await browser.fill(await browser.goto('/sign-in'), { identifier: EMAIL, password: PASSWORD })
+      const verifier = client.randomPKCECodeVerifier()
+      const authorizeUrl = async (prompt?: string) =>
+        client.buildAuthorizationUrl(config, {
+          redirect_uri: CALLBACK,
+          scope: 'openid email public_metadata unknown_scope',
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+          state: 's3',
+          ...(prompt ? { prompt } : {}),
+        }).href
+      // The grant from the first sign-in covers these scopes: no screen without the prompt.
+      expect((await browser.goto(await authorizeUrl())).url.startsWith(`${CALLBACK}?code=`)).toBe(
+        true,
+      )
+      const consent = await browser.goto(await authorizeUrl('consent'))
+      expect(consent.html).toContain('Acme Analytics wants to access your account')
+      const items = [...consent.html.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1])
+      expect(items).toEqual(['Know who you are', 'Your email address', 'Your public metadata'])
+      const done = await browser.fill(consent, { decision: 'allow' })
+      expect(done.url.startsWith(`${CALLBACK}?code=`)).toBe(true)
+    })
   })
 
   describe('oauth4webapi with its strict checks', () => {

@@ -194,7 +194,7 @@ function interactionRoutes(
         action,
         token: forms.token(req, reply, action),
         applicationName: client?.clientName ?? String(details.params.client_id),
-        scopes: (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [],
+        scopes: await requestedScopes(provider, details),
         userLabel: await userLabel(services, userId),
       }),
     )
@@ -251,4 +251,21 @@ function interactionRoutes(
     )
     return reply.redirect(to, 303)
   })
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>
+
+/**
+ * What the consent screen lists: every scope the application asked for that it will hold once
+ * the user allows — those still missing and those an existing grant already gives. (With
+ * `prompt=consent` and a grant, nothing is missing, yet the user is asked about all of it.)
+ * Scopes oidc-provider dropped (unknown ones, `offline_access` it will not honour) are in neither.
+ */
+async function requestedScopes(provider: Provider, details: Details): Promise<string[]> {
+  const requested = new Set(String(details.params.scope ?? '').split(' '))
+  requested.delete('')
+  const missing = new Set((details.prompt.details.missingOIDCScope as string[] | undefined) ?? [])
+  const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
+  const granted = new Set(grant?.getOIDCScopeFiltered(requested).split(' '))
+  return [...requested].filter((s) => missing.has(s) || granted.has(s))
 }
