@@ -51,6 +51,10 @@ export const ERRORS = {
     message: 'Invalid authorization header format',
   },
   origin_invalid: { status: 403, message: 'Origin not allowed' },
+  form_token_invalid: {
+    status: 403,
+    message: 'This form has expired. Please try again.',
+  },
   resource_not_found: { status: 404, message: 'Not found' },
   jwt_template_not_found: { status: 404, message: 'No JWT template exists with this name.' },
   jwt_template_name_exists: {

@@ -32,6 +32,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   authentication_invalid: 'Your session has ended. Please sign in again.',
   authorization_header_format_invalid: 'Your session has ended. Please sign in again.',
   origin_invalid: 'This website isn’t allowed to sign in here. Contact the site’s owner.',
+  form_token_invalid: 'This form has expired. Please try again.',
   resource_not_found: 'That no longer exists. Please reload the page.',
   jwt_template_not_found: 'The app asked for a token type that isn’t set up.',
   jwt_template_name_exists: 'A JWT template with this name already exists.',

@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider'
 import pino, { type Logger } from 'pino'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { FormGuard } from './hosted/form-guard.js'
 import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
@@ -113,7 +114,8 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
       box,
       log,
     })
-    const app = await buildHttp(opts.config, services, log, store, oauth)
+    const forms = new FormGuard(box.derive('hosted form tokens'), opts.config.url)
+    const app = await buildHttp(opts.config, services, log, store, oauth, forms)
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
@@ -151,6 +153,7 @@ async function buildHttp(
   log: Logger,
   store: ReturnType<typeof databaseRateLimitStore>,
   oauth: Provider,
+  forms: FormGuard,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -244,7 +247,7 @@ async function buildHttp(
   oauthApplicationRoutes(router)
   wellKnownRoutes(app, services)
   healthRoutes(app, services)
-  await oauthRoutes(app, services, config, oauth)
-  await hostedRoutes(app, services, config)
+  await oauthRoutes(app, services, config, oauth, forms)
+  await hostedRoutes(app, services, config, forms)
   return app
 }

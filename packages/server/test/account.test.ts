@@ -280,18 +280,16 @@ describe.each(DIALECTS)('account routes, paths and hosted pages (%s)', (dialect)
       const form = await agent.goto(`/sign-up?redirect_url=${encodeURIComponent(`${APP}/app`)}`)
       expect(form.html).toContain('<label for="email_address">Email address</label>')
       expect(form.html).toContain(`value="${APP}/app"`)
-      const weak = await agent.submit('/sign-up', {
+      const weak = await agent.fill(form, {
         email_address: 'hosted@example.com',
         password: 'short',
-        redirect_url: `${APP}/app`,
       })
       expect(weak.status).toBe(422)
       expect(weak.html).toContain('Passwords must be 8 characters or more.')
       expect(weak.html).toContain('value="hosted@example.com"')
-      const done = await agent.submit('/sign-up', {
+      const done = await agent.fill(weak, {
         email_address: 'hosted@example.com',
         password: PASSWORD,
-        redirect_url: `${APP}/app`,
       })
       expect(done.url).toBe(`${APP}/app`)
       expect(agent.hasCookie('__client')).toBe(true)
@@ -303,7 +301,7 @@ describe.each(DIALECTS)('account routes, paths and hosted pages (%s)', (dialect)
         `/sign-up?redirect_url=${encodeURIComponent('https://evil.example/x')}`,
       )
       expect(page.html).not.toContain('evil.example')
-      const done = await agent.submit('/sign-up', {
+      const done = await agent.fill(page, {
         email_address: 'evil-target@example.com',
         password: PASSWORD,
         redirect_url: 'https://evil.example/x',

@@ -17,7 +17,7 @@ describe.each(DIALECTS)('Frontend API in Clerk wire format (%s)', (dialect) => {
     const res = await fetch(`${server.url}/v1/environment`)
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
-    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(res.headers.get('referrer-policy')).toBe('same-origin')
     expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin')
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
     expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests')
@@ -164,6 +164,49 @@ describe.each(DIALECTS)('Frontend API in Clerk wire format (%s)', (dialect) => {
     )
     expect(anonymous.status).toBe(401)
     expect(anonymous.json.errors[0].code).toBe('signed_out')
+  })
+
+  // Security issue "hosted pages must work in the browsers people use": `Origin: null` (a
+  // sandboxed frame, a no-referrer page of another site) was taken as "no Origin" and let in.
+  it('refuses state-changing calls with Origin: null, POST and ?_method= alike, and changes nothing', async () => {
+    const victim = new BrowserClient(server.url, APP)
+    const sid = await victim.signUp('victim@example.com', PASSWORD)
+    const opaque = new BrowserClient(server.url, 'null')
+    opaque.cookies = victim.cookies
+    const before = await server.snapshot()
+    const calls = [
+      ['/v1/client/sign_ins', { identifier: 'victim@example.com', password: PASSWORD }],
+      ['/v1/client/sign_ups', { email_address: 'opaque@example.com', password: PASSWORD }],
+      ['/v1/me?_method=PATCH', { first_name: 'Forged' }],
+      [`/v1/client/sessions/${sid}/end`, {}],
+      ['/v1/client?_method=DELETE', {}],
+    ] as const
+    for (const [path, form] of calls) {
+      const res = await opaque.post(path, { ...form })
+      expect(res.status, path).toBe(403)
+      expect(res.json.errors[0], path).toMatchObject({
+        code: 'origin_invalid',
+        long_message: expect.stringContaining('Origin: null'),
+      })
+      expect(res.headers.get('access-control-allow-origin'), path).toBeNull()
+    }
+    expect(await server.snapshot()).toEqual(before)
+    const me = await victim.get('/v1/me')
+    expect(me.json.response.first_name).not.toBe('Forged')
+    expect((await victim.get('/v1/client')).json.response.sessions[0].status).toBe('active')
+    // Reads are not state-changing: a GET with Origin: null is answered (without a CORS grant).
+    expect((await opaque.get('/v1/environment')).status).toBe(200)
+    // A native client sends no Origin at all and keeps working, header-authenticated.
+    const native = await fetchJson(`${server.url}/v1/me?_method=PATCH`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${victim.cookies.get('__client')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ first_name: 'Native' }),
+    })
+    expect(native.status).toBe(200)
+    expect(native.json.response.first_name).toBe('Native')
   })
 
   it('non-browser clients carry the client token in the Authorization header', async () => {

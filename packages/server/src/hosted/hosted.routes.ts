@@ -7,8 +7,9 @@ import { deviceOf } from '../http/define-route.js'
 import { signedInUserId } from '../oauth/provider.js'
 import type { Services } from '../services.js'
 import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
+import type { FormGuard } from './form-guard.js'
 import { type Hosted, signedInPage, signInPage, signUpPage, userProfilePage } from './pages.js'
-import { html, safeRedirect, sameOrigin, userLabel } from './respond.js'
+import { html, safeRedirect, userLabel } from './respond.js'
 
 /** The hosted forms share the Frontend API's limits (5 sign-in or sign-up creations per 10 s per IP). */
 const CREATE_LIMIT = { max: 5, timeWindow: 10_000 }
@@ -55,12 +56,14 @@ function formError(error: unknown, req: FastifyRequest, reply: FastifyReply) {
  * Clerk's account portal on the Frontend API host: `/sign-in`, `/sign-up` and `/user`, and the
  * browser build of `@latchkey/js` they (and any plain HTML page) load. The forms work without
  * JavaScript; with it, the bundle mounts the same components apps embed. `redirect_url` is
- * honoured only for this server's origin and allowed origins.
+ * honoured only for this server's origin and allowed origins. A form post is accepted only from
+ * a page this server rendered for this browser (`forms`).
  */
 export async function hostedRoutes(
   app: FastifyInstance,
   services: Services,
   config: Config,
+  forms: FormGuard,
 ): Promise<void> {
   const secure = config.url.startsWith('https:')
   const limit: { rateLimit?: typeof CREATE_LIMIT } = config.rateLimit
@@ -110,6 +113,8 @@ export async function hostedRoutes(
     render(o: {
       redirectUrl: string | undefined
       page: Hosted
+      /** The form's CSRF token (form-guard.ts). */
+      token: string
       body?: Record<string, unknown>
       error?: string
     }): string
@@ -128,7 +133,8 @@ export async function hostedRoutes(
       if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
       if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
       const page = await hosted(spec.view, redirectUrl, spec.fallback)
-      return html(reply, 200, spec.render({ redirectUrl, page }), true)
+      const token = forms.token(req, reply, path)
+      return html(reply, 200, spec.render({ redirectUrl, page, token }), true)
     })
     app.post(
       path,
@@ -139,11 +145,18 @@ export async function hostedRoutes(
           const { status, message } = formError(error, req, reply)
           const redirectUrl = await safeRedirect(services, config, body.redirect_url)
           const page = await hosted(spec.view, redirectUrl, spec.fallback)
-          return html(reply, status, spec.render({ redirectUrl, page, body, error: message }), true)
+          const token = forms.token(req, reply, path)
+          const view = spec.render({ redirectUrl, page, token, body, error: message })
+          return html(reply, status, view, true)
         },
       },
       async (req, reply) => {
-        if (!sameOrigin(req, config)) throw ApiError.of('origin_invalid')
+        const refused = forms.check(req, path)
+        if (refused === 'cross_site')
+          throw ApiError.of('origin_invalid', {
+            longMessage: 'This form was sent from another site. Sign in on this page.',
+          })
+        if (refused === 'token') throw ApiError.of('form_token_invalid')
         const token = req.cookies[CLIENT_COOKIE]
         const client = token ? await services.clients.resolve(token) : undefined
         const result = await spec.submit(req.body ?? {}, client?.id, deviceOf(req))
@@ -161,9 +174,10 @@ export async function hostedRoutes(
   formPage({
     view: 'sign-in',
     fallback: 'after_sign_in_url',
-    render: ({ redirectUrl, page, body, error }) =>
+    render: ({ redirectUrl, page, token, body, error }) =>
       signInPage({
         action: '/sign-in',
+        token,
         redirectUrl,
         identifier: str(body?.identifier),
         error,
@@ -197,8 +211,9 @@ export async function hostedRoutes(
   formPage({
     view: 'sign-up',
     fallback: 'after_sign_up_url',
-    render: ({ redirectUrl, page, body, error }) =>
+    render: ({ redirectUrl, page, token, body, error }) =>
       signUpPage({
+        token,
         redirectUrl,
         signInUrl: page.props['sign-in-url'] ?? '/sign-in',
         ...(body

@@ -6,6 +6,7 @@
  * which replaces the form with the same prebuilt component apps embed.
  */
 import { BROWSER_BUNDLE_PATH } from './browser-bundle.js'
+import { FORM_TOKEN_FIELD } from './form-guard.js'
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -78,6 +79,11 @@ export function errorPage(error: string, description: string | undefined): strin
   )
 }
 
+/** The hidden input that proves a form post came from this page (form-guard.ts). */
+function tokenInput(token: string): string {
+  return `<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(token)}">`
+}
+
 /** What each scope lets an application see, in the consent screen's words. */
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are',
@@ -90,6 +96,7 @@ const SCOPE_TEXT: Record<string, string> = {
 
 export function consentPage(opts: {
   action: string
+  token: string
   applicationName: string
   scopes: string[]
   userLabel: string
@@ -102,6 +109,7 @@ export function consentPage(opts: {
 <p>${esc(opts.applicationName)} will be able to see:</p>
 <ul aria-label="Requested permissions">${items}</ul>
 <form method="post" action="${esc(opts.action)}">
+${tokenInput(opts.token)}
 <button type="submit" name="decision" value="allow" autofocus>Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>`,
@@ -110,6 +118,7 @@ export function consentPage(opts: {
 
 export function signInPage(opts: {
   action: string
+  token: string
   redirectUrl: string | undefined
   identifier?: string | undefined
   error?: string | undefined
@@ -124,6 +133,7 @@ export function signInPage(opts: {
     `<h1>Sign in</h1>
 <p>to continue</p>
 <form method="post" action="${esc(opts.action)}" novalidate>
+${tokenInput(opts.token)}
 ${redirect}
 <div role="alert" aria-live="assertive" id="form-error">${esc(opts.error ?? '')}</div>
 <label for="identifier">Email address</label>
@@ -140,6 +150,7 @@ ${opts.signUpUrl ? `<p>Don’t have an account? <a href="${esc(opts.signUpUrl)}"
 }
 
 export function signUpPage(opts: {
+  token: string
   redirectUrl: string | undefined
   signInUrl: string
   values?: { email_address?: string; first_name?: string; last_name?: string } | undefined
@@ -156,6 +167,7 @@ export function signUpPage(opts: {
     `<h1>Create your account</h1>
 <p>to continue</p>
 <form method="post" action="/sign-up" novalidate>
+${tokenInput(opts.token)}
 ${redirect}
 <div role="alert" aria-live="assertive" id="form-error">${esc(opts.error ?? '')}</div>
 <label for="first_name">First name</label>

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import type { Config } from '../config/config.schema.js'
 import { userClaims } from '../oauth/provider.js'
 import type { Services } from '../services.js'
@@ -32,12 +32,6 @@ export async function safeRedirect(
   if (!target || !/^https?:$/.test(target.protocol)) return undefined
   if (target.origin === new URL(config.url).origin) return target.href
   return (await services.instance.isAllowedOrigin(target.origin)) ? target.href : undefined
-}
-
-/** A state-changing form must come from our own pages (login CSRF, consent clickjacking). */
-export function sameOrigin(req: FastifyRequest, config: Config): boolean {
-  const origin = req.headers.origin
-  return origin === undefined || origin === new URL(config.url).origin
 }
 
 /** How a page names the signed-in user: email, else name, else username, else id. */

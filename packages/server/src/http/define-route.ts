@@ -104,6 +104,27 @@ const originOf = (req: FastifyRequest) => {
   return typeof o === 'string' && o !== 'null' ? o : undefined
 }
 
+/**
+ * Who may make a state-changing Frontend API call (anything but GET and HEAD, so also
+ * `POST …?_method=PATCH|DELETE`): a browser page on an allowed origin, or a client that sends no
+ * `Origin` at all. Browsers send `Origin` on every such request, so its absence means a native
+ * or server-side client (its client token in `Authorization`). `Origin: null` is a browser
+ * context with an opaque origin — a sandboxed frame, a `data:` or `file:` page, a page with
+ * `Referrer-Policy: no-referrer`, a cross-origin redirect — that another site can create at
+ * will, so it is refused like any other origin that is not allowed.
+ */
+async function checkOrigin(req: FastifyRequest, services: Services): Promise<void> {
+  const origin = req.headers.origin
+  if (origin === undefined || req.method === 'GET' || req.method === 'HEAD') return
+  if (origin === 'null')
+    throw ApiError.of('origin_invalid', {
+      longMessage:
+        'Requests from an opaque origin (Origin: null) are not accepted. Call the Frontend API from a page on an allowed origin, or from a native client without an Origin header.',
+    })
+  if (!(await services.instance.isAllowedOrigin(origin)))
+    throw ApiError.of('origin_invalid', { longMessage: `Origin ${origin} is not allowed.` })
+}
+
 /** The caller's User-Agent and IP, recorded on the sessions a request starts. */
 export const deviceOf = (req: FastifyRequest) => ({
   userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined,
@@ -161,10 +182,8 @@ export class Router {
     const services = this.#services
     const secureCookie = this.#config.url.startsWith('https:')
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      await checkOrigin(req, services)
       const origin = originOf(req)
-      if (origin && req.method !== 'GET' && !(await services.instance.isAllowedOrigin(origin))) {
-        throw ApiError.of('origin_invalid', { longMessage: `Origin ${origin} is not allowed.` })
-      }
       const token = readClientToken(req)
       const client =
         token && def.resolveClient !== false

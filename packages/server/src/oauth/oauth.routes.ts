@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
+import type { FormGuard } from '../hosted/form-guard.js'
 import { consentPage, errorPage } from '../hosted/pages.js'
-import { html, sameOrigin, userLabel } from '../hosted/respond.js'
+import { html, userLabel } from '../hosted/respond.js'
 import { CLIENT_COOKIE } from '../http/client-token.js'
 import type { Services } from '../services.js'
 import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
@@ -67,6 +68,7 @@ export async function oauthRoutes(
   services: Services,
   config: Config,
   provider: Provider,
+  forms: FormGuard,
 ): Promise<void> {
   await mountProvider(app, provider)
 
@@ -91,7 +93,7 @@ export async function oauthRoutes(
         ),
       )
     })
-    interactionRoutes(pages, services, config, provider)
+    interactionRoutes(pages, services, config, provider, forms)
   })
 
   // Clerk's userinfo: the caller's claims by scope, with `object`, `instance_id` and `user_id`.
@@ -160,6 +162,7 @@ function interactionRoutes(
   services: Services,
   config: Config,
   provider: Provider,
+  forms: FormGuard,
 ): void {
   // The provider sends the browser here whenever the user must sign in or consent.
   app.get('/oauth/interaction/:uid', async (req, reply) => {
@@ -183,14 +186,15 @@ function interactionRoutes(
       return reply.redirect(to, 303)
     }
     const client = await provider.Client.find(String(details.params.client_id))
-    const missing = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? []
+    const action = `/oauth/interaction/${uid}`
     return html(
       reply,
       200,
       consentPage({
-        action: `/oauth/interaction/${uid}`,
+        action,
+        token: forms.token(req, reply, action),
         applicationName: client?.clientName ?? String(details.params.client_id),
-        scopes: missing,
+        scopes: await requestedScopes(provider, details),
         userLabel: await userLabel(services, userId),
       }),
     )
@@ -199,8 +203,18 @@ function interactionRoutes(
   app.post('/oauth/interaction/:uid', async (req, reply) => {
     const uid = Uid.safeParse(req.params).data?.uid
     if (!uid) return html(reply, 400, errorPage('invalid_request', 'unknown interaction'))
-    if (!sameOrigin(req, config))
-      return html(reply, 403, errorPage('access_denied', 'cross-origin form submission'))
+    const refused = forms.check(req, `/oauth/interaction/${uid}`)
+    if (refused === 'cross_site')
+      return html(reply, 403, errorPage('access_denied', 'the form was sent from another site'))
+    if (refused === 'token')
+      return html(
+        reply,
+        403,
+        errorPage(
+          'invalid_request',
+          'the form has expired; go back to the application and start again',
+        ),
+      )
     const parsed = Decision.safeParse(req.body)
     if (!parsed.success)
       return html(reply, 400, errorPage('invalid_request', 'decision is missing'))
@@ -237,4 +251,21 @@ function interactionRoutes(
     )
     return reply.redirect(to, 303)
   })
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>
+
+/**
+ * What the consent screen lists: every scope the application asked for that it will hold once
+ * the user allows — those still missing and those an existing grant already gives. (With
+ * `prompt=consent` and a grant, nothing is missing, yet the user is asked about all of it.)
+ * Scopes oidc-provider dropped (unknown ones, `offline_access` it will not honour) are in neither.
+ */
+async function requestedScopes(provider: Provider, details: Details): Promise<string[]> {
+  const requested = new Set(String(details.params.scope ?? '').split(' '))
+  requested.delete('')
+  const missing = new Set((details.prompt.details.missingOIDCScope as string[] | undefined) ?? [])
+  const grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined
+  const granted = new Set(grant?.getOIDCScopeFiltered(requested).split(' '))
+  return [...requested].filter((s) => missing.has(s) || granted.has(s))
 }

@@ -1,7 +1,9 @@
 /**
  * A browser for redirect flows, over plain HTTP: a cookie jar that honours `Path`, manual
  * redirect following that stops at the first URL outside the server (the OAuth client's
- * callback), and form posts that send `Origin` the way a browser does.
+ * callback), and form posts that send `Origin` and `Sec-Fetch-Site` the way a browser does on a
+ * page of the server. `fill` submits a page's form with its hidden fields (the CSRF token), as a
+ * browser does; `submit` posts only what it is given (a forged or scripted post).
  */
 type Cookie = { name: string; value: string; path: string }
 
@@ -90,16 +92,35 @@ export class BrowserAgent {
     return this.follow(url, await this.fetchOnce(url))
   }
 
-  /** Submits a form (urlencoded POST with `Origin`) and follows redirects. */
+  /** Posts `form` (urlencoded, `Origin` and `Sec-Fetch-Site` of this server) and follows redirects. */
   async submit(path: string, form: Record<string, string>): Promise<Page> {
     const url = new URL(path, this.origin)
     const res = await this.fetchOnce(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: this.origin,
+        'sec-fetch-site': 'same-origin',
+      },
       body: new URLSearchParams(form).toString(),
     })
     return this.follow(url, res)
   }
+
+  /** Submits the page's first form as a browser does: to its action, with its hidden fields. */
+  async fill(page: Page, fields: Record<string, string>): Promise<Page> {
+    const action = formAction(page.html)
+    if (action === undefined) throw new Error(`no form on ${page.url}`)
+    return this.submit(new URL(action, page.url).href, { ...hiddenInputs(page.html), ...fields })
+  }
+}
+
+/** A form's hidden inputs, by name. */
+export function hiddenInputs(html: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+    out[m[1] as string] = (m[2] as string).replace(/&amp;/g, '&').replace(/&quot;/g, '"')
+  return out
 }
 
 /** The value of a hidden or text input in a page, by name. */
