@@ -154,7 +154,8 @@ async function buildHttp(
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // Only connections from the listed proxies have their X-Forwarded-* believed (proxy-addr).
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID()

@@ -180,7 +180,7 @@ describe.each(DIALECTS)('rate limits and lockout (%s)', (dialect) => {
       fake: true,
       env: {
         LATCHKEY_RATE_LIMIT: 'on',
-        LATCHKEY_TRUST_PROXY: 'on',
+        LATCHKEY_TRUST_PROXY: '127.0.0.1',
         LATCHKEY_LOCKOUT_ATTEMPTS: '5',
         LATCHKEY_LOCKOUT_SECONDS: '600',
       },
@@ -189,7 +189,8 @@ describe.each(DIALECTS)('rate limits and lockout (%s)', (dialect) => {
     await server.services.users.create({ emailAddress: ['locked@example.com'], password: PASSWORD })
   })
   afterAll(() => server.close())
-  // Each test comes from its own client IP (behind a trusted proxy), so limits do not leak across.
+  // Each test comes from its own client IP: the test is the trusted proxy (127.0.0.1) and names
+  // the client in X-Forwarded-For, so limits do not leak across tests.
   const fromIp = (ip: string) => new BrowserClient(server.url, undefined, { 'x-forwarded-for': ip })
 
   it('more than 5 sign-in creations in 10 s from one IP get 429 with Retry-After', async () => {
