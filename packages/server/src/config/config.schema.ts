@@ -31,7 +31,7 @@ export const EnvSchema = z.object({
   LATCHKEY_RATE_LIMIT: onOff.default('on'),
   LATCHKEY_SESSION_LIFETIME: seconds.default(7 * 24 * 3600),
   LATCHKEY_SESSION_INACTIVITY_TIMEOUT: seconds.default(7 * 24 * 3600),
-  LATCHKEY_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  LATCHKEY_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(100),
   LATCHKEY_LOCKOUT_SECONDS: seconds.default(3600),
   LATCHKEY_BODY_LIMIT: z.coerce
     .number()

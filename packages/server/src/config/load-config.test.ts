@@ -40,3 +40,9 @@ describe('LATCHKEY_TRUST_PROXY', () => {
     expect(issuesOf({ LATCHKEY_TRUST_PROXY: '10.0.0.1,' })[0]).toContain('""')
   })
 })
+
+describe('lockout defaults', () => {
+  it('locks an account after 100 consecutive failures (Clerk’s default) for an hour', () => {
+    expect(loadConfig({})).toMatchObject({ lockoutAttempts: 100, lockoutSeconds: 3600 })
+  })
+})
