@@ -25,6 +25,12 @@ import { setHashConcurrency } from './lib/passwords.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
 import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
 import { createOAuthProvider } from './oauth/provider.js'
+import {
+  FailureLimiter,
+  OAUTH_CLIENT_FAILURES,
+  SECRET_KEY_FAILURES,
+} from './rate-limits/failure-limiter.js'
+import { limitOAuthClientAuthentication } from './rate-limits/oauth-client-auth.middleware.js'
 import { databaseRateLimitStore } from './rate-limits/rate-limit.store.js'
 import { createServices, type Services } from './services.js'
 import { sessionRoutes } from './sessions/sessions.bapi.js'
@@ -104,7 +110,8 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
 export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
   const { services, db, bootstrap, log, box } = await createCore(opts)
   try {
-    const store = databaseRateLimitStore(db.db, opts.clock ?? systemClock)
+    const clock = opts.clock ?? systemClock
+    const store = databaseRateLimitStore(db.db, clock)
     const oauth = createOAuthProvider({
       config: opts.config,
       services,
@@ -112,7 +119,16 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
       box,
       log,
     })
-    const app = await buildHttp(opts.config, services, log, store, oauth)
+    // Failed credentials are limited per client IP with the other per-IP limits.
+    const secretKeyFailures = opts.config.rateLimit
+      ? new FailureLimiter(SECRET_KEY_FAILURES, services.rateLimits, clock)
+      : undefined
+    if (opts.config.rateLimit)
+      limitOAuthClientAuthentication(
+        oauth,
+        new FailureLimiter(OAUTH_CLIENT_FAILURES, services.rateLimits, clock),
+      )
+    const app = await buildHttp(opts.config, services, log, store, oauth, secretKeyFailures)
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
@@ -150,6 +166,7 @@ async function buildHttp(
   log: Logger,
   store: ReturnType<typeof databaseRateLimitStore>,
   oauth: Provider,
+  secretKeyFailures: FailureLimiter | undefined,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -230,7 +247,7 @@ async function buildHttp(
       'LATCHKEY_RATE_LIMIT=off: per-IP rate limits are disabled. Use this for load tests only.',
     )
   }
-  const router = new Router(app, services, config)
+  const router = new Router(app, services, config, secretKeyFailures)
   environmentRoutes(router)
   clientRoutes(router)
   signInRoutes(router)
