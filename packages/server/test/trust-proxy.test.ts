@@ -1,3 +1,4 @@
+import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
@@ -103,3 +104,43 @@ describe.each(DIALECTS)(
     })
   },
 )
+
+describe.each(DIALECTS)('behind a proxy that terminates TLS (%s)', (dialect) => {
+  let server: TestServer
+  let local: string
+  beforeAll(async () => {
+    server = await createTestServer(dialect, {
+      env: { LATCHKEY_URL: 'https://auth.example.com', LATCHKEY_TRUST_PROXY: '127.0.0.1' },
+    })
+    local = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`
+  })
+  afterAll(() => server.close())
+
+  it('the OAuth provider takes https from LATCHKEY_URL: its endpoints and Secure cookies', async () => {
+    const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: local })
+    const app = await clerk.oauthApplications.create({
+      name: 'Behind TLS',
+      redirectUris: ['https://app.example.com/callback'],
+      scopes: 'profile',
+    })
+    // The proxy says http (a misconfigured one, or a client's own header): it changes nothing.
+    const headers = { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'internal:4000' }
+    const doc = await fetchJson(`${local}/.well-known/openid-configuration`, { headers })
+    expect(doc.json.issuer).toBe('https://auth.example.com')
+    expect(doc.json.token_endpoint).toBe('https://auth.example.com/oauth/token')
+    const authorize = new URL(`${local}/oauth/authorize`)
+    authorize.search = new URLSearchParams({
+      client_id: app.clientId,
+      response_type: 'code',
+      redirect_uri: 'https://app.example.com/callback',
+      scope: 'profile',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString()
+    const r = await fetch(authorize, { headers, redirect: 'manual' })
+    expect(r.status).toBe(303)
+    const cookies = r.headers.getSetCookie()
+    expect(cookies.length).toBeGreaterThan(0)
+    for (const c of cookies) expect(c).toMatch(/; secure/i)
+  })
+})
