@@ -62,10 +62,11 @@ export class PasswordChecks {
       return { ok: false, code: 'user_locked', retryAfterSeconds: null } as const
     const lockedFor = lockoutExpiresIn(user, now)
     const waitFor = throttledFor(user, now)
+    // Whether the caller is a known device is read only when it matters: when refused or locked.
     const known =
-      (lockedFor !== null || waitFor !== null) &&
-      clientId !== undefined &&
-      (await this.#isKnownDevice(clientId, user.id))
+      lockedFor !== null || waitFor !== null
+        ? await this.#isKnownDevice(clientId, user.id)
+        : undefined
     if (!known && lockedFor !== null)
       return { ok: false, code: 'user_locked', retryAfterSeconds: lockedFor } as const
     if (!known && waitFor !== null)
@@ -98,7 +99,7 @@ export class PasswordChecks {
     user: UserRow,
     now: number,
     clientId: string | undefined,
-    known: boolean,
+    known: boolean | undefined,
   ): Promise<PasswordCheck> {
     const failures = await repo.incrementFailedAttempts(this.d.db, user.id, now)
     if (clientId !== undefined)
@@ -113,8 +114,9 @@ export class PasswordChecks {
         failed_attempts: 0,
         throttled_until: null,
       })
-      // The known device that just failed is not locked out: it is told the password is wrong.
-      if (!known) return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutSeconds }
+      // A known device that fails is not locked out: it is told the password is wrong.
+      if (!(known ?? (await this.#isKnownDevice(clientId, user.id))))
+        return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutSeconds }
     } else {
       const delay = throttleDelayMs(failures)
       if (delay > 0) await repo.updateUserRow(this.d.db, user.id, { throttled_until: now + delay })
@@ -123,7 +125,8 @@ export class PasswordChecks {
   }
 
   /** A client that has held a session of the user and has not failed too often itself lately. */
-  async #isKnownDevice(clientId: string, userId: string): Promise<boolean> {
+  async #isKnownDevice(clientId: string | undefined, userId: string): Promise<boolean> {
+    if (clientId === undefined) return false
     const { sessions, rateLimits } = this.d.services
     if ((await sessions.count({ clientId, userId })) === 0) return false
     const own = await rateLimits.count(deviceKey(clientId, userId), KNOWN_DEVICE_FAILURES.windowMs)
