@@ -12,6 +12,7 @@ import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js
 import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
 import * as unverifiedSignUpEmails from './migrations/2026-12-01T0007-unverified-sign-up-emails.js'
 import * as templateLifetimeBound from './migrations/2026-12-01T0008-template-lifetime-bound.js'
+import * as passwordThrottle from './migrations/2026-12-01T0009-password-throttle.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -201,6 +202,7 @@ export async function migrate({ db, schema }: Db, options: { upTo?: string } = {
         '2026-11-23T0006-change-feed': changeFeed,
         '2026-12-01T0007-unverified-sign-up-emails': unverifiedSignUpEmails,
         '2026-12-01T0008-template-lifetime-bound': templateLifetimeBound,
+        '2026-12-01T0009-password-throttle': passwordThrottle,
       }),
     },
   })

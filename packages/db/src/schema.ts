@@ -48,6 +48,8 @@ export interface UserTable {
   locked: number
   lockout_until: number | null
   failed_attempts: Generated<number>
+  /** Password checks are refused until then (the progressive delay after repeated failures). */
+  throttled_until: ColumnType<number | null, number | null | undefined, number | null>
   primary_email_address_id: string | null
   last_sign_in_at: number | null
   last_active_at: number | null

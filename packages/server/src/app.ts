@@ -27,6 +27,12 @@ import { setHashConcurrency } from './lib/passwords.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
 import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
 import { createOAuthProvider } from './oauth/provider.js'
+import {
+  FailureLimiter,
+  OAUTH_CLIENT_FAILURES,
+  SECRET_KEY_FAILURES,
+} from './rate-limits/failure-limiter.js'
+import { limitOAuthClientAuthentication } from './rate-limits/oauth-client-auth.middleware.js'
 import { databaseRateLimitStore } from './rate-limits/rate-limit.store.js'
 import { createServices, type Services } from './services.js'
 import { sessionRoutes } from './sessions/sessions.bapi.js'
@@ -106,7 +112,8 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
 export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
   const { services, db, bootstrap, log, box } = await createCore(opts)
   try {
-    const store = databaseRateLimitStore(db.db, opts.clock ?? systemClock)
+    const clock = opts.clock ?? systemClock
+    const store = databaseRateLimitStore(db.db, clock)
     const oauth = createOAuthProvider({
       config: opts.config,
       services,
@@ -115,7 +122,16 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
       log,
     })
     const forms = new FormGuard(box.derive('hosted form tokens'), opts.config.url)
-    const app = await buildHttp(opts.config, services, log, store, oauth, forms)
+    // Failed credentials are limited per client IP with the other per-IP limits.
+    const secretKeyFailures = opts.config.rateLimit
+      ? new FailureLimiter(SECRET_KEY_FAILURES, services.rateLimits, clock)
+      : undefined
+    if (opts.config.rateLimit)
+      limitOAuthClientAuthentication(
+        oauth,
+        new FailureLimiter(OAUTH_CLIENT_FAILURES, services.rateLimits, clock),
+      )
+    const app = await buildHttp(opts.config, services, log, store, oauth, forms, secretKeyFailures)
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
@@ -154,11 +170,13 @@ async function buildHttp(
   store: ReturnType<typeof databaseRateLimitStore>,
   oauth: Provider,
   forms: FormGuard,
+  secretKeyFailures: FailureLimiter | undefined,
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // Only connections from the listed proxies have their X-Forwarded-* believed (proxy-addr).
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : randomUUID()
@@ -233,7 +251,7 @@ async function buildHttp(
       'LATCHKEY_RATE_LIMIT=off: per-IP rate limits are disabled. Use this for load tests only.',
     )
   }
-  const router = new Router(app, services, config)
+  const router = new Router(app, services, config, secretKeyFailures)
   environmentRoutes(router)
   clientRoutes(router)
   signInRoutes(router)

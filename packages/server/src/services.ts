@@ -3,6 +3,7 @@ import { FapiRenderService } from './clients/fapi-render.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
+import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
 import { SessionsService } from './sessions/sessions.service.js'
 import { SignInsService } from './sign-ins/sign-ins.service.js'
@@ -24,6 +25,7 @@ export type Services = {
   readonly render: FapiRenderService
   readonly jwtTemplates: JwtTemplatesService
   readonly oauthApplications: OAuthApplicationsService
+  readonly rateLimits: RateLimitsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -41,5 +43,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.render = new FapiRenderService(deps)
   services.jwtTemplates = new JwtTemplatesService(deps)
   services.oauthApplications = new OAuthApplicationsService(deps)
+  services.rateLimits = new RateLimitsService(deps)
   return services
 }

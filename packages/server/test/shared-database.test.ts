@@ -3,7 +3,7 @@ import { BrowserClient } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 const PASSWORD = 'two servers one database'
-const env = { LATCHKEY_RATE_LIMIT: 'on', LATCHKEY_TRUST_PROXY: 'on' }
+const env = { LATCHKEY_RATE_LIMIT: 'on', LATCHKEY_TRUST_PROXY: '127.0.0.1' }
 
 /** Two server processes' worth of app on one database: what LATCHKEY_WORKERS and scaled-out deployments do. */
 describe.each(DIALECTS)('two servers sharing one database (%s)', (dialect) => {

@@ -33,7 +33,7 @@ export const EnvSchema = z.object({
   LATCHKEY_RATE_LIMIT: onOff.default('on'),
   LATCHKEY_SESSION_LIFETIME: seconds.default(7 * 24 * 3600),
   LATCHKEY_SESSION_INACTIVITY_TIMEOUT: seconds.default(7 * 24 * 3600),
-  LATCHKEY_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(10),
+  LATCHKEY_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(100),
   LATCHKEY_LOCKOUT_SECONDS: seconds.default(3600),
   LATCHKEY_BODY_LIMIT: z.coerce
     .number()
@@ -41,7 +41,8 @@ export const EnvSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(100 * 1024),
-  LATCHKEY_TRUST_PROXY: onOff.default('off'),
+  /** `off`, or the reverse proxies' addresses: parsed by load-config.ts `parseTrustProxy`. */
+  LATCHKEY_TRUST_PROXY: z.string().trim().default('off'),
   LATCHKEY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   LATCHKEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   LATCHKEY_LOG_LEVEL: z
@@ -69,7 +70,11 @@ export type Config = {
   readonly lockoutAttempts: number
   readonly lockoutSeconds: number
   readonly bodyLimit: number
-  readonly trustProxy: boolean
+  /**
+   * The addresses (IPs, CIDR ranges, or `loopback` / `linklocal` / `uniquelocal`) of the reverse
+   * proxies whose `X-Forwarded-For` entry is believed; empty when no proxy is trusted.
+   */
+  readonly trustProxy: readonly string[]
   readonly logLevel: Env['LATCHKEY_LOG_LEVEL']
   /** HTTP worker processes (node:cluster); 1 serves from the main process. */
   readonly workers: number

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer'
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from './config.schema.js'
@@ -42,6 +43,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const workers = e.LATCHKEY_WORKERS === 'auto' ? availableParallelism() : e.LATCHKEY_WORKERS
   const databaseUrl =
     e.LATCHKEY_DATABASE_URL ?? `sqlite:${join(e.LATCHKEY_DATA_DIR, 'latchkey.db')}`
+  const trustProxy = parseTrustProxy(e.LATCHKEY_TRUST_PROXY)
+  if (typeof trustProxy === 'string') issues.push(`LATCHKEY_TRUST_PROXY: ${trustProxy}`)
   if (workers > 1 && databaseUrl === 'sqlite::memory:') {
     issues.push('LATCHKEY_WORKERS: several workers cannot share an in-memory SQLite database')
   }
@@ -68,7 +71,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     lockoutAttempts: e.LATCHKEY_LOCKOUT_ATTEMPTS,
     lockoutSeconds: e.LATCHKEY_LOCKOUT_SECONDS,
     bodyLimit: e.LATCHKEY_BODY_LIMIT,
-    trustProxy: e.LATCHKEY_TRUST_PROXY === 'on',
+    trustProxy: Object.freeze(typeof trustProxy === 'string' ? [] : trustProxy),
     logLevel: e.LATCHKEY_LOG_LEVEL,
     workers,
     hashConcurrency:
@@ -88,6 +91,46 @@ export function urlProblem(value: string): string | undefined {
     return `must be an origin without a path (got path ${JSON.stringify(u.pathname)}): serve Latchkey at the root of its own host, e.g. https://auth.example.com`
   if (u.search || u.hash) return 'must not have a query or a fragment'
   if (u.username || u.password) return 'must not carry credentials'
+  return undefined
+}
+
+/** proxy-addr's named ranges, which Fastify's `trustProxy` accepts beside addresses. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+const PROXY_EXAMPLE = 'e.g. 127.0.0.1, 10.0.0.0/8 or uniquelocal'
+
+/**
+ * `LATCHKEY_TRUST_PROXY`: `off`, or a comma-separated list of the addresses the reverse proxies
+ * connect from. Returns the list, or a message saying what is wrong. A connection from a listed
+ * address has its `X-Forwarded-For` believed, right to left, up to the first address that is not
+ * a listed proxy: that one is the client. Refused: `on` (it believed the left-most entry, which
+ * the client writes itself), hop counts (a count cannot tell the proxy from a client connecting
+ * directly; Fastify 5.12.1 dropped them for that reason, GHSA-3m5p-2c4r-xxw2) and `/0` ranges
+ * (every address, the same as `on`).
+ */
+export function parseTrustProxy(value: string): string[] | string {
+  if (value === '' || value === 'off') return []
+  if (value === 'on' || value === 'true')
+    return `"${value}" would believe the left-most X-Forwarded-For entry, which any client writes itself; list the address(es) your reverse proxy connects from instead (${PROXY_EXAMPLE})`
+  if (/^\d+$/.test(value))
+    return `a hop count cannot tell your proxy from a client connecting directly; list the address(es) your reverse proxy connects from instead (${PROXY_EXAMPLE})`
+  const entries = value.split(',').map((s) => s.trim())
+  for (const entry of entries) {
+    const problem = proxyEntryProblem(entry)
+    if (problem) return `${JSON.stringify(entry)} ${problem} (${PROXY_EXAMPLE})`
+  }
+  return entries
+}
+
+function proxyEntryProblem(entry: string): string | undefined {
+  if (PROXY_RANGES.has(entry)) return undefined
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0)
+    return 'is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal'
+  if (prefix === undefined) return undefined
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1
+  if (bits < 0 || bits > (family === 4 ? 32 : 128)) return 'has an invalid prefix length'
+  if (bits === 0) return 'trusts every address, so any client could choose its own IP'
   return undefined
 }
 

@@ -4,6 +4,7 @@ import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
+import { retryAfterOf } from '../http/error-handler.js'
 import { signedInUserId } from '../oauth/provider.js'
 import type { Services } from '../services.js'
 import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
@@ -11,7 +12,11 @@ import type { FormGuard } from './form-guard.js'
 import { type Hosted, signedInPage, signInPage, signUpPage, userProfilePage } from './pages.js'
 import { html, safeRedirect, userLabel } from './respond.js'
 
-/** The hosted forms share the Frontend API's limits (5 sign-in or sign-up creations per 10 s per IP). */
+/**
+ * The hosted forms share the Frontend API's limits: 5 sign-in or sign-up creations per 10 s per
+ * IP, and the sign-in's password check counts in the per-IP window every password check shares
+ * (users/password-attempts.ts).
+ */
 const CREATE_LIMIT = { max: 5, timeWindow: 10_000 }
 
 const SignInForm = z.object({
@@ -48,7 +53,8 @@ function formError(error: unknown, req: FastifyRequest, reply: FastifyReply) {
         ? 'The form could not be read. Please try again.'
         : 'Something went wrong. Please try again.'
   if (status === 500) req.log.error({ err: error }, 'hosted form failed')
-  if (status === 429) reply.header('retry-after', '10')
+  if (status === 429)
+    reply.header('retry-after', String((error instanceof ApiError && retryAfterOf(error)) || 10))
   return { status, message }
 }
 

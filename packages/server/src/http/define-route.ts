@@ -4,6 +4,7 @@ import type { ClientRow } from '@latchkey/db'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
+import type { FailureLimiter } from '../rate-limits/failure-limiter.js'
 import type { Services } from '../services.js'
 import { CLIENT_COOKIE, readClientToken, writeClientToken } from './client-token.js'
 import { zodToApiError } from './zod-errors.js'
@@ -136,11 +137,19 @@ export class Router {
   readonly #app: FastifyInstance
   readonly #services: Services
   readonly #config: Config
+  readonly #secretKeyFailures: FailureLimiter | undefined
 
-  constructor(app: FastifyInstance, services: Services, config: Config) {
+  /** `secretKeyFailures` limits wrong Backend API secret keys per client IP (absent: no limit). */
+  constructor(
+    app: FastifyInstance,
+    services: Services,
+    config: Config,
+    secretKeyFailures?: FailureLimiter,
+  ) {
     this.#app = app
     this.#services = services
     this.#config = config
+    this.#secretKeyFailures = secretKeyFailures
   }
 
   /**
@@ -149,16 +158,26 @@ export class Router {
    */
   bapi<B = undefined, Q = undefined, P = undefined>(def: BapiRoute<B, Q, P>): void {
     const services = this.#services
+    const failures = this.#secretKeyFailures
     this.#app.route({
       method: def.method,
       url: def.path,
       preHandler: async (req) => {
+        // A client IP that sent too many wrong keys waits, and its key is not even checked.
+        const wait = failures?.retryAfter(req.ip) ?? 0
+        if (wait > 0) throw tooManyFailures(wait)
         const header = req.headers.authorization
         if (!header)
           throw ApiError.of('authentication_invalid', { longMessage: 'Missing secret key.' })
         const m = /^Bearer (\S+)$/.exec(header)
         if (!m?.[1]) throw ApiError.of('authorization_header_format_invalid')
-        await services.instance.authenticateSecretKey(m[1])
+        try {
+          await services.instance.authenticateSecretKey(m[1])
+        } catch (error) {
+          if (failures && error instanceof ApiError && error.code === 'authentication_invalid')
+            await failures.recordFailure(req.ip)
+          throw error
+        }
       },
       handler: async (req, reply) => {
         const result = await def.handler({
@@ -216,6 +235,13 @@ export class Router {
       this.#app.route({ method: 'POST', url: `/_method/${def.method}${def.path}`, config, handler })
     }
   }
+}
+
+function tooManyFailures(seconds: number): ApiError {
+  return ApiError.of('too_many_requests', {
+    longMessage: `Too many requests with an invalid secret key from this address. Please try again in ${seconds} seconds.`,
+    meta: { retry_after_seconds: seconds },
+  })
 }
 
 /**

@@ -15,6 +15,12 @@ function fromFastify(error: FastifyError): ApiError | undefined {
   return ApiError.of(code, { longMessage: error.message, cause: error })
 }
 
+/** The seconds a 429 says to wait (`meta.retry_after_seconds`), for its `Retry-After` header. */
+export function retryAfterOf(error: ApiError): number | undefined {
+  const seconds = error.errors[0]?.meta?.retry_after_seconds
+  return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined
+}
+
 /**
  * Every error leaves as Clerk's `{ errors: [...], clerk_trace_id }`. Anything that is not an
  * ApiError or a Fastify client error is a bug: logged in full, answered as a generic 500.
@@ -28,7 +34,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return sendJson(reply, 500, { ...internal.toJSON(), clerk_trace_id: req.id })
     }
     if (apiError.status === 429 && !reply.hasHeader('retry-after'))
-      reply.header('retry-after', '10')
+      reply.header('retry-after', String(retryAfterOf(apiError) ?? 10))
     return sendJson(reply, apiError.status, { ...apiError.toJSON(), clerk_trace_id: req.id })
   })
   app.setNotFoundHandler((req, reply) => {

@@ -6,6 +6,7 @@ import type { FormGuard } from '../hosted/form-guard.js'
 import { consentPage, errorPage } from '../hosted/pages.js'
 import { html, userLabel } from '../hosted/respond.js'
 import { CLIENT_COOKIE } from '../http/client-token.js'
+import { forwardAsDecided } from '../http/forwarded.js'
 import type { Services } from '../services.js'
 import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
 
@@ -13,7 +14,7 @@ import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
  * Hands a request to oidc-provider (a Koa app) untouched: this scope parses no bodies, so the
  * provider reads the raw stream itself. CORS headers set by the global hook are carried over.
  */
-function mountProvider(app: FastifyInstance, provider: Provider) {
+function mountProvider(app: FastifyInstance, provider: Provider, publicUrl: URL) {
   const callback = provider.callback()
   const handoff = (req: FastifyRequest, reply: FastifyReply, url?: string) => {
     for (const [k, v] of Object.entries(reply.getHeaders()))
@@ -21,6 +22,7 @@ function mountProvider(app: FastifyInstance, provider: Provider) {
         reply.raw.setHeader(k, v)
     reply.raw.setHeader('x-trace-id', req.id)
     if (url) req.raw.url = url
+    forwardAsDecided(req, publicUrl)
     reply.hijack()
     void callback(req.raw, reply.raw)
   }
@@ -70,7 +72,7 @@ export async function oauthRoutes(
   provider: Provider,
   forms: FormGuard,
 ): Promise<void> {
-  await mountProvider(app, provider)
+  await mountProvider(app, provider, new URL(config.url))
 
   await app.register(async (pages) => {
     // oidc-provider's errors (a missing or expired interaction cookie, …) carry their status.

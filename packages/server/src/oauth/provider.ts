@@ -236,7 +236,9 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
   }
 
   const provider = new Provider(url, configuration)
-  provider.proxy = Boolean(config.trustProxy)
+  // Koa reads X-Forwarded-*; the hand-off (http/forwarded.ts) rewrites them to the public URL's
+  // scheme and host and the client IP Latchkey trusts, so what a client sends never reaches it.
+  provider.proxy = true
 
   // Client secrets are stored as SHA-256: hash what the client presents, then compare.
   provider.Client.prototype.compareClientSecret = function compare(

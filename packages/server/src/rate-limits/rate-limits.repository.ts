@@ -29,3 +29,18 @@ export async function hit(
 export async function purge(db: Kysely<Database>, before: number): Promise<void> {
   await db.deleteFrom('rate_limits').where('window_start', '<', before).execute()
 }
+
+/** The count of `key`'s window if it is still running at `now`, else 0. Counts nothing. */
+export async function count(
+  db: Kysely<Database>,
+  key: string,
+  now: number,
+  windowMs: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom('rate_limits')
+    .select(['count', 'window_start'])
+    .where('key', '=', key)
+    .executeTakeFirst()
+  return row && Number(row.window_start) + windowMs > now ? Number(row.count) : 0
+}

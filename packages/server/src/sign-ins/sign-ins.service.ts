@@ -2,6 +2,7 @@ import { ApiError, newId } from '@latchkey/contracts'
 import { type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { passwordRefusal } from '../users/password-checks.js'
 import * as repo from './sign-ins.repository.js'
 
 /** A sign-in attempt is abandoned after 24 hours, like Clerk's. */
@@ -47,7 +48,7 @@ export class SignInsService {
     }
     if (input.password !== undefined) {
       if (!user) throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
-      user = await this.checkPassword(user, input.password)
+      user = await this.checkPassword(user, input.password, clientId, device)
     }
     // Everything the call writes is built first and written as one atomic group: on PostgreSQL
     // one statement, where a transaction was seven round trips (the hottest write path after
@@ -120,7 +121,7 @@ export class SignInsService {
     if (!found)
       throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
     if (found.banned) throw ApiError.of('user_banned')
-    const user = await this.checkPassword(found, password)
+    const user = await this.checkPassword(found, password, signIn.client_id, device)
     const { clients, sessions, users } = this.d.services
     const session = sessions.newRow(user.id, signIn.client_id, device)
     const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
@@ -134,11 +135,20 @@ export class SignInsService {
     return { signIn: { ...signIn, ...patch }, newClientToken: owner.newToken }
   }
 
-  private async checkPassword(user: UserRow, password: string): Promise<UserRow> {
-    const result = await this.d.services.users.checkPassword(user, password)
+  /** The caller's client and IP decide the known-device exemption and the per-IP limit. */
+  private async checkPassword(
+    user: UserRow,
+    password: string,
+    clientId: string | undefined,
+    device: Device,
+  ): Promise<UserRow> {
+    const result = await this.d.services.users.checkPassword(user, password, {
+      clientId,
+      ipAddress: device.ipAddress,
+    })
     if (result.ok) return result.user
-    if (result.code === 'user_locked' && result.retryAfterSeconds !== null)
-      throw ApiError.of('user_locked', { meta: { retry_after_seconds: result.retryAfterSeconds } })
-    throw ApiError.of(result.code, { meta: { param_name: 'password' } })
+    if (result.code === 'form_password_incorrect')
+      throw ApiError.of(result.code, { meta: { param_name: 'password' } })
+    throw passwordRefusal(result)
   }
 }

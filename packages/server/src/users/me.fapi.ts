@@ -5,6 +5,7 @@ import { boolish, idParam, nameField, usernameField } from '../http/params.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import type { Services } from '../services.js'
 import { sessionActivity } from '../sessions/session-activity.js'
+import { passwordRefusal } from './password-checks.js'
 
 /** Which of the browser's sessions a `/v1/me` call acts as (Clerk's `_clerk_session_id`). */
 const Acting = z.object({ _clerk_session_id: idParam('sess').optional() })
@@ -75,7 +76,7 @@ export function meRoutes(r: Router): void {
     query: Acting,
     body: ChangePassword,
     rateLimit: { max: 3, windowMs: 10_000 },
-    handler: async ({ query, body, client, services }) => {
+    handler: async ({ query, body, client, services, device }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       const user = await services.users.getById(s.user_id)
       assertPasswordAllowed(body.new_password, 'new_password')
@@ -83,19 +84,19 @@ export function meRoutes(r: Router): void {
         if (!body.current_password) {
           throw ApiError.of('form_param_missing', { meta: { param_name: 'current_password' } })
         }
-        // Counted toward the lockout like a sign-in: a stolen session cannot guess the password.
-        const check = await services.users.checkPassword(user, body.current_password)
+        // Limited and counted like a sign-in (the same per-IP window, the account's delay and
+        // lockout): a stolen session cannot guess the password faster than a stranger.
+        const check = await services.users.checkPassword(user, body.current_password, {
+          clientId: s.client_id,
+          ipAddress: device.ipAddress,
+        })
         if (!check.ok) {
-          throw check.code === 'user_locked'
-            ? ApiError.of('user_locked', {
-                ...(check.retryAfterSeconds !== null
-                  ? { meta: { retry_after_seconds: check.retryAfterSeconds } }
-                  : {}),
-              })
-            : ApiError.of('form_password_validation_failed', {
+          throw check.code === 'form_password_incorrect'
+            ? ApiError.of('form_password_validation_failed', {
                 longMessage: 'The current password is incorrect.',
                 meta: { param_name: 'current_password' },
               })
+            : passwordRefusal(check)
         }
       }
       const updated = await services.users.update(user.id, { password: body.new_password })

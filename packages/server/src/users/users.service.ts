@@ -18,12 +18,12 @@ import { assertPasswordAllowed } from '../lib/password-policy.js'
 import {
   hashPassword,
   isValidDigest,
-  needsRehash,
   type PasswordHasher,
   verifyPassword as verifyDigest,
 } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
-import { isLocked, lockoutExpiresIn, type UserJSON, userToJSON } from './users.mapper.js'
+import { type PasswordAttempt, type PasswordCheck, PasswordChecks } from './password-checks.js'
+import { type UserJSON, userToJSON } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
 export type PasswordInput = {
@@ -71,13 +71,6 @@ export type MetadataInput = {
 /** A user validated and hashed, ready to insert. */
 export type PreparedUser = { user: NewUser & { id: string }; emails: EmailAddressRow[] }
 
-/** The result of checking a password for sign-in. */
-export type PasswordCheck =
-  | { ok: true; user: UserRow }
-  | { ok: false; code: 'form_password_incorrect' }
-  /** Locked by an admin (no end) or by repeated failures (ends in `retryAfterSeconds`). */
-  | { ok: false; code: 'user_locked'; retryAfterSeconds: number | null }
-
 const normEmail = (e: string) => e.trim().toLowerCase()
 const normUsername = (u: string) => u.trim().toLowerCase()
 
@@ -87,10 +80,12 @@ export type UserWithEmails = { user: UserRow; emails: EmailAddressRow[] }
 export class UsersService {
   private readonly d: ServiceDeps
   readonly #withEmails: RowCache<UserWithEmails>
+  readonly #passwords: PasswordChecks
 
   constructor(deps: ServiceDeps) {
     this.d = deps
     this.#withEmails = new RowCache(deps.changes)
+    this.#passwords = new PasswordChecks(deps)
   }
 
   /** Clerk's user JSON for one row; `includePrivate` is false for the Frontend API. */
@@ -403,6 +398,7 @@ export class UsersService {
     const patch: UserUpdate = { [flag]: toDbBool(value), updated_at: this.d.clock.now() }
     if (flag === 'locked' && !value) {
       patch.lockout_until = null
+      patch.throttled_until = null
       patch.failed_attempts = 0
     }
     await repo.updateUserRow(this.d.db, id, patch)
@@ -411,38 +407,12 @@ export class UsersService {
   }
 
   /**
-   * Checks a password for sign-in, counting failures toward the per-account lockout and
-   * re-hashing imported digests to argon2id on success.
+   * Checks a password for sign-in or password change: the per-IP limit, the account's delay and
+   * lockout, the known-device exemption (password-attempts.ts), and the re-hash of imported
+   * digests to argon2id on success.
    */
-  async checkPassword(user: UserRow, password: string): Promise<PasswordCheck> {
-    const now = this.d.clock.now()
-    if (isLocked(user, now))
-      return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutExpiresIn(user, now) }
-    const { password_digest: digest, password_hasher: hasher } = user
-    const ok = digest !== null && hasher !== null && (await verifyDigest(hasher, digest, password))
-    if (!ok) {
-      const attempts = await repo.incrementFailedAttempts(this.d.db, user.id, now)
-      if (attempts >= this.d.config.lockoutAttempts) {
-        await repo.updateUserRow(this.d.db, user.id, {
-          lockout_until: now + this.d.config.lockoutSeconds * 1000,
-          failed_attempts: 0,
-        })
-        return { ok: false, code: 'user_locked', retryAfterSeconds: this.d.config.lockoutSeconds }
-      }
-      return { ok: false, code: 'form_password_incorrect' }
-    }
-    // Success clears the failure count, a write only when there is something to clear.
-    const patch: UserUpdate = {}
-    if (user.failed_attempts !== 0 || user.lockout_until !== null) {
-      patch.failed_attempts = 0
-      patch.lockout_until = null
-    }
-    if (needsRehash(hasher as string, digest as string)) {
-      patch.password_digest = await hashPassword(password)
-      patch.password_hasher = 'argon2id'
-    }
-    if (Object.keys(patch).length > 0) await repo.updateUserRow(this.d.db, user.id, patch)
-    return { ok: true, user: { ...user, ...patch } as UserRow }
+  checkPassword(user: UserRow, password: string, from?: PasswordAttempt): Promise<PasswordCheck> {
+    return this.#passwords.check(user, password, from)
   }
 
   /** `POST /users/{id}/verify_password`: no lockout counting, no side effects. */

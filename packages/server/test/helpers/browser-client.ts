@@ -14,7 +14,12 @@ export class BrowserClient {
     this.extraHeaders = extraHeaders
   }
 
-  async request(method: 'GET' | 'POST', path: string, form?: Record<string, string | string[]>) {
+  /** Sends a request as this browser (its cookies and headers), keeping the cookies it sets. */
+  async send(
+    method: 'GET' | 'POST',
+    path: string,
+    form?: Record<string, string | string[]>,
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...this.extraHeaders }
     if (this.origin) headers.origin = this.origin
     if (this.cookies.size > 0)
@@ -30,6 +35,7 @@ export class BrowserClient {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers,
+      redirect: 'manual',
       ...(body !== undefined ? { body } : {}),
     })
     for (const c of res.headers.getSetCookie()) {
@@ -40,9 +46,20 @@ export class BrowserClient {
       if (value === '' || /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k)
       else this.cookies.set(k, value)
     }
+    return res
+  }
+
+  async request(method: 'GET' | 'POST', path: string, form?: Record<string, string | string[]>) {
+    const res = await this.send(method, path, form)
     const text = await res.text()
     const json: Json = text ? JSON.parse(text) : undefined
     return { status: res.status, headers: res.headers, json }
+  }
+
+  /** Submits the hosted sign-in page's form (no JavaScript), as this browser. */
+  async hostedSignIn(identifier: string, password: string) {
+    const res = await this.send('POST', '/sign-in', { identifier, password })
+    return { status: res.status, headers: res.headers, html: await res.text() }
   }
 
   get(path: string) {

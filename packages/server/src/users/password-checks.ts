@@ -1,0 +1,161 @@
+import { ApiError } from '@latchkey/contracts'
+import { fromDbBool, type UserRow, type UserUpdate } from '@latchkey/db'
+import { KeyedSerial } from '../lib/keyed-serial.js'
+import { hashPassword, needsRehash, verifyPassword } from '../lib/passwords.js'
+import type { ServiceDeps } from '../service-deps.js'
+import {
+  KNOWN_DEVICE_FAILURES,
+  PASSWORD_CHECKS_PER_IP,
+  throttleDelayMs,
+  throttledFor,
+} from './password-attempts.js'
+import { lockoutExpiresIn } from './users.mapper.js'
+import * as repo from './users.repository.js'
+
+/** Where a password attempt comes from; internal callers give neither. */
+export type PasswordAttempt = {
+  /** The caller's client (`__client`), which may be a known device of the user. */
+  clientId?: string | undefined
+  /** The client IP, for the per-IP limit shared by every password-checking route. */
+  ipAddress?: string | undefined
+}
+
+/** The result of checking a password for sign-in. */
+export type PasswordCheck =
+  | { ok: true; user: UserRow }
+  | { ok: false; code: 'form_password_incorrect' }
+  /** Locked by an admin (no end) or by repeated failures (ends in `retryAfterSeconds`). */
+  | { ok: false; code: 'user_locked'; retryAfterSeconds: number | null }
+  /** Not checked: too many attempts from this IP, or the account's progressive delay. */
+  | { ok: false; code: 'too_many_requests'; by: 'ip' | 'account'; retryAfterSeconds: number }
+
+/**
+ * Checks passwords for sign-in and password change under the rules of password-attempts.ts.
+ * Checks of one account run one at a time in a process, so a burst of parallel guesses cannot
+ * all pass the delay before the first failure is written.
+ */
+export class PasswordChecks {
+  private readonly d: ServiceDeps
+  readonly #perAccount = new KeyedSerial()
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  async check(user: UserRow, password: string, from: PasswordAttempt = {}): Promise<PasswordCheck> {
+    if (from.ipAddress !== undefined && this.d.config.rateLimit) {
+      const { windowMs, max } = PASSWORD_CHECKS_PER_IP
+      const ip = await this.d.services.rateLimits.hit(`password|${from.ipAddress}`, windowMs)
+      if (ip.count > max)
+        return { ok: false, code: 'too_many_requests', by: 'ip', ...retry(ip.retryAfterSeconds) }
+    }
+    return this.#perAccount.run(user.id, async (waited) => {
+      // Another check of this account ran meanwhile: read what it wrote.
+      const current = waited ? ((await repo.findUserById(this.d.db, user.id)) ?? user) : user
+      return this.#check(current, password, from.clientId)
+    })
+  }
+
+  async #check(user: UserRow, password: string, clientId: string | undefined) {
+    const now = this.d.clock.now()
+    if (fromDbBool(user.locked))
+      return { ok: false, code: 'user_locked', retryAfterSeconds: null } as const
+    const lockedFor = lockoutExpiresIn(user, now)
+    const waitFor = throttledFor(user, now)
+    // Whether the caller is a known device is read only when it matters: when refused or locked.
+    const known =
+      lockedFor !== null || waitFor !== null
+        ? await this.#isKnownDevice(clientId, user.id)
+        : undefined
+    if (!known && lockedFor !== null)
+      return { ok: false, code: 'user_locked', retryAfterSeconds: lockedFor } as const
+    if (!known && waitFor !== null)
+      return { ok: false, code: 'too_many_requests', by: 'account', ...retry(waitFor) } as const
+    const { password_digest: digest, password_hasher: hasher } = user
+    const ok =
+      digest !== null && hasher !== null && (await verifyPassword(hasher, digest, password))
+    if (!ok) return this.#failed(user, now, clientId, known)
+    // Success clears the failures, a write only when there is something to clear.
+    const patch: UserUpdate = {}
+    if (
+      user.failed_attempts !== 0 ||
+      user.lockout_until !== null ||
+      user.throttled_until !== null
+    ) {
+      patch.failed_attempts = 0
+      patch.lockout_until = null
+      patch.throttled_until = null
+    }
+    if (needsRehash(hasher as string, digest as string)) {
+      patch.password_digest = await hashPassword(password)
+      patch.password_hasher = 'argon2id'
+    }
+    if (Object.keys(patch).length > 0) await repo.updateUserRow(this.d.db, user.id, patch)
+    return { ok: true, user: { ...user, ...patch } as UserRow } as const
+  }
+
+  /** Counts a failure toward the account's delay and lockout, and the device's own failures. */
+  async #failed(
+    user: UserRow,
+    now: number,
+    clientId: string | undefined,
+    known: boolean | undefined,
+  ): Promise<PasswordCheck> {
+    const failures = await repo.incrementFailedAttempts(this.d.db, user.id, now)
+    if (clientId !== undefined)
+      await this.d.services.rateLimits.hit(
+        deviceKey(clientId, user.id),
+        KNOWN_DEVICE_FAILURES.windowMs,
+      )
+    const { lockoutAttempts, lockoutSeconds } = this.d.config
+    if (failures >= lockoutAttempts) {
+      await repo.updateUserRow(this.d.db, user.id, {
+        lockout_until: now + lockoutSeconds * 1000,
+        failed_attempts: 0,
+        throttled_until: null,
+      })
+      // A known device that fails is not locked out: it is told the password is wrong.
+      if (!(known ?? (await this.#isKnownDevice(clientId, user.id))))
+        return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutSeconds }
+    } else {
+      const delay = throttleDelayMs(failures)
+      if (delay > 0) await repo.updateUserRow(this.d.db, user.id, { throttled_until: now + delay })
+    }
+    return { ok: false, code: 'form_password_incorrect' }
+  }
+
+  /** A client that has held a session of the user and has not failed too often itself lately. */
+  async #isKnownDevice(clientId: string | undefined, userId: string): Promise<boolean> {
+    if (clientId === undefined) return false
+    const { sessions, rateLimits } = this.d.services
+    if ((await sessions.count({ clientId, userId })) === 0) return false
+    const own = await rateLimits.count(deviceKey(clientId, userId), KNOWN_DEVICE_FAILURES.windowMs)
+    return own < KNOWN_DEVICE_FAILURES.max
+  }
+}
+
+const deviceKey = (clientId: string, userId: string) => `device-failures|${clientId}|${userId}`
+const retry = (seconds: number) => ({ retryAfterSeconds: Math.max(1, seconds) })
+
+/**
+ * A password check that was refused without looking at the password, as the API error the
+ * caller throws: 403 `user_locked`, or 429 `too_many_requests` (its `Retry-After` comes from
+ * `meta.retry_after_seconds`).
+ */
+export function passwordRefusal(
+  check: Extract<PasswordCheck, { code: 'user_locked' | 'too_many_requests' }>,
+): ApiError {
+  if (check.code === 'user_locked') {
+    const seconds = check.retryAfterSeconds
+    return ApiError.of(
+      'user_locked',
+      seconds === null ? {} : { meta: { retry_after_seconds: seconds } },
+    )
+  }
+  const { by, retryAfterSeconds: seconds } = check
+  const who = by === 'ip' ? 'from this address' : 'for this account'
+  return ApiError.of('too_many_requests', {
+    longMessage: `Too many password attempts ${who}. Please try again in ${seconds} seconds.`,
+    meta: { retry_after_seconds: seconds },
+  })
+}
