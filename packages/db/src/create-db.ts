@@ -207,8 +207,8 @@ export async function migrate({ db, schema }: Db, options: { upTo?: string } = {
     },
   })
   // Kysely's migrator introspects every schema of the database by name: another schema dropped
-  // meanwhile (another application's, another test's) fails it with "schema … does not exist".
-  // That is not ours to fail on; try again, a few times.
+  // or altered meanwhile (another application's, another test's) fails it with "schema … does
+  // not exist" or a vanished table or column. That is not ours to fail on; try again, a few times.
   for (let attempt = 1; ; attempt++) {
     const { error } = options.upTo
       ? await migrator.migrateTo(options.upTo)
@@ -224,9 +224,15 @@ const MIGRATE_ATTEMPTS = 8
 /** PostgreSQL's invalid_schema_name (3F000), naming a schema that is not the one we migrate. */
 function otherSchemaVanished(error: unknown, schema: string | undefined): boolean {
   if (!error || typeof error !== 'object') return false
-  const { code, message } = error as { code?: unknown; message?: unknown }
+  const { code, message, stack } = error as { code?: unknown; message?: unknown; stack?: unknown }
+  if (code === '3F000')
+    return typeof message === 'string' && !message.includes(`"${schema ?? 'public'}"`)
+  // A table or column of another schema that changed while the introspector read the catalog
+  // (another migration running beside ours): undefined_table, undefined_column.
   return (
-    code === '3F000' && typeof message === 'string' && !message.includes(`"${schema ?? 'public'}"`)
+    (code === '42P01' || code === '42703') &&
+    typeof stack === 'string' &&
+    stack.includes('PostgresIntrospector')
   )
 }
 

@@ -19,9 +19,10 @@ export class BrowserClient {
     method: 'GET' | 'POST',
     path: string,
     form?: Record<string, string | string[]>,
+    origin: string | undefined = this.origin,
   ): Promise<Response> {
     const headers: Record<string, string> = { ...this.extraHeaders }
-    if (this.origin) headers.origin = this.origin
+    if (origin) headers.origin = origin
     if (this.cookies.size > 0)
       headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
     let body: string | undefined
@@ -56,9 +57,19 @@ export class BrowserClient {
     return { status: res.status, headers: res.headers, json }
   }
 
-  /** Submits the hosted sign-in page's form (no JavaScript), as this browser. */
+  /**
+   * Submits the hosted sign-in page's form (no JavaScript), as this browser does: it loads the
+   * page (its form token and cookie), then posts from the page's own origin.
+   */
   async hostedSignIn(identifier: string, password: string) {
-    const res = await this.send('POST', '/sign-in', { identifier, password })
+    const page = await (await this.send('GET', '/sign-in')).text()
+    const token = /name="csrf_token" value="([^"]*)"/.exec(page)?.[1] ?? ''
+    const res = await this.send(
+      'POST',
+      '/sign-in',
+      { identifier, password, csrf_token: token },
+      new URL(this.baseUrl).origin,
+    )
     return { status: res.status, headers: res.headers, html: await res.text() }
   }
 
