@@ -241,7 +241,7 @@ async function buildHttp(
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
-  wellKnownRoutes(app, services)
+  wellKnownRoutes(app, services, config)
   await oauthRoutes(app, services, config, oauth)
   await hostedRoutes(app, services, config)
   return app
