@@ -153,6 +153,14 @@ export class OAuthApplicationsService {
     })
   }
 
+  /**
+   * Ends every grant the user gave any application: their access and refresh tokens stop
+   * working at once (userinfo 401, refresh invalid_grant), whatever the grant's lifetime.
+   */
+  async endGrantsOfUser(userId: string): Promise<void> {
+    await repo.deleteModelsOfAccount(this.d.db, userId)
+  }
+
   toJSON(row: OAuthApplicationRow, clientSecret?: string) {
     const issuer = oauthIssuer(this.d.config)
     const redirectUris = JSON.parse(row.redirect_uris) as string[]
