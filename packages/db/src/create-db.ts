@@ -11,6 +11,7 @@ import * as oauth from './migrations/2026-11-22T0004-oauth.js'
 import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
 import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
 import * as oauthSigningKey from './migrations/2026-11-24T0007-oauth-signing-key.js'
+import * as oidcHashedIds from './migrations/2026-11-24T0008-oidc-hashed-ids.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -180,6 +181,7 @@ export async function migrate({ db, schema }: Db): Promise<void> {
         '2026-11-22T0005-session-devices': sessionDevices,
         '2026-11-23T0006-change-feed': changeFeed,
         '2026-11-24T0007-oauth-signing-key': oauthSigningKey,
+        '2026-11-24T0008-oidc-hashed-ids': oidcHashedIds,
       }),
     },
   })
