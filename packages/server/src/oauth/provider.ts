@@ -202,7 +202,13 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
-      registration: { enabled: true, initialAccessToken: false },
+      // No registration access token: its RFC 7592 read endpoint would answer the stored
+      // SHA-256 as the client's `client_secret`, and an unused credential is better not issued.
+      registration: {
+        enabled: true,
+        initialAccessToken: false,
+        issueRegistrationAccessToken: false,
+      },
       // Off: it was advertised at an address nothing served; the code flow needs no PAR.
       pushedAuthorizationRequests: { enabled: false },
       // Served by oauth.routes.ts in Clerk's shape (and without requiring the openid scope).
@@ -256,6 +262,8 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
     async renderError(ctx, out, error) {
       ctx.type = 'html'
       const held = heldRedirect(error, { ...out })
+      // prompt=none's errors carry 303, meant for the redirect that is not happening.
+      if (ctx.status >= 300 && ctx.status < 400) ctx.status = 400
       ctx.body = held
         ? errorReturnPage({ error: out.error, description: out.error_description, ...held })
         : errorPage(out.error, out.error_description)
