@@ -28,6 +28,8 @@ export interface SigningKeyTable {
   public_jwk: string
   private_key_enc: string
   status: string
+  /** `session` (session and template tokens) or `oauth` (the OAuth issuer's ID tokens). */
+  purpose: Generated<string>
   created_at: number
 }
 

@@ -263,7 +263,7 @@ async function buildHttp(
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
-  wellKnownRoutes(app, services)
+  wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   await oauthRoutes(app, services, config, oauth, forms)
   await hostedRoutes(app, services, config, forms)

@@ -3,8 +3,9 @@ import { createDb, migrate } from '@latchkey/db'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BrowserAgent, formAction } from './helpers/browser-agent.js'
+import { BrowserAgent } from './helpers/browser-agent.js'
 import { BrowserClient, fetchJson, type Json } from './helpers/browser-client.js'
+import { relyingParty } from './helpers/oauth-flow.js'
 import { createTestServer, DIALECTS, TEST_PG_URL, type TestServer } from './helpers/test-server.js'
 
 /*
@@ -83,8 +84,7 @@ describe.each(DIALECTS)('only an operator asserts email ownership (%s)', (dialec
   it('a hosted /sign-up stores the address unverified', async () => {
     const agent = new BrowserAgent(server.url)
     const page = await agent.goto(`${server.url}/sign-up`)
-    const done = await agent.submit(formAction(page.html) ?? '/sign-up', {
-      ...hiddenFields(page.html),
+    const done = await agent.fill(page, {
       email_address: 'cfo@bigbank.example',
       password: PASSWORD,
     })
@@ -121,17 +121,14 @@ describe.each(DIALECTS)('only an operator asserts email ownership (%s)', (dialec
     expect(app.status).toBe(200)
     const agent = new BrowserAgent(server.url)
     const signUp = await agent.goto(`${server.url}/sign-up`)
-    await agent.submit(formAction(signUp.html) ?? '/sign-up', {
-      ...hiddenFields(signUp.html),
+    await agent.fill(signUp, {
       email_address: 'someone-else@bigbank.example',
       password: PASSWORD,
     })
-    const config = await client.discovery(
-      new URL(oauthIssuer(server)),
+    const config = await relyingParty(
+      app.json.discovery_url,
       app.json.client_id,
       app.json.client_secret,
-      undefined,
-      { execute: [client.allowInsecureRequests] },
     )
     const verifier = client.randomPKCECodeVerifier()
     const nonce = client.randomNonce()
@@ -154,22 +151,6 @@ describe.each(DIALECTS)('only an operator asserts email ownership (%s)', (dialec
     expect(info).toMatchObject({ email: 'someone-else@bigbank.example', email_verified: false })
   })
 })
-
-/** The OAuth provider's issuer (discovery lives under it). */
-function oauthIssuer(server: TestServer): string {
-  return server.url
-}
-
-/** A hosted form's hidden inputs (a CSRF token, the redirect), as a browser would send them. */
-function hiddenFields(html: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const m of html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
-    const name = /name="([^"]+)"/.exec(m[0])?.[1]
-    const value = /value="([^"]*)"/.exec(m[0])?.[1]
-    if (name) out[name] = value ?? ''
-  }
-  return out
-}
 
 describe.each(DIALECTS)('existing databases (%s)', (dialect) => {
   it('the migration marks addresses that came from a public sign-up unverified, and only those', async () => {

@@ -7,41 +7,22 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { COOKIE_NAMES } from '../src/oauth/provider.js'
 import { BrowserAgent } from './helpers/browser-agent.js'
 import { fetchJson } from './helpers/browser-client.js'
+import { authorize as authorizeAs, bapi, basic, CALLBACK } from './helpers/oauth-flow.js'
 import { readmeSnippetFor, runReadmeShell } from './helpers/readme.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
-const CALLBACK = 'http://localhost:8787/callback'
 const EMAIL = 'ada@example.com'
 const PASSWORD = 'analytical engine 1843'
 
 type Clerk = ReturnType<typeof createClerkClient>
 
-/** Runs a browser through sign-in (if asked) and consent (if shown); returns the final page. */
-async function authorize(
+/** Runs a browser through sign-in (as Ada, if asked) and consent (if shown). */
+function authorize(
   browser: BrowserAgent,
   url: string,
   opts: { password?: string; consent?: 'allow' | 'deny' } = {},
 ) {
-  let page = await browser.goto(url)
-  if (new URL(page.url).pathname === '/sign-in') {
-    page = await browser.fill(page, { identifier: EMAIL, password: opts.password ?? PASSWORD })
-  }
-  if (page.status === 200 && page.html.includes('wants to access your account')) {
-    page = await browser.fill(page, { decision: opts.consent ?? 'allow' })
-  }
-  return page
-}
-
-function bapi(server: TestServer, path: string, method = 'GET', body?: unknown) {
-  return fetchJson(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-}
-
-function basic(id: string, secret: string) {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
+  return authorizeAs(browser, url, { email: EMAIL, password: opts.password ?? PASSWORD }, opts)
 }
 
 async function tokenRequest(server: TestServer, form: Record<string, string>, auth?: string) {
@@ -119,7 +100,8 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
         authorize_url: `${server.url}/oauth/authorize`,
         token_fetch_url: `${server.url}/oauth/token`,
         user_info_url: `${server.url}/oauth/userinfo`,
-        discovery_url: `${server.url}/.well-known/openid-configuration`,
+        // The OAuth issuer, {LATCHKEY_URL}/oauth (not the session tokens' issuer).
+        discovery_url: `${server.url}/oauth/.well-known/openid-configuration`,
         token_introspection_url: `${server.url}/oauth/token_info`,
       })
       expect(app.clientSecret).toMatch(/^[0-9A-Za-z]{43}$/)
@@ -258,19 +240,19 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
   })
 
   describe('discovery', () => {
-    it('serves one document for OAuth clients and session-token verifiers, also as RFC 8414 metadata', async () => {
-      const oidc = await fetchJson(`${server.url}/.well-known/openid-configuration`)
-      const as = await fetchJson(`${server.url}/.well-known/oauth-authorization-server`)
+    it("serves the /oauth issuer's document, also as RFC 8414 metadata at the path-inserted URL", async () => {
+      const oidc = await fetchJson(`${server.url}/oauth/.well-known/openid-configuration`)
+      const as = await fetchJson(`${server.url}/.well-known/oauth-authorization-server/oauth`)
       expect(oidc.status).toBe(200)
       expect(as.json).toEqual(oidc.json)
       expect(oidc.json).toMatchObject({
-        issuer: server.url,
+        issuer: `${server.url}/oauth`,
         authorization_endpoint: `${server.url}/oauth/authorize`,
         token_endpoint: `${server.url}/oauth/token`,
         userinfo_endpoint: `${server.url}/oauth/userinfo`,
         introspection_endpoint: `${server.url}/oauth/token_info`,
         revocation_endpoint: `${server.url}/oauth/token/revoke`,
-        jwks_uri: `${server.url}/.well-known/jwks.json`,
+        jwks_uri: `${server.url}/oauth/jwks`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],
@@ -289,6 +271,12 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
       // Dynamic registration is off by default.
       expect(oidc.json.registration_endpoint).toBeUndefined()
       expect(oidc.headers.get('access-control-allow-origin')).toBe('*')
+      // LATCHKEY_URL is no authorization server: its RFC 8414 document says where the one is.
+      const root = await fetchJson(`${server.url}/.well-known/oauth-authorization-server`)
+      expect(root.status).toBe(404)
+      expect(root.json.errors[0].long_message).toContain(
+        `${server.url}/.well-known/oauth-authorization-server/oauth`,
+      )
     })
   })
 
@@ -298,7 +286,7 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
 
     beforeAll(async () => {
       config = await client.discovery(
-        new URL(server.url),
+        new URL(`${server.url}/oauth`),
         app.clientId,
         app.clientSecret,
         undefined,
@@ -350,7 +338,7 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
       expect(tokens.refresh_token).toEqual(expect.any(String))
       const claims = tokens.claims()
       expect(claims).toMatchObject({
-        iss: server.url,
+        iss: `${server.url}/oauth`,
         aud: app.clientId,
         sub: userId,
         nonce,
@@ -362,14 +350,15 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
       // at_hash binds the ID token to its access token (left half of SHA-256, base64url).
       const digest = createHash('sha256').update(tokens.access_token).digest()
       expect(claims?.at_hash).toBe(digest.subarray(0, 16).toString('base64url'))
-      // Signed RS256 by an instance key published in the same JWKS as session tokens.
+      // Signed RS256 by the OAuth key, published in the OAuth issuer's JWKS only.
       const header = decodeProtectedHeader(tokens.id_token as string)
       expect(header.alg).toBe('RS256')
-      expect(server.services.keys.jwks().keys.map((k) => k.kid)).toContain(header.kid)
+      expect(server.services.keys.jwks('oauth').keys.map((k) => k.kid)).toEqual([header.kid])
+      expect(server.services.keys.jwks('session').keys.map((k) => k.kid)).not.toContain(header.kid)
       await jwtVerify(
         tokens.id_token as string,
-        createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)),
-        { issuer: server.url, audience: app.clientId },
+        createRemoteJWKSet(new URL(`${server.url}/oauth/jwks`)),
+        { issuer: `${server.url}/oauth`, audience: app.clientId },
       )
     })
 
@@ -481,7 +470,7 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
 
   describe('oauth4webapi with its strict checks', () => {
     it('completes the code flow with PKCE, nonce and ID token validation, then userinfo and refresh', async () => {
-      const issuer = new URL(server.url)
+      const issuer = new URL(`${server.url}/oauth`)
       const opts = { [oauth.allowInsecureRequests]: true }
       const as = await oauth.processDiscoveryResponse(
         issuer,
@@ -869,7 +858,8 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
           .selectFrom('oidc_models')
           .select('expires_at')
           .where('kind', '=', 'AuthorizationCode')
-          .where('id', '=', code)
+          // Stored under its SHA-256, never as itself.
+          .where('id', '=', createHash('sha256').update(code).digest('base64url'))
           .executeTakeFirstOrThrow()
         expect(Number(stored.expires_at) - codeBefore).toBeGreaterThan(110_000)
         expect(Number(stored.expires_at) - codeBefore).toBeLessThan(130_000)
@@ -905,7 +895,7 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
         dynamic_oauth_client_registration: true,
       })
       try {
-        const discovery = await fetchJson(`${server.url}/.well-known/openid-configuration`)
+        const discovery = await fetchJson(`${server.url}/oauth/.well-known/openid-configuration`)
         expect(discovery.json.registration_endpoint).toBe(`${server.url}/oauth/register`)
         const bad = await register({ redirect_uris: ['not a uri'] })
         expect(bad.status).toBe(400)
@@ -1052,8 +1042,8 @@ describe.each(DIALECTS)('OAuth across server processes sharing one database (%s)
     expect(t.status).toBe(200)
     const idToken = await jwtVerify(
       t.json.id_token,
-      createRemoteJWKSet(new URL(`${a.url}/.well-known/jwks.json`)),
-      { issuer: a.url, audience: created.clientId },
+      createRemoteJWKSet(new URL(`${a.url}/oauth/jwks`)),
+      { issuer: `${a.url}/oauth`, audience: created.clientId },
     )
     expect(idToken.payload.nonce).toBe(nonce)
     const info = await fetchJson(`${bUrl}/oauth/userinfo`, {

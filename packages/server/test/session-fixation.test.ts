@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BrowserAgent, formAction } from './helpers/browser-agent.js'
+import { BrowserAgent } from './helpers/browser-agent.js'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
@@ -138,16 +138,7 @@ describe.each(DIALECTS)(
       const agent = new BrowserAgent(server.url)
       agent.jar.push({ name: '__client', value: planted, path: '/' })
       const page = await agent.goto(`${server.url}/sign-in`)
-      const hidden: Record<string, string> = {}
-      for (const m of page.html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
-        const name = /name="([^"]+)"/.exec(m[0])?.[1]
-        if (name) hidden[name] = /value="([^"]*)"/.exec(m[0])?.[1] ?? ''
-      }
-      const done = await agent.submit(formAction(page.html) ?? '/sign-in', {
-        ...hidden,
-        identifier: 'victim@example.com',
-        password: PASSWORD,
-      })
+      const done = await agent.fill(page, { identifier: 'victim@example.com', password: PASSWORD })
       expect(done.status).toBeLessThan(400)
       const mine = agent.jar.find((c) => c.name === '__client')?.value
       expect(mine).toEqual(expect.any(String))

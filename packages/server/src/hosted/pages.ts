@@ -84,6 +84,34 @@ function tokenInput(token: string): string {
   return `<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(token)}">`
 }
 
+/**
+ * An OAuth error of an application nobody vetted (oauth/unvetted-redirects.ts): it goes back to
+ * the application only when the user clicks, and the page names where that leads.
+ */
+export function errorReturnPage(opts: {
+  error: string
+  description: string | undefined
+  host: string
+  redirect:
+    | { method: 'GET'; url: string }
+    | { method: 'POST'; action: string; fields: Record<string, string> }
+}): string {
+  const { redirect } = opts
+  const go =
+    redirect.method === 'GET'
+      ? `<p><a href="${esc(redirect.url)}" rel="noreferrer">Continue to ${esc(opts.host)}</a></p>`
+      : `<form method="post" action="${esc(redirect.action)}">${Object.entries(redirect.fields)
+          .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+          .join('')}<button type="submit">Continue to ${esc(opts.host)}</button></form>`
+  return page(
+    'Sign-in error',
+    `<h1>Something went wrong</h1>
+<div role="alert"><strong>${esc(opts.error)}</strong>${opts.description ? `: ${esc(opts.description)}` : ''}</div>
+<p>The application asked for something this server cannot grant. Only continue if you trust ${esc(opts.host)}.</p>
+${go}`,
+  )
+}
+
 /** What each scope lets an application see, in the consent screen's words. */
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Know who you are',

@@ -28,9 +28,11 @@ export function clientMetadata(row: OAuthApplicationRow): ClientMetadata {
     scope: [...scopes].join(' '),
     ...(row.client_uri ? { client_uri: row.client_uri } : {}),
     ...(row.client_image_url ? { logo_uri: row.client_image_url } : {}),
-    // Read by provider.ts: PKCE and the consent screen are per application.
+    // Read by provider.ts: PKCE and the consent screen are per application; an application
+    // nobody vetted never redirects its errors unasked (unvetted-redirects.ts).
     latchkey_pkce_required: fromDbBool(row.pkce_required),
     latchkey_consent_screen_enabled: fromDbBool(row.consent_screen_enabled),
+    latchkey_dynamically_registered: fromDbBool(row.dynamically_registered),
   }
 }
 

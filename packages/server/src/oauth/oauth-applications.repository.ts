@@ -74,3 +74,11 @@ export async function countApplications(db: Q, nameQuery: string | undefined): P
 export async function deleteModelsOfClient(db: Q, clientId: string): Promise<void> {
   await db.deleteFrom('oidc_models').where('client_id', '=', clientId).execute()
 }
+
+/**
+ * Everything oidc-provider stored for a user: their grants, codes, access and refresh tokens
+ * (each carries the account id), and its browser sessions.
+ */
+export async function deleteModelsOfAccount(db: Q, accountId: string): Promise<void> {
+  await db.deleteFrom('oidc_models').where('account_id', '=', accountId).execute()
+}

@@ -2,6 +2,7 @@ import { ApiError, newId, randomBase62 } from '@latchkey/contracts'
 import { fromDbBool, isUniqueViolation, type OAuthApplicationRow, toDbBool } from '@latchkey/db'
 import { sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
+import { oauthIssuer } from './issuer.js'
 import * as repo from './oauth-applications.repository.js'
 
 /** The scopes an application may be granted (Clerk's four, plus OpenID Connect's two). */
@@ -152,8 +153,16 @@ export class OAuthApplicationsService {
     })
   }
 
+  /**
+   * Ends every grant the user gave any application: their access and refresh tokens stop
+   * working at once (userinfo 401, refresh invalid_grant), whatever the grant's lifetime.
+   */
+  async endGrantsOfUser(userId: string): Promise<void> {
+    await repo.deleteModelsOfAccount(this.d.db, userId)
+  }
+
   toJSON(row: OAuthApplicationRow, clientSecret?: string) {
-    const url = this.d.config.url
+    const issuer = oauthIssuer(this.d.config)
     const redirectUris = JSON.parse(row.redirect_uris) as string[]
     return {
       object: 'oauth_application' as const,
@@ -170,11 +179,12 @@ export class OAuthApplicationsService {
       scopes: row.scopes,
       redirect_uris: redirectUris,
       callback_url: redirectUris[0] ?? '',
-      authorize_url: `${url}/oauth/authorize`,
-      token_fetch_url: `${url}/oauth/token`,
-      user_info_url: `${url}/oauth/userinfo`,
-      discovery_url: `${url}/.well-known/openid-configuration`,
-      token_introspection_url: `${url}/oauth/token_info`,
+      // The OAuth issuer's, not LATCHKEY_URL's (the session-token issuer): see provider.ts.
+      authorize_url: `${issuer}/authorize`,
+      token_fetch_url: `${issuer}/token`,
+      user_info_url: `${issuer}/userinfo`,
+      discovery_url: `${issuer}/.well-known/openid-configuration`,
+      token_introspection_url: `${issuer}/token_info`,
       created_at: row.created_at,
       updated_at: row.updated_at,
       ...(clientSecret !== undefined ? { client_secret: clientSecret } : {}),

@@ -1,4 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import { ApiError } from '@latchkey/contracts'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
@@ -6,39 +8,91 @@ import type { FormGuard } from '../hosted/form-guard.js'
 import { consentPage, errorPage } from '../hosted/pages.js'
 import { html, userLabel } from '../hosted/respond.js'
 import { CLIENT_COOKIE } from '../http/client-token.js'
+import { sendJson } from '../http/define-route.js'
 import { forwardAsDecided } from '../http/forwarded.js'
 import type { Services } from '../services.js'
-import { SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
+import { OAUTH_PATH, oauthIssuer } from './issuer.js'
+import { mayHoldTokens, SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
+
+/**
+ * What oidc-provider's HTML (its form_post response, error pages) may do: nothing but inline
+ * styles and the inline script oidc-provider hashes into `script-src` itself. No `form-action`:
+ * form_post and the held-error page post to the client's redirect URI.
+ */
+const PROVIDER_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'"
+
+/** Client registrations per IP address and hour (anyone may register when it is on). */
+const REGISTRATIONS_PER_HOUR = 10
 
 /**
  * Hands a request to oidc-provider (a Koa app) untouched: this scope parses no bodies, so the
- * provider reads the raw stream itself. CORS headers set by the global hook are carried over.
+ * provider reads the raw stream itself. The provider is mounted at the issuer's path (/oauth):
+ * it sees the path below it and `originalUrl`, as under Express, and builds its URLs from both.
+ * `reply.hijack()` skips Fastify's sending of the reply's headers, so the headers the global
+ * hooks set (security headers, CORS, rate-limit counters) go on the raw response here.
  */
 function mountProvider(app: FastifyInstance, provider: Provider, publicUrl: URL) {
   const callback = provider.callback()
-  const handoff = (req: FastifyRequest, reply: FastifyReply, url?: string) => {
+  const handoff = (req: FastifyRequest, reply: FastifyReply, path: string) => {
     for (const [k, v] of Object.entries(reply.getHeaders()))
-      if ((k.startsWith('access-control-') || k === 'vary') && v !== undefined)
-        reply.raw.setHeader(k, v)
+      if (v !== undefined) reply.raw.setHeader(k, v)
+    reply.raw.setHeader('content-security-policy', PROVIDER_CSP)
     reply.raw.setHeader('x-trace-id', req.id)
-    if (url) req.raw.url = url
+    const raw = req.raw as IncomingMessage & { originalUrl?: string }
+    const at = (raw.url ?? '').indexOf('?')
+    const query = at >= 0 ? (raw.url ?? '').slice(at) : ''
+    raw.originalUrl = `${OAUTH_PATH}${path}${query}`
+    raw.url = `${path}${query}`
     forwardAsDecided(req, publicUrl)
     reply.hijack()
-    void callback(req.raw, reply.raw)
+    void callback(raw, reply.raw)
   }
+  const below = (req: FastifyRequest) => req.url.split('?')[0]?.slice(OAUTH_PATH.length) || '/'
   return app.register(async (scope) => {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null))
+    // Only the rate limiter's refusal reaches this: the handlers hand everything over.
+    scope.setErrorHandler((error: FastifyError, req, reply) => {
+      const limited = error.statusCode === 429
+      if (!limited) req.log.error({ err: error }, 'oauth hand-off failed')
+      return reply
+        .code(limited ? 429 : 500)
+        .header('cache-control', 'no-store')
+        .send({
+          error: limited ? 'temporarily_unavailable' : 'server_error',
+          error_description: limited ? error.message : 'Please try again.',
+        })
+    })
     scope.route({
       method: ['GET', 'POST', 'PUT', 'DELETE'],
-      url: '/oauth/*',
-      handler: (req, reply) => handoff(req, reply),
+      url: `${OAUTH_PATH}/*`,
+      handler: (req, reply) => handoff(req, reply, below(req)),
     })
-    scope.get('/.well-known/openid-configuration', (req, reply) => handoff(req, reply))
-    // RFC 8414 metadata: the same document.
-    scope.get('/.well-known/oauth-authorization-server', (req, reply) =>
-      handoff(req, reply, '/.well-known/openid-configuration'),
+    // Dynamic client registration is open to anyone when on: a few per address and hour.
+    scope.post(
+      `${OAUTH_PATH}/register`,
+      {
+        config: {
+          rateLimit: {
+            max: REGISTRATIONS_PER_HOUR,
+            timeWindow: 3_600_000,
+            errorResponseBuilder: (_req, ctx) =>
+              Object.assign(
+                new Error(`Too many client registrations; try again in ${ctx.after}.`),
+                { statusCode: 429 },
+              ),
+          },
+        },
+      },
+      (req, reply) => handoff(req, reply, '/register'),
     )
+    // RFC 8414 §3.1 puts the well-known segment before the issuer's path; some OpenID Connect
+    // clients append it after. Both are the /oauth issuer's metadata.
+    for (const doc of ['oauth-authorization-server', 'openid-configuration'])
+      scope.get(`/.well-known/${doc}${OAUTH_PATH}`, (req, reply) =>
+        handoff(req, reply, `/.well-known/${doc}`),
+      )
   })
 }
 
@@ -73,6 +127,17 @@ export async function oauthRoutes(
   forms: FormGuard,
 ): Promise<void> {
   await mountProvider(app, provider, new URL(config.url))
+  // LATCHKEY_URL issues session tokens, not OAuth tokens: there is no authorization server
+  // with that issuer, and its metadata is not served (say where the OAuth issuer's is).
+  app.get('/.well-known/oauth-authorization-server', (_req, reply) =>
+    sendJson(
+      reply,
+      404,
+      ApiError.of('resource_not_found', {
+        longMessage: `The OAuth 2 authorization server is the issuer ${oauthIssuer(config)}: its metadata is at ${config.url}/.well-known/oauth-authorization-server${OAUTH_PATH}.`,
+      }).toJSON(),
+    ),
+  )
 
   await app.register(async (pages) => {
     // oidc-provider's errors (a missing or expired interaction cookie, …) carry their status.
@@ -129,13 +194,13 @@ export async function oauthRoutes(
         'access token is invalid, expired or revoked',
       )
     const found = await services.users.findById(accessToken.accountId)
-    if (!found || found.banned)
+    if (!found || !mayHoldTokens(found))
       return bearerError(
         reply,
         config,
         401,
         'invalid_token',
-        'the user no longer exists or is banned',
+        'the user no longer exists, is banned or is locked',
       )
     const { user, emails } = await services.users.withEmails(found.id)
     const claims: Record<string, unknown> = userClaims(user, emails)

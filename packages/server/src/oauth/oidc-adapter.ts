@@ -1,12 +1,33 @@
 import type { Database } from '@latchkey/db'
 import type { Kysely } from 'kysely'
 import type { Adapter, AdapterPayload } from 'oidc-provider'
+import { sha256 } from '../lib/crypto.js'
 import { clientMetadata, registrationInput } from './client-metadata.js'
 import type { OAuthApplicationsService } from './oauth-applications.service.js'
 
 /** Every this many writes, a process removes rows that expired more than a day ago. */
 const SWEEP_EVERY = 500
 const SWEEP_GRACE_MS = 24 * 3600 * 1000
+
+/**
+ * A model's value never reaches the database: rows are keyed by its SHA-256 (base64url, as
+ * client tokens and secret keys are), lookups hash the value presented, and the payload's copy
+ * of it (`jti`) is dropped on write and put back on read. So a database reader (a backup, a
+ * replica, a dump) holds no code, access or refresh token it could replay. (Values are 256-bit
+ * random: a fast hash suffices.) Migration 0008 re-keyed the rows written before.
+ *
+ * Sessions keep their `jti`: `findByUid` must return it, and a session id is only ever presented
+ * in a cookie signed with a key the database does not hold. A grant's own row carries its id in
+ * `grant_id`, as its tokens do, for the remembered-consent lookup; a grant id is never presented
+ * by a client and grants nothing.
+ */
+const keyOf = (id: string) => sha256(id)
+
+function withoutValue(kind: string, payload: AdapterPayload): AdapterPayload {
+  if (kind === 'Session') return payload
+  const { jti: _value, ...rest } = payload
+  return rest
+}
 
 /**
  * oidc-provider's storage on Kysely: one `oidc_models` row a model instance (grants, codes,
@@ -40,10 +61,12 @@ export function kyselyAdapterFactory(
         .executeTakeFirst()
     const load = (
       r: { payload: string; expires_at: number | null; consumed_at: number | null } | undefined,
+      id?: string,
     ): AdapterPayload | undefined => {
       if (!r) return undefined
       if (r.expires_at !== null && r.expires_at <= Date.now()) return undefined
       const payload = JSON.parse(r.payload) as AdapterPayload
+      if (id !== undefined) payload.jti = id
       return r.consumed_at !== null
         ? { ...payload, consumed: Math.floor(r.consumed_at / 1000) }
         : payload
@@ -52,8 +75,8 @@ export function kyselyAdapterFactory(
     return {
       async upsert(id, payload, expiresIn) {
         const values = {
-          payload: JSON.stringify(payload),
-          grant_id: payload.grantId ?? null,
+          payload: JSON.stringify(withoutValue(kind, payload)),
+          grant_id: (kind === 'Grant' ? id : payload.grantId) ?? null,
           uid: payload.uid ?? null,
           user_code: payload.userCode ?? null,
           account_id: payload.accountId ?? null,
@@ -62,31 +85,37 @@ export function kyselyAdapterFactory(
         }
         await db
           .insertInto('oidc_models')
-          .values({ kind, id, consumed_at: null, ...values })
+          .values({ kind, id: keyOf(id), consumed_at: null, ...values })
           .onConflict((oc) => oc.columns(['kind', 'id']).doUpdateSet(values))
           .execute()
         writes += 1
         if (writes % SWEEP_EVERY === 0) await sweep()
       },
       async find(id) {
-        return load(await findBy('id', id))
+        return load(await findBy('id', keyOf(id)), id)
       },
       async findByUid(uid) {
         return load(await findBy('uid', uid))
       },
-      async findByUserCode(userCode) {
-        return load(await findBy('user_code', userCode))
+      // The device flow is off: its user codes would need hashing too, and its device codes a
+      // `jti` kept for this lookup.
+      async findByUserCode() {
+        throw new Error('the device authorization grant is not enabled')
       },
       async consume(id) {
         await db
           .updateTable('oidc_models')
           .set({ consumed_at: Date.now() })
           .where('kind', '=', kind)
-          .where('id', '=', id)
+          .where('id', '=', keyOf(id))
           .execute()
       },
       async destroy(id) {
-        await db.deleteFrom('oidc_models').where('kind', '=', kind).where('id', '=', id).execute()
+        await db
+          .deleteFrom('oidc_models')
+          .where('kind', '=', kind)
+          .where('id', '=', keyOf(id))
+          .execute()
       },
       async revokeByGrantId(grantId) {
         await db
@@ -136,12 +165,12 @@ export async function findRememberedGrantId(
 ): Promise<string | undefined> {
   const r = await db
     .selectFrom('oidc_models')
-    .select('id')
+    .select('grant_id')
     .where('kind', '=', 'Grant')
     .where('account_id', '=', accountId)
     .where('client_id', '=', clientId)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', Date.now())]))
     .orderBy('expires_at', 'desc')
     .executeTakeFirst()
-  return r?.id
+  return r?.grant_id ?? undefined
 }

@@ -8,12 +8,15 @@ import Provider, {
 } from 'oidc-provider'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config.schema.js'
-import { errorPage } from '../hosted/pages.js'
+import { errorPage, errorReturnPage } from '../hosted/pages.js'
 import { OAUTH_DEFAULTS, type OAuthSettings } from '../instance/instance.service.js'
 import { type SecretBox, safeEqual, sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Services } from '../services.js'
+import { oauthIssuer } from './issuer.js'
 import { findRememberedGrantId, kyselyAdapterFactory } from './oidc-adapter.js'
+import { assertRegistrationBounds } from './registration-policy.js'
+import { heldRedirect, holdUnvettedRedirects } from './unvetted-redirects.js'
 
 /** The scopes and the claims each releases (DESIGN.md §2: Clerk's userinfo fields). */
 export const SCOPE_CLAIMS = {
@@ -23,6 +26,13 @@ export const SCOPE_CLAIMS = {
   public_metadata: ['public_metadata'],
   private_metadata: ['private_metadata'],
 } as const
+
+/** Client metadata Latchkey adds (client-metadata.ts); registration sets every one to true. */
+const REGISTRATION_FLAGS = [
+  'latchkey_pkce_required',
+  'latchkey_consent_screen_enabled',
+  'latchkey_dynamically_registered',
+]
 
 export const COOKIE_NAMES = {
   session: '_lk_oidc_session',
@@ -64,10 +74,17 @@ export async function signedInUserId(
   }
 }
 
-/** A user that may hold OAuth tokens: exists and is not banned. */
+/**
+ * Whether a user may hold OAuth tokens: not banned, not locked by an operator. (A lockout after
+ * failed sign-ins does not count: guessing passwords must not end someone's grants.)
+ */
+export function mayHoldTokens(user: UserRow): boolean {
+  return !fromDbBool(user.banned) && !fromDbBool(user.locked)
+}
+
 async function activeUser(services: Services, id: string) {
   const found = await services.users.findById(id)
-  if (!found || fromDbBool(found.banned)) return undefined
+  if (!found || !mayHoldTokens(found)) return undefined
   return services.users.withEmails(id)
 }
 
@@ -85,7 +102,7 @@ function addAtHash(body: unknown, services: Services): void {
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
   const digest = createHash('sha256').update(response.access_token, 'ascii').digest()
   claims.at_hash = digest.subarray(0, digest.length / 2).toString('base64url')
-  response.id_token = services.keys.sign(claims)
+  response.id_token = services.keys.sign(claims, 'oauth')
 }
 
 type ProviderDeps = {
@@ -103,7 +120,7 @@ type ProviderDeps = {
  */
 export function createOAuthProvider({ config, services, db, box, log }: ProviderDeps): Provider {
   let settings: OAuthSettings = OAUTH_DEFAULTS
-  const url = config.url
+  const issuer = oauthIssuer(config)
 
   const policy = interactionPolicy.base()
   // oidc-provider keeps its own session cookie; a login is only valid while the same user is
@@ -125,22 +142,24 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
   const configuration: Configuration = {
     adapter: kyselyAdapterFactory(db, services.oauthApplications),
     clients: [],
-    jwks: { keys: [services.keys.privateJwk() as never] },
+    // The OAuth key, never the session key (RFC 8725 §3.12); published at /oauth/jwks only.
+    jwks: { keys: [services.keys.privateJwk('oauth') as never] },
     cookies: {
       keys: [box.derive('oidc-provider cookies').toString('base64url')],
       names: COOKIE_NAMES,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
+    // Relative to the issuer's path: Clerk's /oauth/authorize, /oauth/token, …
     routes: {
-      authorization: '/oauth/authorize',
-      token: '/oauth/token',
-      userinfo: '/oauth/userinfo',
-      introspection: '/oauth/token_info',
-      revocation: '/oauth/token/revoke',
-      registration: '/oauth/register',
-      jwks: '/oauth/jwks',
-      end_session: '/oauth/end_session',
+      authorization: '/authorize',
+      token: '/token',
+      userinfo: '/userinfo',
+      introspection: '/token_info',
+      revocation: '/token/revoke',
+      registration: '/register',
+      jwks: '/jwks',
+      end_session: '/end_session',
     },
     scopes: [
       'openid',
@@ -162,10 +181,14 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
         client.clientAuthMethod === 'none' || client.metadata().latchkey_pkce_required === true,
     },
     extraClientMetadata: {
-      properties: ['latchkey_pkce_required', 'latchkey_consent_screen_enabled'],
-      // A dynamically registered client does not choose these: it always uses PKCE and consent.
+      properties: REGISTRATION_FLAGS,
+      // A dynamically registered client does not choose these: it always uses PKCE and consent,
+      // and is marked unvetted. Its other metadata is bounded (registration-policy.ts).
       validator(ctx, key, _value, metadata) {
-        if (ctx?.oidc?.route === 'registration') (metadata as Record<string, unknown>)[key] = true
+        if (ctx?.oidc?.route !== 'registration') return
+        const m = metadata as Record<string, unknown>
+        if (key === REGISTRATION_FLAGS[0]) assertRegistrationBounds(m)
+        m[key] = true
       },
     },
     features: {
@@ -179,7 +202,15 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
-      registration: { enabled: true, initialAccessToken: false },
+      // No registration access token: its RFC 7592 read endpoint would answer the stored
+      // SHA-256 as the client's `client_secret`, and an unused credential is better not issued.
+      registration: {
+        enabled: true,
+        initialAccessToken: false,
+        issueRegistrationAccessToken: false,
+      },
+      // Off: it was advertised at an address nothing served; the code flow needs no PAR.
+      pushedAuthorizationRequests: { enabled: false },
       // Served by oauth.routes.ts in Clerk's shape (and without requiring the openid scope).
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
@@ -228,17 +259,23 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
       policy,
       url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}`,
     },
-    async renderError(ctx, out) {
+    async renderError(ctx, out, error) {
       ctx.type = 'html'
-      ctx.body = errorPage(out.error, out.error_description)
+      const held = heldRedirect(error, { ...out })
+      // prompt=none's errors carry 303, meant for the redirect that is not happening.
+      if (ctx.status >= 300 && ctx.status < 400) ctx.status = 400
+      ctx.body = held
+        ? errorReturnPage({ error: out.error, description: out.error_description, ...held })
+        : errorPage(out.error, out.error_description)
     },
     clientBasedCORS: () => true,
   }
 
-  const provider = new Provider(url, configuration)
+  const provider = new Provider(issuer, configuration)
   // Koa reads X-Forwarded-*; the hand-off (http/forwarded.ts) rewrites them to the public URL's
   // scheme and host and the client IP Latchkey trusts, so what a client sends never reaches it.
   provider.proxy = true
+  holdUnvettedRedirects(provider)
 
   // Client secrets are stored as SHA-256: hash what the client presents, then compare.
   provider.Client.prototype.compareClientSecret = function compare(
@@ -251,7 +288,7 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
 
   provider.use(async (ctx, next) => {
     settings = (await services.instance.settings()).oauth
-    if (ctx.path === '/oauth/register' && !settings.dynamic_oauth_client_registration) {
+    if (ctx.path === '/register' && !settings.dynamic_oauth_client_registration) {
       ctx.status = 403
       ctx.body = {
         error: 'access_denied',
@@ -263,9 +300,7 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
     if (ctx.oidc?.route === 'token' && ctx.status === 200) addAtHash(ctx.body, services)
     if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
       const doc = ctx.body as Record<string, unknown>
-      // One document for OAuth clients and session-token verifiers: the instance JWKS.
-      doc.jwks_uri = `${url}/.well-known/jwks.json`
-      doc.userinfo_endpoint = `${url}/oauth/userinfo`
+      doc.userinfo_endpoint = `${issuer}/userinfo`
       doc.claims_supported = [
         ...new Set([
           ...((doc.claims_supported as string[]) ?? []),

@@ -100,7 +100,11 @@ export function meRoutes(r: Router): void {
         }
       }
       const updated = await services.users.update(user.id, { password: body.new_password })
-      if (body.sign_out_of_other_sessions) await services.sessions.revokeOthersOfUser(user.id, s.id)
+      if (body.sign_out_of_other_sessions) {
+        await services.sessions.revokeOthersOfUser(user.id, s.id)
+        // The applications the user signed in to are other devices too.
+        await services.oauthApplications.endGrantsOfUser(user.id)
+      }
       return { response: await services.users.toJSON(updated, false) }
     },
   })

@@ -357,6 +357,8 @@ export class UsersService {
     }
     if (input.signOutOfOtherSessions && patch.password_digest) {
       await this.d.services.sessions.revokeAllForUser(user.id)
+      // Applications the user signed in to are other devices too.
+      await this.d.services.oauthApplications.endGrantsOfUser(user.id)
     }
     return this.getById(id)
   }
@@ -390,9 +392,13 @@ export class UsersService {
     if (!(await repo.deleteUserRow(this.d.db, id))) {
       throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
     }
+    await this.d.services.oauthApplications.endGrantsOfUser(id)
   }
 
-  /** Ban or lock (and sign out everywhere), or lift either. */
+  /**
+   * Ban or lock (and sign out everywhere, OAuth grants included), or lift either. Lifting does
+   * not bring back what was ended.
+   */
   async setFlag(id: string, flag: 'banned' | 'locked', value: boolean): Promise<UserRow> {
     await this.getById(id)
     const patch: UserUpdate = { [flag]: toDbBool(value), updated_at: this.d.clock.now() }
@@ -402,7 +408,10 @@ export class UsersService {
       patch.failed_attempts = 0
     }
     await repo.updateUserRow(this.d.db, id, patch)
-    if (value) await this.d.services.sessions.revokeAllForUser(id)
+    if (value) {
+      await this.d.services.sessions.revokeAllForUser(id)
+      await this.d.services.oauthApplications.endGrantsOfUser(id)
+    }
     return this.getById(id)
   }
 
