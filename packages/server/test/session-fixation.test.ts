@@ -148,3 +148,44 @@ describe.each(DIALECTS)(
     })
   },
 )
+
+describe.each(DIALECTS)('over https the client cookie is __Host- (%s)', (dialect) => {
+  let server: TestServer
+  let direct: string
+  const PUBLIC = 'https://auth.example.test'
+
+  beforeAll(async () => {
+    // Served over plain HTTP here, as behind a TLS-terminating proxy; its public URL is https.
+    server = await createTestServer(dialect, {
+      env: { LATCHKEY_URL: PUBLIC, LATCHKEY_ALLOWED_ORIGINS: APP },
+    })
+    const address = server.app.server.address()
+    direct = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+    await fetchJson(`${direct}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email_address: ['victim@example.com'], password: PASSWORD }),
+    })
+  })
+  afterAll(() => server.close())
+
+  it('is set host-only, Secure, on / — and a plain __client a sibling could plant is not read', async () => {
+    const res = await fetch(`${direct}/v1/client/sign_ins`, {
+      method: 'POST',
+      headers: { origin: APP, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ identifier: 'victim@example.com', password: PASSWORD }),
+    })
+    expect(res.status).toBe(200)
+    const [cookie] = res.headers.getSetCookie()
+    expect(cookie).toMatch(
+      /^__Host-client=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    )
+    expect(cookie).not.toMatch(/Domain=/i)
+    const token = /^__Host-client=([^;]+)/.exec(cookie as string)?.[1] as string
+    const read = (name: string) =>
+      fetchJson(`${direct}/v1/client`, { headers: { origin: APP, cookie: `${name}=${token}` } })
+    expect((await read('__Host-client')).json.response.sessions).toHaveLength(1)
+    // The same token under the name a sibling subdomain can set: not this deployment's cookie.
+    expect((await read('__client')).json.response).toBeNull()
+  })
+})

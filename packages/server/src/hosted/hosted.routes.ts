@@ -2,7 +2,7 @@ import { ApiError } from '@latchkey/contracts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
-import { CLIENT_COOKIE, writeClientToken } from '../http/client-token.js'
+import { clientCookieName, writeClientToken } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
 import { retryAfterOf } from '../http/error-handler.js'
 import { signedInUserId } from '../oauth/provider.js'
@@ -71,7 +71,6 @@ export async function hostedRoutes(
   config: Config,
   forms: FormGuard,
 ): Promise<void> {
-  const secure = config.url.startsWith('https:')
   const limit: { rateLimit?: typeof CREATE_LIMIT } = config.rateLimit
     ? { rateLimit: CREATE_LIMIT }
     : {}
@@ -135,7 +134,7 @@ export async function hostedRoutes(
     app.get(path, async (req, reply) => {
       const q = req.query as Record<string, unknown>
       const redirectUrl = await safeRedirect(services, config, q.redirect_url)
-      const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+      const userId = await signedInUserId(services, req.cookies[clientCookieName(config.url)])
       if (userId && redirectUrl) return reply.redirect(redirectUrl, 303)
       if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
       const page = await hosted(spec.view, redirectUrl, spec.fallback)
@@ -163,10 +162,10 @@ export async function hostedRoutes(
             longMessage: 'This form was sent from another site. Sign in on this page.',
           })
         if (refused === 'token') throw ApiError.of('form_token_invalid')
-        const token = req.cookies[CLIENT_COOKIE]
+        const token = req.cookies[clientCookieName(config.url)]
         const client = token ? await services.clients.resolve(token) : undefined
         const result = await spec.submit(req.body ?? {}, client?.id, deviceOf(req))
-        if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secure)
+        if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, config.url)
         const redirectUrl =
           (await safeRedirect(services, config, result.redirect)) ??
           (await services.instance.settings()).paths[spec.fallback] ??

@@ -1,8 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
-/** The long-lived client cookie on the Frontend API host (Clerk's name). */
+/** The long-lived client cookie on the Frontend API host over plain HTTP (Clerk's name). */
 export const CLIENT_COOKIE = '__client'
+/**
+ * Its name over https. The `__Host-` prefix makes browsers accept it only host-only, `Secure`
+ * and on `/`: a sibling subdomain (`evil.example.com` setting `Domain=example.com`) or a plain
+ * HTTP page cannot plant one (issue #13 §3). Over https a plain `__client` is not read at all.
+ */
+export const HOST_CLIENT_COOKIE = '__Host-client'
 const ONE_YEAR_S = 365 * 24 * 3600
+
+/** The client cookie's name for a deployment at this public URL. */
+export function clientCookieName(publicUrl: string): string {
+  return publicUrl.startsWith('https:') ? HOST_CLIENT_COOKIE : CLIENT_COOKIE
+}
 
 /**
  * The caller's client token: the HttpOnly `__client` cookie for browsers, or the
@@ -10,8 +21,9 @@ const ONE_YEAR_S = 365 * 24 * 3600
  */
 export function readClientToken(
   req: FastifyRequest,
+  publicUrl: string,
 ): { value: string; source: 'cookie' | 'header' } | undefined {
-  const cookie = req.cookies[CLIENT_COOKIE]
+  const cookie = req.cookies[clientCookieName(publicUrl)]
   if (cookie) return { value: cookie, source: 'cookie' }
   const header = req.headers.authorization
   if (header) return { value: header.replace(/^Bearer\s+/i, '').trim(), source: 'header' }
@@ -31,17 +43,18 @@ export function writeClientToken(
   req: FastifyRequest,
   reply: FastifyReply,
   token: string,
-  secure: boolean,
+  publicUrl: string,
 ): void {
   if (isNative(req)) {
     reply.header('authorization', token)
     return
   }
-  reply.setCookie(CLIENT_COOKIE, token, {
+  // No Domain attribute: the cookie belongs to the Frontend API's host alone.
+  reply.setCookie(clientCookieName(publicUrl), token, {
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    secure,
+    secure: publicUrl.startsWith('https:'),
     maxAge: ONE_YEAR_S,
   })
 }

@@ -6,7 +6,7 @@ import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import type { FailureLimiter } from '../rate-limits/failure-limiter.js'
 import type { Services } from '../services.js'
-import { CLIENT_COOKIE, readClientToken, writeClientToken } from './client-token.js'
+import { clientCookieName, readClientToken, writeClientToken } from './client-token.js'
 import { zodToApiError } from './zod-errors.js'
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
@@ -199,11 +199,12 @@ export class Router {
    */
   fapi<B = undefined, Q = undefined, P = undefined>(def: FapiRoute<B, Q, P>): void {
     const services = this.#services
-    const secureCookie = this.#config.url.startsWith('https:')
+    const publicUrl = this.#config.url
+    const cookieName = clientCookieName(publicUrl)
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       await checkOrigin(req, services)
       const origin = originOf(req)
-      const token = readClientToken(req)
+      const token = readClientToken(req, publicUrl)
       const client =
         token && def.resolveClient !== false
           ? await services.clients.resolve(token.value)
@@ -217,13 +218,13 @@ export class Router {
         clientToken: token?.value,
         device: deviceOf(req),
       })
-      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, secureCookie)
+      if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, publicUrl)
       if (result.bare) return sendJson(reply, 200, result.response)
       const clientId = result.clientId === undefined ? client?.id : result.clientId
       const row = clientId ? await services.clients.find(clientId) : undefined
       const clientJSON = row ? await services.render.client(row) : null
       if (result.clientId === null && token?.source === 'cookie')
-        reply.clearCookie(CLIENT_COOKIE, { path: '/' })
+        reply.clearCookie(cookieName, { path: '/' })
       return sendJson(reply, 200, { response: result.response, client: clientJSON })
     }
     const config =

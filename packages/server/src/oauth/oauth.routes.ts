@@ -7,7 +7,7 @@ import type { Config } from '../config/config.schema.js'
 import type { FormGuard } from '../hosted/form-guard.js'
 import { consentPage, errorPage } from '../hosted/pages.js'
 import { html, userLabel } from '../hosted/respond.js'
-import { CLIENT_COOKIE } from '../http/client-token.js'
+import { clientCookieName } from '../http/client-token.js'
 import { sendJson } from '../http/define-route.js'
 import { forwardAsDecided } from '../http/forwarded.js'
 import type { Services } from '../services.js'
@@ -238,7 +238,7 @@ function interactionRoutes(
     const details = await provider.interactionDetails(req.raw, reply.raw)
     if (details.uid !== uid)
       return html(reply, 400, errorPage('invalid_request', 'interaction mismatch'))
-    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    const userId = await signedInUserId(services, req.cookies[clientCookieName(config.url)])
     if (!userId) {
       const back = `${config.url}/oauth/interaction/${uid}`
       return reply.redirect(`/sign-in?redirect_url=${encodeURIComponent(back)}`, 303)
@@ -286,7 +286,7 @@ function interactionRoutes(
     if (!parsed.success)
       return html(reply, 400, errorPage('invalid_request', 'decision is missing'))
     const details = await provider.interactionDetails(req.raw, reply.raw)
-    const userId = await signedInUserId(services, req.cookies[CLIENT_COOKIE])
+    const userId = await signedInUserId(services, req.cookies[clientCookieName(config.url)])
     if (details.uid !== uid || !userId || details.session?.accountId !== userId)
       return html(reply, 400, errorPage('invalid_request', 'the sign-in changed; start again'))
     if (parsed.data.decision === 'deny') {

@@ -9,6 +9,7 @@ import Provider, {
 import type { Logger } from 'pino'
 import type { Config } from '../config/config.schema.js'
 import { errorPage, errorReturnPage } from '../hosted/pages.js'
+import { clientCookieName } from '../http/client-token.js'
 import { OAUTH_DEFAULTS, type OAuthSettings } from '../instance/instance.service.js'
 import { type SecretBox, safeEqual, sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -58,7 +59,7 @@ export function userClaims(user: UserRow, emails: EmailAddressRow[]) {
   }
 }
 
-/** The user signed in on this browser's Latchkey client (the `__client` cookie), if any. */
+/** The user signed in on this browser's Latchkey client (its client cookie), if any. */
 export async function signedInUserId(
   services: Services,
   clientToken: string | undefined,
@@ -130,7 +131,10 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
       'latchkey_session',
       'the Latchkey session ended or belongs to another user',
       async (ctx) => {
-        const userId = await signedInUserId(services, ctx.cookies.get('__client') ?? undefined)
+        const userId = await signedInUserId(
+          services,
+          ctx.cookies.get(clientCookieName(config.url)) ?? undefined,
+        )
         return userId === undefined || userId !== ctx.oidc.session?.accountId
       },
     ),
