@@ -227,3 +227,43 @@ describe.each(DIALECTS)('GET /v1/health (%s)', (dialect) => {
     await server.close().catch(() => {})
   })
 })
+
+describe.each(DIALECTS)('GET / (%s)', (dialect) => {
+  it('says what the server is and links its pages; with a home_url set, goes there', async () => {
+    const server = await createTestServer(dialect, {
+      env: { LATCHKEY_ALLOWED_ORIGINS: 'https://app.example.com' },
+    })
+    try {
+      const page = await fetch(`${server.url}/`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+      const html = await page.text()
+      expect(html).toContain(server.publishableKey)
+      for (const href of [
+        '/sign-in',
+        '/sign-up',
+        '/user',
+        '/.well-known/jwks.json',
+        '/v1/health',
+      ]) {
+        expect(html).toContain(`href="${href}"`)
+        expect((await fetch(`${server.url}${href}`)).status).toBe(200)
+      }
+      const paths = await fetch(`${server.url}/v1/instance/paths`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ home_url: 'https://app.example.com/' }),
+      })
+      expect(paths.status).toBe(200)
+      await new Promise((r) => setTimeout(r, 10))
+      const home = await fetch(`${server.url}/`, { redirect: 'manual' })
+      expect(home.status).toBe(303)
+      expect(home.headers.get('location')).toBe('https://app.example.com/')
+    } finally {
+      await server.close()
+    }
+  })
+})

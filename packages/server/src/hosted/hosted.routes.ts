@@ -9,7 +9,14 @@ import { signedInUserId } from '../oauth/provider.js'
 import type { Services } from '../services.js'
 import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
 import type { FormGuard } from './form-guard.js'
-import { type Hosted, signedInPage, signInPage, signUpPage, userProfilePage } from './pages.js'
+import {
+  type Hosted,
+  landingPage,
+  signedInPage,
+  signInPage,
+  signUpPage,
+  userProfilePage,
+} from './pages.js'
 import { html, safeRedirect, userLabel } from './respond.js'
 
 /**
@@ -266,6 +273,23 @@ export async function hostedRoutes(
         redirect: form.redirect_url,
       }
     },
+  })
+
+  // The root: the operator's home page when one is set (PATCH /v1/instance/paths home_url),
+  // else a page saying what this server is and linking its pages.
+  app.get('/', async (_req, reply) => {
+    const settings = await services.instance.settings()
+    const home = settings.paths.home_url
+    if (home && new URL(home).href !== new URL('/', config.url).href)
+      return reply.redirect(home, 303)
+    return html(
+      reply,
+      200,
+      landingPage({
+        applicationName: settings.application_name,
+        publishableKey: services.instance.publishableKey(),
+      }),
+    )
   })
 
   app.get('/user', async (_req, reply) => {
