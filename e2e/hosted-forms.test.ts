@@ -23,7 +23,7 @@ const MALLORY = 'mallory@example.com'
  * The OAuth issuer a relying party discovers (`{issuer}/.well-known/openid-configuration`). The
  * one place to change if the issuer moves, e.g. under `/oauth`.
  */
-const issuerOf = (server: TestServer) => new URL(server.url)
+const issuerOf = (server: TestServer) => new URL(`${server.url}/oauth`)
 
 /**
  * The hosted forms as people meet them, in Chromium: "Sign in with …" from a real relying party
