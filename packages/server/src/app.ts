@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
@@ -13,6 +14,7 @@ import type { Config } from './config/config.schema.js'
 import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
 import { securityHeaders } from './http/security-headers.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
@@ -175,10 +177,13 @@ async function buildHttp(
     done(null, payload)
   })
   installErrorHandler(app)
-  // An empty JSON body (Clerk's SDK sends one on POST …/revoke) is an empty object.
+  // An empty JSON body (Clerk's SDK sends one on POST …/revoke) is an empty object. Nesting is
+  // bounded here, before anything recursive sees the value (every route's JSON comes through).
   const defaultJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+    if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) return done(tooDeepError(), undefined)
+    const text = bytes.toString('utf8')
     if (text.trim() === '') return done(null, {})
     defaultJson(req, text, done)
   })
