@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
@@ -10,6 +10,7 @@ import * as rateLimits from './migrations/2026-11-22T0003-rate-limits.js'
 import * as oauth from './migrations/2026-11-22T0004-oauth.js'
 import * as sessionDevices from './migrations/2026-11-22T0005-session-devices.js'
 import * as changeFeed from './migrations/2026-11-23T0006-change-feed.js'
+import * as secretKeyRevocation from './migrations/2026-11-24T0007-secret-key-revocation.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -54,7 +55,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
 }
 
 function openSqlite(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') createPrivately(path)
   const database = new SQLite(path)
   database.pragma('journal_mode = WAL')
   database.pragma('synchronous = NORMAL')
@@ -76,6 +77,21 @@ function openSqlite(path: string): Db {
       await changes.close()
       await db.destroy()
     },
+  }
+}
+
+/**
+ * A new database is created as an empty file with mode 0600, in a directory created 0700, before
+ * SQLite opens it: SQLite gives the -wal, -shm and -journal files it creates the database file's
+ * own mode, so none of them ever exists readable by other users, whatever the umask (SQLite
+ * itself would create them 0644). An existing file is left as it is (the server tightens it).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
 }
 
@@ -178,6 +194,7 @@ export async function migrate({ db, schema }: Db): Promise<void> {
         '2026-11-22T0004-oauth': oauth,
         '2026-11-22T0005-session-devices': sessionDevices,
         '2026-11-23T0006-change-feed': changeFeed,
+        '2026-11-24T0007-secret-key-revocation': secretKeyRevocation,
       }),
     },
   })

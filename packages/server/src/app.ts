@@ -22,6 +22,7 @@ import type { Bootstrap } from './instance/instance.service.js'
 import { wellKnownRoutes } from './keys/well-known.routes.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { SecretBox } from './lib/crypto.js'
+import { SECRET_KEY_FILE, secureDataDir, writePrivateFile } from './lib/data-dir.js'
 import { loadMasterKey } from './lib/master-key.js'
 import { setHashConcurrency } from './lib/passwords.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
@@ -75,6 +76,7 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
   const clock = opts.clock ?? systemClock
   const log = opts.logger ?? pino({ level: config.logLevel })
   setHashConcurrency(config.hashConcurrency)
+  secureDataDir(config.dataDir, config.databaseUrl, log)
   const db = await createDb({
     url: config.databaseUrl,
     ...(opts.dbSchema ? { schema: opts.dbSchema } : {}),
@@ -92,11 +94,30 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
       log,
     })
     const bootstrap = await services.instance.bootstrap()
+    if (bootstrap.generatedSecretKey)
+      bootstrap.secretKeyFile = deliverSecretKey(config.dataDir, bootstrap.generatedSecretKey)
     await services.keys.load()
     return { services, db, bootstrap, log, box }
   } catch (error) {
     await db.close()
     throw error
+  }
+}
+
+/**
+ * The operator collects the first secret key from a file only they can read: stdout, often a log
+ * collector's, shows its path (and the key itself only on a terminal, main.ts). The key is
+ * already stored (as a hash) when this runs, so a failure says how to get another.
+ */
+function deliverSecretKey(dataDir: string, secretKey: string): string {
+  try {
+    return writePrivateFile(dataDir, SECRET_KEY_FILE, `${secretKey}\n`, { replace: true })
+  } catch (error) {
+    throw new Error(
+      `could not write the generated secret key into ${dataDir} (${String(error)}); fix the ` +
+        'directory, then issue a key with `npm run latchkey -- secret-keys create`',
+      { cause: error },
+    )
   }
 }
 

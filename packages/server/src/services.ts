@@ -1,6 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
 import { InstanceService } from './instance/instance.service.js'
+import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import type { ServiceDeps } from './service-deps.js'
@@ -14,6 +15,7 @@ import { UsersService } from './users/users.service.js'
 /** Every service, built once per app (composition root: app.ts). */
 export type Services = {
   readonly instance: InstanceService
+  readonly secretKeys: SecretKeysService
   readonly keys: SigningKeysService
   readonly users: UsersService
   readonly clients: ClientsService
@@ -31,6 +33,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   const services = {} as { -readonly [K in keyof Services]: Services[K] }
   const deps: ServiceDeps = { ...base, services }
   services.instance = new InstanceService(deps)
+  services.secretKeys = new SecretKeysService(deps)
   services.keys = new SigningKeysService(deps)
   services.users = new UsersService(deps)
   services.clients = new ClientsService(deps)

@@ -137,7 +137,7 @@ export class Router {
           throw ApiError.of('authentication_invalid', { longMessage: 'Missing secret key.' })
         const m = /^Bearer (\S+)$/.exec(header)
         if (!m?.[1]) throw ApiError.of('authorization_header_format_invalid')
-        await services.instance.authenticateSecretKey(m[1])
+        await services.secretKeys.authenticate(m[1])
       },
       handler: async (req, reply) => {
         const result = await def.handler({
