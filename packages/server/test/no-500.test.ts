@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { covers, routePatterns } from './helpers/routes.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 /** JSON nested 5,000 levels: recursive code after the parser (zod, JSON.stringify) overflowed. */
@@ -42,32 +43,6 @@ const BODIES: Array<[string, string]> = [
   ['text/plain', 'hello'],
   ['multipart/form-data; boundary=x', '--x\r\n\r\n--x--'],
 ]
-
-/**
- * Every route the server has, as `METHOD /path/:param`, read from Fastify's route tree, so that a
- * route added later cannot be left out of the sweeps unnoticed. (`HEAD` is `GET`'s; the
- * `/_method/VERB/…` twins are reached as `POST …?_method=VERB`.)
- */
-function routePatterns(app: TestServer['app']): string[] {
-  const out: string[] = []
-  const stack: string[] = []
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([│├└─ ]*)(\S+)(?: \(([^)]*)\))?$/u.exec(line)
-    if (!m?.[2]) continue
-    stack.length = (m[1] ?? '').length / 4 - 1
-    stack.push(m[2])
-    for (const method of (m[3] ?? '').split(', '))
-      if (method && method !== 'HEAD' && method !== 'OPTIONS')
-        out.push(`${method} ${stack.join('').replace(/^\/_method\/[A-Z]+/, '')}`)
-  }
-  return out
-}
-
-/** Whether a path the sweep sends is an instance of a route (`:param` matches one segment). */
-function covers(route: string, path: string): boolean {
-  const pattern = route.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')
-  return new RegExp(`^${pattern}$`).test(path.split('?')[0] ?? '')
-}
 
 const QUERIES = [
   '',

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { ApiError } from '@latchkey/contracts'
 import type { ClientRow } from '@latchkey/db'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import type { Services } from '../services.js'
@@ -54,6 +54,11 @@ export type FapiRoute<B, Q, P> = Schemas<B, Q, P> & {
   method: Method
   path: string
   rateLimit?: RateLimit
+  /**
+   * True for an answer that is the same for every caller and holds no user data (the
+   * environment): it may be cached. Every other answer is `Cache-Control: no-store`.
+   */
+  cacheable?: true
   /**
    * False for a route that reads its client itself from `clientToken` (token mints join it to
    * the session in one read); `client` is then undefined.
@@ -110,6 +115,15 @@ export const deviceOf = (req: FastifyRequest) => ({
   ipAddress: req.ip,
 })
 
+/**
+ * Frontend and Backend API answers carry sessions, tokens and user data: no cache (a browser's,
+ * a proxy's, a CDN's) may keep them. Set before anything runs, so errors carry it too.
+ */
+const noStore: onRequestHookHandler = (_req, reply, done) => {
+  reply.header('cache-control', 'no-store')
+  done()
+}
+
 /** Routes of one API, registered on one Fastify instance. */
 export class Router {
   readonly #app: FastifyInstance
@@ -131,6 +145,7 @@ export class Router {
     this.#app.route({
       method: def.method,
       url: def.path,
+      onRequest: noStore,
       preHandler: async (req) => {
         const header = req.headers.authorization
         if (!header)
@@ -192,9 +207,11 @@ export class Router {
       def.rateLimit && this.#config.rateLimit
         ? { rateLimit: { max: def.rateLimit.max, timeWindow: def.rateLimit.windowMs } }
         : {}
-    this.#app.route({ method: def.method, url: def.path, config, handler })
+    const onRequest = def.cacheable ? [] : [noStore]
+    this.#app.route({ method: def.method, url: def.path, config, onRequest, handler })
     if (def.method !== 'GET' && def.method !== 'POST') {
-      this.#app.route({ method: 'POST', url: `/_method/${def.method}${def.path}`, config, handler })
+      const url = `/_method/${def.method}${def.path}`
+      this.#app.route({ method: 'POST', url, config, onRequest, handler })
     }
   }
 }
