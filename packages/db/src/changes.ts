@@ -2,10 +2,11 @@ import type SQLite from 'better-sqlite3'
 import pg from 'pg'
 
 /**
- * Which clients, sessions and users changed, in this process or any other on the same database,
- * so that rows may be kept in memory without ever serving one that has since changed. Database
- * triggers announce every change (migration 0006) as a key: `client:<id>`, `session:<id>` or
- * `user:<id>` (a user's email addresses count as the user).
+ * Which clients, sessions, users and secret keys changed, in this process or any other on the
+ * same database, so that rows may be kept in memory without ever serving one that has since
+ * changed. Database triggers announce every change (migrations 0006 and 0007) as a key:
+ * `client:<id>`, `session:<id>`, `user:<id>` (a user's email addresses count as the user) or
+ * `api_key:<id>`.
  */
 export interface ChangeFeed {
   /**

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
@@ -15,6 +15,7 @@ import * as templateLifetimeBound from './migrations/2026-12-01T0008-template-li
 import * as passwordThrottle from './migrations/2026-12-01T0009-password-throttle.js'
 import * as oauthSigningKey from './migrations/2026-12-01T0010-oauth-signing-key.js'
 import * as oidcHashedIds from './migrations/2026-12-01T0011-oidc-hashed-ids.js'
+import * as secretKeyRevocation from './migrations/2026-12-01T0012-secret-key-revocation.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -62,7 +63,7 @@ export async function createDb(options: CreateDbOptions): Promise<Db> {
 }
 
 function openSqlite(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') createPrivately(path)
   const database = new SQLite(path)
   database.pragma('journal_mode = WAL')
   database.pragma('synchronous = NORMAL')
@@ -84,6 +85,21 @@ function openSqlite(path: string): Db {
       await changes.close()
       await db.destroy()
     },
+  }
+}
+
+/**
+ * A new database is created as an empty file with mode 0600, in a directory created 0700, before
+ * SQLite opens it: SQLite gives the -wal, -shm and -journal files it creates the database file's
+ * own mode, so none of them ever exists readable by other users, whatever the umask (SQLite
+ * itself would create them 0644). An existing file is left as it is (the server tightens it).
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
 }
 
@@ -207,6 +223,7 @@ export async function migrate({ db, schema }: Db, options: { upTo?: string } = {
         '2026-12-01T0009-password-throttle': passwordThrottle,
         '2026-12-01T0010-oauth-signing-key': oauthSigningKey,
         '2026-12-01T0011-oidc-hashed-ids': oidcHashedIds,
+        '2026-12-01T0012-secret-key-revocation': secretKeyRevocation,
       }),
     },
   })

@@ -19,6 +19,8 @@ export interface InstanceTable {
 export interface ApiKeyTable {
   id: string
   secret_hash: string
+  /** The key's first characters (`sk_live_` and four more), to tell keys apart; null before 0007. */
+  prefix: string | null
   created_at: number
 }
 

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
@@ -14,6 +15,7 @@ import { FormGuard } from './hosted/form-guard.js'
 import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
 import { securityHeaders } from './http/security-headers.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
@@ -22,6 +24,7 @@ import type { Bootstrap } from './instance/instance.service.js'
 import { wellKnownRoutes } from './keys/well-known.routes.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { SecretBox } from './lib/crypto.js'
+import { SECRET_KEY_FILE, secureDataDir, writePrivateFile } from './lib/data-dir.js'
 import { loadMasterKey } from './lib/master-key.js'
 import { setHashConcurrency } from './lib/passwords.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
@@ -81,6 +84,7 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
   const clock = opts.clock ?? systemClock
   const log = opts.logger ?? pino({ level: config.logLevel })
   setHashConcurrency(config.hashConcurrency)
+  secureDataDir(config.dataDir, config.databaseUrl, log)
   const db = await createDb({
     url: config.databaseUrl,
     ...(opts.dbSchema ? { schema: opts.dbSchema } : {}),
@@ -98,11 +102,30 @@ export async function createCore(opts: AppOptions): Promise<LatchkeyCore> {
       log,
     })
     const bootstrap = await services.instance.bootstrap()
+    if (bootstrap.generatedSecretKey)
+      bootstrap.secretKeyFile = deliverSecretKey(config.dataDir, bootstrap.generatedSecretKey)
     await services.keys.load()
     return { services, db, bootstrap, log, box }
   } catch (error) {
     await db.close()
     throw error
+  }
+}
+
+/**
+ * The operator collects the first secret key from a file only they can read: stdout, often a log
+ * collector's, shows its path (and the key itself only on a terminal, main.ts). The key is
+ * already stored (as a hash) when this runs, so a failure says how to get another.
+ */
+function deliverSecretKey(dataDir: string, secretKey: string): string {
+  try {
+    return writePrivateFile(dataDir, SECRET_KEY_FILE, `${secretKey}\n`, { replace: true })
+  } catch (error) {
+    throw new Error(
+      `could not write the generated secret key into ${dataDir} (${String(error)}); fix the ` +
+        'directory, then issue a key with `npm run latchkey -- secret-keys create`',
+      { cause: error },
+    )
   }
 }
 
@@ -197,10 +220,13 @@ async function buildHttp(
     done(null, payload)
   })
   installErrorHandler(app)
-  // An empty JSON body (Clerk's SDK sends one on POST …/revoke) is an empty object.
+  // An empty JSON body (Clerk's SDK sends one on POST …/revoke) is an empty object. Nesting is
+  // bounded here, before anything recursive sees the value (every route's JSON comes through).
   const defaultJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+    if (jsonNestsDeeperThan(bytes, MAX_JSON_DEPTH)) return done(tooDeepError(), undefined)
+    const text = bytes.toString('utf8')
     if (text.trim() === '') return done(null, {})
     defaultJson(req, text, done)
   })

@@ -1,4 +1,5 @@
-import { createCore } from './app.js'
+import { createCore, type LatchkeyCore } from './app.js'
+import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import { PRESET_NAMES, type PresetName } from './templates/presets.js'
 
@@ -7,8 +8,55 @@ const USAGE = `usage: latchkey <command>
   info                              print the Frontend API URL, publishable key and JWKS URL
   jwt-templates list                list JWT templates (JSON)
   jwt-templates create-preset NAME  create a JWT template from a preset (${PRESET_NAMES.join(', ')})
+  secret-keys list                  list the Backend API's secret keys (id, prefix, created_at;
+                                    never the keys, which are stored only as hashes)
+  secret-keys create                issue a new secret key and print it (JSON), once
+  secret-keys revoke ID             revoke a secret key: running servers refuse it at once
 
 Reads the same environment variables as the server (see the README).`
+
+type Command = (core: LatchkeyCore, config: Config, arg: string | undefined) => Promise<unknown>
+
+const json = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+
+/** Each command by `<command> <sub>`; `needsArg` ones take one argument. */
+const COMMANDS: Record<string, { run: Command; needsArg?: boolean }> = {
+  info: {
+    run: async ({ services }, config) =>
+      json({
+        frontend_api_url: config.url,
+        publishable_key: services.instance.publishableKey(),
+        jwks_url: `${config.url}/.well-known/jwks.json`,
+        instance_id: services.instance.id,
+      }),
+  },
+  'jwt-templates list': {
+    run: async ({ services }) =>
+      json((await services.jwtTemplates.list(500, 0)).map((t) => services.jwtTemplates.toJSON(t))),
+  },
+  'jwt-templates create-preset': {
+    needsArg: true,
+    run: async ({ services }, _config, arg) =>
+      json(
+        services.jwtTemplates.toJSON(await services.jwtTemplates.createPreset(arg as PresetName)),
+      ),
+  },
+  'secret-keys list': {
+    run: async ({ services }) =>
+      json((await services.secretKeys.list()).map((k) => ({ object: 'secret_key', ...k }))),
+  },
+  'secret-keys create': {
+    run: async ({ services }) =>
+      json({ object: 'secret_key', ...(await services.secretKeys.issue()) }),
+  },
+  'secret-keys revoke': {
+    needsArg: true,
+    run: async ({ services }, _config, id) => {
+      await services.secretKeys.revoke(id as string)
+      json({ object: 'secret_key', id, deleted: true })
+    },
+  },
+}
 
 /** The operator CLI: acts on the instance's database directly, with the server's configuration. */
 async function main(argv: string[]): Promise<number> {
@@ -17,43 +65,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return command ? 0 : 2
   }
-  const known =
-    command === 'info' ||
-    (command === 'jwt-templates' &&
-      (sub === 'list' || (sub === 'create-preset' && arg !== undefined)))
-  if (!known) {
+  const name = command === 'info' ? command : `${command} ${sub}`
+  const found = COMMANDS[name]
+  if (!found || (found.needsArg === true) !== (arg !== undefined) || argv.length > 3) {
     process.stderr.write(`latchkey: unknown command: ${argv.join(' ')}\n\n${USAGE}\n`)
     return 2
   }
-  if (
-    command === 'jwt-templates' &&
-    sub === 'create-preset' &&
-    !PRESET_NAMES.includes(arg as PresetName)
-  ) {
+  if (name === 'jwt-templates create-preset' && !PRESET_NAMES.includes(arg as PresetName)) {
     process.stderr.write(`latchkey: unknown preset ${arg}; presets: ${PRESET_NAMES.join(', ')}\n`)
     return 2
   }
   const config = loadConfig(process.env)
   const core = await createCore({ config })
   try {
-    const { services } = core
-    if (command === 'info') {
-      process.stdout.write(
-        `${JSON.stringify({ frontend_api_url: config.url, publishable_key: services.instance.publishableKey(), jwks_url: `${config.url}/.well-known/jwks.json`, instance_id: services.instance.id }, null, 2)}\n`,
+    if (core.bootstrap.secretKeyFile)
+      process.stderr.write(
+        `latchkey: first boot of this instance: its secret key is in ${core.bootstrap.secretKeyFile}\n`,
       )
-    } else if (sub === 'list') {
-      const rows = await services.jwtTemplates.list(500, 0)
-      process.stdout.write(
-        `${JSON.stringify(
-          rows.map((t) => services.jwtTemplates.toJSON(t)),
-          null,
-          2,
-        )}\n`,
-      )
-    } else {
-      const t = await services.jwtTemplates.createPreset(arg as PresetName)
-      process.stdout.write(`${JSON.stringify(services.jwtTemplates.toJSON(t), null, 2)}\n`)
-    }
+    await found.run(core, config, arg)
     return 0
   } finally {
     await core.db.close()

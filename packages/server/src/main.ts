@@ -1,8 +1,11 @@
 import cluster from 'node:cluster'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { createApp, createCore } from './app.js'
 import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import type { Bootstrap } from './instance/instance.service.js'
+import { SECRET_KEY_FILE } from './lib/data-dir.js'
 
 /**
  * The deployable: env → config → app → listen. The only module that touches `process`.
@@ -38,18 +41,37 @@ function banner(
     `  Publishable key:   ${publishableKey}`,
     `  JWKS URL:          ${config.url}/.well-known/jwks.json`,
     `  Backend API URL:   ${config.url}  (clients append /v1/…)`,
+    ...secretKeyLines(config, bootstrap),
   ]
-  if (bootstrap.generatedSecretKey) {
-    lines.push(
-      `  Secret key:        ${bootstrap.generatedSecretKey}`,
-      '                     (shown once: store it now; it is kept only as a hash)',
-    )
-  } else if (config.secretKey) {
-    lines.push('  Secret key:        from LATCHKEY_SECRET_KEY')
-  } else {
-    lines.push('  Secret key:        shown on first boot only (or set LATCHKEY_SECRET_KEY)')
-  }
   return `${lines.join('\n')}\n\n`
+}
+
+const KEY_LABEL = '  Secret key:        '
+const KEY_NOTE = '                     '
+
+/**
+ * Where the operator finds the secret key. A generated one is in a 0600 file; it is printed too
+ * only when stdout is a terminal, since a service's stdout usually ends in a log collector.
+ */
+function secretKeyLines(config: Config, bootstrap: Bootstrap): string[] {
+  const file = bootstrap.secretKeyFile
+  if (bootstrap.generatedSecretKey && file) {
+    if (process.stdout.isTTY)
+      return [
+        `${KEY_LABEL}${bootstrap.generatedSecretKey}`,
+        `${KEY_NOTE}(shown once; also in ${file}, mode 0600: store it, then delete the file)`,
+      ]
+    return [
+      `${KEY_LABEL}in ${file} (mode 0600)`,
+      `${KEY_NOTE}(not printed: stdout is not a terminal; store it, then delete the file)`,
+    ]
+  }
+  if (config.secretKey) return [`${KEY_LABEL}from LATCHKEY_SECRET_KEY`]
+  const left = resolve(config.dataDir, SECRET_KEY_FILE)
+  if (existsSync(left)) return [`${KEY_LABEL}in ${left} (written on first boot)`]
+  return [
+    `${KEY_LABEL}issued on first boot; \`npm run latchkey -- secret-keys create\` issues more`,
+  ]
 }
 
 /** One process serving HTTP: the whole server, or one cluster worker. */

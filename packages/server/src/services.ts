@@ -1,6 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
 import { InstanceService } from './instance/instance.service.js'
+import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
@@ -15,6 +16,7 @@ import { UsersService } from './users/users.service.js'
 /** Every service, built once per app (composition root: app.ts). */
 export type Services = {
   readonly instance: InstanceService
+  readonly secretKeys: SecretKeysService
   readonly keys: SigningKeysService
   readonly users: UsersService
   readonly clients: ClientsService
@@ -33,6 +35,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   const services = {} as { -readonly [K in keyof Services]: Services[K] }
   const deps: ServiceDeps = { ...base, services }
   services.instance = new InstanceService(deps)
+  services.secretKeys = new SecretKeysService(deps)
   services.keys = new SigningKeysService(deps)
   services.users = new UsersService(deps)
   services.clients = new ClientsService(deps)

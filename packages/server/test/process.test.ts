@@ -1,12 +1,12 @@
-import { readFileSync, statSync } from 'node:fs'
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { freshDatabase as createDatabase } from './helpers/fresh-database.js'
 import { spawnServer } from './helpers/spawn-server.js'
-import { DIALECTS, TEST_PG_URL } from './helpers/test-server.js'
+import { DIALECTS } from './helpers/test-server.js'
 
 let nextPort = 4700 + Math.floor(Math.random() * 200)
 const cleanups: Array<() => Promise<void>> = []
@@ -14,23 +14,11 @@ afterAll(async () => {
   for (const c of cleanups) await c()
 })
 
-/** A fresh database URL for one dialect: a temp SQLite file or a new PostgreSQL database. */
+/** A fresh database URL for one dialect, dropped after the file's tests. */
 async function freshDatabase(dialect: 'sqlite' | 'postgres', dataDir: string): Promise<string> {
-  if (dialect === 'sqlite') return `sqlite:${join(dataDir, 'latchkey.db')}`
-  const name = `latchkey_boot_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`
-  const admin = new pg.Client({ connectionString: TEST_PG_URL })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: TEST_PG_URL })
-    await c.connect()
-    await c.query(`drop database if exists ${name} with (force)`)
-    await c.end()
-  })
-  const url = new URL(TEST_PG_URL)
-  url.pathname = `/${name}`
-  return url.toString()
+  const db = await createDatabase(dialect, dataDir)
+  cleanups.push(db.drop)
+  return db.url
 }
 
 describe('configuration is validated at boot', () => {
@@ -49,10 +37,20 @@ describe('configuration is validated at boot', () => {
   })
 })
 
+/** The permissions of a directory and of every file in it, as octal strings. */
+function modes(dir: string): Record<string, string> {
+  const out: Record<string, string> = { '.': (statSync(dir).mode & 0o777).toString(8) }
+  for (const name of readdirSync(dir))
+    out[name] = (statSync(join(dir, name)).mode & 0o777).toString(8)
+  return out
+}
+
 describe.each(DIALECTS)('the server process (%s)', (dialect) => {
   it('boots, prints its keys, keeps data and keys across a restart, and drains on SIGTERM', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-proc-'))
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const parent = await mkdtemp(join(tmpdir(), 'latchkey-proc-'))
+    cleanups.push(() => rm(parent, { recursive: true, force: true }))
+    // A data folder that does not exist yet: the server creates it.
+    const dataDir = join(parent, 'data')
     const port = nextPort++
     const env = {
       PORT: String(port),
@@ -71,8 +69,14 @@ describe.each(DIALECTS)('the server process (%s)', (dialect) => {
     expect(pk).toBe(
       `pk_live_${Buffer.from(`localhost:${port}$`).toString('base64').replace(/=+$/, '')}`,
     )
-    const sk = /Secret key:\s+(sk_live_\S+)/.exec(banner)?.[1]
-    expect(sk).toBeDefined()
+    // Issue "Bad input and secrets at rest", item 3: stdout is not a terminal (it is this pipe,
+    // or a log collector), so the generated key is not printed; the banner names its file.
+    const keyFile = join(dataDir, 'secret-key')
+    expect(banner).not.toMatch(/sk_live_/)
+    expect(banner).toContain(`Secret key:        in ${keyFile} (mode 0600)`)
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600)
+    const sk = readFileSync(keyFile, 'utf8').trim()
+    expect(sk).toMatch(/^sk_live_[A-Za-z0-9]{40}$/)
     expect(banner).toMatch(/rate limits are disabled/)
     const auth = { authorization: `Bearer ${sk}`, 'content-type': 'application/json' }
 
@@ -87,6 +91,17 @@ describe.each(DIALECTS)('the server process (%s)', (dialect) => {
     expect(created.status).toBe(200)
     const jwks1 = (await fetchJson(`${url}/.well-known/jwks.json`)).json
     const instance1 = (await fetchJson(`${url}/v1/instance`, { headers: auth })).json
+    expect(instance1.object).toBe('instance')
+
+    // Item 2: the folder is 0700 and every file in it 0600 from the first write, SQLite's -wal
+    // and -shm included (they exist while the server runs).
+    const files = dialect === 'sqlite' ? ['latchkey.db', 'latchkey.db-shm', 'latchkey.db-wal'] : []
+    expect(modes(dataDir)).toEqual(
+      Object.fromEntries([
+        ['.', '700'],
+        ...['master.key', 'secret-key', ...files].map((f) => [f, '600']),
+      ]),
+    )
 
     // Structured logs carry a request id.
     const logLine = first
@@ -118,9 +133,28 @@ describe.each(DIALECTS)('the server process (%s)', (dialect) => {
       expect(dbBytes).toContain('"kty":"RSA"')
     }
 
+    // A data folder made by an older version (0755, files 0644) is tightened at boot, and logged.
+    chmodSync(dataDir, 0o755)
+    for (const f of readdirSync(dataDir)) chmodSync(join(dataDir, f), 0o644)
     const second = spawnServer(env)
     await second.ready
     expect(second.output()).not.toMatch(/sk_live_/)
+    expect(second.output()).toContain(`Secret key:        in ${keyFile} (written on first boot)`)
+    for (const [name, mode] of Object.entries(modes(dataDir)))
+      expect([name, mode]).toEqual([name, name === '.' ? '700' : '600'])
+    const tightened = second
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('tightened permissions'))
+      .map((l) => JSON.parse(l))
+    expect(tightened.map((l) => [l.path, l.was, l.now]).sort()).toEqual(
+      [
+        [dataDir, '0755', '0700'],
+        ...readdirSync(dataDir)
+          .filter((f) => f !== 'latchkey.db-shm' && f !== 'latchkey.db-wal')
+          .map((f) => [join(dataDir, f), '0644', '0600']),
+      ].sort(),
+    )
     expect((await fetchJson(`${url}/.well-known/jwks.json`)).json).toEqual(jwks1)
     expect((await fetchJson(`${url}/v1/instance`, { headers: auth })).json.id).toBe(instance1.id)
     const users = await fetchJson(`${url}/v1/users?email_address=kept@example.com`, {
@@ -132,6 +166,31 @@ describe.each(DIALECTS)('the server process (%s)', (dialect) => {
     await b.signIn('kept@example.com', 'survives restarts 1')
     second.child.kill('SIGTERM')
     expect(await second.exited).toBe(0)
+  }, 60_000)
+})
+
+describe('the generated secret key on a terminal', () => {
+  it('is printed in full when stdout is a TTY, and written to the 0600 file all the same', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'latchkey-tty-'))
+    cleanups.push(() => rm(parent, { recursive: true, force: true }))
+    const dataDir = join(parent, 'data')
+    // util-linux's script(1) runs the server on a pseudo-terminal.
+    const s = spawnServer(
+      {
+        PORT: String(nextPort++),
+        HOST: '127.0.0.1',
+        LATCHKEY_DATA_DIR: dataDir,
+        LATCHKEY_DATABASE_URL: `sqlite:${join(dataDir, 'latchkey.db')}`,
+        LATCHKEY_LOG_LEVEL: 'warn',
+      },
+      { tty: true },
+    )
+    await s.ready
+    const sk = readFileSync(join(dataDir, 'secret-key'), 'utf8').trim()
+    expect(s.output()).toContain(`Secret key:        ${sk}`)
+    expect(s.output()).toContain(`also in ${join(dataDir, 'secret-key')}, mode 0600`)
+    s.child.kill('SIGTERM')
+    await s.exited
   }, 60_000)
 })
 

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { ApiError } from '@latchkey/contracts'
 import type { ClientRow } from '@latchkey/db'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import type { FailureLimiter } from '../rate-limits/failure-limiter.js'
@@ -55,6 +55,11 @@ export type FapiRoute<B, Q, P> = Schemas<B, Q, P> & {
   method: Method
   path: string
   rateLimit?: RateLimit
+  /**
+   * True for an answer that is the same for every caller and holds no user data (the
+   * environment): it may be cached. Every other answer is `Cache-Control: no-store`.
+   */
+  cacheable?: true
   /**
    * False for a route that reads its client itself from `clientToken` (token mints join it to
    * the session in one read); `client` is then undefined.
@@ -132,6 +137,15 @@ export const deviceOf = (req: FastifyRequest) => ({
   ipAddress: req.ip,
 })
 
+/**
+ * Frontend and Backend API answers carry sessions, tokens and user data: no cache (a browser's,
+ * a proxy's, a CDN's) may keep them. Set before anything runs, so errors carry it too.
+ */
+const noStore: onRequestHookHandler = (_req, reply, done) => {
+  reply.header('cache-control', 'no-store')
+  done()
+}
+
 /** Routes of one API, registered on one Fastify instance. */
 export class Router {
   readonly #app: FastifyInstance
@@ -162,6 +176,7 @@ export class Router {
     this.#app.route({
       method: def.method,
       url: def.path,
+      onRequest: noStore,
       preHandler: async (req) => {
         // A client IP that sent too many wrong keys waits, and its key is not even checked.
         const wait = failures?.retryAfter(req.ip) ?? 0
@@ -172,7 +187,7 @@ export class Router {
         const m = /^Bearer (\S+)$/.exec(header)
         if (!m?.[1]) throw ApiError.of('authorization_header_format_invalid')
         try {
-          await services.instance.authenticateSecretKey(m[1])
+          await services.secretKeys.authenticate(m[1])
         } catch (error) {
           if (failures && error instanceof ApiError && error.code === 'authentication_invalid')
             await failures.recordFailure(req.ip)
@@ -231,9 +246,11 @@ export class Router {
       def.rateLimit && this.#config.rateLimit
         ? { rateLimit: { max: def.rateLimit.max, timeWindow: def.rateLimit.windowMs } }
         : {}
-    this.#app.route({ method: def.method, url: def.path, config, handler })
+    const onRequest = def.cacheable ? [] : [noStore]
+    this.#app.route({ method: def.method, url: def.path, config, onRequest, handler })
     if (def.method !== 'GET' && def.method !== 'POST') {
-      this.#app.route({ method: 'POST', url: `/_method/${def.method}${def.path}`, config, handler })
+      const url = `/_method/${def.method}${def.path}`
+      this.#app.route({ method: 'POST', url, config, onRequest, handler })
     }
   }
 }

@@ -1,4 +1,6 @@
+import { Buffer } from 'node:buffer'
 import * as z from 'zod'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js'
 
 /*
  * Schemas shared by route definitions. Form bodies and query strings carry only strings (and
@@ -23,9 +25,16 @@ export const metadata = z
   .record(z.string(), z.unknown())
   .refine((v) => JSON.stringify(v).length <= 8192, 'must serialize to at most 8 KB of JSON')
 
-/** A metadata object that may arrive JSON-encoded in a form field. */
-export const metadataField = z.preprocess((v) => {
+/**
+ * A metadata object that may arrive JSON-encoded in a form field. Its nesting is bounded like a
+ * JSON body's (see app.ts), before it is parsed.
+ */
+export const metadataField = z.preprocess((v, ctx) => {
   if (typeof v !== 'string') return v
+  if (jsonNestsDeeperThan(Buffer.from(v, 'utf8'), MAX_JSON_DEPTH)) {
+    ctx.addIssue({ code: 'custom', message: `must nest at most ${MAX_JSON_DEPTH} levels` })
+    return z.NEVER
+  }
   try {
     return JSON.parse(v)
   } catch {

@@ -90,6 +90,8 @@ export function environmentRoutes(r: Router): void {
   r.fapi({
     method: 'GET',
     path: '/v1/environment',
+    // The instance's public configuration, the same for every caller.
+    cacheable: true,
     handler: async ({ services }) => ({
       response: environment(
         services.instance.id,

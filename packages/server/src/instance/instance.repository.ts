@@ -19,22 +19,6 @@ export async function updateInstanceSettings(db: Q, settings: string, now: numbe
     .execute()
 }
 
-export async function insertApiKey(
-  db: Q,
-  row: { id: string; secret_hash: string; created_at: number },
-) {
-  await db.insertInto('api_keys').values(row).execute()
-}
-
-export async function apiKeyExists(db: Q, hash: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('api_keys')
-    .select('id')
-    .where('secret_hash', '=', hash)
-    .executeTakeFirst()
-  return row !== undefined
-}
-
 /** One round trip to the database: readiness. */
 export async function ping(db: Q): Promise<void> {
   await sql`select 1`.execute(db)

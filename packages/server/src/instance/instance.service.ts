@@ -1,12 +1,5 @@
-import {
-  ApiError,
-  encodePublishableKey,
-  type InstanceId,
-  newId,
-  randomBase62,
-} from '@latchkey/contracts'
+import { encodePublishableKey, type InstanceId, newId } from '@latchkey/contracts'
 import { fromDbJson, isUniqueViolation } from '@latchkey/db'
-import { safeEqual, sha256 } from '../lib/crypto.js'
 import { isObject } from '../lib/json.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Json } from '../templates/shortcodes.js'
@@ -91,7 +84,13 @@ function readOAuthSettings(raw: unknown): OAuthSettings {
 const SETTINGS_TTL_MS = 5_000
 
 /** What the first boot made: printed once by main.ts. */
-export type Bootstrap = { instanceId: InstanceId; created: boolean; generatedSecretKey?: string }
+export type Bootstrap = {
+  instanceId: InstanceId
+  created: boolean
+  generatedSecretKey?: string
+  /** Where the generated secret key was written (mode 0600), for the operator to collect. */
+  secretKeyFile?: string
+}
 
 export class InstanceService {
   private readonly d: ServiceDeps
@@ -99,7 +98,6 @@ export class InstanceService {
   #settings: { value: InstanceSettings; readAt: number } | undefined
   /** This server's own origin, parsed once: every Frontend API call asks. */
   #ownOrigin: string | undefined
-  readonly #knownKeyHashes = new Set<string>()
 
   constructor(deps: ServiceDeps) {
     this.d = deps
@@ -118,7 +116,7 @@ export class InstanceService {
     }
     const now = this.d.clock.now()
     const id = newId('instance')
-    const secretKey = this.d.config.secretKey ? undefined : `sk_live_${randomBase62(40)}`
+    let secretKey: string | undefined
     try {
       await this.d.db.transaction().execute(async (trx) => {
         await repo.insertInstance(trx, {
@@ -135,12 +133,8 @@ export class InstanceService {
           updated_at: now,
         })
         await this.d.services.keys.createInitialKey(trx)
-        if (secretKey)
-          await repo.insertApiKey(trx, {
-            id: newId('apiKey'),
-            secret_hash: sha256(secretKey),
-            created_at: now,
-          })
+        if (!this.d.config.secretKey)
+          secretKey = (await this.d.services.secretKeys.issue(trx)).secret
       })
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
@@ -230,21 +224,6 @@ export class InstanceService {
     if (origin === this.#ownOrigin) return true
     if (this.d.config.allowedOrigins.includes(origin)) return true
     return (await this.settings()).allowed_origins.includes(origin)
-  }
-
-  /**
-   * Whether a Backend API secret key is valid: the provisioned `LATCHKEY_SECRET_KEY` (constant
-   * time) or a stored key (by SHA-256; hits are cached in memory).
-   */
-  async authenticateSecretKey(key: string): Promise<void> {
-    const provisioned = this.d.config.secretKey
-    if (provisioned && safeEqual(key, provisioned)) return
-    if (!/^sk_(live|test)_[A-Za-z0-9_-]{16,200}$/.test(key))
-      throw ApiError.of('authentication_invalid')
-    const hash = sha256(key)
-    if (this.#knownKeyHashes.has(hash)) return
-    if (!(await repo.apiKeyExists(this.d.db, hash))) throw ApiError.of('authentication_invalid')
-    this.#knownKeyHashes.add(hash)
   }
 
   async toJSON() {

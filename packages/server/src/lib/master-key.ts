@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { MASTER_KEY_FILE, writePrivateFile } from './data-dir.js'
 
 /**
  * The key that seals secrets at rest: the operator's `LATCHKEY_ENCRYPTION_KEY`, or one generated
@@ -10,15 +11,13 @@ import { join } from 'node:path'
  */
 export function loadMasterKey(configured: Uint8Array | undefined, dataDir: string): Uint8Array {
   if (configured) return configured
-  const path = join(dataDir, 'master.key')
+  const path = join(dataDir, MASTER_KEY_FILE)
   if (existsSync(path)) {
     const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64')
     if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`)
     return new Uint8Array(key)
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const key = randomBytes(32)
-  writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' })
-  chmodSync(path, 0o600)
+  writePrivateFile(dataDir, MASTER_KEY_FILE, `${key.toString('base64')}\n`)
   return new Uint8Array(key)
 }

@@ -11,12 +11,22 @@ export type Spawned = {
   ready: Promise<void>
 }
 
-/** Starts `latchkey` as a real process, the way `npm start` does. */
-export function spawnServer(env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+/**
+ * Starts `latchkey` as a real process, the way `npm start` does, with the usual umask (022), so
+ * file modes are what an operator's would be. Its stdout is a pipe, as under a service manager,
+ * or with `tty` a pseudo-terminal (util-linux's script(1)), as in an operator's shell.
+ */
+export function spawnServer(env: Record<string, string>, opts: { tty?: boolean } = {}): Spawned {
+  const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`
+  const command = `umask 022 && exec ${[process.execPath, '--import', 'tsx', MAIN].map(quote).join(' ')}`
+  const child = spawn(
+    opts.tty ? 'script' : '/bin/sh',
+    opts.tty ? ['-qefc', command, '/dev/null'] : ['-c', command],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let out = ''
   let onReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => {
