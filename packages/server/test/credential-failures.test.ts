@@ -81,9 +81,15 @@ describe.each(DIALECTS)('failed credentials are limited per client IP (%s)', (di
           },
         })) as client.CustomFetch
     const configFor = async (secret: string, forwardedFor: string) => {
-      const config = await client.discovery(new URL(server.url), app.clientId, secret, undefined, {
-        execute: [client.allowInsecureRequests],
-      })
+      const config = await client.discovery(
+        new URL(`${server.url}/oauth`),
+        app.clientId,
+        secret,
+        undefined,
+        {
+          execute: [client.allowInsecureRequests],
+        },
+      )
       config[client.customFetch] = through(forwardedFor)
       return config
     }

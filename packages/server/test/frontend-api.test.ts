@@ -305,7 +305,7 @@ describe.each(DIALECTS)('Frontend API in Clerk wire format (%s)', (dialect) => {
 })
 
 describe('https deployments', () => {
-  it('mark the __client cookie Secure', async () => {
+  it('mark the client cookie Secure, under its __Host- name', async () => {
     const server = await createTestServer(DIALECTS[0] ?? 'sqlite', {
       env: { LATCHKEY_URL: 'https://auth.example.com' },
     })
@@ -319,7 +319,9 @@ describe('https deployments', () => {
         },
       )
       expect(res.status).toBe(200)
-      expect(res.headers.getSetCookie().find((c) => c.startsWith('__client='))).toMatch(/; Secure/)
+      expect(res.headers.getSetCookie().find((c) => c.startsWith('__Host-client='))).toMatch(
+        /; Secure/,
+      )
       expect(server.publishableKey).toBe(
         `pk_live_${Buffer.from('auth.example.com$').toString('base64').replace(/=+$/, '')}`,
       )

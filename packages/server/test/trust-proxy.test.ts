@@ -58,7 +58,7 @@ describe.each(DIALECTS)('behind a trusted proxy (%s)', (dialect) => {
   })
 
   it('the OAuth discovery document follows LATCHKEY_URL, not X-Forwarded-Proto or -Host', async () => {
-    const r = await fetchJson(`${server.url}/.well-known/openid-configuration`, {
+    const r = await fetchJson(`${server.url}/oauth/.well-known/openid-configuration`, {
       headers: {
         'x-forwarded-proto': 'https',
         'x-forwarded-host': 'evil.example',
@@ -66,7 +66,7 @@ describe.each(DIALECTS)('behind a trusted proxy (%s)', (dialect) => {
       },
     })
     expect(r.status).toBe(200)
-    expect(r.json.issuer).toBe(server.url)
+    expect(r.json.issuer).toBe(`${server.url}/oauth`)
     for (const key of ['authorization_endpoint', 'token_endpoint', 'introspection_endpoint'])
       expect(r.json[key], key).toMatch(new RegExp(`^${server.url}/oauth/`))
   })
@@ -125,8 +125,8 @@ describe.each(DIALECTS)('behind a proxy that terminates TLS (%s)', (dialect) => 
     })
     // The proxy says http (a misconfigured one, or a client's own header): it changes nothing.
     const headers = { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'internal:4000' }
-    const doc = await fetchJson(`${local}/.well-known/openid-configuration`, { headers })
-    expect(doc.json.issuer).toBe('https://auth.example.com')
+    const doc = await fetchJson(`${local}/oauth/.well-known/openid-configuration`, { headers })
+    expect(doc.json.issuer).toBe('https://auth.example.com/oauth')
     expect(doc.json.token_endpoint).toBe('https://auth.example.com/oauth/token')
     const authorize = new URL(`${local}/oauth/authorize`)
     authorize.search = new URLSearchParams({

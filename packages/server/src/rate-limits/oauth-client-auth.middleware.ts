@@ -11,7 +11,11 @@ const CLIENT_AUTH_ROUTES = ['token', 'introspection', 'revocation'] as const
  * no secret is checked while it waits. `ctx.ip` is the IP Latchkey trusts (http/forwarded.ts).
  */
 export function limitOAuthClientAuthentication(provider: Provider, limiter: FailureLimiter): void {
-  const paths = new Set(CLIENT_AUTH_ROUTES.map((route) => provider.pathFor(route)))
+  // The provider is mounted at its issuer's path (/oauth): it sees the paths below it.
+  const mount = new URL(provider.issuer).pathname.replace(/\/$/, '')
+  const paths = new Set(
+    CLIENT_AUTH_ROUTES.map((route) => provider.pathFor(route).slice(mount.length) || '/'),
+  )
   const routes = new Set<string>(CLIENT_AUTH_ROUTES)
   provider.use(async (ctx, next) => {
     if (ctx.method === 'POST' && paths.has(ctx.path)) {

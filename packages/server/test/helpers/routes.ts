@@ -23,10 +23,15 @@ export function routePatterns(app: FastifyInstance): string[] {
   return out
 }
 
-/** Whether a path a sweep sends is an instance of a route (`:param` matches one segment). */
+/**
+ * Whether a path a sweep sends is an instance of a route (`:param` matches one segment, a
+ * trailing `*` the rest).
+ */
 export function covers(route: string, path: string): boolean {
   const pattern = (route.split('?')[0] ?? '')
     .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     .replace(/:\w+/g, '[^/]+')
+    // A wildcard route (the OAuth provider's mount) matches whatever follows.
+    .replace(/\\\*$/, '.*')
   return new RegExp(`^${pattern}$`).test(path.split('?')[0] ?? '')
 }
