@@ -1,6 +1,13 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 
+/** The SDK packages' export condition for their TypeScript source (see docs/ARCHITECTURE.md). */
+const SOURCE = '@latchkey/source'
+
 export default defineConfig({
+  // Tests run the workspace packages from source, so `npm test` needs no `npm run build` first.
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',

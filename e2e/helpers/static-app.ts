@@ -19,6 +19,8 @@ export async function serveBundledPage(opts: {
     format: 'iife',
     platform: 'browser',
     jsx: 'automatic',
+    // The workspace SDKs from their TypeScript source (their `dist/` exists only after a build).
+    conditions: ['@latchkey/source'],
     define: { 'process.env.NODE_ENV': '"production"' },
     write: false,
     logLevel: 'silent',

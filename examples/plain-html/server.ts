@@ -3,7 +3,10 @@
  * filled in, and `GET /api/me`, which verifies the caller's session token with
  * `@latchkey/backend` (Bearer header or `__session` cookie) against the instance's JWKS.
  *
- *   LATCHKEY_URL=http://localhost:4000 PORT=5173 node --import tsx examples/plain-html/server.ts
+ *   LATCHKEY_URL=http://localhost:4000 PORT=5173 npm run example:html
+ *
+ * (`npm run example:html` adds `--conditions=@latchkey/source`, so Node loads the workspace
+ * packages from their TypeScript source rather than a `dist/` that only `npm run build` makes.)
  */
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'

@@ -3,14 +3,17 @@
  * server in middleware mode, hot reload included) and `GET /api/me` verifies the caller's session
  * token with `@latchkey/backend`'s Express-style check against the instance's JWKS.
  *
- *   LATCHKEY_URL=http://localhost:4000 PORT=5173 node --import tsx examples/vite-react/server.ts
+ *   LATCHKEY_URL=http://localhost:4000 PORT=5173 npm run example:react
+ *
+ * (`npm run example:react` adds `--conditions=@latchkey/source`, and Vite is given the same
+ * condition, so the workspace packages load from their TypeScript source, unbuilt.)
  */
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { authenticateRequest } from '@latchkey/backend'
 import { encodePublishableKey } from '@latchkey/contracts'
 import react from '@vitejs/plugin-react'
-import { createServer as createViteServer, type ViteDevServer } from 'vite'
+import { createServer as createViteServer, defaultClientConditions, type ViteDevServer } from 'vite'
 
 export async function startViteReactExample(opts: {
   port: number
@@ -26,6 +29,7 @@ export async function startViteReactExample(opts: {
     appType: 'spa',
     logLevel: 'warn',
     plugins: [react()],
+    resolve: { conditions: ['@latchkey/source', ...defaultClientConditions] },
     server: { middlewareMode: true, hmr: false },
     define: {
       'import.meta.env.VITE_LATCHKEY_PUBLISHABLE_KEY': JSON.stringify(

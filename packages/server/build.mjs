@@ -34,12 +34,16 @@ await Promise.all([
     platform: 'node',
     target: 'node20',
     sourcemap: true,
+    // Workspace packages are compiled in from their TypeScript sources.
+    conditions: ['@latchkey/source'],
     plugins: [externalNpm],
     logLevel: 'warning',
   }),
   // The same build the server makes from source in development (hosted/browser-bundle.ts).
   build({
-    entryPoints: [fileURLToPath(import.meta.resolve('@latchkey/js/browser'))],
+    entryPoints: ['@latchkey/js/browser'],
+    absWorkingDir: here('./'),
+    conditions: ['@latchkey/source'],
     outfile: `${dist}latchkey.browser.js`,
     bundle: true,
     format: 'iife',

@@ -35,9 +35,13 @@ async function buildBundle(): Promise<Bundle> {
 }
 
 async function buildFromSource(): Promise<Buffer> {
-  const entry = fileURLToPath(import.meta.resolve('@latchkey/js/browser'))
   const result = await build({
-    entryPoints: [entry],
+    // esbuild resolves the entry as a package import from this folder; the package's
+    // `@latchkey/source` export condition points at its TypeScript source rather than its
+    // `dist/`, which exists only after `npm run build`.
+    entryPoints: ['@latchkey/js/browser'],
+    absWorkingDir: fileURLToPath(new URL('.', import.meta.url)),
+    conditions: ['@latchkey/source'],
     bundle: true,
     format: 'iife',
     platform: 'browser',
