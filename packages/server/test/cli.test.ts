@@ -10,7 +10,8 @@ import { spawnServer } from './helpers/spawn-server.js'
 import { DIALECTS, freePort } from './helpers/test-server.js'
 
 const run = promisify(execFile)
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+// The built CLI (vitest.setup.ts builds it), as `npm run latchkey` runs it.
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 
 describe('latchkey CLI', () => {
   it('creates the convex preset once, lists it, and prints the instance info', async () => {
@@ -22,7 +23,7 @@ describe('latchkey CLI', () => {
       PORT: '4321',
     }
     const cli = (...args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', CLI, ...args], { env })
+      run(process.execPath, [CLI, ...args], { env })
     try {
       const created = JSON.parse((await cli('jwt-templates', 'create-preset', 'convex')).stdout)
       expect(created).toMatchObject({
@@ -69,7 +70,7 @@ describe.each(DIALECTS)('latchkey secret-keys against a running server (%s)', (d
       LATCHKEY_LOG_LEVEL: 'warn',
     }
     const cli = async (...args: string[]) =>
-      JSON.parse((await run(process.execPath, ['--import', 'tsx', CLI, ...args], { env })).stdout)
+      JSON.parse((await run(process.execPath, [CLI, ...args], { env })).stdout)
     const server = spawnServer(env)
     const count = (key: string) =>
       fetch(`http://127.0.0.1:${port}/v1/users/count`, {

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+// The built server (vitest.setup.ts builds it), run as `npm start` and the container run it.
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
 
 export type Spawned = {
   child: ChildProcess
@@ -18,7 +19,7 @@ export type Spawned = {
  */
 export function spawnServer(env: Record<string, string>, opts: { tty?: boolean } = {}): Spawned {
   const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`
-  const command = `umask 022 && exec ${[process.execPath, '--import', 'tsx', MAIN].map(quote).join(' ')}`
+  const command = `umask 022 && exec ${[process.execPath, MAIN].map(quote).join(' ')}`
   const child = spawn(
     opts.tty ? 'script' : '/bin/sh',
     opts.tty ? ['-qefc', command, '/dev/null'] : ['-c', command],

@@ -1,0 +1,83 @@
+import type { Browser, BrowserContext } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrowserClient, fetchJson } from '../packages/server/test/helpers/browser-client.js'
+import {
+  createTestServer,
+  DIALECTS,
+  type TestServer,
+} from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
+
+/*
+ * Issue #13 §3 in Chromium: an attacker's client token planted in the victim's browser (as a
+ * sibling subdomain, plain HTTP or another localhost port can) is replaced when the victim signs
+ * in, with JavaScript (the prebuilt component over the Frontend API) and without (the hosted
+ * form), and the attacker's copy opens nothing.
+ */
+
+const PASSWORD = 'correct horse battery staple'
+const EMAIL = 'victim@example.com'
+
+describe.skipIf(!HAVE_CHROMIUM)('a planted client cookie in Chromium', () => {
+  let browser: Browser
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterAll(() => browser?.close())
+
+  describe.each(DIALECTS)('%s', (dialect) => {
+    let server: TestServer
+    beforeAll(async () => {
+      server = await createTestServer(dialect)
+      const created = await fetchJson(`${server.url}/v1/users`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ email_address: [EMAIL], password: PASSWORD }),
+      })
+      expect(created.status).toBe(200)
+    })
+    afterAll(() => server.close())
+
+    /** A victim's browser holding a client token the attacker obtained without an account. */
+    async function plantedBrowser(js: boolean): Promise<{ ctx: BrowserContext; planted: string }> {
+      const attacker = new BrowserClient(server.url, server.url)
+      expect((await attacker.post('/v1/client/sign_ins', { identifier: EMAIL })).status).toBe(200)
+      const planted = attacker.cookies.get('__client') as string
+      const ctx = await browser.newContext({ javaScriptEnabled: js })
+      await ctx.addCookies([{ name: '__client', value: planted, url: server.url }])
+      return { ctx, planted }
+    }
+
+    const sessionsOf = async (token: string) =>
+      (
+        await fetchJson(`${server.url}/v1/client`, {
+          headers: { origin: server.url, cookie: `__client=${token}` },
+        })
+      ).json?.response?.sessions ?? []
+
+    for (const js of [true, false]) {
+      it(`signing in ${js ? 'with' : 'without'} JavaScript replaces the planted token`, async () => {
+        const { ctx, planted } = await plantedBrowser(js)
+        try {
+          const page = await ctx.newPage()
+          await page.goto(`${server.url}/sign-in`)
+          if (js) await expect.poll(() => page.locator('[data-latchkey="sign-in"]').count()).toBe(1)
+          await page.getByLabel('Email address').fill(EMAIL)
+          await page.getByLabel('Password').fill(PASSWORD)
+          await page.getByRole('button', { name: 'Continue' }).click()
+          const mine = async () =>
+            (await ctx.cookies(server.url)).find((c) => c.name === '__client')?.value
+          await expect.poll(async () => (await mine()) !== planted, { timeout: 10_000 }).toBe(true)
+          const token = (await mine()) as string
+          await expect.poll(async () => (await sessionsOf(token)).length).toBe(1)
+          expect(await sessionsOf(planted)).toEqual([])
+        } finally {
+          await ctx.close()
+        }
+      })
+    }
+  })
+})
