@@ -14,8 +14,8 @@ import * as unverifiedSignUpEmails from './migrations/2026-12-01T0007-unverified
 import * as templateLifetimeBound from './migrations/2026-12-01T0008-template-lifetime-bound.js'
 import * as passwordThrottle from './migrations/2026-12-01T0009-password-throttle.js'
 import * as oauthSigningKey from './migrations/2026-12-01T0010-oauth-signing-key.js'
-import * as oidcHashedIds from './migrations/2026-12-01T0011-oidc-hashed-ids.js'
-import * as secretKeyRevocation from './migrations/2026-12-01T0012-secret-key-revocation.js'
+import * as secretKeyRevocation from './migrations/2026-12-01T0011-secret-key-revocation.js'
+import * as oidcHashedIds from './migrations/2026-12-01T0012-oidc-hashed-ids.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -222,8 +222,8 @@ export async function migrate({ db, schema }: Db, options: { upTo?: string } = {
         '2026-12-01T0008-template-lifetime-bound': templateLifetimeBound,
         '2026-12-01T0009-password-throttle': passwordThrottle,
         '2026-12-01T0010-oauth-signing-key': oauthSigningKey,
-        '2026-12-01T0011-oidc-hashed-ids': oidcHashedIds,
-        '2026-12-01T0012-secret-key-revocation': secretKeyRevocation,
+        '2026-12-01T0011-secret-key-revocation': secretKeyRevocation,
+        '2026-12-01T0012-oidc-hashed-ids': oidcHashedIds,
       }),
     },
   })

@@ -10,7 +10,7 @@ import { CALLBACK, codeFlow, relyingParty } from './helpers/oauth-flow.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 const ADA = { email: 'ada@example.com', password: 'analytical engine 1843' }
-const HASHING_MIGRATION = '2026-12-01T0011-oidc-hashed-ids'
+const HASHING_MIGRATION = '2026-12-01T0012-oidc-hashed-ids'
 
 const sha256 = (v: string) => createHash('sha256').update(v, 'utf8').digest('base64url')
 
