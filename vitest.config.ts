@@ -20,6 +20,8 @@ export default defineConfig({
     globalSetup: ['./vitest.setup.ts'],
     maxWorkers: 2,
     testTimeout: 30_000,
+    // A browser waiting on a password hash on two loaded cores can take seconds, not one.
+    expect: { poll: { timeout: 10_000 } },
     hookTimeout: 60_000,
     allowOnly: false,
     // CI also writes a JSON report to print a one-line summary.

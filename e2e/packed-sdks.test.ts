@@ -256,7 +256,7 @@ describe('the packed SDKs in an app outside the repository', () => {
       const result = page.getByTestId('api-result')
       const before = await result.textContent()
       await page.getByRole('button', { name: 'Call the backend' }).click()
-      await expect.poll(() => result.textContent()).not.toBe(before)
+      await expect.poll(() => result.textContent(), { timeout: 15_000 }).not.toBe(before)
       const text = (await result.textContent()) ?? ''
       const space = text.indexOf(' ')
       return { status: Number(text.slice(0, space)), body: JSON.parse(text.slice(space + 1)) }
@@ -278,7 +278,9 @@ describe('the packed SDKs in an app outside the repository', () => {
       await signUp.getByLabel('Email address').fill('ada@example.com')
       await signUp.getByLabel('Password', { exact: true }).fill(PASSWORD)
       await signUp.getByRole('button', { name: 'Create account' }).click()
-      await expect.poll(() => status.textContent()).toMatch(/^Signed in as user_/)
+      await expect
+        .poll(() => status.textContent(), { timeout: 15_000 })
+        .toMatch(/^Signed in as user_/)
       const userId = (await status.textContent())?.replace('Signed in as ', '')
       const first = await callBackend(page)
       expect(first).toMatchObject({
@@ -288,7 +290,7 @@ describe('the packed SDKs in an app outside the repository', () => {
       expect(first.body.sessionId).toMatch(/^sess_/)
 
       await page.getByRole('button', { name: 'Sign out' }).click()
-      await expect.poll(() => status.textContent()).toBe('Signed out')
+      await expect.poll(() => status.textContent(), { timeout: 15_000 }).toBe('Signed out')
       expect((await callBackend(page)).status).toBe(401)
 
       await page.getByRole('button', { name: 'Sign in' }).click()
@@ -296,7 +298,9 @@ describe('the packed SDKs in an app outside the repository', () => {
       await signIn.getByLabel('Email address').fill('ada@example.com')
       await signIn.getByLabel('Password').fill(PASSWORD)
       await signIn.getByRole('button', { name: 'Continue' }).click()
-      await expect.poll(() => status.textContent()).toBe(`Signed in as ${userId}`)
+      await expect
+        .poll(() => status.textContent(), { timeout: 15_000 })
+        .toBe(`Signed in as ${userId}`)
       const again = await callBackend(page)
       expect(again).toMatchObject({ status: 200, body: { signedIn: true, userId } })
       expect(again.body.sessionId).not.toBe(first.body.sessionId)
