@@ -22,8 +22,7 @@ describe('latchkey CLI', () => {
       LATCHKEY_LOG_LEVEL: 'warn',
       PORT: '4321',
     }
-    const cli = (...args: string[]) =>
-      run(process.execPath, [CLI, ...args], { env })
+    const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env })
     try {
       const created = JSON.parse((await cli('jwt-templates', 'create-preset', 'convex')).stdout)
       expect(created).toMatchObject({
