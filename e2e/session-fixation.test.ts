@@ -63,11 +63,13 @@ describe.skipIf(!HAVE_CHROMIUM)('a planted client cookie in Chromium', () => {
         const { ctx, planted } = await plantedBrowser(js)
         try {
           const page = await ctx.newPage()
-          await page.goto(`${server.url}/sign-in`)
-          if (js) await expect.poll(() => page.locator('[data-latchkey="sign-in"]').count()).toBe(1)
-          await page.getByLabel('Email address').fill(EMAIL)
-          await page.getByLabel('Password').fill(PASSWORD)
-          await page.getByRole('button', { name: 'Continue' }).click()
+          // Each step bounded, so a stuck one names itself instead of timing the test out.
+          const step = { timeout: 15_000 }
+          await page.goto(`${server.url}/sign-in`, { waitUntil: 'domcontentloaded', ...step })
+          if (js) await page.locator('[data-latchkey="sign-in"]').waitFor(step)
+          await page.getByLabel('Email address').fill(EMAIL, step)
+          await page.getByLabel('Password').fill(PASSWORD, step)
+          await page.getByRole('button', { name: 'Continue' }).click(step)
           const mine = async () =>
             (await ctx.cookies(server.url)).find((c) => c.name === '__client')?.value
           await expect.poll(async () => (await mine()) !== planted, { timeout: 10_000 }).toBe(true)
@@ -77,7 +79,7 @@ describe.skipIf(!HAVE_CHROMIUM)('a planted client cookie in Chromium', () => {
         } finally {
           await ctx.close()
         }
-      })
+      }, 60_000)
     }
   })
 })

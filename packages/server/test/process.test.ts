@@ -142,19 +142,23 @@ describe.each(DIALECTS)('the server process (%s)', (dialect) => {
     expect(second.output()).toContain(`Secret key:        in ${keyFile} (written on first boot)`)
     for (const [name, mode] of Object.entries(modes(dataDir)))
       expect([name, mode]).toEqual([name, name === '.' ? '700' : '600'])
-    const tightened = second
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('tightened permissions'))
-      .map((l) => JSON.parse(l))
-    expect(tightened.map((l) => [l.path, l.was, l.now]).sort()).toEqual(
-      [
-        [dataDir, '0755', '0700'],
-        ...readdirSync(dataDir)
-          .filter((f) => f !== 'latchkey.db-shm' && f !== 'latchkey.db-wal')
-          .map((f) => [join(dataDir, f), '0644', '0600']),
-      ].sort(),
-    )
+    const expected = [
+      [dataDir, '0755', '0700'],
+      ...readdirSync(dataDir)
+        .filter((f) => f !== 'latchkey.db-shm' && f !== 'latchkey.db-wal')
+        .map((f) => [join(dataDir, f), '0644', '0600']),
+    ].sort()
+    // The log lines may reach the pipe after the banner: wait for them, then compare.
+    const tightened = () =>
+      second
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('tightened permissions'))
+        .map((l) => JSON.parse(l))
+        .map((l) => [l.path, l.was, l.now])
+        .sort()
+    await expect.poll(() => tightened().length).toBeGreaterThanOrEqual(expected.length)
+    expect(tightened()).toEqual(expected)
     expect((await fetchJson(`${url}/.well-known/jwks.json`)).json).toEqual(jwks1)
     expect((await fetchJson(`${url}/v1/instance`, { headers: auth })).json.id).toBe(instance1.id)
     const users = await fetchJson(`${url}/v1/users?email_address=kept@example.com`, {
