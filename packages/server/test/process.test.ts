@@ -190,9 +190,11 @@ describe('the generated secret key on a terminal', () => {
       { tty: true },
     )
     await s.ready
+    // A pseudo-terminal may hand the banner over in pieces: wait for its last line.
+    const where = `also in ${join(dataDir, 'secret-key')}, mode 0600`
+    await expect.poll(() => s.output()).toContain(where)
     const sk = readFileSync(join(dataDir, 'secret-key'), 'utf8').trim()
     expect(s.output()).toContain(`Secret key:        ${sk}`)
-    expect(s.output()).toContain(`also in ${join(dataDir, 'secret-key')}, mode 0600`)
     s.child.kill('SIGTERM')
     await s.exited
   }, 60_000)
