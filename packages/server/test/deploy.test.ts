@@ -73,7 +73,8 @@ function start(cmd: string, args: string[], cwd: string, env: Record<string, str
   let out = ''
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+  // 'close', not 'exit': the process's last output may still be in the pipe when it exits.
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)))
   return { child, out: () => out, exited }
 }
 

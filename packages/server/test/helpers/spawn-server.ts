@@ -39,6 +39,7 @@ export function spawnServer(env: Record<string, string>, opts: { tty?: boolean }
   }
   child.stdout?.on('data', onData)
   child.stderr?.on('data', onData)
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // 'close', not 'exit': the process's last output may still be in the pipe when it exits.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   return { child, output: () => out, exited, ready: Promise.race([ready, exited.then(() => {})]) }
 }
