@@ -1,7 +1,15 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  type DatabaseIntrospector,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type TableMetadata,
+} from 'kysely'
 import pg from 'pg'
 import { type ChangeFeed, PgChangeFeed, SqliteChangeFeed } from './changes.js'
 import * as core from './migrations/2026-11-22T0001-core.js'
@@ -205,9 +213,12 @@ async function openPostgres(options: CreateDbOptions): Promise<Db> {
  * await migrate(await createDb({ url }))
  * ```
  */
-export async function migrate({ db, schema }: Db, options: { upTo?: string } = {}): Promise<void> {
+export async function migrate(
+  { db, dialect, schema }: Db,
+  options: { upTo?: string } = {},
+): Promise<void> {
   const migrator = new Migrator({
-    db,
+    db: dialect === 'postgres' ? withIntrospectionOf(db, schema) : db,
     // Kysely looks for its own tables by introspection across schemas: name ours explicitly.
     ...(schema ? { migrationTableSchema: schema } : {}),
     provider: {
@@ -227,34 +238,49 @@ export async function migrate({ db, schema }: Db, options: { upTo?: string } = {
       }),
     },
   })
-  // Kysely's migrator introspects every schema of the database by name: another schema dropped
-  // or altered meanwhile (another application's, another test's) fails it with "schema … does
-  // not exist" or a vanished table or column. That is not ours to fail on; try again, a few times.
-  for (let attempt = 1; ; attempt++) {
-    const { error } = options.upTo
-      ? await migrator.migrateTo(options.upTo)
-      : await migrator.migrateToLatest()
-    if (!error) return
-    if (attempt >= MIGRATE_ATTEMPTS || !otherSchemaVanished(error, schema)) throw error
-    await new Promise((r) => setTimeout(r, 20 * attempt))
-  }
+  const { error } = options.upTo
+    ? await migrator.migrateTo(options.upTo)
+    : await migrator.migrateToLatest()
+  if (error) throw error
 }
 
-const MIGRATE_ATTEMPTS = 8
-
-/** PostgreSQL's invalid_schema_name (3F000), naming a schema that is not the one we migrate. */
-function otherSchemaVanished(error: unknown, schema: string | undefined): boolean {
-  if (!error || typeof error !== 'object') return false
-  const { code, message, stack } = error as { code?: unknown; message?: unknown; stack?: unknown }
-  if (code === '3F000')
-    return typeof message === 'string' && !message.includes(`"${schema ?? 'public'}"`)
-  // A table or column of another schema that changed while the introspector read the catalog
-  // (another migration running beside ours): undefined_table, undefined_column.
-  return (
-    (code === '42P01' || code === '42703') &&
-    typeof stack === 'string' &&
-    stack.includes('PostgresIntrospector')
-  )
+/**
+ * Kysely's migrator finds its own two tables by introspecting every table of every schema, with
+ * catalog functions that fail ("schema … does not exist", a vanished table or column) when
+ * another schema — another application's, another test's, another migration's — is dropped or
+ * altered while it reads. Latchkey owns one schema: the migrator looks only there. It reads names
+ * only, so the tables it is shown carry no columns.
+ */
+function withIntrospectionOf(db: Kysely<Database>, schema: string | undefined): Kysely<Database> {
+  const getTables = async (): Promise<TableMetadata[]> => {
+    const { rows } = await sql<{ name: string; schema: string; type: string }>`
+      select table_name as name, table_schema as schema, table_type as type
+      from information_schema.tables
+      where table_schema = coalesce(${schema ?? null}::text, current_schema())`.execute(db)
+    return rows.map((r) => ({
+      name: r.name,
+      schema: r.schema,
+      isView: r.type === 'VIEW',
+      columns: [],
+    }))
+  }
+  const introspection: DatabaseIntrospector = {
+    getSchemas: async () => {
+      const { rows } = await sql<{ name: string }>`
+        select nspname as name from pg_catalog.pg_namespace
+        where nspname = coalesce(${schema ?? null}::text, current_schema())`.execute(db)
+      return rows
+    },
+    getTables,
+    getMetadata: async () => ({ tables: await getTables() }),
+  }
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection
+      const value: unknown = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }
 
 /**
