@@ -213,6 +213,9 @@ describe('the packed SDKs in an app outside the repository', () => {
         p,
       ).toEqual([])
     }
+    // A server layout (Next.js App Router) may render the provider: the bundle is a client module.
+    const reactEntry = join(app, 'node_modules/@latchkey/react/dist/index.js')
+    expect((await readFile(reactEntry, 'utf8')).split('\n')[0]).toBe(`'use client'`)
     const jsListing = await run('tar', ['-tzf', tarballs.js], work)
     expect(jsListing).toContain('package/dist/latchkey.browser.js\n')
     // @latchkey/contracts is bundled into @latchkey/js, not imported.

@@ -8,4 +8,7 @@ export default defineConfig({
   dts: { sourcemap: true },
   sourcemap: true,
   fixedExtension: false,
+  // Every export is a hook or a component that runs in the browser: React Server Components
+  // frameworks (Next.js App Router) may then render <LatchkeyProvider> from a server layout.
+  banner: { js: "'use client'" },
 })
