@@ -17,6 +17,8 @@ import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
 import { securityHeaders } from './http/security-headers.js'
+import { imageRoutes } from './images/images.routes.js'
+import { profileImageRoutes } from './images/profile-image.fapi.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
@@ -284,6 +286,8 @@ async function buildHttp(
   signUpRoutes(router)
   fapiSessionRoutes(router)
   meRoutes(router)
+  await profileImageRoutes(app, services, config)
+  imageRoutes(app, services)
   instanceRoutes(router)
   userRoutes(router)
   sessionRoutes(router)
