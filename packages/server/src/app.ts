@@ -46,6 +46,7 @@ import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
 import { meRoutes } from './users/me.fapi.js'
+import { meEmailRoutes } from './users/me-emails.fapi.js'
 import { userRoutes } from './users/users.bapi.js'
 
 export type AppOptions = {
@@ -286,6 +287,7 @@ async function buildHttp(
   signUpRoutes(router)
   fapiSessionRoutes(router)
   meRoutes(router)
+  meEmailRoutes(router)
   await profileImageRoutes(app, services, config)
   imageRoutes(app, services)
   instanceRoutes(router)

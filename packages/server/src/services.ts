@@ -12,6 +12,7 @@ import { SignInsService } from './sign-ins/sign-ins.service.js'
 import { SignUpsService } from './sign-ups/sign-ups.service.js'
 import { JwtTemplatesService } from './templates/jwt-templates.service.js'
 import { SessionTokenService } from './tokens/session-token.service.js'
+import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
@@ -30,6 +31,7 @@ export type Services = {
   readonly oauthApplications: OAuthApplicationsService
   readonly rateLimits: RateLimitsService
   readonly images: ProfileImagesService
+  readonly userEmails: UserEmailsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -50,5 +52,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.oauthApplications = new OAuthApplicationsService(deps)
   services.rateLimits = new RateLimitsService(deps)
   services.images = new ProfileImagesService(deps)
+  services.userEmails = new UserEmailsService(deps)
   return services
 }

@@ -24,6 +24,7 @@ const UpdateMe = z.strictObject({
   first_name: nullIfBlank(nameField),
   last_name: nullIfBlank(nameField),
   username: nullIfBlank(usernameField),
+  primary_email_address_id: idParam('idn').optional(),
 })
 
 const ChangePassword = z.object({
@@ -67,7 +68,10 @@ export function meRoutes(r: Router): void {
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       if (body.username === null) await assertKeepsAnIdentifier(services, s.user_id)
+      if (body.primary_email_address_id)
+        await services.userEmails.assertMayBePrimary(s.user_id, body.primary_email_address_id)
       const user = await services.users.update(s.user_id, {
+        primaryEmailAddressId: body.primary_email_address_id,
         firstName: body.first_name,
         lastName: body.last_name,
         username: body.username,
