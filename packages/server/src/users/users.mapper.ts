@@ -35,7 +35,13 @@ export function isLocked(u: UserRow, now: number): boolean {
 export function userToJSON(
   u: UserRow,
   emails: EmailAddressRow[],
-  opts: { now: number; includePrivate: boolean; lockoutAttempts: number },
+  opts: {
+    now: number
+    includePrivate: boolean
+    lockoutAttempts: number
+    /** The instance's delete-self setting (Clerk's `delete_self_enabled` is per instance). */
+    deleteSelfEnabled: boolean
+  },
 ) {
   const hasImage = u.image_url !== null
   return {
@@ -73,9 +79,10 @@ export function userToJSON(
     deprovisioned: false,
     lockout_expires_in_seconds: lockoutExpiresIn(u, opts.now),
     verification_attempts_remaining: Math.max(0, opts.lockoutAttempts - u.failed_attempts),
-    delete_self_enabled: true,
+    delete_self_enabled: opts.deleteSelfEnabled,
     create_organization_enabled: false,
-    create_organizations_limit: null,
+    // The spec's type is integer (0 means unlimited); creation is off anyway.
+    create_organizations_limit: 0,
     last_active_at: u.last_active_at,
     mfa_enabled_at: null,
     mfa_disabled_at: null,

@@ -99,6 +99,8 @@ export class UsersService {
       now: this.d.clock.now(),
       includePrivate,
       lockoutAttempts: this.d.config.lockoutAttempts,
+      // Settings as this process last read them (every request reads them within 5 s).
+      deleteSelfEnabled: this.d.services.instance.lastSettings?.delete_self_enabled ?? true,
     })
   }
 
