@@ -45,6 +45,14 @@ export async function startClerkApp(opts: {
     cacheDir,
     logLevel: 'warn',
     appType: 'spa',
+    // The same values for HTML pages, as Vite's own %VITE_…% replacement gives them from .env.
+    plugins: [
+      {
+        name: 'clerk-app-env',
+        transformIndexHtml: (html) =>
+          html.replace(/%(VITE_[A-Z_]+)%/g, (whole, name: string) => env[name] ?? whole),
+      },
+    ],
     define: Object.fromEntries(
       Object.entries(env).map(([k, v]) => [`import.meta.env.${k}`, JSON.stringify(v)]),
     ),
