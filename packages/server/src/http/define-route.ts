@@ -105,9 +105,23 @@ function input<B, Q, P>(def: Schemas<B, Q, P>, req: FastifyRequest) {
   }
 }
 
+/**
+ * The calling page's origin, which session tokens name in `azp`: the `Origin` header, or, when a
+ * browser sends none (a same-origin GET: an app that reaches Latchkey through its own dev server's
+ * proxy, docs/MOVE-FROM-CLERK.md), the origin of its `Referer`. Neither is proof (a non-browser
+ * client can send either), and both pass through the same allowed-origin check; the state-changing
+ * check below reads `Origin` alone.
+ */
 const originOf = (req: FastifyRequest) => {
   const o = req.headers.origin
-  return typeof o === 'string' && o !== 'null' ? o : undefined
+  if (typeof o === 'string') return o !== 'null' ? o : undefined
+  const referer = req.headers.referer
+  if (typeof referer !== 'string' || !/^https?:\/\//.test(referer)) return undefined
+  try {
+    return new URL(referer).origin
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -237,7 +251,7 @@ export class Router {
       if (result.bare) return sendJson(reply, 200, result.response)
       const clientId = result.clientId === undefined ? client?.id : result.clientId
       const row = clientId ? await services.clients.find(clientId) : undefined
-      const clientJSON = row ? await services.render.client(row) : null
+      const clientJSON = row ? await services.render.client(row, origin) : null
       if (result.clientId === null && token?.source === 'cookie')
         reply.clearCookie(cookieName, { path: '/' })
       return sendJson(reply, 200, { response: result.response, client: clientJSON })
