@@ -173,6 +173,21 @@ export interface OidcModelTable {
   consumed_at: number | null
 }
 
+/** One-time handshake nonces (migration 0013): what a handshake proved, until the app redeems it. */
+export interface HandshakeNonceTable {
+  nonce_hash: string
+  client_id: string
+  /** The client's active session the cookies carry; null when the browser is signed out. */
+  session_id: string | null
+  /** The app origin the browser was sent back to (the session token's `azp`). */
+  origin: string
+  /** The `__client_uat` value (seconds) the cookies carry. */
+  client_uat: number
+  /** 1 when the app asked for Clerk's suffixed cookie names as well. */
+  suffixed_cookies: number
+  expires_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -187,6 +202,7 @@ export interface Database {
   rate_limits: RateLimitTable
   oauth_applications: OAuthApplicationTable
   oidc_models: OidcModelTable
+  handshake_nonces: HandshakeNonceTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -202,3 +218,4 @@ export type SignUpRow = Selectable<SignUpTable>
 export type JwtTemplateRow = Selectable<JwtTemplateTable>
 export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
 export type OidcModelRow = Selectable<OidcModelTable>
+export type HandshakeNonceRow = Selectable<HandshakeNonceTable>

@@ -11,6 +11,8 @@ import type Provider from 'oidc-provider'
 import pino, { type Logger } from 'pino'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
+import { handshakeRoutes } from './handshake/handshake.fapi.js'
 import { FormGuard } from './hosted/form-guard.js'
 import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
@@ -289,6 +291,8 @@ async function buildHttp(
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
+  handshakePayloadRoutes(router)
+  handshakeRoutes(app, services, config)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   await oauthRoutes(app, services, config, oauth, forms)

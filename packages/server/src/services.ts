@@ -1,5 +1,6 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
+import { HandshakeService } from './handshake/handshake.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
@@ -28,6 +29,7 @@ export type Services = {
   readonly jwtTemplates: JwtTemplatesService
   readonly oauthApplications: OAuthApplicationsService
   readonly rateLimits: RateLimitsService
+  readonly handshake: HandshakeService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -47,5 +49,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.jwtTemplates = new JwtTemplatesService(deps)
   services.oauthApplications = new OAuthApplicationsService(deps)
   services.rateLimits = new RateLimitsService(deps)
+  services.handshake = new HandshakeService(deps)
   return services
 }
