@@ -9,6 +9,7 @@ import { createDb, type Db, migrate } from '@latchkey/db'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type Provider from 'oidc-provider'
 import pino, { type Logger } from 'pino'
+import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
 import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
@@ -295,6 +296,7 @@ async function buildHttp(
   handshakeRoutes(app, services, config)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
+  clerkBundleRoutes(app, config)
   await oauthRoutes(app, services, config, oauth, forms)
   await hostedRoutes(app, services, config, forms)
   return app
