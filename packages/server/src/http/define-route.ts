@@ -106,9 +106,24 @@ function input<B, Q, P>(def: Schemas<B, Q, P>, req: FastifyRequest) {
   }
 }
 
+/**
+ * The page origin a browser request comes from (a session token's `azp`). Browsers send `Origin`
+ * on every cross-origin request and every POST, but not on a same-origin GET: that is what
+ * clerk-js's `GET /v1/client` is when the Frontend API is reached through the app's own origin
+ * (a relative `proxyUrl`). There `Sec-Fetch-Site: same-origin` says the page is on the origin the
+ * browser sent the request to, and `Referer` names it; both are headers page scripts cannot set.
+ */
 const originOf = (req: FastifyRequest) => {
   const o = req.headers.origin
-  return typeof o === 'string' && o !== 'null' ? o : undefined
+  if (typeof o === 'string') return o !== 'null' ? o : undefined
+  const referer = req.headers.referer
+  if (req.headers['sec-fetch-site'] !== 'same-origin' || typeof referer !== 'string') return
+  try {
+    const origin = new URL(referer).origin
+    return origin !== 'null' ? origin : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
