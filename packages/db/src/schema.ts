@@ -185,6 +185,8 @@ export interface HandshakeNonceTable {
   client_uat: number
   /** 1 when the app asked for Clerk's suffixed cookie names as well. */
   suffixed_cookies: number
+  /** `__clerk_db_jwt` for an app on a development key: opaque, it proves nothing. */
+  dev_browser: string | null
   expires_at: number
 }
 

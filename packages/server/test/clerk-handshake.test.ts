@@ -249,6 +249,49 @@ describe.each(DIALECTS)("Clerk's handshake with @clerk/backend (%s)", (dialect) 
     expect(Number(after.n)).toBe(Number(before.n))
   })
 
+  it('a development key (pk_test_): one handshake hands out __clerk_db_jwt, then no more', async () => {
+    const dev = {
+      ...options,
+      publishableKey: server.publishableKey.replace(/^pk_live_/, 'pk_test_'),
+    }
+    const devRequest = async (site: SiteBrowser, url: string) => {
+      const state = await clerk.authenticateRequest(
+        new Request(url, { headers: site.navigationHeaders(url) }),
+        dev,
+      )
+      site.store(url, state.headers.getSetCookie())
+      return state
+    }
+    const { site, sessionId } = await signedInBrowser('dev@example.com')
+    const first = await devRequest(site, `${APP}/dev`)
+    expect(first.status).toBe(AuthStatus.Handshake)
+    expect(first.reason).toBe('dev-browser-missing')
+    const back = (await site.hop(first.headers.get('location') ?? '')).headers.get('location')
+    const second = await devRequest(site, back ?? '')
+    expect(second.status).toBe(AuthStatus.SignedIn)
+    expect(second.toAuth()?.sessionId).toBe(sessionId)
+    // A development instance's SDK sends the browser on to the URL without the nonce.
+    expect(second.headers.get('location')).toBe(`${APP}/dev`)
+    expect(site.cookie(APP, '__clerk_db_jwt')).toMatch(/^dvb_/)
+    const third = await devRequest(site, `${APP}/dev`)
+    expect(third.status).toBe(AuthStatus.SignedIn)
+    expect(third.headers.get('location')).toBeNull()
+
+    // A browser that never signed in: one handshake, then signed out without another.
+    const stranger = new SiteBrowser()
+    const a = await devRequest(stranger, `${APP}/dev`)
+    expect(a.status).toBe(AuthStatus.Handshake)
+    const b = await devRequest(
+      stranger,
+      (await stranger.hop(a.headers.get('location') ?? '')).headers.get('location') ?? '',
+    )
+    expect(b.status).toBe(AuthStatus.SignedOut)
+    expect(stranger.cookie(APP, '__clerk_db_jwt')).toMatch(/^dvb_/)
+    const c = await devRequest(stranger, `${APP}/dev`)
+    expect(c.status).toBe(AuthStatus.SignedOut)
+    expect(c.headers.get('location')).toBeNull()
+  })
+
   it('an expired session token with a live client goes through the handshake and stays signed in', async () => {
     // Signed in three minutes ago, its token minted two minutes ago: expired for the SDK, whose
     // clock is real (the server's is moved back and forth).

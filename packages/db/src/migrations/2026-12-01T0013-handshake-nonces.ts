@@ -6,7 +6,9 @@ import type { Kysely } from 'kysely'
  * Backend API (`GET /v1/clients/handshake_payload`) for the cookies to set. A row names what the
  * handshake proved (which client, which of its sessions, for which app origin); the session token
  * is minted when the nonce is redeemed, so no token is stored. The nonce itself is stored as
- * SHA-256, used once (the redemption deletes the row) and lives a minute.
+ * SHA-256, used once (the redemption deletes the row) and lives a minute. `dev_browser` is the
+ * opaque `__clerk_db_jwt` value handed to an app on a development (`pk_test_`) key, which
+ * `@clerk/backend` asks for before anything else on such a key; it proves and opens nothing.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the Database type exists
 export async function up(db: Kysely<any>): Promise<void> {
@@ -18,6 +20,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('origin', 'text', (c) => c.notNull())
     .addColumn('client_uat', 'bigint', (c) => c.notNull())
     .addColumn('suffixed_cookies', 'integer', (c) => c.notNull())
+    .addColumn('dev_browser', 'text')
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .execute()
   await db.schema

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto'
 /** Clerk's cookie names on the app's domain (`@clerk/backend` constants.Cookies). */
 export const SESSION_COOKIE = '__session'
 export const CLIENT_UAT_COOKIE = '__client_uat'
+/** Clerk's development-instance cookie, which `@clerk/backend` requires on a `pk_test_` key. */
+export const DEV_BROWSER_COOKIE = '__clerk_db_jwt'
 const ONE_YEAR_S = 365 * 24 * 3600
 
 /**
@@ -23,6 +25,8 @@ export type HandshakeCookies = {
   origin: string
   /** Suffixes to set beside the plain names (the app asked for `suffixed_cookies`). */
   suffixes: readonly string[]
+  /** `__clerk_db_jwt` to set, for an app on a development key; null for none. */
+  devBrowser: string | null
 }
 
 /**
@@ -44,6 +48,10 @@ export function handshakeDirectives(c: HandshakeCookies): string[] {
     out.push(
       `${CLIENT_UAT_COOKIE}${suffix}=${c.clientUat}; Path=/; Max-Age=${ONE_YEAR_S}; SameSite=Lax${secure}`,
     )
+    if (c.devBrowser)
+      out.push(
+        `${DEV_BROWSER_COOKIE}${suffix}=${c.devBrowser}; Path=/; Max-Age=${ONE_YEAR_S}; SameSite=Lax${secure}`,
+      )
   }
   return out
 }

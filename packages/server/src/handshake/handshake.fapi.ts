@@ -8,13 +8,19 @@ import type { Services } from '../services.js'
 /**
  * What Clerk's server SDKs send (`@clerk/backend` HandshakeService.buildRedirectToHandshake):
  * `redirect_url`, `format=nonce`, `suffixed_cookies`, `__clerk_api_version`, `__clerk_hs_reason`,
- * the stale `__session`, `organization_id`. Only the first three change the answer; the others
- * are accepted and ignored (Latchkey has no organizations yet).
+ * the stale `__session`, `organization_id`, and on a development key `__clerk_db_jwt`. The
+ * others are accepted and ignored (Latchkey has no organizations yet).
  */
 const HandshakeQuery = z.object({
   redirect_url: z.string().min(1).max(4096),
   format: z.enum(['nonce', 'token']).default('token'),
   suffixed_cookies: z.enum(['true', 'false']).default('false'),
+  __clerk_hs_reason: z.string().max(200).optional(),
+  // The app's development-browser value, set back as a cookie: a cookie value, nothing more.
+  __clerk_db_jwt: z
+    .string()
+    .regex(/^[\w.-]{1,512}$/)
+    .optional(),
 })
 
 /**
@@ -31,6 +37,9 @@ export function handshakeRoutes(app: FastifyInstance, services: Services, config
       redirectUrl: parsed.data.redirect_url,
       format: parsed.data.format,
       suffixedCookies: parsed.data.suffixed_cookies === 'true',
+      devBrowser:
+        parsed.data.__clerk_db_jwt ??
+        (parsed.data.__clerk_hs_reason === 'dev-browser-missing' ? 'new' : undefined),
     })
     return reply.code(307).header('location', location).send()
   })

@@ -16,6 +16,11 @@ export type HandshakeRequest = {
   /** `nonce` (what `@clerk/backend` 3 asks for) or `token` (older SDKs; the spec's default). */
   format: 'nonce' | 'token'
   suffixedCookies: boolean
+  /**
+   * The app's `__clerk_db_jwt`, or `'new'` when it has none and asked for one
+   * (`__clerk_hs_reason=dev-browser-missing`): an app on a development (`pk_test_`) key.
+   */
+  devBrowser: string | 'new' | undefined
 }
 
 /**
@@ -40,13 +45,16 @@ export class HandshakeService {
     const clientUat = clientUatOf(client, session !== undefined)
     back.searchParams.delete('__clerk_handshake')
     back.searchParams.delete('__clerk_handshake_nonce')
+    // Opaque, like Clerk's: @clerk/backend only checks that one is there, and it opens nothing.
+    const devBrowser =
+      req.devBrowser === 'new' ? `dvb_${randomToken(24)}` : (req.devBrowser ?? null)
     if (req.format === 'token') {
-      const directives = await this.#directives(
-        session,
-        back.origin,
+      const directives = await this.#directives(session, {
+        origin: back.origin,
         clientUat,
-        req.suffixedCookies,
-      )
+        suffixed: req.suffixedCookies,
+        devBrowser,
+      })
       const iat = Math.floor(this.d.clock.now() / 1000)
       // No `sub`, `sid` or `iss`: no session-token check accepts this as a session.
       const jwt = this.d.services.keys.sign({
@@ -69,6 +77,7 @@ export class HandshakeService {
         origin: back.origin,
         client_uat: clientUat,
         suffixed_cookies: req.suffixedCookies ? 1 : 0,
+        dev_browser: devBrowser,
         expires_at: now + HANDSHAKE_NONCE_TTL_MS,
       },
       now,
@@ -90,28 +99,27 @@ export class HandshakeService {
         meta: { param_name: 'nonce' },
       })
     const session = row.session_id ? await this.#usable(row.session_id, row.client_id) : undefined
-    return this.#directives(
-      session,
-      row.origin,
-      session ? row.client_uat : 0,
-      row.suffixed_cookies === 1,
-    )
+    return this.#directives(session, {
+      origin: row.origin,
+      clientUat: session ? row.client_uat : 0,
+      suffixed: row.suffixed_cookies === 1,
+      devBrowser: row.dev_browser,
+    })
   }
 
   async #directives(
     session: SessionRow | undefined,
-    origin: string,
-    clientUat: number,
-    suffixed: boolean,
+    c: { origin: string; clientUat: number; suffixed: boolean; devBrowser: string | null },
   ): Promise<string[]> {
     const sessionToken = session
-      ? await this.d.services.sessions.mintToken(session.id, { origin })
+      ? await this.d.services.sessions.mintToken(session.id, { origin: c.origin })
       : null
     return handshakeDirectives({
       sessionToken,
-      clientUat,
-      origin,
-      suffixes: suffixed ? this.#suffixes() : [],
+      clientUat: c.clientUat,
+      origin: c.origin,
+      suffixes: c.suffixed ? this.#suffixes() : [],
+      devBrowser: c.devBrowser,
     })
   }
 
