@@ -153,6 +153,11 @@ describe.skipIf(!HAVE_CHROMIUM)('@clerk/nextjs App Router app in Chromium', () =
       const { payload } = await jwtVerify(token, jwks, { issuer: server.url })
       expect(payload.sub).toBe(userId)
       expect(payload.azp).toBe(appUrl())
+      // The same token as a Bearer header: the route handler's auth() reads it (no cookies).
+      const bearer = await fetch(`${appUrl()}/api/me`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      expect(((await bearer.json()) as { userId: string }).userId).toBe(userId)
     })
 
     it('a session whose __session cookie is gone goes through the handshake and stays signed in', async () => {
