@@ -42,6 +42,8 @@ export interface UserTable {
   first_name: string | null
   last_name: string | null
   image_url: string | null
+  /** The uploaded profile image (`profile_images.id`), if any. */
+  profile_image_id: ColumnType<string | null, string | null | undefined, string | null>
   password_digest: string | null
   password_hasher: string | null
   password_updated_at: number | null
@@ -173,7 +175,17 @@ export interface OidcModelTable {
   consumed_at: number | null
 }
 
-/** One-time handshake nonces (migration 0013): what a handshake proved, until the app redeems it. */
+export interface ProfileImageTable {
+  id: string
+  user_id: string
+  /** Sniffed from the bytes (image/png, image/jpeg, image/gif, image/webp), never as claimed. */
+  content_type: string
+  byte_size: number
+  data: Uint8Array
+  created_at: number
+}
+
+/** One-time handshake nonces (migration 0014): what a handshake proved, until the app redeems it. */
 export interface HandshakeNonceTable {
   nonce_hash: string
   client_id: string
@@ -204,12 +216,14 @@ export interface Database {
   rate_limits: RateLimitTable
   oauth_applications: OAuthApplicationTable
   oidc_models: OidcModelTable
+  profile_images: ProfileImageTable
   handshake_nonces: HandshakeNonceTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
 export type SigningKeyRow = Selectable<SigningKeyTable>
 export type UserRow = Selectable<UserTable>
+export type ProfileImageRow = Selectable<ProfileImageTable>
 export type NewUser = Insertable<UserTable>
 export type UserUpdate = Updateable<UserTable>
 export type EmailAddressRow = Selectable<EmailAddressTable>

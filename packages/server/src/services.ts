@@ -1,6 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
 import { HandshakeService } from './handshake/handshake.service.js'
+import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
@@ -12,6 +13,7 @@ import { SignInsService } from './sign-ins/sign-ins.service.js'
 import { SignUpsService } from './sign-ups/sign-ups.service.js'
 import { JwtTemplatesService } from './templates/jwt-templates.service.js'
 import { SessionTokenService } from './tokens/session-token.service.js'
+import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
@@ -30,6 +32,8 @@ export type Services = {
   readonly oauthApplications: OAuthApplicationsService
   readonly rateLimits: RateLimitsService
   readonly handshake: HandshakeService
+  readonly images: ProfileImagesService
+  readonly userEmails: UserEmailsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -50,5 +54,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.oauthApplications = new OAuthApplicationsService(deps)
   services.rateLimits = new RateLimitsService(deps)
   services.handshake = new HandshakeService(deps)
+  services.images = new ProfileImagesService(deps)
+  services.userEmails = new UserEmailsService(deps)
   return services
 }

@@ -1,3 +1,4 @@
+import { ApiError } from '@latchkey/contracts'
 import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latchkey/db'
 import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
@@ -26,6 +27,17 @@ export class FapiRenderService {
       profile_image_url: user.image_url,
       user_id: user.id,
       username: user.username,
+    }
+  }
+
+  /** What a sign-in shows of the user it identified (fapi spec `Client.SignIn.user_data`). */
+  signInUserData(user: UserJSON) {
+    return {
+      first_name: user.first_name,
+      last_name: user.last_name,
+      image_url: user.image_url,
+      has_image: user.has_image,
+      profile_image_url: user.image_url,
     }
   }
 
@@ -64,9 +76,15 @@ export class FapiRenderService {
   async #lastActiveToken(s: SessionRow, origin: string | undefined) {
     if (origin !== undefined && !(await this.d.services.instance.isAllowedOrigin(origin)))
       return null
-    return {
-      object: 'token' as const,
-      jwt: await this.d.services.sessionTokens.lastActive(s, origin),
+    try {
+      return {
+        object: 'token' as const,
+        jwt: await this.d.services.sessionTokens.lastActive(s, origin),
+      }
+    } catch (error) {
+      // Custom claims too large for a token: `POST …/tokens` says so; the client still renders.
+      if (error instanceof ApiError && error.code === 'token_too_large') return null
+      throw error
     }
   }
 
@@ -87,7 +105,7 @@ export class FapiRenderService {
         : null,
       second_factor_verification: null,
       identifier: row.identifier,
-      user_data: userJSON ? this.publicUserData(userJSON) : null,
+      user_data: userJSON ? this.signInUserData(userJSON) : null,
       created_session_id: row.created_session_id,
       abandon_at: row.abandon_at,
     }
