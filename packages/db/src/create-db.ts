@@ -25,6 +25,7 @@ import * as oauthSigningKey from './migrations/2026-12-01T0010-oauth-signing-key
 import * as secretKeyRevocation from './migrations/2026-12-01T0011-secret-key-revocation.js'
 import * as oidcHashedIds from './migrations/2026-12-01T0012-oidc-hashed-ids.js'
 import * as profileImages from './migrations/2026-12-01T0013-profile-images.js'
+import * as handshakeNonces from './migrations/2026-12-01T0014-handshake-nonces.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -237,6 +238,7 @@ export async function migrate(
         '2026-12-01T0011-secret-key-revocation': secretKeyRevocation,
         '2026-12-01T0012-oidc-hashed-ids': oidcHashedIds,
         '2026-12-01T0013-profile-images': profileImages,
+        '2026-12-01T0014-handshake-nonces': handshakeNonces,
       }),
     },
   })

@@ -185,6 +185,23 @@ export interface ProfileImageTable {
   created_at: number
 }
 
+/** One-time handshake nonces (migration 0014): what a handshake proved, until the app redeems it. */
+export interface HandshakeNonceTable {
+  nonce_hash: string
+  client_id: string
+  /** The client's active session the cookies carry; null when the browser is signed out. */
+  session_id: string | null
+  /** The app origin the browser was sent back to (the session token's `azp`). */
+  origin: string
+  /** The `__client_uat` value (seconds) the cookies carry. */
+  client_uat: number
+  /** 1 when the app asked for Clerk's suffixed cookie names as well. */
+  suffixed_cookies: number
+  /** `__clerk_db_jwt` for an app on a development key: opaque, it proves nothing. */
+  dev_browser: string | null
+  expires_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -200,6 +217,7 @@ export interface Database {
   oauth_applications: OAuthApplicationTable
   oidc_models: OidcModelTable
   profile_images: ProfileImageTable
+  handshake_nonces: HandshakeNonceTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -216,3 +234,4 @@ export type SignUpRow = Selectable<SignUpTable>
 export type JwtTemplateRow = Selectable<JwtTemplateTable>
 export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
 export type OidcModelRow = Selectable<OidcModelTable>
+export type HandshakeNonceRow = Selectable<HandshakeNonceTable>

@@ -12,6 +12,8 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
+import { handshakeRoutes } from './handshake/handshake.fapi.js'
 import { FormGuard } from './hosted/form-guard.js'
 import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
@@ -297,6 +299,8 @@ async function buildHttp(
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
+  handshakePayloadRoutes(router)
+  handshakeRoutes(app, services, config)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   clerkBundleRoutes(app, config)

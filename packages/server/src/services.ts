@@ -1,5 +1,6 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
+import { HandshakeService } from './handshake/handshake.service.js'
 import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
@@ -30,6 +31,7 @@ export type Services = {
   readonly jwtTemplates: JwtTemplatesService
   readonly oauthApplications: OAuthApplicationsService
   readonly rateLimits: RateLimitsService
+  readonly handshake: HandshakeService
   readonly images: ProfileImagesService
   readonly userEmails: UserEmailsService
 }
@@ -51,6 +53,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.jwtTemplates = new JwtTemplatesService(deps)
   services.oauthApplications = new OAuthApplicationsService(deps)
   services.rateLimits = new RateLimitsService(deps)
+  services.handshake = new HandshakeService(deps)
   services.images = new ProfileImagesService(deps)
   services.userEmails = new UserEmailsService(deps)
   return services

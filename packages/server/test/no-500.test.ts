@@ -141,6 +141,11 @@ const otherPaths = [
   '/images/avatar_placeholder.svg',
   '/images/img_x',
   '/images/..%2F..',
+  '/v1/client/handshake',
+  '/v1/client/handshake?redirect_url=javascript:alert(1)&format=nonce',
+  '/v1/client/handshake?redirect_url=http%3A%2F%2F127.0.0.1%2F&format=token&__clerk_db_jwt=%00',
+  '/v1/clients/handshake_payload',
+  '/v1/clients/handshake_payload?nonce=x',
 ]
 
 describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {

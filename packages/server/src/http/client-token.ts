@@ -31,7 +31,7 @@ export function readClientToken(
 }
 
 /** Whether the caller is a non-browser client that wants its token in a response header. */
-function isNative(req: FastifyRequest): boolean {
+export function isNative(req: FastifyRequest): boolean {
   const q = req.query as Record<string, unknown> | undefined
   return (
     req.headers.authorization !== undefined || q?._is_native === '1' || q?._is_native === 'true'

@@ -6,7 +6,8 @@ import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import type { FailureLimiter } from '../rate-limits/failure-limiter.js'
 import type { Services } from '../services.js'
-import { clientCookieName, readClientToken, writeClientToken } from './client-token.js'
+import { clientCookieName, isNative, readClientToken, writeClientToken } from './client-token.js'
+import { writeClientUat } from './client-uat.js'
 import { zodToApiError } from './zod-errors.js'
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
@@ -254,6 +255,7 @@ export class Router {
       const clientJSON = row ? await services.render.client(row, origin) : null
       if (result.clientId === null && token?.source === 'cookie')
         reply.clearCookie(cookieName, { path: '/' })
+      if (!isNative(req)) writeClientUat(reply, clientJSON, publicUrl)
       return sendJson(reply, 200, { response: result.response, client: clientJSON })
     }
     const config =

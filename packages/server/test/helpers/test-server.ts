@@ -82,9 +82,11 @@ export async function createTestServer(
     fake?: boolean
     sqliteFile?: boolean
     shareDatabaseWith?: TestServer
+    /** Listen here rather than on a free port (a client built for one URL, e.g. a Next.js app). */
+    port?: number
   } = {},
 ): Promise<TestServer> {
-  const port = await freePort()
+  const port = opts.port ?? (await freePort())
   const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'))
   const shared = opts.shareDatabaseWith
   const schema =
