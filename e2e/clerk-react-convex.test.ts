@@ -1,0 +1,115 @@
+import { createClerkClient } from '@clerk/backend'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createTestServer,
+  DIALECTS,
+  type TestServer,
+} from '../packages/server/test/helpers/test-server.js'
+import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
+import { clerkUi } from './helpers/clerk-react/clerk-ui.js'
+import { type RunningApp, startClerkReactApp } from './helpers/clerk-react/vite-app.js'
+import { type FakeConvex, startFakeConvex } from './helpers/fake-convex.js'
+
+/** Clerk's "Convex" JWT template preset, as a Clerk user creates it (DESIGN.md §2). */
+const CONVEX_TEMPLATE_CLAIMS = {
+  aud: 'convex',
+  name: '{{user.full_name}}',
+  email: '{{user.primary_email_address}}',
+  picture: '{{user.image_url}}',
+  nickname: '{{user.username}}',
+  given_name: '{{user.first_name}}',
+  updated_at: '{{user.updated_at}}',
+  family_name: '{{user.last_name}}',
+  phone_number: '{{user.primary_phone_number}}',
+  email_verified: '{{user.email_verified}}',
+  phone_number_verified: '{{user.phone_number_verified}}',
+}
+
+/**
+ * The Convex guide's React layout, unchanged but for its `.env`: `@clerk/react`'s ClerkProvider
+ * around Convex's own `ConvexProviderWithClerk` handed Clerk's `useAuth`. The user signs in through
+ * Clerk's UI; Convex's client sends the `convex` template token to the stand-in deployment, which
+ * verifies it against Latchkey's discovery and JWKS as Convex does (its `auth.config.ts` names
+ * Latchkey's URL and `applicationID: 'convex'`), and `useConvexAuth()` reports authenticated.
+ */
+describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
+  'Convex guide with @clerk/react on %s',
+  (dialect) => {
+    let server: TestServer
+    let convex: FakeConvex
+    let app: RunningApp
+    let browser: Browser
+
+    beforeAll(async () => {
+      const port = await freePort()
+      server = await createTestServer(dialect, {
+        env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
+      })
+      convex = await startFakeConvex(await freePort(), {
+        auth: { domain: server.url, applicationID: 'convex' },
+      })
+      app = await startClerkReactApp({
+        app: 'convex',
+        port,
+        latchkeyUrl: server.url,
+        secretKey: server.secretKey,
+        publishableKey: server.publishableKey,
+        env: { VITE_CONVEX_URL: convex.url },
+      })
+      browser = await launchChromium()
+    }, 120_000)
+    afterAll(async () => {
+      await browser?.close()
+      await app?.close()
+      await convex?.close()
+      await server?.close()
+    })
+
+    it('signs in through Clerk’s UI; the deployment verifies the convex token; useConvexAuth() says authenticated', async () => {
+      const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+      await clerk.jwtTemplates.create({ name: 'convex', claims: CONVEX_TEMPLATE_CLAIMS })
+      const user = await clerk.users.createUser({
+        emailAddress: ['grace@example.com'],
+        password: 'convex guide passphrase',
+        firstName: 'Grace',
+        lastName: 'Hopper',
+      })
+
+      const page = await browser.newPage()
+      await page.goto(app.url)
+      await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
+      expect(convex.tokens).toEqual([])
+
+      await clerkUi.signIn(page, {
+        email: 'grace@example.com',
+        password: 'convex guide passphrase',
+      })
+      await expect
+        .poll(() => page.getByRole('status').allTextContents())
+        .toEqual(['Convex: authenticated'])
+      expect(await clerkUi.userButton(page).count()).toBe(1)
+
+      expect(convex.rejections).toEqual([])
+      expect(convex.identities.length).toBeGreaterThan(0)
+      for (const identity of convex.identities) {
+        expect(identity).toMatchObject({
+          iss: server.url,
+          aud: 'convex',
+          sub: user.id,
+          name: 'Grace Hopper',
+          given_name: 'Grace',
+          family_name: 'Hopper',
+          email: 'grace@example.com',
+          // Created through the Backend API: nobody proved the address in a browser.
+          email_verified: expect.any(Boolean),
+        })
+      }
+
+      // Signing out through Clerk's UI signs Convex's client out too.
+      await clerkUi.signOut(page)
+      await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
+      expect(await page.getByRole('status').count()).toBe(0)
+    }, 120_000)
+  },
+)
