@@ -5,8 +5,8 @@ export function clientRoutes(r: Router): void {
   r.fapi({
     method: 'GET',
     path: '/v1/client',
-    handler: async ({ client, services }) => ({
-      response: client ? await services.render.client(client) : null,
+    handler: async ({ client, services, origin }) => ({
+      response: client ? await services.render.client(client, origin) : null,
     }),
   })
   r.fapi({

@@ -29,20 +29,27 @@ export class FapiRenderService {
     }
   }
 
-  async session(s: SessionRow, user?: UserRow) {
+  /**
+   * A session as its own client sees it, from `origin` (the request's `Origin`, if any). An
+   * active session carries `last_active_token`, the session token Clerk's SDKs read claims from
+   * before their first `getToken()`: for the requesting origin only, and none for an origin the
+   * instance does not allow (a GET needs no allowed origin, and `azp` must not name a stranger).
+   */
+  async session(s: SessionRow, origin: string | undefined, user?: UserRow) {
     const users = this.d.services.users
     const userJSON = user
       ? await users.toJSON(user, false)
       : users.toFrontendJSON(await users.withEmails(s.user_id))
     const now = this.d.clock.now()
+    const status = effectiveStatus(s, now)
     return {
       object: 'session' as const,
       id: s.id,
-      status: effectiveStatus(s, now),
+      status,
       expire_at: s.expire_at,
       abandon_at: s.abandon_at,
       last_active_at: s.last_active_at,
-      last_active_token: null,
+      last_active_token: status === 'active' ? await this.#lastActiveToken(s, origin) : null,
       last_active_organization_id: null,
       actor: null,
       tasks: null,
@@ -51,6 +58,15 @@ export class FapiRenderService {
       factor_verification_age: [Math.max(0, Math.floor((now - s.created_at) / 60_000)), -1],
       created_at: s.created_at,
       updated_at: s.updated_at,
+    }
+  }
+
+  async #lastActiveToken(s: SessionRow, origin: string | undefined) {
+    if (origin !== undefined && !(await this.d.services.instance.isAllowedOrigin(origin)))
+      return null
+    return {
+      object: 'token' as const,
+      jwt: await this.d.services.sessionTokens.lastActive(s, origin),
     }
   }
 
@@ -110,8 +126,11 @@ export class FapiRenderService {
     }
   }
 
-  /** The whole client: its active sessions and any sign-in or sign-up in progress. */
-  async client(c: ClientRow) {
+  /**
+   * The whole client: its active sessions and any sign-in or sign-up in progress, as seen from
+   * `origin` (see {@link session}).
+   */
+  async client(c: ClientRow, origin: string | undefined) {
     const sessions = await this.d.services.sessions.activeOfClient(c.id)
     const now = this.d.clock.now()
     const usable = sessions.filter((s) => effectiveStatus(s, now) === 'active')
@@ -120,7 +139,7 @@ export class FapiRenderService {
     return {
       object: 'client' as const,
       id: c.id,
-      sessions: await Promise.all(usable.map((s) => this.session(s))),
+      sessions: await Promise.all(usable.map((s) => this.session(s, origin))),
       sign_in: signIn ? await this.signIn(signIn) : null,
       sign_up: signUp ? this.signUp(signUp) : null,
       last_active_session_id: usable.some((s) => s.id === c.last_active_session_id)

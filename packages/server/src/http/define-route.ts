@@ -237,7 +237,7 @@ export class Router {
       if (result.bare) return sendJson(reply, 200, result.response)
       const clientId = result.clientId === undefined ? client?.id : result.clientId
       const row = clientId ? await services.clients.find(clientId) : undefined
-      const clientJSON = row ? await services.render.client(row) : null
+      const clientJSON = row ? await services.render.client(row, origin) : null
       if (result.clientId === null && token?.source === 'cookie')
         reply.clearCookie(cookieName, { path: '/' })
       return sendJson(reply, 200, { response: result.response, client: clientJSON })

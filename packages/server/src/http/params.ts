@@ -67,6 +67,24 @@ export const usernameField = z
 /** An email address (RFC 5322 practical subset, as zod checks it). */
 export const emailField = z.string().trim().max(320).pipe(z.email())
 
+const isBlank = (v: unknown) => typeof v === 'string' && v.trim() === ''
+
+/**
+ * A form field that reads as absent when blank. Clerk's sign-up form sends every field the
+ * instance enables, shown or not, so a field it does not show arrives empty
+ * (`username=&first_name=&last_name=`); that is "not given", not an invalid value. Use it only
+ * where absent is allowed: a required field that arrives blank then fails as missing.
+ */
+export const absentIfBlank = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (isBlank(v) ? undefined : v), schema.optional())
+
+/**
+ * A form field that a blank value clears (stores null): a profile form sends the field the user
+ * emptied (`PATCH /v1/me` with `last_name=`).
+ */
+export const nullIfBlank = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (isBlank(v) ? null : v), schema.nullable().optional())
+
 /** A path id with the given prefix. */
 export const idParam = (prefix: string) =>
   z

@@ -16,7 +16,7 @@ export function fapiSessionRoutes(r: Router): void {
     method: 'POST',
     path: '/v1/client/sessions/:session_id/touch',
     params: SessionParams,
-    handler: async ({ params, client, services }) => {
+    handler: async ({ params, client, services, origin }) => {
       const c = requireClient(client)
       const s = await services.sessions.touch(
         await services.sessions.getUsable(params.session_id, c.id),
@@ -24,7 +24,7 @@ export function fapiSessionRoutes(r: Router): void {
       // Touching a session makes it the browser's active one (Clerk's `setActive`).
       if (c.last_active_session_id !== s.id)
         await services.clients.setLastActiveSession(services.clients.db, c.id, s.id as SessionId)
-      return { response: await services.render.session(s) }
+      return { response: await services.render.session(s, origin) }
     },
   })
 
@@ -70,7 +70,7 @@ export function fapiSessionRoutes(r: Router): void {
       method: 'POST',
       path: `/v1/client/sessions/:session_id/${action}`,
       params: SessionParams,
-      handler: async ({ params, client, services }) => {
+      handler: async ({ params, client, services, origin }) => {
         const c = requireClient(client)
         const s = await services.sessions.find(params.session_id)
         if (!s || s.client_id !== c.id) {
@@ -80,7 +80,7 @@ export function fapiSessionRoutes(r: Router): void {
         }
         const ended = await services.sessions.end(s.id, status)
         await services.clients.refreshLastActive(c.id)
-        return { response: await services.render.session(ended) }
+        return { response: await services.render.session(ended, origin) }
       },
     })
   }

@@ -216,6 +216,9 @@ export class SessionsService {
     opts: { clientToken?: string; origin?: string; ttlSeconds?: number },
   ): Promise<string> {
     const s = await this.touch(await this.#usableFor(id, opts.clientToken))
+    // The Frontend API's mints are remembered for the client renderings that follow.
+    if (opts.clientToken !== undefined && opts.ttlSeconds === undefined)
+      return this.d.services.sessionTokens.mintForClient(s, opts.origin)
     return this.d.services.sessionTokens.mint(s, opts.origin, opts.ttlSeconds)
   }
 

@@ -1,16 +1,28 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { emailField, idParam, metadataField, nameField, usernameField } from '../http/params.js'
+import {
+  absentIfBlank,
+  emailField,
+  idParam,
+  metadataField,
+  nameField,
+  usernameField,
+} from '../http/params.js'
 
 const CREATE_LIMIT = { max: 5, windowMs: 10_000 }
 
+/**
+ * Clerk's sign-up form sends every field the environment enables, the ones it does not show as
+ * empty strings: those read as absent. A blank password is still a password, and refused as
+ * too short; a blank email address is a missing one.
+ */
 const CreateSignUp = z.object({
-  email_address: emailField.optional(),
+  email_address: absentIfBlank(emailField),
   password: z.string().max(1024).optional(),
-  username: usernameField.optional(),
-  first_name: nameField.optional(),
-  last_name: nameField.optional(),
-  unsafe_metadata: metadataField.optional(),
+  username: absentIfBlank(usernameField),
+  first_name: absentIfBlank(nameField),
+  last_name: absentIfBlank(nameField),
+  unsafe_metadata: absentIfBlank(metadataField),
 })
 
 export function signUpRoutes(r: Router): void {

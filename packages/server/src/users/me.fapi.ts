@@ -1,7 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { boolish, idParam, nameField, usernameField } from '../http/params.js'
+import { boolish, idParam, nameField, nullIfBlank, usernameField } from '../http/params.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import type { Services } from '../services.js'
 import { sessionActivity } from '../sessions/session-activity.js'
@@ -22,13 +22,15 @@ async function actingSession(
   return services.sessions.getUsable(id, client.id)
 }
 
-/** Empty form fields clear a name; absent ones leave it alone. */
-const optionalName = nameField.transform((v) => (v === '' ? null : v)).optional()
-
+/**
+ * Clerk's `PATCH /v1/me` (fapi spec `patchUser`): a blank field clears it (Clerk's profile form
+ * sends the names the user emptied, its username form an emptied username); an absent one is
+ * left alone.
+ */
 const UpdateMe = z.strictObject({
-  first_name: optionalName,
-  last_name: optionalName,
-  username: usernameField.optional(),
+  first_name: nullIfBlank(nameField),
+  last_name: nullIfBlank(nameField),
+  username: nullIfBlank(usernameField),
 })
 
 const ChangePassword = z.object({
@@ -36,6 +38,16 @@ const ChangePassword = z.object({
   new_password: z.string().max(1024),
   sign_out_of_other_sessions: boolish.optional(),
 })
+
+/** A user left with neither username nor email address could never sign in again. */
+async function assertKeepsAnIdentifier(services: Services, userId: string): Promise<void> {
+  const { emails } = await services.users.withEmails(userId)
+  if (emails.length > 0) return
+  throw ApiError.of('form_param_nil', {
+    longMessage: 'The username is the only way to sign in to this account; it cannot be removed.',
+    meta: { param_name: 'username' },
+  })
+}
 
 /**
  * The signed-in user managing their own account (Clerk's `/v1/me`): read and edit the profile,
@@ -61,6 +73,7 @@ export function meRoutes(r: Router): void {
     body: UpdateMe,
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
+      if (body.username === null) await assertKeepsAnIdentifier(services, s.user_id)
       const user = await services.users.update(s.user_id, {
         firstName: body.first_name,
         lastName: body.last_name,
