@@ -101,8 +101,8 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
           given_name: 'Grace',
           family_name: 'Hopper',
           email: 'grace@example.com',
-          // Created through the Backend API: nobody proved the address in a browser.
-          email_verified: expect.any(Boolean),
+          // Created through the Backend API, which vouches for the address (as Clerk's does).
+          email_verified: true,
         })
       }
 
@@ -110,6 +110,32 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await clerkUi.signOut(page)
       await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
       expect(await page.getByRole('status').count()).toBe(0)
+      await page.close()
+    }, 120_000)
+
+    it('is refused by a deployment whose auth.config.ts names another applicationID', async () => {
+      // The same user and app; the deployment now expects `aud: "not-convex"`.
+      if (convex.auth) convex.auth = { ...convex.auth, applicationID: 'not-convex' }
+      const before = convex.rejections.length
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await page.goto(app.url)
+      await clerkUi.signIn(page, {
+        email: 'grace@example.com',
+        password: 'convex guide passphrase',
+      })
+      await expect.poll(() => convex.rejections.length).toBeGreaterThan(before)
+      expect(convex.rejections.at(-1)).toMatch(/aud/)
+      // Clerk is signed in; Convex, having been refused, is not.
+      await expect
+        .poll(() =>
+          page.evaluate(() => (window as { Clerk?: { user?: unknown } }).Clerk?.user != null),
+        )
+        .toBe(true)
+      await expect.poll(() => page.getByText('Still loading').count()).toBe(0)
+      expect(await page.getByRole('status').count()).toBe(0)
+      expect(await page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
+      await context.close()
     }, 120_000)
   },
 )

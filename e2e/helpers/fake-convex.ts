@@ -20,6 +20,8 @@ export type FakeConvex = {
   identities: JWTPayload[]
   /** With `auth`: why each refused token was refused, in order. */
   rejections: string[]
+  /** Its `auth.config.ts` provider, read at each `Authenticate` (a test may reconfigure it). */
+  auth: ConvexAuthProvider | undefined
   close(): Promise<void>
 }
 
@@ -83,6 +85,7 @@ export async function startFakeConvex(
   const tokens: string[] = []
   const identities: JWTPayload[] = []
   const rejections: string[] = []
+  let fake: FakeConvex | undefined
   const http: Server = createServer((_req, res) => res.writeHead(404).end())
   const wss = new WebSocketServer({ server: http })
   wss.on('connection', (socket) => {
@@ -95,9 +98,10 @@ export async function startFakeConvex(
       if (message.type !== 'Authenticate') return
       queue = queue.then(async () => {
         if (message.value) tokens.push(message.value)
-        if (opts.auth && message.value) {
+        const auth = fake?.auth
+        if (auth && message.value) {
           try {
-            identities.push(await verifyAsConvex(message.value, opts.auth))
+            identities.push(await verifyAsConvex(message.value, auth))
           } catch (e) {
             rejections.push((e as Error).message)
             socket.send(
@@ -125,15 +129,17 @@ export async function startFakeConvex(
     })
   })
   await new Promise<void>((r) => http.listen(port, '127.0.0.1', r))
-  return {
+  fake = {
     url: `http://127.0.0.1:${port}`,
     tokens,
     identities,
     rejections,
+    auth: opts.auth,
     close: async () => {
       for (const c of wss.clients) c.terminate()
       await new Promise((r) => wss.close(r))
       await new Promise((r) => http.close(r))
     },
   }
+  return fake
 }

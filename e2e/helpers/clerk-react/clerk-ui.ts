@@ -25,10 +25,19 @@ export const clerkUi = {
   /** The UserButton's trigger: present only while Clerk's UI shows a signed-in user. */
   userButton: (page: Page) => page.getByRole('button', { name: 'Open user menu' }),
 
+  /**
+   * An action of the UserButton's popover: menu items in clerk-js 5's UI, buttons of the
+   * "Account panel" dialog in `@clerk/ui` 1.
+   */
+  userAction: (page: Page, name: string) =>
+    page
+      .getByRole('menuitem', { name })
+      .or(page.getByRole('dialog', { name: 'Account panel' }).getByRole('button', { name })),
+
   /** UserButton → "Manage account": the UserProfile modal; returns its dialog. */
   async openProfile(page: Page) {
     await clerkUi.userButton(page).click()
-    await page.getByRole('menuitem', { name: 'Manage account' }).click()
+    await clerkUi.userAction(page, 'Manage account').click()
     return page.getByRole('dialog')
   },
 
@@ -38,6 +47,6 @@ export const clerkUi = {
 
   async signOut(page: Page) {
     await clerkUi.userButton(page).click()
-    await page.getByRole('menuitem', { name: 'Sign out' }).click()
+    await clerkUi.userAction(page, 'Sign out').click()
   },
 }
