@@ -108,8 +108,11 @@ for (const { app: appName, sdk, env, scripts, jwtKey } of APPS) {
       const user = { email: `ada-${appName}@example.com`, password: 'clerk react passphrase' }
       const page = await browser.newPage()
       await page.goto(app.url)
-      // Loaded: clerk-js (and for v6 Clerk's UI) came from Latchkey through the proxy.
-      await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
+      // Loaded: clerk-js (and for v6 Clerk's UI) came from Latchkey through the proxy. The first
+      // load also waits for Vite to pre-bundle the SDK.
+      await expect
+        .poll(() => page.getByRole('button', { name: 'Sign in' }).count(), { timeout: 60_000 })
+        .toBe(1)
       for (const path of scripts) expect(app.scripts).toContainEqual({ path, status: 200 })
 
       await clerkUi.signUp(page, user)
