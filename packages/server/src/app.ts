@@ -17,6 +17,8 @@ import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
 import { securityHeaders } from './http/security-headers.js'
+import { imageRoutes } from './images/images.routes.js'
+import { profileImageRoutes } from './images/profile-image.fapi.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
@@ -44,6 +46,7 @@ import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
 import { meRoutes } from './users/me.fapi.js'
+import { meEmailRoutes } from './users/me-emails.fapi.js'
 import { userRoutes } from './users/users.bapi.js'
 
 export type AppOptions = {
@@ -284,6 +287,9 @@ async function buildHttp(
   signUpRoutes(router)
   fapiSessionRoutes(router)
   meRoutes(router)
+  meEmailRoutes(router)
+  await profileImageRoutes(app, services, config)
+  imageRoutes(app, services)
   instanceRoutes(router)
   userRoutes(router)
   sessionRoutes(router)

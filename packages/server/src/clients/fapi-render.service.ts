@@ -29,6 +29,17 @@ export class FapiRenderService {
     }
   }
 
+  /** What a sign-in shows of the user it identified (fapi spec `Client.SignIn.user_data`). */
+  signInUserData(user: UserJSON) {
+    return {
+      first_name: user.first_name,
+      last_name: user.last_name,
+      image_url: user.image_url,
+      has_image: user.has_image,
+      profile_image_url: user.image_url,
+    }
+  }
+
   /**
    * A session as its own client sees it, from `origin` (the request's `Origin`, if any). An
    * active session carries `last_active_token`, the session token Clerk's SDKs read claims from
@@ -87,7 +98,7 @@ export class FapiRenderService {
         : null,
       second_factor_verification: null,
       identifier: row.identifier,
-      user_data: userJSON ? this.publicUserData(userJSON) : null,
+      user_data: userJSON ? this.signInUserData(userJSON) : null,
       created_session_id: row.created_session_id,
       abandon_at: row.abandon_at,
     }

@@ -30,6 +30,8 @@ const UpdateInstance = z.strictObject({
   allowed_origins: z.array(origin).max(100).optional(),
   // Latchkey addition: the name the prebuilt UI and hosted pages show.
   application_name: nameField.pipe(z.string().min(1)).optional(),
+  // Latchkey addition (Clerk's dashboard: "Allow users to delete their accounts").
+  delete_self_enabled: z.boolean().optional(),
 })
 
 const lifetime = (max: number) => z.number().int().min(60).max(max).nullable().optional()
@@ -82,6 +84,8 @@ export function instanceRoutes(r: Router): void {
         await services.instance.updateSettings({ allowed_origins: body.allowed_origins })
       if (body.application_name)
         await services.instance.updateSettings({ application_name: body.application_name })
+      if (body.delete_self_enabled !== undefined)
+        await services.instance.updateSettings({ delete_self_enabled: body.delete_self_enabled })
     },
   })
   // Latchkey addition (Clerk keeps these in its dashboard): where the SDKs send people. Every URL

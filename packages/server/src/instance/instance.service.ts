@@ -3,6 +3,7 @@ import { fromDbJson, isUniqueViolation } from '@latchkey/db'
 import { isObject } from '../lib/json.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Json } from '../templates/shortcodes.js'
+import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
 
 /** Instance settings kept in the database (changeable at run time through the Backend API). */
@@ -14,6 +15,11 @@ export type InstanceSettings = {
   paths: InstancePaths
   /** The app's name as the prebuilt UI shows it ("to continue to …"). */
   application_name: string
+  /**
+   * Whether users may delete their own account (`DELETE /v1/me`; Clerk's dashboard setting
+   * "Allow users to delete their accounts", on by default).
+   */
+  delete_self_enabled: boolean
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -128,6 +134,7 @@ export class InstanceService {
             oauth: OAUTH_DEFAULTS,
             paths: readPaths({}),
             application_name: DEFAULT_APPLICATION_NAME,
+            delete_self_enabled: true,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -146,6 +153,11 @@ export class InstanceService {
       created: true,
       ...(secretKey ? { generatedSecretKey: secretKey } : {}),
     }
+  }
+
+  /** LATCHKEY_URL: the Frontend API's public base URL. */
+  get baseUrl(): string {
+    return this.d.config.url
   }
 
   get id(): InstanceId {
@@ -175,6 +187,7 @@ export class InstanceService {
       paths: readPaths(raw.paths),
       application_name:
         typeof raw.application_name === 'string' ? raw.application_name : DEFAULT_APPLICATION_NAME,
+      delete_self_enabled: raw.delete_self_enabled !== false,
     }
     this.#settings = { value, readAt: now }
     return value
@@ -198,6 +211,26 @@ export class InstanceService {
       return false
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  /** The settings last read by this process (at most 5 s old while requests come), if any. */
+  get lastSettings(): InstanceSettings | undefined {
+    return this.#settings?.value
+  }
+
+  /** What `/v1/environment` is built from. */
+  async environmentInput(): Promise<EnvironmentInput> {
+    const settings = await this.settings()
+    return {
+      instanceId: this.id,
+      paths: await this.paths(),
+      applicationName: settings.application_name,
+      deleteSelfEnabled: settings.delete_self_enabled,
+      lockout: {
+        maxAttempts: this.d.config.lockoutAttempts,
+        durationMinutes: Math.ceil(this.d.config.lockoutSeconds / 60),
+      },
     }
   }
 

@@ -1,4 +1,5 @@
 import { type EmailAddressRow, fromDbBool, fromDbJson, type UserRow } from '@latchkey/db'
+import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 
 /** An email address in Clerk's shape (`object: 'email_address'`). */
 export function emailToJSON(e: EmailAddressRow) {
@@ -35,18 +36,26 @@ export function isLocked(u: UserRow, now: number): boolean {
 export function userToJSON(
   u: UserRow,
   emails: EmailAddressRow[],
-  opts: { now: number; includePrivate: boolean; lockoutAttempts: number },
+  opts: {
+    now: number
+    includePrivate: boolean
+    lockoutAttempts: number
+    /** LATCHKEY_URL: where the user's image (or the default avatar) is served. */
+    baseUrl: string
+    /** The instance's delete-self setting (Clerk's `delete_self_enabled` is per instance). */
+    deleteSelfEnabled: boolean
+  },
 ) {
-  const hasImage = u.image_url !== null
+  const imageUrl = imageUrlOf(u, opts.baseUrl)
   return {
     id: u.id,
     object: 'user' as const,
     username: u.username,
     first_name: u.first_name,
     last_name: u.last_name,
-    image_url: u.image_url ?? '',
-    profile_image_url: u.image_url ?? '',
-    has_image: hasImage,
+    image_url: imageUrl,
+    profile_image_url: imageUrl,
+    has_image: hasImageOf(u),
     primary_email_address_id: u.primary_email_address_id,
     primary_phone_number_id: null,
     primary_web3_wallet_id: null,
@@ -73,9 +82,10 @@ export function userToJSON(
     deprovisioned: false,
     lockout_expires_in_seconds: lockoutExpiresIn(u, opts.now),
     verification_attempts_remaining: Math.max(0, opts.lockoutAttempts - u.failed_attempts),
-    delete_self_enabled: true,
+    delete_self_enabled: opts.deleteSelfEnabled,
     create_organization_enabled: false,
-    create_organizations_limit: null,
+    // The spec's type is integer (0 means unlimited); creation is off anyway.
+    create_organizations_limit: 0,
     last_active_at: u.last_active_at,
     mfa_enabled_at: null,
     mfa_disabled_at: null,

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { specErrors } from './helpers/fapi-spec.js'
+import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
+
+// Issue #15: `GET /v1/environment` lacked 66 fields Clerk's Frontend API spec requires; each
+// is a crash waiting in Clerk's SDKs. The live answer is checked against the spec's schema.
+const APP = 'http://app.localhost:5173'
+
+describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
+  let server: TestServer
+
+  beforeAll(async () => {
+    server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: APP } })
+  })
+  afterAll(() => server.close())
+
+  it("conforms to the Frontend API spec's Client.Environment schema", async () => {
+    const r = await fetchJson(`${server.url}/v1/environment`)
+    expect(r.status).toBe(200)
+    expect(specErrors('Client.Environment', r.json)).toEqual([])
+  })
+
+  it('the validator refuses what the spec refuses (a missing required field, a wrong type)', async () => {
+    const { json } = await fetchJson(`${server.url}/v1/environment`)
+    const { restrictions: _, ...withoutRestrictions } = json.user_settings
+    expect(
+      specErrors('Client.Environment', { ...json, user_settings: withoutRestrictions }).join(),
+    ).toContain('restrictions')
+    const wrongType = { ...json, auth_config: { ...json.auth_config, single_session_mode: 'no' } }
+    expect(specErrors('Client.Environment', wrongType).join()).toContain('single_session_mode')
+  })
+
+  it('tells the truth: password sign-in by email or username, nothing Latchkey lacks', async () => {
+    const { json } = await fetchJson(`${server.url}/v1/environment`)
+    const a = json.user_settings.attributes
+    expect(a.email_address).toMatchObject({
+      enabled: true,
+      required: true,
+      first_factors: ['password'],
+    })
+    expect(a.username).toMatchObject({ enabled: true, required: false })
+    for (const off of [
+      'phone_number',
+      'web3_wallet',
+      'passkey',
+      'authenticator_app',
+      'backup_code',
+    ])
+      expect(a[off].enabled).toBe(false)
+    expect(json.user_settings.social).toEqual({})
+    expect(json.user_settings.sign_up.captcha_enabled).toBe(false)
+    expect(json.display_config.captcha_public_key).toBeNull()
+    expect(json.organization_settings.enabled).toBe(false)
+    expect(json.auth_config).toMatchObject({ first_factors: ['password'], second_factors: [] })
+    expect(json.user_settings.actions.delete_self).toBe(true)
+  })
+
+  it('follows the delete-self setting', async () => {
+    const patch = (value: boolean) =>
+      fetch(`${server.url}/v1/instance`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ delete_self_enabled: value }),
+      })
+    expect((await patch(false)).status).toBe(204)
+    const off = await fetchJson(`${server.url}/v1/environment`)
+    expect(off.json.user_settings.actions.delete_self).toBe(false)
+    expect(specErrors('Client.Environment', off.json)).toEqual([])
+    expect((await patch(true)).status).toBe(204)
+  })
+
+  it("answers clerk-js's PATCH /v1/environment (pk_test_ keys) with the environment, from an allowed origin only", async () => {
+    const browser = new BrowserClient(server.url, APP)
+    const r = await browser.post('/v1/environment?_method=PATCH')
+    expect(r.status).toBe(200)
+    expect(specErrors('Client.Environment', r.json)).toEqual([])
+    expect(r.headers.get('cache-control')).toBe('no-store')
+    const stranger = new BrowserClient(server.url, 'https://evil.example')
+    const refused = await stranger.post('/v1/environment?_method=PATCH')
+    expect(refused.status).toBe(403)
+    expect(refused.json.errors[0].code).toBe('origin_invalid')
+  })
+})
+
+describe.each(DIALECTS)("client and user answers against Clerk's spec (%s)", (dialect) => {
+  let server: TestServer
+  let browser: BrowserClient
+
+  beforeAll(async () => {
+    server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: APP } })
+    browser = new BrowserClient(server.url, APP)
+    await browser.signUp('ada@example.com', 'a long enough passphrase', { first_name: 'Ada' })
+  })
+  afterAll(() => server.close())
+
+  it('GET /v1/client conforms to Client.ClientWrappedClient', async () => {
+    const r = await browser.get('/v1/client')
+    expect(r.json.response.sessions[0].last_active_token.object).toBe('token')
+    expect(specErrors('Client.ClientWrappedClient', r.json)).toEqual([])
+  })
+
+  it('a client with a sign-in in progress conforms too', async () => {
+    const other = new BrowserClient(server.url, APP)
+    const r = await other.post('/v1/client/sign_ins', { identifier: 'ada@example.com' })
+    expect(r.json.response.status).toBe('needs_first_factor')
+    expect(
+      specErrors('Client.ClientWrappedClient', await other.get('/v1/client').then((x) => x.json)),
+    ).toEqual([])
+  })
+
+  it('GET /v1/me conforms to Client.ClientWrappedUser', async () => {
+    const r = await browser.get('/v1/me')
+    expect(specErrors('Client.ClientWrappedUser', r.json)).toEqual([])
+  })
+})
