@@ -202,7 +202,7 @@ describe.skipIf(!HAVE_CHROMIUM)('plain HTML example in Chromium', () => {
 
   it('the README’s one-script-tag snippet runs as written: it logs and opens the sign-in modal', async () => {
     const html = readmeSnippetFor('browser-script', server.url).replace(
-      'pk_live_bG9jYWxob3N0OjQwMDAk',
+      'pk_live_bG9jYWxob3N0Ljo0MDAwJA',
       server.publishableKey,
     )
     // Served by a page of its own, on an origin allowed at run time through the Backend API.

@@ -1,3 +1,4 @@
+import { isPublishableKey, parsePublishableKey } from '@clerk/shared/keys'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from './errors.js'
 import { isId, newId, randomBase62 } from './ids.js'
@@ -6,13 +7,45 @@ import { decodePublishableKey, encodePublishableKey } from './publishable-key.js
 describe('publishable keys', () => {
   it("encode Clerk's format: pk_live_ + base64(host$) without padding", () => {
     expect(encodePublishableKey('clerk.example.com')).toBe('pk_live_Y2xlcmsuZXhhbXBsZS5jb20k')
-    expect(encodePublishableKey('localhost:4000')).toBe('pk_live_bG9jYWxob3N0OjQwMDAk')
     expect(encodePublishableKey('a.b', 'test')).toMatch(/^pk_test_/)
   })
+  it("give a dotless host its trailing dot (localhost.:4000$), which Clerk's key check needs (#15)", () => {
+    expect(encodePublishableKey('localhost:4000')).toBe('pk_live_bG9jYWxob3N0Ljo0MDAwJA')
+    expect(atob('bG9jYWxob3N0Ljo0MDAwJA==')).toBe('localhost.:4000$')
+    expect(encodePublishableKey('localhost')).toBe(
+      `pk_live_${btoa('localhost.$').replace(/=+$/, '')}`,
+    )
+    expect(encodePublishableKey('127.0.0.1:4000')).toBe(`pk_live_${btoa('127.0.0.1:4000$')}`)
+    expect(encodePublishableKey('[::1]:4000')).toBe(
+      `pk_live_${btoa('[::1]:4000$').replace(/=+$/, '')}`,
+    )
+  })
+  it("are accepted by Clerk's own parser, which reads the same host", () => {
+    for (const host of ['localhost:4000', 'localhost', 'auth.example.com', '127.0.0.1:4000']) {
+      for (const kind of ['live', 'test'] as const) {
+        const key = encodePublishableKey(host, kind)
+        expect(isPublishableKey(key)).toBe(true)
+        const parsed = parsePublishableKey(key)
+        expect(parsed?.instanceType).toBe(kind === 'live' ? 'production' : 'development')
+        // Clerk keeps the root label; ours drops it: both name the same host.
+        expect(parsed?.frontendApi.replace(/^([^.:]+)\.(:|$)/, '$1$2')).toBe(host)
+      }
+    }
+  })
   it('round-trip, and reject malformed keys', () => {
-    for (const host of ['auth.example.com', 'localhost:4000', 'x.y.z:8443']) {
+    for (const host of [
+      'auth.example.com',
+      'localhost:4000',
+      'localhost',
+      'x.y.z:8443',
+      '[::1]:4000',
+    ]) {
       expect(decodePublishableKey(encodePublishableKey(host))).toBe(host)
     }
+    // Keys made before the trailing dot (localhost:4000$) still decode.
+    expect(decodePublishableKey('pk_live_bG9jYWxob3N0OjQwMDAk')).toBe('localhost:4000')
+    // A fully qualified name with more labels keeps its dot: it was written that way.
+    expect(decodePublishableKey(`pk_live_${btoa('auth.example.com.$')}`)).toBe('auth.example.com.')
     expect(decodePublishableKey('pk_live_')).toBeUndefined()
     expect(decodePublishableKey('sk_live_Y2xlcmsuZXhhbXBsZS5jb20k')).toBeUndefined()
     expect(decodePublishableKey(`pk_live_${btoa('no-dollar')}`)).toBeUndefined()

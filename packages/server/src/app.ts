@@ -9,6 +9,7 @@ import { createDb, type Db, migrate } from '@latchkey/db'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type Provider from 'oidc-provider'
 import pino, { type Logger } from 'pino'
+import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
 import { FormGuard } from './hosted/form-guard.js'
@@ -297,6 +298,7 @@ async function buildHttp(
   oauthApplicationRoutes(router)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
+  clerkBundleRoutes(app, config)
   await oauthRoutes(app, services, config, oauth, forms)
   await hostedRoutes(app, services, config, forms)
   return app

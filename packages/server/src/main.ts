@@ -41,9 +41,20 @@ function banner(
     `  Publishable key:   ${publishableKey}`,
     `  JWKS URL:          ${config.url}/.well-known/jwks.json`,
     `  Backend API URL:   ${config.url}  (clients append /v1/…)`,
+    clerkSdkLine(config),
     ...secretKeyLines(config, bootstrap),
   ]
   return `${lines.join('\n')}\n\n`
+}
+
+/**
+ * What Clerk's own SDKs need besides the key. They call the Frontend API over https only, so over
+ * http they reach it through the app's dev server: a relative `proxyUrl` forwarded here.
+ */
+function clerkSdkLine(config: Config): string {
+  return config.url.startsWith('https:')
+    ? '  Clerk SDKs:        this publishable key, nothing else (see docs/MOVE-FROM-CLERK.md)'
+    : `  Clerk SDKs:        proxyUrl: '/__clerk', the dev server forwarding /__clerk/* to ${config.url}/* (docs/MOVE-FROM-CLERK.md)`
 }
 
 const KEY_LABEL = '  Secret key:        '

@@ -165,6 +165,16 @@ describe('the Dockerfile, replayed in a clean folder with production dependencie
         `http://127.0.0.1:${port}/npm/@latchkey/js/dist/latchkey.browser.js`,
       )
       expect(bundle.status).toBe(200)
+      // Clerk's vendored bundles (#15) ship with the repository, not as dependencies.
+      for (const path of [
+        '/npm/@clerk/clerk-js@6/dist/clerk.browser.js',
+        '/npm/@clerk/clerk-js@5/dist/clerk.browser.js',
+        '/npm/@clerk/ui@1/dist/ui.browser.js',
+      ]) {
+        const clerk = await fetch(`http://127.0.0.1:${port}${path}`)
+        expect(clerk.status, path).toBe(200)
+        expect((await clerk.text()).length, path).toBeGreaterThan(100_000)
+      }
       if (Number(process.versions.node.split('.')[0]) >= 22)
         expect(s.out()).not.toContain('Unsupported runtime')
       s.child.kill('SIGTERM')

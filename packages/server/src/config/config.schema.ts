@@ -45,6 +45,14 @@ export const EnvSchema = z.object({
   LATCHKEY_TRUST_PROXY: z.string().trim().default('off'),
   LATCHKEY_WORKERS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
   LATCHKEY_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  /**
+   * Clerk's browser bundles served at /npm/@clerk/… (comma-separated `name@x.y.z`, each vendored in
+   * packages/server/vendor/npm/), or `off`. Parsed by load-config.ts `parseClerkBundles`.
+   */
+  LATCHKEY_CLERK_BUNDLES: z
+    .string()
+    .trim()
+    .default('@clerk/clerk-js@6.40.0,@clerk/clerk-js@5.128.0,@clerk/ui@1.34.0'),
   LATCHKEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -76,6 +84,11 @@ export type Config = {
    */
   readonly trustProxy: readonly string[]
   readonly logLevel: Env['LATCHKEY_LOG_LEVEL']
+  /**
+   * Clerk's browser bundles this server serves (`LATCHKEY_CLERK_BUNDLES`): at most one version of
+   * each package per major version, which its major-version path (`@clerk/clerk-js@6`) names.
+   */
+  readonly clerkBundles: readonly { readonly name: string; readonly version: string }[]
   /** HTTP worker processes (node:cluster); 1 serves from the main process. */
   readonly workers: number
   /** Password hashes one process runs at once (default: its share of the cores, at least 1). */

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { isVendored } from '../clerk-bundles/vendor-dir.js'
 import type { Config } from './config.schema.js'
 import { EnvSchema } from './config.schema.js'
 
@@ -52,6 +53,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const problem = urlProblem(e.LATCHKEY_URL)
     if (problem) issues.push(`LATCHKEY_URL: ${problem}`)
   }
+  const clerkBundles = parseClerkBundles(e.LATCHKEY_CLERK_BUNDLES)
+  if (typeof clerkBundles === 'string') issues.push(`LATCHKEY_CLERK_BUNDLES: ${clerkBundles}`)
   if (issues.length > 0) throw new ConfigError(issues)
   const url = (e.LATCHKEY_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
@@ -73,10 +76,32 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimit: e.LATCHKEY_BODY_LIMIT,
     trustProxy: Object.freeze(typeof trustProxy === 'string' ? [] : trustProxy),
     logLevel: e.LATCHKEY_LOG_LEVEL,
+    clerkBundles: Object.freeze(typeof clerkBundles === 'string' ? [] : clerkBundles),
     workers,
     hashConcurrency:
       e.LATCHKEY_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / workers)),
   })
+}
+
+/**
+ * `off`, or `@clerk/<name>@x.y.z` entries each naming a vendored bundle (checked here, so a
+ * missing one stops the boot rather than answering 404 later); or why not.
+ */
+export function parseClerkBundles(raw: string): { name: string; version: string }[] | string {
+  if (raw === 'off' || raw === '') return []
+  const out: { name: string; version: string }[] = []
+  for (const item of raw.split(',').map((s) => s.trim())) {
+    const m = /^(@clerk\/[a-z][a-z-]*)@(\d+)\.(\d+)\.(\d+)$/.exec(item)
+    if (!m) return `${JSON.stringify(item)} is not @clerk/<package>@<x.y.z> (or set off)`
+    const [, name = '', major] = m
+    const version = item.slice(name.length + 1)
+    if (out.some((b) => b.name === name && b.version.split('.')[0] === major))
+      return `two versions of ${name}@${major}: its major-version path could name only one`
+    if (!isVendored(name, version))
+      return `${item} is not vendored (node packages/server/scripts/vendor-clerk.mjs ${item})`
+    out.push({ name, version })
+  }
+  return out
 }
 
 /**
