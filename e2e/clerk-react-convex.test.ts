@@ -8,6 +8,7 @@ import {
 } from '../packages/server/test/helpers/test-server.js'
 import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
 import { clerkUi } from './helpers/clerk-react/clerk-ui.js'
+import { thenPageLoads } from './helpers/clerk-react/page-load.js'
 import { type RunningApp, startClerkReactApp } from './helpers/clerk-react/vite-app.js'
 import { type FakeConvex, startFakeConvex } from './helpers/fake-convex.js'
 
@@ -84,10 +85,12 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         .toBe(1)
       expect(convex.tokens).toEqual([])
 
-      await clerkUi.signIn(page, {
-        email: 'grace@example.com',
-        password: 'convex guide passphrase',
-      })
+      await thenPageLoads(page, () =>
+        clerkUi.signIn(page, {
+          email: 'grace@example.com',
+          password: 'convex guide passphrase',
+        }),
+      )
       await expect
         .poll(() => page.getByRole('status').allTextContents())
         .toEqual(['Convex: authenticated'])
@@ -110,7 +113,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       }
 
       // Signing out through Clerk's UI signs Convex's client out too.
-      await clerkUi.signOut(page)
+      await thenPageLoads(page, () => clerkUi.signOut(page))
       await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
       expect(await page.getByRole('status').count()).toBe(0)
       await page.close()
@@ -129,10 +132,12 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       })
       await page.goto(app.url)
       await page.getByRole('button', { name: 'Sign in' }).waitFor()
-      await clerkUi.signIn(page, {
-        email: 'grace@example.com',
-        password: 'convex guide passphrase',
-      })
+      await thenPageLoads(page, () =>
+        clerkUi.signIn(page, {
+          email: 'grace@example.com',
+          password: 'convex guide passphrase',
+        }),
+      )
       await expect.poll(() => gaveUp.length).toBeGreaterThan(0)
       expect(convex.rejections.length).toBeGreaterThan(before)
       expect(convex.rejections.at(-1)).toMatch(/aud/)

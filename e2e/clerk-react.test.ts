@@ -9,6 +9,7 @@ import {
 } from '../packages/server/test/helpers/test-server.js'
 import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
 import { clerkUi } from './helpers/clerk-react/clerk-ui.js'
+import { thenPageLoads } from './helpers/clerk-react/page-load.js'
 import {
   type ClerkReactApp,
   type RunningApp,
@@ -115,7 +116,7 @@ for (const { app: appName, sdk, env, scripts, jwtKey } of APPS) {
         .toBe(1)
       for (const path of scripts) expect(app.scripts).toContainEqual({ path, status: 200 })
 
-      await clerkUi.signUp(page, user)
+      await thenPageLoads(page, () => clerkUi.signUp(page, user))
       await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
 
       const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
@@ -134,12 +135,12 @@ for (const { app: appName, sdk, env, scripts, jwtKey } of APPS) {
       await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
       expect(await callBackend(page)).toEqual(first)
 
-      await clerkUi.signOut(page)
+      await thenPageLoads(page, () => clerkUi.signOut(page))
       await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
       const { data: sessions } = await clerk.sessions.getSessionList({ userId: userId ?? '' })
       expect(sessions.find((s) => s.id === first.sessionId)?.status).not.toBe('active')
 
-      await clerkUi.signIn(page, user)
+      await thenPageLoads(page, () => clerkUi.signIn(page, user))
       await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
       const again = await callBackend(page)
       expect(again).toMatchObject({ userId, email: user.email })
