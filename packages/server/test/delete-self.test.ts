@@ -1,6 +1,7 @@
 import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient } from './helpers/browser-client.js'
+import { specErrors } from './helpers/fapi-spec.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 // Issue #15: Clerk's UserProfile deletes the account with `DELETE /v1/me` (when the instance's
@@ -34,6 +35,7 @@ describe.each(DIALECTS)('the user deletes their own account (%s)', (dialect) => 
     const r = await laptop.post('/v1/me?_method=DELETE')
     expect(r.status).toBe(200)
     expect(r.json.response).toEqual({ object: 'user', id: userId, deleted: true })
+    expect(specErrors('Client.ClientWrappedDeletedObject', r.json)).toEqual([])
     expect(r.json.client.sessions).toEqual([])
     expect(r.json.client.last_active_session_id).toBeNull()
 

@@ -1,6 +1,7 @@
 import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient, type Json } from './helpers/browser-client.js'
+import { specErrors } from './helpers/fapi-spec.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 // Issue #15: a default avatar served by Latchkey (no `image_url: ""`), and
@@ -72,6 +73,7 @@ describe.each(DIALECTS)('profile images (%s)', (dialect) => {
     const r = await upload(browser, form(PNG, 'image/png'))
     expect(r.status).toBe(200)
     expect(r.json.response).toMatchObject({ object: 'image', name: 'avatar.png' })
+    expect(specErrors('Client.ClientWrappedImage', r.json)).toEqual([])
     const url = r.json.response.public_url
     expect(url).toBe(`${server.url}/images/${r.json.response.id}`)
     expect(r.json.client.sessions[0].user).toMatchObject({ image_url: url, has_image: true })
@@ -136,6 +138,7 @@ describe.each(DIALECTS)('profile images (%s)', (dialect) => {
     const r = await browser.post('/v1/me/profile_image?_method=DELETE')
     expect(r.status).toBe(200)
     expect(r.json.response).toEqual({ object: 'image', deleted: true })
+    expect(specErrors('Client.ClientWrappedDeletedObject', r.json)).toEqual([])
     const me = r.json.client.sessions[0].user
     expect([me.has_image, me.image_url]).toEqual([
       false,

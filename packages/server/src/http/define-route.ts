@@ -106,22 +106,19 @@ function input<B, Q, P>(def: Schemas<B, Q, P>, req: FastifyRequest) {
 }
 
 /**
- * The page a request comes from: its `Origin`, or — for a browser's same-origin GET, which carries
- * no `Origin` (Fetch §3.1) — the origin of its `Referer`. That case is the Frontend API reached
- * through the app's own relative `proxyUrl` (Clerk's SDKs over plain http, docs/MOVE-FROM-CLERK.md):
- * without it, the `last_active_token` of `GET /v1/client` would carry no `azp`, and
- * `@clerk/backend` refuses a token without `azp` when `authorizedParties` is set. `Sec-Fetch-Site`
- * is set only by browsers (a page's script cannot), and a browser does not let a page send another
- * origin's `Referer`; the origin still has to be allowed before a token names it.
+ * The calling page's origin, which session tokens name in `azp`: the `Origin` header, or, when a
+ * browser sends none (a same-origin GET: an app that reaches Latchkey through its own dev server's
+ * proxy, docs/MOVE-FROM-CLERK.md), the origin of its `Referer`. Neither is proof (a non-browser
+ * client can send either), and both pass through the same allowed-origin check; the state-changing
+ * check below reads `Origin` alone.
  */
 const originOf = (req: FastifyRequest) => {
   const o = req.headers.origin
-  if (o !== undefined) return typeof o === 'string' && o !== 'null' ? o : undefined
+  if (typeof o === 'string') return o !== 'null' ? o : undefined
   const referer = req.headers.referer
-  if (req.headers['sec-fetch-site'] !== 'same-origin' || typeof referer !== 'string') return
+  if (typeof referer !== 'string' || !/^https?:\/\//.test(referer)) return undefined
   try {
-    const { origin } = new URL(referer)
-    return origin === 'null' ? undefined : origin
+    return new URL(referer).origin
   } catch {
     return undefined
   }

@@ -23,7 +23,9 @@ async function parseMultipart(req: FastifyRequest, body: Buffer): Promise<Upload
   const type = req.headers['content-type'] ?? ''
   let form: FormData
   try {
-    form = await new Response(body, { headers: { 'content-type': type } }).formData()
+    form = await new Response(new Uint8Array(body), {
+      headers: { 'content-type': type },
+    }).formData()
   } catch (error) {
     throw ApiError.of('request_body_invalid', {
       longMessage: 'Malformed multipart body.',

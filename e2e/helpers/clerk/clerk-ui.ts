@@ -1,0 +1,137 @@
+import type { Locator, Page } from 'playwright-core'
+import { expect } from 'vitest'
+
+/**
+ * Clerk's own prebuilt UI (`@clerk/ui`: SignIn, SignUp, UserButton, UserProfile), driven as a
+ * person does: by its fields' names and Clerk's `cl-` element classes, which are Clerk's public
+ * styling API (the names `appearance.elements` takes) and so do not change between patch
+ * releases. Works the same whether the UI came from `@clerk/ui` in the app's bundle, from
+ * Latchkey's `/npm/@clerk/ui@1/…`, or inside clerk-js 5.
+ *
+ * Later flows extend this in a few lines: a step is `card` + `field(name).fill()` +
+ * `continue()`; e.g. an email code is `await ui.field('code').fill(code)` once the factor's
+ * card shows (check the input's name in Clerk's UI first).
+ */
+export class ClerkUI {
+  readonly page: Page
+
+  constructor(page: Page) {
+    this.page = page
+  }
+
+  /** The visible sign-in or sign-up card (a modal or a mounted component). */
+  get card(): Locator {
+    return this.page.locator('.cl-signIn-root, .cl-signUp-root').first()
+  }
+
+  /** A form field of the current card by its `name` (identifier, emailAddress, code, …). */
+  field(name: string): Locator {
+    return this.card.locator(`input[name="${name}"]`)
+  }
+
+  /** Clerk's primary button ("Continue"). */
+  async continue(): Promise<void> {
+    await this.card.locator('.cl-formButtonPrimary').click()
+  }
+
+  /** The error Clerk shows under a field or above the form (Clerk's own wording). */
+  errorText(): Locator {
+    return this.card.locator('.cl-formFieldErrorText, .cl-alertText').first()
+  }
+
+  /** Waits for a sign-in card (after `openSignIn()`, `mountSignIn()` or a sign-in button). */
+  async waitForSignIn(): Promise<void> {
+    await this.page.locator('.cl-signIn-root').waitFor({ state: 'visible' })
+  }
+
+  /** From the sign-in card, the footer link to sign up. */
+  async goToSignUp(): Promise<void> {
+    await this.page.locator('.cl-signIn-root .cl-footerActionLink').click()
+    await this.page.locator('.cl-signUp-root').waitFor({ state: 'visible' })
+  }
+
+  /**
+   * Fills Clerk's sign-up form with whatever of these fields the instance shows, and continues.
+   * Fields the environment does not ask for are not shown, and not filled.
+   */
+  async signUp(user: {
+    emailAddress: string
+    password: string
+    firstName?: string
+    lastName?: string
+    username?: string
+  }): Promise<void> {
+    await this.page.locator('.cl-signUp-root').waitFor({ state: 'visible' })
+    const fields: [string, string | undefined][] = [
+      ['firstName', user.firstName],
+      ['lastName', user.lastName],
+      ['username', user.username],
+      ['emailAddress', user.emailAddress],
+      ['password', user.password],
+    ]
+    for (const [name, value] of fields) {
+      const input = this.field(name)
+      if (value !== undefined && (await input.count()) > 0) await input.fill(value)
+    }
+    await this.continue()
+  }
+
+  /**
+   * Signs in with a password: Clerk asks for the identifier first (its start card also holds a
+   * password input, off-screen, for password managers: left alone), then the password on the
+   * next card.
+   */
+  async signInWithPassword(identifier: string, password: string): Promise<void> {
+    await this.waitForSignIn()
+    await this.field('identifier').fill(identifier)
+    await this.continue()
+    await this.enterPassword(password)
+  }
+
+  /**
+   * On Clerk's password card (`signIn-password`): types the password and continues. Clerk seeds
+   * the field from the start card's autofill input once mounted, then focuses it; typing before
+   * that is wiped, so this waits for the focus.
+   */
+  async enterPassword(password: string): Promise<void> {
+    const input = this.page.locator('.cl-signIn-password input[name="password"]')
+    await input.waitFor({ state: 'visible' })
+    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
+    await input.fill(password)
+    await this.continue()
+  }
+
+  /** The UserButton's avatar (mounted with `mountUserButton` or `<UserButton />`). */
+  get userButton(): Locator {
+    return this.page.locator('.cl-userButtonTrigger')
+  }
+
+  /** Opens the UserButton's menu; resolves once its actions show. */
+  async openUserMenu(): Promise<Locator> {
+    await this.userButton.click()
+    const popover = this.page.locator('.cl-userButtonPopoverCard')
+    await popover.waitFor({ state: 'visible' })
+    return popover
+  }
+
+  /** UserButton → "Manage account": Clerk's UserProfile in a modal. */
+  async openProfile(): Promise<Locator> {
+    const menu = await this.openUserMenu()
+    await menu.locator('.cl-userButtonPopoverActionButton__manageAccount').click()
+    const profile = this.page.locator('.cl-userProfile-root')
+    await profile.waitFor({ state: 'visible' })
+    return profile
+  }
+
+  /** Closes the modal that is open (UserProfile, SignIn, SignUp). */
+  async closeModal(): Promise<void> {
+    await this.page.locator('.cl-modalCloseButton').first().click()
+    await expect.poll(() => this.page.locator('.cl-modalCloseButton').count()).toBe(0)
+  }
+
+  /** UserButton → "Sign out". */
+  async signOutFromMenu(): Promise<void> {
+    const menu = await this.openUserMenu()
+    await menu.locator('.cl-userButtonPopoverActionButton__signOut').click()
+  }
+}
