@@ -7,7 +7,7 @@ import {
   type TestServer,
 } from '../packages/server/test/helpers/test-server.js'
 import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { clerkUi } from './helpers/clerk-react/clerk-ui.js'
+import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { thenPageLoads } from './helpers/clerk-react/page-load.js'
 import { type RunningApp, startClerkReactApp } from './helpers/clerk-react/vite-app.js'
 import { type FakeConvex, startFakeConvex } from './helpers/fake-convex.js'
@@ -85,16 +85,14 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         .toBe(1)
       expect(convex.tokens).toEqual([])
 
+      await page.getByRole('button', { name: 'Sign in' }).click()
       await thenPageLoads(page, () =>
-        clerkUi.signIn(page, {
-          email: 'grace@example.com',
-          password: 'convex guide passphrase',
-        }),
+        new ClerkUI(page).signInWithPassword('grace@example.com', 'convex guide passphrase'),
       )
       await expect
         .poll(() => page.getByRole('status').allTextContents())
         .toEqual(['Convex: authenticated'])
-      await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
+      await expect.poll(() => new ClerkUI(page).userButton.count()).toBe(1)
 
       expect(convex.rejections).toEqual([])
       expect(convex.identities.length).toBeGreaterThan(0)
@@ -113,7 +111,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       }
 
       // Signing out through Clerk's UI signs Convex's client out too.
-      await thenPageLoads(page, () => clerkUi.signOut(page))
+      await thenPageLoads(page, () => new ClerkUI(page).signOutFromMenu())
       await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
       expect(await page.getByRole('status').count()).toBe(0)
       await page.close()
@@ -132,11 +130,9 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       })
       await page.goto(app.url)
       await page.getByRole('button', { name: 'Sign in' }).waitFor()
+      await page.getByRole('button', { name: 'Sign in' }).click()
       await thenPageLoads(page, () =>
-        clerkUi.signIn(page, {
-          email: 'grace@example.com',
-          password: 'convex guide passphrase',
-        }),
+        new ClerkUI(page).signInWithPassword('grace@example.com', 'convex guide passphrase'),
       )
       await expect.poll(() => gaveUp.length).toBeGreaterThan(0)
       expect(convex.rejections.length).toBeGreaterThan(before)

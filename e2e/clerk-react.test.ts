@@ -8,7 +8,7 @@ import {
   type TestServer,
 } from '../packages/server/test/helpers/test-server.js'
 import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { clerkUi } from './helpers/clerk-react/clerk-ui.js'
+import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { thenPageLoads } from './helpers/clerk-react/page-load.js'
 import {
   type ClerkReactApp,
@@ -108,6 +108,7 @@ for (const { app: appName, sdk, env, scripts, jwtKey } of APPS) {
     it('signs up and in through Clerk’s UI; the backend verifies getToken(); reload keeps it; sign-out ends it', async () => {
       const user = { email: `ada-${appName}@example.com`, password: 'clerk react passphrase' }
       const page = await browser.newPage()
+      const ui = new ClerkUI(page)
       await page.goto(app.url)
       // Loaded: clerk-js (and for v6 Clerk's UI) came from Latchkey through the proxy. The first
       // load also waits for Vite to pre-bundle the SDK.
@@ -116,8 +117,11 @@ for (const { app: appName, sdk, env, scripts, jwtKey } of APPS) {
         .toBe(1)
       for (const path of scripts) expect(app.scripts).toContainEqual({ path, status: 200 })
 
-      await thenPageLoads(page, () => clerkUi.signUp(page, user))
-      await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
+      await page.getByRole('button', { name: 'Sign up' }).click()
+      await thenPageLoads(page, () =>
+        ui.signUp({ emailAddress: user.email, password: user.password }),
+      )
+      await expect.poll(() => ui.userButton.count()).toBe(1)
 
       const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
       const { data: users } = await clerk.users.getUserList({ emailAddress: [user.email] })
@@ -127,21 +131,22 @@ for (const { app: appName, sdk, env, scripts, jwtKey } of APPS) {
       expect(first).toMatchObject({ userId, email: user.email })
       expect(first.sessionId).toMatch(/^sess_/)
 
-      const profile = await clerkUi.openProfile(page)
+      const profile = await ui.openProfile()
       await expect.poll(() => profile.getByText(user.email).count()).toBeGreaterThan(0)
-      await clerkUi.closeModal(page)
+      await ui.closeModal()
 
       await page.reload()
-      await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
+      await expect.poll(() => ui.userButton.count()).toBe(1)
       expect(await callBackend(page)).toEqual(first)
 
-      await thenPageLoads(page, () => clerkUi.signOut(page))
+      await thenPageLoads(page, () => ui.signOutFromMenu())
       await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1)
       const { data: sessions } = await clerk.sessions.getSessionList({ userId: userId ?? '' })
       expect(sessions.find((s) => s.id === first.sessionId)?.status).not.toBe('active')
 
-      await thenPageLoads(page, () => clerkUi.signIn(page, user))
-      await expect.poll(() => clerkUi.userButton(page).count()).toBe(1)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await thenPageLoads(page, () => ui.signInWithPassword(user.email, user.password))
+      await expect.poll(() => ui.userButton.count()).toBe(1)
       const again = await callBackend(page)
       expect(again).toMatchObject({ userId, email: user.email })
       expect(again.sessionId).not.toBe(first.sessionId)
