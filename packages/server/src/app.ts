@@ -241,7 +241,7 @@ async function buildHttp(
     reply.headers(headers)
     done()
   })
-  // CORS: public documents to anyone; the Frontend API, with credentials, to allowed origins
+  // CORS: public documents and images to anyone; the Frontend API, with credentials, to allowed origins
   // (`origin: true` reflects the request's); nothing else. The option sets are built once.
   const PUBLIC = { origin: '*' }
   const NONE = { origin: false }
@@ -256,7 +256,8 @@ async function buildHttp(
     hook: 'onRequest',
     delegator: (req, cb) => {
       const path = req.url ?? ''
-      if (path.startsWith('/.well-known/')) return cb(null, PUBLIC)
+      // Users' images too: Clerk's UI loads avatars with `crossorigin="anonymous"`.
+      if (path.startsWith('/.well-known/') || path.startsWith('/images/')) return cb(null, PUBLIC)
       if (!FAPI_PREFIXES.some((p) => path.startsWith(p))) return cb(null, NONE)
       const origin = req.headers.origin
       if (!origin) return cb(null, NONE)

@@ -78,7 +78,9 @@ describe.each(DIALECTS)('profile images (%s)', (dialect) => {
     expect(url).toBe(`${server.url}/images/${r.json.response.id}`)
     expect(r.json.client.sessions[0].user).toMatchObject({ image_url: url, has_image: true })
     for (const base of [server.url, other.url]) {
-      const res = await fetch(url.replace(server.url, base))
+      // Clerk's UI loads avatars with crossorigin="anonymous": CORS, without credentials.
+      const res = await fetch(url.replace(server.url, base), { headers: { origin: APP } })
+      expect(res.headers.get('access-control-allow-origin')).toBe('*')
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toBe('image/png')
       expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
