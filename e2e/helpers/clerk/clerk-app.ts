@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createServer, type ViteDevServer } from 'vite'
+import { createServer, type PluginOption, type ViteDevServer } from 'vite'
 
 /** The relative proxy path the docs recommend for local development over http. */
 export const CLERK_PROXY_PATH = '/__clerk'
@@ -33,6 +33,8 @@ export async function startClerkApp(opts: {
   https?: { key: string; cert: string }
   /** The host the app is served as (default 127.0.0.1); it listens on 127.0.0.1. */
   host?: string
+  /** More Vite plugins (e.g. `@vitejs/plugin-react` for a React app). */
+  plugins?: PluginOption[]
 }): Promise<ClerkApp> {
   const proxyUrl = opts.proxyUrl === undefined ? CLERK_PROXY_PATH : opts.proxyUrl
   // Each app pre-bundles Clerk's packages into a cache of its own (tests run side by side).
@@ -53,6 +55,7 @@ export async function startClerkApp(opts: {
     appType: 'spa',
     // The same values for HTML pages, as Vite's own %VITE_…% replacement gives them from .env.
     plugins: [
+      ...(opts.plugins ?? []),
       {
         name: 'clerk-app-env',
         transformIndexHtml: (html) =>
