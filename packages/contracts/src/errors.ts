@@ -44,6 +44,10 @@ export const ERRORS = {
   session_not_active: { status: 401, message: 'This session is no longer active.' },
   signed_out: { status: 401, message: 'You are signed out.' },
   user_banned: { status: 403, message: 'This account is banned.' },
+  delete_self_not_enabled: {
+    status: 403,
+    message: 'Deleting your own account is not enabled on this instance.',
+  },
   user_locked: { status: 403, message: 'This account is locked. Please try again later.' },
   authentication_invalid: { status: 401, message: 'Invalid authentication' },
   authorization_header_format_invalid: {

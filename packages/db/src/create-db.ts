@@ -24,6 +24,7 @@ import * as passwordThrottle from './migrations/2026-12-01T0009-password-throttl
 import * as oauthSigningKey from './migrations/2026-12-01T0010-oauth-signing-key.js'
 import * as secretKeyRevocation from './migrations/2026-12-01T0011-secret-key-revocation.js'
 import * as oidcHashedIds from './migrations/2026-12-01T0012-oidc-hashed-ids.js'
+import * as profileImages from './migrations/2026-12-01T0013-profile-images.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -235,6 +236,7 @@ export async function migrate(
         '2026-12-01T0010-oauth-signing-key': oauthSigningKey,
         '2026-12-01T0011-secret-key-revocation': secretKeyRevocation,
         '2026-12-01T0012-oidc-hashed-ids': oidcHashedIds,
+        '2026-12-01T0013-profile-images': profileImages,
       }),
     },
   })

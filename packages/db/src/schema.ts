@@ -42,6 +42,8 @@ export interface UserTable {
   first_name: string | null
   last_name: string | null
   image_url: string | null
+  /** The uploaded profile image (`profile_images.id`), if any. */
+  profile_image_id: ColumnType<string | null, string | null | undefined, string | null>
   password_digest: string | null
   password_hasher: string | null
   password_updated_at: number | null
@@ -173,6 +175,16 @@ export interface OidcModelTable {
   consumed_at: number | null
 }
 
+export interface ProfileImageTable {
+  id: string
+  user_id: string
+  /** Sniffed from the bytes (image/png, image/jpeg, image/gif, image/webp), never as claimed. */
+  content_type: string
+  byte_size: number
+  data: Uint8Array
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -187,11 +199,13 @@ export interface Database {
   rate_limits: RateLimitTable
   oauth_applications: OAuthApplicationTable
   oidc_models: OidcModelTable
+  profile_images: ProfileImageTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
 export type SigningKeyRow = Selectable<SigningKeyTable>
 export type UserRow = Selectable<UserTable>
+export type ProfileImageRow = Selectable<ProfileImageTable>
 export type NewUser = Insertable<UserTable>
 export type UserUpdate = Updateable<UserTable>
 export type EmailAddressRow = Selectable<EmailAddressTable>

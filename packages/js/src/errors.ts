@@ -29,6 +29,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   signed_out: 'You’re signed out. Please sign in again.',
   user_banned: 'This account has been suspended. Contact support if you think this is a mistake.',
   user_locked: 'This account is locked after too many failed attempts. Try again later.',
+  delete_self_not_enabled: 'Deleting your account is not enabled. Contact support to close it.',
   authentication_invalid: 'Your session has ended. Please sign in again.',
   authorization_header_format_invalid: 'Your session has ended. Please sign in again.',
   origin_invalid: 'This website isn’t allowed to sign in here. Contact the site’s owner.',

@@ -18,6 +18,8 @@ import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
 import { securityHeaders } from './http/security-headers.js'
+import { imageRoutes } from './images/images.routes.js'
+import { profileImageRoutes } from './images/profile-image.fapi.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
@@ -45,6 +47,7 @@ import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
 import { meRoutes } from './users/me.fapi.js'
+import { meEmailRoutes } from './users/me-emails.fapi.js'
 import { userRoutes } from './users/users.bapi.js'
 
 export type AppOptions = {
@@ -238,7 +241,7 @@ async function buildHttp(
     reply.headers(headers)
     done()
   })
-  // CORS: public documents to anyone; the Frontend API, with credentials, to allowed origins
+  // CORS: public documents and images to anyone; the Frontend API, with credentials, to allowed origins
   // (`origin: true` reflects the request's); nothing else. The option sets are built once.
   const PUBLIC = { origin: '*' }
   const NONE = { origin: false }
@@ -253,7 +256,8 @@ async function buildHttp(
     hook: 'onRequest',
     delegator: (req, cb) => {
       const path = req.url ?? ''
-      if (path.startsWith('/.well-known/')) return cb(null, PUBLIC)
+      // Users' images too: Clerk's UI loads avatars with `crossorigin="anonymous"`.
+      if (path.startsWith('/.well-known/') || path.startsWith('/images/')) return cb(null, PUBLIC)
       if (!FAPI_PREFIXES.some((p) => path.startsWith(p))) return cb(null, NONE)
       const origin = req.headers.origin
       if (!origin) return cb(null, NONE)
@@ -285,6 +289,9 @@ async function buildHttp(
   signUpRoutes(router)
   fapiSessionRoutes(router)
   meRoutes(router)
+  meEmailRoutes(router)
+  await profileImageRoutes(app, services, config)
+  imageRoutes(app, services)
   instanceRoutes(router)
   userRoutes(router)
   sessionRoutes(router)

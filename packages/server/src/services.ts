@@ -1,5 +1,6 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
+import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
@@ -11,6 +12,7 @@ import { SignInsService } from './sign-ins/sign-ins.service.js'
 import { SignUpsService } from './sign-ups/sign-ups.service.js'
 import { JwtTemplatesService } from './templates/jwt-templates.service.js'
 import { SessionTokenService } from './tokens/session-token.service.js'
+import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
@@ -28,6 +30,8 @@ export type Services = {
   readonly jwtTemplates: JwtTemplatesService
   readonly oauthApplications: OAuthApplicationsService
   readonly rateLimits: RateLimitsService
+  readonly images: ProfileImagesService
+  readonly userEmails: UserEmailsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -47,5 +51,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.jwtTemplates = new JwtTemplatesService(deps)
   services.oauthApplications = new OAuthApplicationsService(deps)
   services.rateLimits = new RateLimitsService(deps)
+  services.images = new ProfileImagesService(deps)
+  services.userEmails = new UserEmailsService(deps)
   return services
 }

@@ -148,3 +148,34 @@ describe.each(DIALECTS)('last_active_token on a moving clock (%s)', (dialect) =>
     expect(Number(iat) - Number(decodeJwt(first).iat)).toBeGreaterThanOrEqual(10)
   })
 })
+
+describe.each(DIALECTS)('last_active_token with claims too large for a token (%s)', (dialect) => {
+  let server: TestServer
+
+  beforeAll(async () => {
+    server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: APP } })
+  })
+  afterAll(() => server.close())
+
+  it('is null, and the client still renders; the mint says why', async () => {
+    const browser = new BrowserClient(server.url, APP)
+    const sessionId = await browser.signUp('big@example.com', PASSWORD, {
+      unsafe_metadata: JSON.stringify({ note: 'x'.repeat(5000) }),
+    })
+    const set = await fetchJson(`${server.url}/v1/instance/session_token`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${server.secretKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ claims: { meta: '{{user.unsafe_metadata}}' } }),
+    })
+    expect(set.status).toBe(200)
+    const r = await browser.get('/v1/client')
+    expect(r.status).toBe(200)
+    expect(tokenOf(r.json.response, sessionId)).toBeNull()
+    const mint = await browser.post(`/v1/client/sessions/${sessionId}/tokens`)
+    expect(mint.status).toBe(422)
+    expect(mint.json.errors[0].code).toBe('token_too_large')
+  })
+})

@@ -42,6 +42,12 @@ const BODIES: Array<[string, string]> = [
   ['application/x-www-form-urlencoded', `identifier=${'x'.repeat(5000)}`],
   ['text/plain', 'hello'],
   ['multipart/form-data; boundary=x', '--x\r\n\r\n--x--'],
+  ['multipart/form-data', 'no boundary at all'],
+  [
+    'multipart/form-data; boundary=y',
+    '--y\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nnot a png\r\n--y--\r\n',
+  ],
+  ['application/octet-stream', '\u0000\u0001 garbage ====='],
 ]
 
 const QUERIES = [
@@ -93,6 +99,10 @@ const apiPaths = (sid: string, userId: string, templateId: string) => [
   '/v1/jwt_templates/presets/convex',
   '/v1/me',
   '/v1/me/change_password',
+  '/v1/me/metadata',
+  '/v1/me/profile_image',
+  '/v1/me/email_addresses',
+  '/v1/me/email_addresses/idn_x',
   '/v1/me/sessions/active',
   `/v1/me/sessions/${sid}/revoke`,
   '/.well-known/jwks.json',
@@ -128,6 +138,9 @@ const otherPaths = [
   '/sign-up?redirect_url=javascript:alert(1)',
   '/user',
   '/npm/@latchkey/js/dist/latchkey.browser.js',
+  '/images/avatar_placeholder.svg',
+  '/images/img_x',
+  '/images/..%2F..',
 ]
 
 describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {
@@ -231,6 +244,11 @@ describe.each(DIALECTS)('no input produces a 500 (%s)', (dialect) => {
       '/v1/me?_clerk_session_id=sess_x',
       '/v1/me?_clerk_session_id[]=1',
       '/v1/me/change_password',
+      '/v1/me/metadata',
+      '/v1/me/profile_image',
+      '/v1/me/email_addresses',
+      '/v1/me/email_addresses/idn_x',
+      '/v1/me/email_addresses/..%2F',
       '/v1/me/sessions/active',
       `/v1/me/sessions/${own}/revoke`,
       '/v1/me/sessions/sess_x/revoke',

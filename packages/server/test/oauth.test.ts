@@ -374,7 +374,8 @@ describe.each(DIALECTS)('OAuth 2 / OpenID Connect provider (%s)', (dialect) => {
         family_name: 'Lovelace',
         preferred_username: 'ada',
         username: 'ada',
-        picture: null,
+        // A user without an image has Latchkey's default avatar, as Clerk's have Clerk's.
+        picture: `${server.url}/images/avatar_placeholder.svg`,
         email: EMAIL,
         email_verified: true,
         public_metadata: { role: 'admin' },

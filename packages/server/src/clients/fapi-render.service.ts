@@ -1,3 +1,4 @@
+import { ApiError } from '@latchkey/contracts'
 import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latchkey/db'
 import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
@@ -75,9 +76,15 @@ export class FapiRenderService {
   async #lastActiveToken(s: SessionRow, origin: string | undefined) {
     if (origin !== undefined && !(await this.d.services.instance.isAllowedOrigin(origin)))
       return null
-    return {
-      object: 'token' as const,
-      jwt: await this.d.services.sessionTokens.lastActive(s, origin),
+    try {
+      return {
+        object: 'token' as const,
+        jwt: await this.d.services.sessionTokens.lastActive(s, origin),
+      }
+    } catch (error) {
+      // Custom claims too large for a token: `POST …/tokens` says so; the client still renders.
+      if (error instanceof ApiError && error.code === 'token_too_large') return null
+      throw error
     }
   }
 

@@ -37,6 +37,6 @@ export async function safeRedirect(
 /** How a page names the signed-in user: email, else name, else username, else id. */
 export async function userLabel(services: Services, userId: string): Promise<string> {
   const { user, emails } = await services.users.withEmails(userId)
-  const claims = userClaims(user, emails)
+  const claims = userClaims(user, emails, services.instance.baseUrl)
   return claims.email ?? claims.name ?? claims.preferred_username ?? user.id
 }

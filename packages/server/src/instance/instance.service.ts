@@ -155,6 +155,11 @@ export class InstanceService {
     }
   }
 
+  /** LATCHKEY_URL: the Frontend API's public base URL. */
+  get baseUrl(): string {
+    return this.d.config.url
+  }
+
   get id(): InstanceId {
     if (!this.#id) throw new Error('instance not bootstrapped')
     return this.#id

@@ -203,7 +203,7 @@ export async function oauthRoutes(
         'the user no longer exists, is banned or is locked',
       )
     const { user, emails } = await services.users.withEmails(found.id)
-    const claims: Record<string, unknown> = userClaims(user, emails)
+    const claims: Record<string, unknown> = userClaims(user, emails, config.url)
     const body: Record<string, unknown> = {
       object: 'user_info',
       instance_id: services.instance.id,

@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/config.schema.js'
 import { errorPage, errorReturnPage } from '../hosted/pages.js'
 import { clientCookieName } from '../http/client-token.js'
+import { imageUrlOf } from '../images/image-urls.js'
 import { OAUTH_DEFAULTS, type OAuthSettings } from '../instance/instance.service.js'
 import { type SecretBox, safeEqual, sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -42,7 +43,8 @@ export const COOKIE_NAMES = {
 }
 
 /** A user's claims for every scope; oidc-provider releases the ones the grant covers. */
-export function userClaims(user: UserRow, emails: EmailAddressRow[]) {
+/** Clerk's userinfo claims of a user; `baseUrl` (LATCHKEY_URL) places their image. */
+export function userClaims(user: UserRow, emails: EmailAddressRow[], baseUrl: string) {
   const primary = emails.find((e) => e.id === user.primary_email_address_id) ?? emails[0]
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ')
   return {
@@ -51,7 +53,7 @@ export function userClaims(user: UserRow, emails: EmailAddressRow[]) {
     given_name: user.first_name,
     family_name: user.last_name,
     preferred_username: user.username,
-    picture: user.image_url,
+    picture: imageUrlOf(user, baseUrl),
     email: primary?.email_address ?? null,
     email_verified: primary ? fromDbBool(primary.verified) : null,
     public_metadata: fromDbJson(user.public_metadata),
@@ -257,7 +259,10 @@ export function createOAuthProvider({ config, services, db, box, log }: Provider
     async findAccount(_ctx, sub) {
       const found = await activeUser(services, sub)
       if (!found) return undefined
-      return { accountId: sub, claims: async () => userClaims(found.user, found.emails) }
+      return {
+        accountId: sub,
+        claims: async () => userClaims(found.user, found.emails, config.url),
+      }
     },
     interactions: {
       policy,

@@ -1,5 +1,6 @@
 import type { EmailAddressRow, SessionRow, UserRow } from '@latchkey/db'
 import { fromDbBool, fromDbJson } from '@latchkey/db'
+import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 import type { Json, ShortcodeContext } from './shortcodes.js'
 
 const seconds = (ms: number) => Math.floor(ms / 1000)
@@ -12,6 +13,7 @@ export function claimsContext(
   user: UserRow,
   emails: EmailAddressRow[],
   session: SessionRow,
+  baseUrl: string,
 ): ShortcodeContext {
   const primary = emails.find((e) => e.id === user.primary_email_address_id)
   const fullName = [user.first_name, user.last_name].filter(Boolean).join(' ')
@@ -23,8 +25,8 @@ export function claimsContext(
       last_name: user.last_name,
       full_name: fullName === '' ? null : fullName,
       username: user.username,
-      image_url: user.image_url,
-      has_image: user.image_url !== null,
+      image_url: imageUrlOf(user, baseUrl),
+      has_image: hasImageOf(user),
       primary_email_address: primary?.email_address ?? null,
       primary_email_address_id: user.primary_email_address_id,
       primary_phone_number: null,

@@ -105,7 +105,7 @@ export class SessionTokenService {
    */
   async renderFor(session: SessionRow, template: Claims): Promise<Claims> {
     const { user, emails } = await this.d.services.users.withEmails(session.user_id)
-    const rendered = renderClaims(template, claimsContext(user, emails, session))
+    const rendered = renderClaims(template, claimsContext(user, emails, session, this.d.config.url))
     if (JSON.stringify(rendered).length > MAX_CLAIMS_BYTES) {
       throw ApiError.of('token_too_large', {
         longMessage: `The rendered claims exceed ${MAX_CLAIMS_BYTES} bytes; shrink the template or the metadata it reads.`,

@@ -1,26 +1,19 @@
 import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { boolish, idParam, nameField, nullIfBlank, usernameField } from '../http/params.js'
+import {
+  boolish,
+  idParam,
+  metadataField,
+  nameField,
+  nullIfBlank,
+  usernameField,
+} from '../http/params.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import type { Services } from '../services.js'
 import { sessionActivity } from '../sessions/session-activity.js'
+import { Acting, actingSession } from './acting-session.js'
 import { passwordRefusal } from './password-checks.js'
-
-/** Which of the browser's sessions a `/v1/me` call acts as (Clerk's `_clerk_session_id`). */
-const Acting = z.object({ _clerk_session_id: idParam('sess').optional() })
-
-/** The acting session: the one named, or the client's last active one; it must be usable. */
-async function actingSession(
-  services: Services,
-  client: { id: string; last_active_session_id: string | null } | undefined,
-  sessionId: string | undefined,
-) {
-  if (!client) throw ApiError.of('signed_out')
-  const id = sessionId ?? client.last_active_session_id
-  if (!id) throw ApiError.of('signed_out')
-  return services.sessions.getUsable(id, client.id)
-}
 
 /**
  * Clerk's `PATCH /v1/me` (fapi spec `patchUser`): a blank field clears it (Clerk's profile form
@@ -31,6 +24,7 @@ const UpdateMe = z.strictObject({
   first_name: nullIfBlank(nameField),
   last_name: nullIfBlank(nameField),
   username: nullIfBlank(usernameField),
+  primary_email_address_id: idParam('idn').optional(),
 })
 
 const ChangePassword = z.object({
@@ -74,10 +68,45 @@ export function meRoutes(r: Router): void {
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       if (body.username === null) await assertKeepsAnIdentifier(services, s.user_id)
+      if (body.primary_email_address_id)
+        await services.userEmails.assertMayBePrimary(s.user_id, body.primary_email_address_id)
       const user = await services.users.update(s.user_id, {
+        primaryEmailAddressId: body.primary_email_address_id,
         firstName: body.first_name,
         lastName: body.last_name,
         username: body.username,
+      })
+      return { response: await services.users.toJSON(user, false) }
+    },
+  })
+
+  // Clerk's `user.delete()`: the account and every session of it end; this browser is signed
+  // out (the client that comes back has no session of the user).
+  r.fapi({
+    method: 'DELETE',
+    path: '/v1/me',
+    query: Acting,
+    handler: async ({ query, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      if (!(await services.instance.settings()).delete_self_enabled)
+        throw ApiError.of('delete_self_not_enabled')
+      await services.users.delete(s.user_id)
+      await services.clients.refreshLastActive(s.client_id)
+      return { response: { object: 'user', id: s.user_id, deleted: true } }
+    },
+  })
+
+  // Clerk's `user.updateMetadata({ unsafeMetadata })` (and clerk-js 6's `user.update` with
+  // unsafe metadata): a deep merge where null removes a key.
+  r.fapi({
+    method: 'PATCH',
+    path: '/v1/me/metadata',
+    query: Acting,
+    body: z.strictObject({ unsafe_metadata: metadataField }),
+    handler: async ({ query, body, client, services }) => {
+      const s = await actingSession(services, client, query._clerk_session_id)
+      const user = await services.users.mergeMetadata(s.user_id, {
+        unsafeMetadata: body.unsafe_metadata,
       })
       return { response: await services.users.toJSON(user, false) }
     },

@@ -1,4 +1,5 @@
 import { type EmailAddressRow, fromDbBool, fromDbJson, type UserRow } from '@latchkey/db'
+import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 
 /** An email address in Clerk's shape (`object: 'email_address'`). */
 export function emailToJSON(e: EmailAddressRow) {
@@ -39,20 +40,22 @@ export function userToJSON(
     now: number
     includePrivate: boolean
     lockoutAttempts: number
+    /** LATCHKEY_URL: where the user's image (or the default avatar) is served. */
+    baseUrl: string
     /** The instance's delete-self setting (Clerk's `delete_self_enabled` is per instance). */
     deleteSelfEnabled: boolean
   },
 ) {
-  const hasImage = u.image_url !== null
+  const imageUrl = imageUrlOf(u, opts.baseUrl)
   return {
     id: u.id,
     object: 'user' as const,
     username: u.username,
     first_name: u.first_name,
     last_name: u.last_name,
-    image_url: u.image_url ?? '',
-    profile_image_url: u.image_url ?? '',
-    has_image: hasImage,
+    image_url: imageUrl,
+    profile_image_url: imageUrl,
+    has_image: hasImageOf(u),
     primary_email_address_id: u.primary_email_address_id,
     primary_phone_number_id: null,
     primary_web3_wallet_id: null,

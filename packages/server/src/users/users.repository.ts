@@ -87,6 +87,16 @@ export async function existingEmails(db: Q, emails: string[]): Promise<string[]>
   return rows.map((r) => r.email_address)
 }
 
+/** Deletes one of a user's email addresses and stamps the user. */
+export async function deleteEmailOfUser(db: Q, userId: string, emailId: string, now: number) {
+  await db
+    .deleteFrom('email_addresses')
+    .where('id', '=', emailId)
+    .where('user_id', '=', userId)
+    .execute()
+  await db.updateTable('users').set({ updated_at: now }).where('id', '=', userId).execute()
+}
+
 export function emailsForUsers(db: Q, userIds: string[]): Promise<EmailAddressRow[]> {
   if (userIds.length === 0) return Promise.resolve([])
   if (userIds.length === 1) return emailsOfUser(db, userIds[0] as string)

@@ -99,6 +99,7 @@ export class UsersService {
       now: this.d.clock.now(),
       includePrivate,
       lockoutAttempts: this.d.config.lockoutAttempts,
+      baseUrl: this.d.config.url,
       // Settings as this process last read them (every request reads them within 5 s).
       deleteSelfEnabled: this.d.services.instance.lastSettings?.delete_self_enabled ?? true,
     })
