@@ -12,11 +12,12 @@ if (!HAVE_CHROMIUM) {
   )
 }
 
-/** Headless Chromium with the flags this machine's closed network needs. */
-export function launchChromium(): Promise<Browser> {
+/** Headless Chromium with the flags this machine's closed network needs (and any `extraArgs`). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
+      ...extraArgs,
       '--headless',
       '--no-sandbox',
       '--disable-gpu',

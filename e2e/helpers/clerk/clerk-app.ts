@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createServer, type ViteDevServer } from 'vite'
+import { createServer, type PluginOption, type ViteDevServer } from 'vite'
 
 /** The relative proxy path the docs recommend for local development over http. */
 export const CLERK_PROXY_PATH = '/__clerk'
@@ -29,6 +29,12 @@ export async function startClerkApp(opts: {
   /** `false`: no proxy, Clerk's SDKs go to the host in the key (production-style, https). */
   proxyUrl?: string | false
   env?: Record<string, string>
+  /** Serve the app over https with this certificate (production-style tests). */
+  https?: { key: string; cert: string }
+  /** The host the app is served as (default 127.0.0.1); it listens on 127.0.0.1. */
+  host?: string
+  /** More Vite plugins (e.g. `@vitejs/plugin-react` for a React app). */
+  plugins?: PluginOption[]
 }): Promise<ClerkApp> {
   const proxyUrl = opts.proxyUrl === undefined ? CLERK_PROXY_PATH : opts.proxyUrl
   // Each app pre-bundles Clerk's packages into a cache of its own (tests run side by side).
@@ -36,6 +42,8 @@ export async function startClerkApp(opts: {
   const env: Record<string, string> = {
     VITE_CLERK_PUBLISHABLE_KEY: opts.publishableKey,
     ...(proxyUrl ? { VITE_CLERK_PROXY_URL: proxyUrl } : {}),
+    // Where script-tag pages load Clerk's bundles from: the proxy path, or Latchkey itself.
+    VITE_CLERK_SCRIPT_BASE: proxyUrl || opts.latchkeyUrl,
     ...opts.env,
   }
   const vite = await createServer({
@@ -47,6 +55,7 @@ export async function startClerkApp(opts: {
     appType: 'spa',
     // The same values for HTML pages, as Vite's own %VITE_…% replacement gives them from .env.
     plugins: [
+      ...(opts.plugins ?? []),
       {
         name: 'clerk-app-env',
         transformIndexHtml: (html) =>
@@ -64,6 +73,8 @@ export async function startClerkApp(opts: {
       host: '127.0.0.1',
       strictPort: true,
       hmr: false,
+      ...(opts.https ? { https: opts.https } : {}),
+      ...(opts.host ? { allowedHosts: [opts.host] } : {}),
       proxy: proxyUrl
         ? {
             [proxyUrl]: {
@@ -77,7 +88,7 @@ export async function startClerkApp(opts: {
   })
   await vite.listen()
   return {
-    url: `http://127.0.0.1:${opts.port}`,
+    url: `${opts.https ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${opts.port}`,
     vite,
     close: async () => {
       await vite.close()

@@ -5,11 +5,11 @@ import type { TestServer } from '../../../packages/server/test/helpers/test-serv
 export async function verifyWithJwks(
   server: TestServer,
   token: string,
-  opts: { audience?: string } = {},
+  opts: { audience?: string; issuer?: string } = {},
 ): Promise<JWTPayload> {
   const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`))
   const { payload } = await jwtVerify(token, jwks, {
-    issuer: server.url,
+    issuer: opts.issuer ?? server.url,
     algorithms: ['RS256'],
     ...(opts.audience ? { audience: opts.audience } : {}),
   })
