@@ -89,7 +89,7 @@ describe.skipIf(!HAVE_CHROMIUM)('Clerk SDKs against Latchkey over https, no prox
     await expect
       .poll(() => page.locator('#status').textContent(), { timeout: 30_000 })
       .toBe(`Signed in as ${userId}`)
-    await watch.assertClean()
+    watch.assertClean()
     await page.close()
   }, 120_000)
 
@@ -139,7 +139,7 @@ describe.skipIf(!HAVE_CHROMIUM)('Clerk SDKs against Latchkey over https, no prox
         },
       )
       .toBe('Signed out')
-    await watch.assertClean()
+    watch.assertClean()
     await page.close()
   }, 120_000)
 })

@@ -141,7 +141,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's profile on Latchkey (%s)
       headers: { authorization: `Bearer ${server.secretKey}` },
     })
     expect(gone.status).toBe(404)
-    await watch.assertClean()
+    watch.assertClean()
     await page.close()
   }, 180_000)
 })

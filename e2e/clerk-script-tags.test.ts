@@ -76,7 +76,7 @@ describe.skipIf(!HAVE_CHROMIUM)("Clerk's bundles served by Latchkey, in Chromium
         .poll(() => page.locator('#status').textContent(), { timeout: 30_000 })
         .toBe(`Signed in as ${userId}`)
       await ui.openUserMenu()
-      await watch.assertClean()
+      watch.assertClean()
       expect(scripts.map((s) => s.path)).toContain(entry)
       expect(scripts.some((s) => s.path.startsWith(chunkPrefix))).toBe(true)
       expect(scripts.filter((s) => s.status !== 200)).toEqual([])

@@ -121,7 +121,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         await expect.poll(() => signedOut(page), { timeout: 30_000 }).toBe(true)
         await page.reload()
         await expect.poll(() => status(page), { timeout: 30_000 }).toBe('Signed out')
-        await watch.assertClean()
+        watch.assertClean()
         await page.close()
       }, 120_000)
 
@@ -142,7 +142,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         await ui.signOutFromMenu()
         await expect.poll(() => signedOut(page), { timeout: 30_000 }).toBe(true)
         await expect.poll(() => status(page)).toBe('Signed out')
-        await watch.assertClean()
+        watch.assertClean()
         await page.close()
       }, 120_000)
     })
