@@ -3,13 +3,15 @@ import { fileURLToPath } from 'node:url'
 
 /** The `@clerk/nextjs` test app (e2e/fixtures/next-app) and the `next` binary that runs it. */
 export const NEXT_APP_DIR = fileURLToPath(new URL('../fixtures/next-app/', import.meta.url))
+/** The `@clerk/nextjs` 6 (Clerk Core 2) app: the InstantDB guide's component as published. */
+export const NEXT6_APP_DIR = fileURLToPath(new URL('../fixtures/next6-app/', import.meta.url))
 const NEXT_BIN = fileURLToPath(new URL('../../node_modules/next/dist/bin/next', import.meta.url))
 
-/** Runs `next <args>` in the app's folder; resolves with its output, rejects on a non-zero exit. */
-function runNext(args: string[], env: Record<string, string>): Promise<string> {
+/** Runs `next <args>` in an app's folder; resolves with its output, rejects on a non-zero exit. */
+function runNext(args: string[], env: Record<string, string>, dir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-      cwd: NEXT_APP_DIR,
+      cwd: dir,
       env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -31,21 +33,26 @@ function runNext(args: string[], env: Record<string, string>): Promise<string> {
  * `next build` with the app's environment: `NEXT_PUBLIC_*` values are compiled into the client
  * bundles, so the build needs the publishable key and proxy URL it will run with.
  */
-export function buildNextApp(env: Record<string, string>): Promise<string> {
-  return runNext(['build'], env)
+export function buildNextApp(env: Record<string, string>, dir = NEXT_APP_DIR): Promise<string> {
+  return runNext(['build'], env, dir)
 }
 
 export type NextServer = { url: string; output(): string; stop(): Promise<void> }
 
 /**
  * `next start` on a port, in its own process group (stopped by its id), ready once it answers.
+ * `dir` is the app's folder (built first with `buildNextApp`).
  */
-export async function startNextApp(port: number, env: Record<string, string>): Promise<NextServer> {
+export async function startNextApp(
+  port: number,
+  env: Record<string, string>,
+  dir = NEXT_APP_DIR,
+): Promise<NextServer> {
   const child: ChildProcess = spawn(
     process.execPath,
     [NEXT_BIN, 'start', '-p', String(port), '-H', 'localhost'],
     {
-      cwd: NEXT_APP_DIR,
+      cwd: dir,
       env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
