@@ -231,6 +231,14 @@ describe.each(DIALECTS)("Clerk's handshake with @clerk/backend (%s)", (dialect) 
       'javascript:alert(1)',
       '/relative',
       'http://user:pw@app.example.test:3000/',
+      // Scheme-relative, backslashes and userinfo tricks: each parses to another host, or fails.
+      '//evil.example/',
+      'http:\\\\evil.example/',
+      'http:/evil.example/',
+      'http://evil.example\\@app.example.test:3000/',
+      'http://app.example.test:3000@evil.example/',
+      'http://app.example.test:3000%2f@evil.example/',
+      'http://app.example.test:3000.evil.example/',
     ]) {
       const res = await site.hop(
         `${server.url}/v1/client/handshake?${new URLSearchParams({ redirect_url, format: 'nonce' })}`,
@@ -247,6 +255,25 @@ describe.each(DIALECTS)("Clerk's handshake with @clerk/backend (%s)", (dialect) 
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirstOrThrow()
     expect(Number(after.n)).toBe(Number(before.n))
+  })
+
+  it('a redirect_url that parses to the app goes back there, to the URL as parsed', async () => {
+    const { site } = await signedInBrowser('parsed@example.com')
+    for (const redirect_url of [
+      'http://app.example.test:3000\\@evil.example/',
+      'http://%61pp.example.test:3000/',
+      'HTTP://APP.EXAMPLE.TEST:3000/',
+      'http://app.example.test:3000/\r\nSet-Cookie: x=y',
+      'http://app.example.test:3000/\t@evil.example',
+    ]) {
+      const res = await site.hop(
+        `${server.url}/v1/client/handshake?${new URLSearchParams({ redirect_url, format: 'nonce' })}`,
+      )
+      expect(res.status, redirect_url).toBe(307)
+      const location = res.headers.get('location') ?? ''
+      expect(new URL(location).origin, redirect_url).toBe(APP)
+      expect(location, redirect_url).not.toMatch(/[\r\n\t\\]/)
+    }
   })
 
   it('a development key (pk_test_): one handshake hands out __clerk_db_jwt, then no more', async () => {

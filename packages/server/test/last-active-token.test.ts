@@ -118,6 +118,30 @@ describe.each(DIALECTS)('last_active_token (%s)', (dialect) => {
     await clerk.sessions.revokeSession(s2)
     expect((await other.get('/v1/client')).json.response.sessions).toEqual([])
   })
+
+  it('is gone at once when the user is banned, locked or deleted, though one was just handed out', async () => {
+    const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+    const end = {
+      banned: (id: string) => clerk.users.banUser(id),
+      locked: (id: string) => clerk.users.lockUser(id),
+      deleted: (id: string) => clerk.users.deleteUser(id),
+    }
+    for (const [what, act] of Object.entries(end)) {
+      const b = new BrowserClient(server.url, APP)
+      const sid = await b.signUp(`${what}@example.com`, PASSWORD)
+      const cached = tokenOf((await b.get('/v1/client')).json.response, sid)
+      expect(tokenOf((await b.get('/v1/client')).json.response, sid)).toEqual(cached)
+      await act(decodeJwt(cached.jwt).sub as string)
+      const after = (await b.get('/v1/client')).json.response
+      expect(after.sessions, what).toEqual([])
+      expect(JSON.stringify(after), what).not.toContain(cached.jwt)
+      // Nor can the browser mint another: the session ended with its user (or went with it).
+      const mint = await b.post(`/v1/client/sessions/${sid}/tokens`)
+      expect(mint.json.errors[0].code, what).toBe(
+        what === 'deleted' ? 'resource_not_found' : 'session_not_active',
+      )
+    }
+  })
 })
 
 describe.each(DIALECTS)('last_active_token on a moving clock (%s)', (dialect) => {

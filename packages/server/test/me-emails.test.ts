@@ -47,6 +47,11 @@ describe.each(DIALECTS)('/v1/me/email_addresses (%s)', (dialect) => {
     await other.signUp('other@example.com', PASSWORD)
     expect((await other.get(`/v1/me/email_addresses/${ids.home}`)).status).toBe(404)
     expect((await other.post(`/v1/me/email_addresses/${ids.home}?_method=DELETE`)).status).toBe(404)
+    // Nor can it become the other user's primary address (where their mail would go).
+    const before = (await other.get('/v1/me')).json.response.primary_email_address_id
+    const take = await other.post('/v1/me?_method=PATCH', { primary_email_address_id: ids.home })
+    expect(take.status).toBe(404)
+    expect((await other.get('/v1/me')).json.response.primary_email_address_id).toBe(before)
     expect((await browser.get('/v1/me/email_addresses')).json).toHaveLength(2)
   })
 

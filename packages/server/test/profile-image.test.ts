@@ -121,6 +121,42 @@ describe.each(DIALECTS)('profile images (%s)', (dialect) => {
     expect((await browser.get('/v1/me')).json.response.image_url).toBe(before)
   })
 
+  it('cuts off a chunked upload past the limit (413), and keeps the current image', async () => {
+    const before = await server.snapshot()
+    for (const type of ['application/octet-stream', 'multipart/form-data; boundary=x']) {
+      // No Content-Length: the limit must hold on the bytes as they arrive.
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < 11; i++) c.enqueue(new Uint8Array(1_000_000).fill(65))
+          c.close()
+        },
+      })
+      const res = await fetch(`${server.url}/v1/me/profile_image`, {
+        method: 'POST',
+        headers: {
+          origin: APP,
+          'content-type': type,
+          cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        },
+        body,
+        duplex: 'half',
+      } as RequestInit)
+      expect(res.status, type).toBe(413)
+      expect(((await res.json()) as Json).errors[0].code).toBe('request_body_too_large')
+    }
+    expect(await server.snapshot()).toEqual(before)
+  })
+
+  it('serves an HTML page behind a GIF signature as image/gif, never as a document', async () => {
+    const polyglot = Buffer.concat([GIF.subarray(0, 6), Buffer.from('<script>alert(1)</script>')])
+    const r = await upload(browser, form(polyglot, 'text/html', 'page.html'))
+    expect(r.status).toBe(200)
+    const res = await fetch(r.json.response.public_url)
+    expect(res.headers.get('content-type')).toBe('image/gif')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'")
+  })
+
   it('takes a base64 string (a data: URL too) as an octet-stream body', async () => {
     const r = await upload(browser, `data:image/png;base64,${PNG.toString('base64')}`)
     expect(r.status).toBe(200)

@@ -46,4 +46,37 @@ describe.each(DIALECTS)('the origin of a proxied browser (%s)', (dialect) => {
     const token = await lastActive({ origin: APP, referer: 'https://evil.example/' })
     expect(decodeJwt(token.jwt).azp).toBe(APP)
   })
+
+  it('a state-changing call with only a Referer must come from an allowed origin, as with Origin', async () => {
+    // Browsers send Origin on every such call, so only a non-browser caller sends a Referer
+    // alone: it gets no token (nor template token) naming a stranger in azp, no environment
+    // pointing at one, and no change made on its behalf.
+    const template = await fetch(`${server.url}/v1/jwt_templates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'convex', claims: { aud: 'convex' } }),
+    })
+    expect(template.status).toBe(200)
+    const native = new BrowserClient(server.url, undefined, { referer: 'https://evil.example/x' })
+    native.cookies = browser.cookies
+    for (const path of [
+      `/v1/client/sessions/${sessionId}/tokens`,
+      `/v1/client/sessions/${sessionId}/tokens/convex`,
+      '/v1/environment?_method=PATCH',
+      `/v1/client/sessions/${sessionId}/end`,
+    ]) {
+      const r = await native.post(path)
+      expect(r.status, path).toBe(403)
+      expect(r.json.errors[0].code, path).toBe('origin_invalid')
+    }
+    const client = (await browser.get('/v1/client')).json.response
+    expect(client.sessions.map((s: Json) => s.id)).toContain(sessionId)
+    // From an allowed page, a Referer alone still names it; without either, no azp at all.
+    const proxied = new BrowserClient(server.url, undefined, { referer: `${APP}/page` })
+    proxied.cookies = browser.cookies
+    expect(decodeJwt(await proxied.token(sessionId)).azp).toBe(APP)
+    const bare = new BrowserClient(server.url)
+    bare.cookies = browser.cookies
+    expect(decodeJwt(await bare.token(sessionId)).azp).toBeUndefined()
+  })
 })

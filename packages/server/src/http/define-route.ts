@@ -110,8 +110,8 @@ function input<B, Q, P>(def: Schemas<B, Q, P>, req: FastifyRequest) {
  * The calling page's origin, which session tokens name in `azp`: the `Origin` header, or, when a
  * browser sends none (a same-origin GET: an app that reaches Latchkey through its own dev server's
  * proxy, docs/MOVE-FROM-CLERK.md), the origin of its `Referer`. Neither is proof (a non-browser
- * client can send either), and both pass through the same allowed-origin check; the state-changing
- * check below reads `Origin` alone.
+ * client can send either), and both pass through the same allowed-origin check: the client
+ * rendering's for a GET, {@link checkOrigin}'s for anything else.
  */
 const originOf = (req: FastifyRequest) => {
   const o = req.headers.origin
@@ -129,20 +129,23 @@ const originOf = (req: FastifyRequest) => {
  * Who may make a state-changing Frontend API call (anything but GET and HEAD, so also
  * `POST …?_method=PATCH|DELETE`): a browser page on an allowed origin, or a client that sends no
  * `Origin` at all. Browsers send `Origin` on every such request, so its absence means a native
- * or server-side client (its client token in `Authorization`). `Origin: null` is a browser
- * context with an opaque origin — a sandboxed frame, a `data:` or `file:` page, a page with
- * `Referrer-Policy: no-referrer`, a cross-origin redirect — that another site can create at
- * will, so it is refused like any other origin that is not allowed.
+ * or server-side client (its client token in `Authorization`); one that sends a `Referer`
+ * instead is held to the origin it names, which {@link originOf} would put in `azp`.
+ * `Origin: null` is a browser context with an opaque origin — a sandboxed frame, a `data:` or
+ * `file:` page, a page with `Referrer-Policy: no-referrer`, a cross-origin redirect — that
+ * another site can create at will, so it is refused like any other origin that is not allowed.
  */
 async function checkOrigin(req: FastifyRequest, services: Services): Promise<void> {
-  const origin = req.headers.origin
-  if (origin === undefined || req.method === 'GET' || req.method === 'HEAD') return
-  if (origin === 'null')
+  if (req.method === 'GET' || req.method === 'HEAD') return
+  if (req.headers.origin === 'null')
     throw ApiError.of('origin_invalid', {
       longMessage:
         'Requests from an opaque origin (Origin: null) are not accepted. Call the Frontend API from a page on an allowed origin, or from a native client without an Origin header.',
     })
-  if (!(await services.instance.isAllowedOrigin(origin)))
+  // Without Origin, a Referer's origin stands in for it (originOf: it becomes the token's `azp`
+  // and the environment's redirect targets), so it must be allowed too.
+  const origin = originOf(req)
+  if (origin !== undefined && !(await services.instance.isAllowedOrigin(origin)))
     throw ApiError.of('origin_invalid', { longMessage: `Origin ${origin} is not allowed.` })
 }
 
