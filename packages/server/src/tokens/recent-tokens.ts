@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 /**
  * Session tokens this process minted for the Frontend API in the last few seconds, so that
  * rendering a client (`last_active_token` on each active session) reuses one instead of signing
@@ -8,9 +10,11 @@
  * asks for a session that is not active.
  *
  * Entries are in insertion order, which is minting order: stale ones are dropped from the front
- * on every insert, and the map never holds more than {@link MAX_ENTRIES}.
+ * on every insert, and the map never holds more than {@link MAX_ENTRIES}. An entry keeps the
+ * SHA-256 of its fingerprint, not the claims themselves (custom claims may be kilobytes), so a
+ * full map stays near its tokens' own size.
  */
-type Entry = { jwt: string; fingerprint: string; mintedAt: number }
+type Entry = { jwt: string; digest: string; mintedAt: number }
 
 const MAX_ENTRIES = 100_000
 
@@ -31,7 +35,7 @@ export class RecentTokens {
     now: number,
   ): string | undefined {
     const e = this.#entries.get(keyOf(sessionId, origin))
-    if (!e || e.fingerprint !== fingerprint) return undefined
+    if (!e || e.digest !== digestOf(fingerprint)) return undefined
     const age = now - e.mintedAt
     return age >= 0 && age <= this.#maxAgeMs ? e.jwt : undefined
   }
@@ -45,7 +49,7 @@ export class RecentTokens {
   ): void {
     const key = keyOf(sessionId, origin)
     this.#entries.delete(key)
-    this.#entries.set(key, { jwt, fingerprint, mintedAt: now })
+    this.#entries.set(key, { jwt, digest: digestOf(fingerprint), mintedAt: now })
     for (const [k, e] of this.#entries) {
       if (this.#entries.size <= MAX_ENTRIES && now - e.mintedAt <= this.#maxAgeMs) break
       this.#entries.delete(k)
@@ -56,6 +60,9 @@ export class RecentTokens {
     return this.#entries.size
   }
 }
+
+const digestOf = (fingerprint: string) =>
+  createHash('sha256').update(fingerprint).digest('base64url')
 
 /** Session ids never contain a space; an origin is a URL origin or nothing. */
 const keyOf = (sessionId: string, origin: string | undefined) => `${sessionId} ${origin ?? ''}`
