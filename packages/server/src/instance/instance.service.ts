@@ -5,6 +5,17 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
+import {
+  FIRST_FACTOR_DEFAULTS,
+  type FirstFactorSettings,
+  RESTRICTION_DEFAULTS,
+  type RestrictionSettings,
+  readFirstFactorSettings,
+  readRestrictionSettings,
+  readSignUpSettings,
+  SIGN_UP_DEFAULTS,
+  type SignUpSettings,
+} from './sign-up-settings.js'
 
 /** Instance settings kept in the database (changeable at run time through the Backend API). */
 export type InstanceSettings = {
@@ -20,6 +31,9 @@ export type InstanceSettings = {
    * "Allow users to delete their accounts", on by default).
    */
   delete_self_enabled: boolean
+  sign_up: SignUpSettings
+  first_factors: FirstFactorSettings
+  restrictions: RestrictionSettings
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -135,6 +149,9 @@ export class InstanceService {
             paths: readPaths({}),
             application_name: DEFAULT_APPLICATION_NAME,
             delete_self_enabled: true,
+            sign_up: SIGN_UP_DEFAULTS,
+            first_factors: FIRST_FACTOR_DEFAULTS,
+            restrictions: RESTRICTION_DEFAULTS,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -188,6 +205,9 @@ export class InstanceService {
       application_name:
         typeof raw.application_name === 'string' ? raw.application_name : DEFAULT_APPLICATION_NAME,
       delete_self_enabled: raw.delete_self_enabled !== false,
+      sign_up: readSignUpSettings(raw.sign_up),
+      first_factors: readFirstFactorSettings(raw.first_factors),
+      restrictions: readRestrictionSettings(raw.restrictions),
     }
     this.#settings = { value, readAt: now }
     return value

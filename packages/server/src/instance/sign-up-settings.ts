@@ -1,0 +1,64 @@
+import { isObject } from '../lib/json.js'
+
+/**
+ * Who may sign up and what they must prove (Clerk keeps these in its dashboard under "User &
+ * authentication"; Latchkey stores them in the instance's settings, changed through the Backend API).
+ */
+export type SignUpSettings = {
+  /** `public`: anyone; `restricted`: only allow-listed identifiers (and, later, invitations). */
+  mode: 'public' | 'restricted'
+  /** Whether a sign-up must prove its email address before the user exists (on by default). */
+  verify_email_at_sign_up: boolean
+}
+
+/** Which first factors sign-in offers (each on by default, as in a new Clerk instance). */
+export type FirstFactorSettings = {
+  password: boolean
+  email_code: boolean
+  email_link: boolean
+  reset_password_email_code: boolean
+}
+
+/** Clerk's `restrictions` (`PATCH /v1/instance/restrictions`). */
+export type RestrictionSettings = {
+  allowlist: boolean
+  blocklist: boolean
+  block_email_subaddresses: boolean
+}
+
+export const SIGN_UP_DEFAULTS: SignUpSettings = { mode: 'public', verify_email_at_sign_up: true }
+export const FIRST_FACTOR_DEFAULTS: FirstFactorSettings = {
+  password: true,
+  email_code: true,
+  email_link: true,
+  reset_password_email_code: true,
+}
+export const RESTRICTION_DEFAULTS: RestrictionSettings = {
+  allowlist: false,
+  blocklist: false,
+  block_email_subaddresses: false,
+}
+
+/** Reads booleans over their defaults: a missing or mistyped key keeps the default. */
+function readFlags<T extends { [key: string]: boolean }>(raw: unknown, defaults: T): T {
+  const o = isObject(raw) ? raw : {}
+  const out = { ...defaults }
+  for (const key of Object.keys(defaults) as (keyof T & string)[]) {
+    if (typeof o[key] === 'boolean') out[key] = o[key] as T[typeof key]
+  }
+  return out
+}
+
+export function readSignUpSettings(raw: unknown): SignUpSettings {
+  const o = isObject(raw) ? raw : {}
+  return {
+    mode: o.mode === 'restricted' ? 'restricted' : 'public',
+    verify_email_at_sign_up: o.verify_email_at_sign_up !== false,
+  }
+}
+
+export const readFirstFactorSettings = (raw: unknown): FirstFactorSettings =>
+  readFlags(raw, FIRST_FACTOR_DEFAULTS)
+
+export const readRestrictionSettings = (raw: unknown): RestrictionSettings =>
+  readFlags(raw, RESTRICTION_DEFAULTS)
