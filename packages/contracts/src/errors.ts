@@ -38,6 +38,25 @@ export const ERRORS = {
     status: 422,
     message: 'The verification strategy is not valid for this account.',
   },
+  form_code_incorrect: { status: 422, message: 'Incorrect code' },
+  verification_failed: {
+    status: 422,
+    message: 'Too many failed attempts. You have to try again with the same or another method.',
+  },
+  verification_expired: {
+    status: 400,
+    message: 'This verification has expired. You must create a new one.',
+  },
+  verification_already_verified: { status: 400, message: 'This verification has already been verified.' },
+  verification_missing: {
+    status: 400,
+    message: 'There is no verification to attempt. Prepare one first.',
+  },
+  verification_client_mismatch: {
+    status: 400,
+    message: 'This link was requested in another browser. Open it where you asked for it.',
+  },
+  sign_up_not_ready: { status: 400, message: 'The sign-up is not waiting for this step.' },
   sign_in_not_ready: { status: 400, message: 'The sign-in is not waiting for a first factor.' },
   sign_in_expired: { status: 400, message: 'This sign-in has expired. Please start again.' },
   session_exists: { status: 400, message: "You're already signed in." },

@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   apiKey: 'ak',
   jwtTemplate: 'jtmp',
   oauthApplication: 'oa',
+  verification: 'ver',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -120,7 +120,34 @@ export interface SignUpTable {
   unsafe_metadata: string
   created_user_id: string | null
   created_session_id: string | null
+  /** The password's digest, kept until the sign-up completes (migration 0015). */
+  password_digest: ColumnType<string | null, string | null | undefined, string | null>
+  password_hasher: ColumnType<string | null, string | null | undefined, string | null>
   abandon_at: number
+  created_at: number
+  updated_at: number
+}
+
+/**
+ * What one verification (migration 0015) is proving for its owner — a sign-in's first factor, a
+ * sign-up's or a user's email address — with the strategy's secret stored as an HMAC.
+ */
+export interface VerificationTable {
+  id: string
+  owner_id: string
+  slot: string
+  strategy: string
+  status: string
+  secret_hash: string | null
+  attempts: number
+  email_address: string | null
+  email_address_id: string | null
+  client_id: string | null
+  redirect_url: string | null
+  verified_at_client: string | null
+  sent_at: number | null
+  verified_at: number | null
+  expire_at: number
   created_at: number
   updated_at: number
 }
@@ -218,6 +245,7 @@ export interface Database {
   oidc_models: OidcModelTable
   profile_images: ProfileImageTable
   handshake_nonces: HandshakeNonceTable
+  verifications: VerificationTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -235,3 +263,4 @@ export type JwtTemplateRow = Selectable<JwtTemplateTable>
 export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
 export type OidcModelRow = Selectable<OidcModelTable>
 export type HandshakeNonceRow = Selectable<HandshakeNonceTable>
+export type VerificationRow = Selectable<VerificationTable>

@@ -50,6 +50,7 @@ import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
 import { meRoutes } from './users/me.fapi.js'
 import { meEmailRoutes } from './users/me-emails.fapi.js'
+import { emailLinkRoutes } from './verification/email-link.routes.js'
 import { userRoutes } from './users/users.bapi.js'
 
 export type AppOptions = {
@@ -301,6 +302,7 @@ async function buildHttp(
   oauthApplicationRoutes(router)
   handshakePayloadRoutes(router)
   handshakeRoutes(app, services, config)
+  emailLinkRoutes(app, services, config)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   clerkBundleRoutes(app, config)

@@ -15,6 +15,7 @@ import { JwtTemplatesService } from './templates/jwt-templates.service.js'
 import { SessionTokenService } from './tokens/session-token.service.js'
 import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
+import { VerificationsService } from './verification/verifications.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
 export type Services = {
@@ -34,6 +35,7 @@ export type Services = {
   readonly handshake: HandshakeService
   readonly images: ProfileImagesService
   readonly userEmails: UserEmailsService
+  readonly verifications: VerificationsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -56,5 +58,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.handshake = new HandshakeService(deps)
   services.images = new ProfileImagesService(deps)
   services.userEmails = new UserEmailsService(deps)
+  services.verifications = new VerificationsService(deps)
   return services
 }

@@ -3,7 +3,14 @@ import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latc
 import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { effectiveStatus } from '../sessions/sessions.mapper.js'
+import { supportedFirstFactors } from '../sign-ins/sign-in-factors.js'
+import { signUpStrategies } from '../sign-ups/sign-up-verification.js'
 import type { UserJSON } from '../users/users.mapper.js'
+import {
+  PASSWORD_VERIFIED,
+  signUpEmailVerificationJSON,
+  verificationJSON,
+} from '../verification/verification.render.js'
 
 /**
  * Renders Frontend API resources in Clerk's shapes (fapi spec `Client.Client`, `Client.Session`,
@@ -90,19 +97,23 @@ export class FapiRenderService {
 
   async signIn(row: SignInRow) {
     const found = row.user_id ? await this.d.services.users.findWithEmails(row.user_id) : undefined
-    const user = found?.user
     const userJSON = found ? this.d.services.users.toFrontendJSON(found) : undefined
-    const verified = row.status === 'complete'
+    const v = await this.d.services.verifications.find(row.id, 'first_factor')
+    const now = this.d.clock.now()
+    const firstFactor =
+      v && (v.status === 'verified' || row.status !== 'complete')
+        ? verificationJSON(v, now)
+        : row.status === 'complete'
+          ? PASSWORD_VERIFIED
+          : null
     return {
       object: 'sign_in_attempt' as const,
       id: row.id,
       status: row.status,
       supported_identifiers: ['email_address', 'username'],
-      supported_first_factors: user?.password_digest ? [{ strategy: 'password' }] : [],
+      supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
       supported_second_factors: null,
-      first_factor_verification: verified
-        ? { status: 'verified', strategy: 'password', attempts: null, expire_at: null }
-        : null,
+      first_factor_verification: firstFactor,
       second_factor_verification: null,
       identifier: row.identifier,
       user_data: userJSON ? this.signInUserData(userJSON) : null,
@@ -111,7 +122,12 @@ export class FapiRenderService {
     }
   }
 
-  signUp(row: SignUpRow) {
+  async signUp(row: SignUpRow) {
+    const pending = row.status === 'missing_requirements'
+    const v = await this.d.services.verifications.find(row.id, 'email_address')
+    const now = this.d.clock.now()
+    const email =
+      v || pending ? signUpEmailVerificationJSON(v, await signUpStrategies(this.d), now) : null
     return {
       object: 'sign_up_attempt' as const,
       id: row.id,
@@ -119,9 +135,9 @@ export class FapiRenderService {
       required_fields: ['email_address', 'password'],
       optional_fields: ['first_name', 'last_name', 'username'],
       missing_fields: [] as string[],
-      unverified_fields: [] as string[],
+      unverified_fields: pending ? ['email_address'] : [],
       verifications: {
-        email_address: null,
+        email_address: email,
         phone_number: null,
         web3_wallet: null,
         external_account: null,
@@ -159,7 +175,7 @@ export class FapiRenderService {
       id: c.id,
       sessions: await Promise.all(usable.map((s) => this.session(s, origin))),
       sign_in: signIn ? await this.signIn(signIn) : null,
-      sign_up: signUp ? this.signUp(signUp) : null,
+      sign_up: signUp ? await this.signUp(signUp) : null,
       last_active_session_id: usable.some((s) => s.id === c.last_active_session_id)
         ? c.last_active_session_id
         : (usable.at(-1)?.id ?? null),

@@ -242,3 +242,19 @@ export function landingPage(o: { applicationName: string; publishableKey: string
 export function signedInPage(userLabel: string): string {
   return page('Signed in', `<h1>You are signed in</h1><p>Signed in as ${esc(userLabel)}.</p>`)
 }
+
+const LINK_RESULT: Record<string, { title: string; text: string }> = {
+  verified: { title: 'Verified', text: 'Your email address is verified. Return to the tab you came from.' },
+  expired: { title: 'Link expired', text: 'This link has expired. Ask for a new one and try again.' },
+  failed: { title: 'Link not valid', text: 'This link is not valid or was already used. Ask for a new one.' },
+  client_mismatch: {
+    title: 'Open it where you asked',
+    text: 'This link was requested in another browser. Open it in the browser where you asked for it.',
+  },
+}
+
+/** What an email link says when it has no app to send the browser back to. */
+export function linkResultPage(status: string): string {
+  const r = LINK_RESULT[status] ?? LINK_RESULT.failed
+  return page(r?.title ?? 'Link', `<h1>${esc(r?.title)}</h1><p role="status">${esc(r?.text)}</p>`)
+}

@@ -1,19 +1,36 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { idParam } from '../http/params.js'
+import { boolish, idParam } from '../http/params.js'
 
 /** Clerk's limits: 5 sign-in creations and 3 factor attempts per 10 s per IP. */
 const CREATE_LIMIT = { max: 5, windowMs: 10_000 }
 const ATTEMPT_LIMIT = { max: 3, windowMs: 10_000 }
+const PREPARE_LIMIT = { max: 3, windowMs: 10_000 }
+
+const strategy = z.string().min(1).max(64)
+const redirectUrl = z.string().max(2048).optional()
+const emailAddressId = idParam('idn').optional()
 
 const CreateSignIn = z.object({
   identifier: z.string().trim().min(1).max(320).optional(),
   password: z.string().min(1).max(1024).optional(),
-  strategy: z.string().max(64).optional(),
+  strategy: strategy.optional(),
+  email_address_id: emailAddressId,
+  redirect_url: redirectUrl,
+})
+const Prepare = z.object({
+  strategy,
+  email_address_id: emailAddressId,
+  redirect_url: redirectUrl,
 })
 const Attempt = z.object({
-  strategy: z.literal('password'),
-  password: z.string().min(1).max(1024),
+  strategy,
+  password: z.string().min(1).max(1024).optional(),
+  code: z.string().max(32).optional(),
+})
+const Reset = z.object({
+  password: z.string().max(1024),
+  sign_out_of_other_sessions: boolish.optional(),
 })
 const SignInParams = z.object({ sign_in_id: idParam('sia') })
 
@@ -24,7 +41,17 @@ export function signInRoutes(r: Router): void {
     body: CreateSignIn,
     rateLimit: CREATE_LIMIT,
     handler: async ({ body, client, services, device }) => {
-      const result = await services.signIns.create(body, client?.id, device)
+      const result = await services.signIns.create(
+        {
+          identifier: body.identifier,
+          password: body.password,
+          strategy: body.strategy,
+          emailAddressId: body.email_address_id,
+          redirectUrl: body.redirect_url,
+        },
+        client?.id,
+        device,
+      )
       return {
         response: await services.render.signIn(result.signIn),
         clientId: result.clientId,
@@ -46,6 +73,23 @@ export function signInRoutes(r: Router): void {
 
   r.fapi({
     method: 'POST',
+    path: '/v1/client/sign_ins/:sign_in_id/prepare_first_factor',
+    params: SignInParams,
+    body: Prepare,
+    rateLimit: PREPARE_LIMIT,
+    handler: async ({ params, body, client, services, device }) => {
+      const signIn = await services.signIns.prepareFirstFactor(
+        params.sign_in_id,
+        client?.id,
+        { strategy: body.strategy, emailAddressId: body.email_address_id, redirectUrl: body.redirect_url },
+        device,
+      )
+      return { response: await services.render.signIn(signIn) }
+    },
+  })
+
+  r.fapi({
+    method: 'POST',
     path: '/v1/client/sign_ins/:sign_in_id/attempt_first_factor',
     params: SignInParams,
     body: Attempt,
@@ -54,10 +98,33 @@ export function signInRoutes(r: Router): void {
       const { signIn, newClientToken } = await services.signIns.attemptFirstFactor(
         params.sign_in_id,
         client?.id,
-        body.password,
+        body,
         device,
       )
-      return { response: await services.render.signIn(signIn), newClientToken }
+      return {
+        response: await services.render.signIn(signIn),
+        ...(newClientToken ? { newClientToken } : {}),
+      }
+    },
+  })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/client/sign_ins/:sign_in_id/reset_password',
+    params: SignInParams,
+    body: Reset,
+    rateLimit: ATTEMPT_LIMIT,
+    handler: async ({ params, body, client, services, device }) => {
+      const { signIn, newClientToken } = await services.signIns.resetPassword(
+        params.sign_in_id,
+        client?.id,
+        { password: body.password, signOutOfOtherSessions: body.sign_out_of_other_sessions },
+        device,
+      )
+      return {
+        response: await services.render.signIn(signIn),
+        ...(newClientToken ? { newClientToken } : {}),
+      }
     },
   })
 }

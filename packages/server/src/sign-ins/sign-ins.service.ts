@@ -1,8 +1,15 @@
 import { ApiError, newId } from '@latchkey/contracts'
-import { type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
+import { type SignInRow, type UserRow, type VerificationRow, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { passwordRefusal } from '../users/password-checks.js'
+import {
+  assertNotLocked,
+  enabledFirstFactors,
+  finishFirstFactor,
+  signInUser,
+  supportedFirstFactors,
+} from './sign-in-factors.js'
 import * as repo from './sign-ins.repository.js'
 
 /** A sign-in attempt is abandoned after 24 hours, like Clerk's. */
@@ -12,6 +19,20 @@ export type CreateSignInInput = {
   identifier?: string | undefined
   password?: string | undefined
   strategy?: string | undefined
+  emailAddressId?: string | undefined
+  redirectUrl?: string | undefined
+}
+
+export type PrepareFirstFactorInput = {
+  strategy: string
+  emailAddressId?: string | undefined
+  redirectUrl?: string | undefined
+}
+
+export type AttemptFirstFactorInput = {
+  strategy: string
+  password?: string | undefined
+  code?: string | undefined
 }
 
 /** What a sign-in call returns: the attempt and the client it now belongs to. */
@@ -34,10 +55,7 @@ export class SignInsService {
     device: Device = {},
   ): Promise<SignInResult> {
     if (input.strategy !== undefined && input.strategy !== 'password') {
-      throw ApiError.of('form_param_value_invalid', {
-        longMessage: `Unsupported strategy ${input.strategy}.`,
-        meta: { param_name: 'strategy' },
-      })
+      return this.createPrepared({ ...input, strategy: input.strategy }, clientId, device)
     }
     let user: UserRow | undefined
     if (input.identifier !== undefined) {
@@ -103,36 +121,140 @@ export class SignInsService {
   }
 
   /**
-   * `POST /v1/client/sign_ins/{id}/attempt_first_factor` with `strategy=password`. Completing
-   * rotates the client's token (see `ClientsService.owner`).
+   * `create` with a strategy to prepare at once (Clerk: `identifier` plus `strategy=email_code`):
+   * the sign-in waits for its first factor and the code or link is on its way.
+   */
+  private async createPrepared(
+    input: CreateSignInInput & { strategy: string },
+    clientId: string | undefined,
+    device: Device,
+  ): Promise<SignInResult> {
+    const names = await enabledFirstFactors(this.d)
+    this.d.services.verifications.strategy(input.strategy, names)
+    if (input.identifier === undefined)
+      throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+    const created = await this.create({ identifier: input.identifier }, clientId, device)
+    const signIn = await this.prepareFirstFactor(
+      created.signIn.id,
+      created.clientId,
+      { strategy: input.strategy, emailAddressId: input.emailAddressId, redirectUrl: input.redirectUrl },
+      device,
+    )
+    return { ...created, signIn }
+  }
+
+  /** `POST …/prepare_first_factor`: sends the code or link of an email strategy. */
+  async prepareFirstFactor(
+    id: string,
+    clientId: string | undefined,
+    input: PrepareFirstFactorInput,
+    device: Device = {},
+  ): Promise<SignInRow> {
+    const signIn = await this.pending(id, clientId)
+    const found = await signInUser(this.d, signIn)
+    const { verifications } = this.d.services
+    const strategy = verifications.strategy(input.strategy, await enabledFirstFactors(this.d))
+    const factor = (await supportedFirstFactors(this.d, signIn, found)).find(
+      (f) =>
+        f.strategy === input.strategy &&
+        (input.emailAddressId === undefined || f.email_address_id === input.emailAddressId),
+    )
+    const email = found.emails.find((e) => e.id === (input.emailAddressId ?? factor?.email_address_id))
+    if (!email) {
+      throw ApiError.of('form_param_value_invalid', {
+        longMessage: 'email_address_id must be one of the account’s email addresses.',
+        meta: { param_name: 'email_address_id' },
+      })
+    }
+    const target = {
+      ownerId: signIn.id,
+      slot: 'first_factor' as const,
+      purpose: 'sign_in' as const,
+      emailAddress: email.email_address,
+      emailAddressId: email.id,
+      clientId: signIn.client_id,
+    }
+    const writes = await verifications.prepare(strategy, target, input, device)
+    await writeAtomically(this.d.db, this.d.dialect, writes)
+    this.d.services.mail.kick()
+    return signIn
+  }
+
+  /**
+   * `POST …/attempt_first_factor`: the strategy checks the proof (the engine counts attempts
+   * and makes a code single use); a proved factor completes the sign-in, or for a password
+   * reset waits for the new password. Completing rotates the client's token.
    */
   async attemptFirstFactor(
     id: string,
     clientId: string | undefined,
-    password: string,
+    input: AttemptFirstFactorInput,
     device: Device = {},
-  ): Promise<{ signIn: SignInRow; newClientToken: string }> {
+  ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+    const signIn = await this.pending(id, clientId)
+    const found = await signInUser(this.d, signIn)
+    const { verifications } = this.d.services
+    const strategy = verifications.strategy(input.strategy, await enabledFirstFactors(this.d))
+    if (strategy.name !== 'password') assertNotLocked(found.user)
+    const owner = { id: signIn.id, slot: 'first_factor' as const, clientId: signIn.client_id }
+    const verified = await verifications.attempt(strategy, owner, found.user, input, device)
+    return finishFirstFactor(
+      this.d,
+      signIn,
+      found.user,
+      {
+        provedEmailId: verified?.email_address_id ?? null,
+        needsNewPassword: strategy.signInOutcome === 'needs_new_password',
+      },
+      device,
+    )
+  }
+
+  /**
+   * `POST …/reset_password` after a proved `reset_password_email_code`: the new password passes
+   * the same policy as any (length, breached list), other sessions and OAuth grants end when
+   * asked, and the sign-in completes with a session.
+   */
+  async resetPassword(
+    id: string,
+    clientId: string | undefined,
+    input: { password: string; signOutOfOtherSessions?: boolean | undefined },
+    device: Device = {},
+  ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
     const signIn = await this.get(id, clientId)
-    const now = this.d.clock.now()
-    if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+    if (this.d.clock.now() >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+    const proof = await this.d.services.verifications.find(signIn.id, 'first_factor')
+    const proved = proof?.status === 'verified' && proof.strategy === 'reset_password_email_code'
+    if (signIn.status !== 'needs_new_password' || !proved) throw ApiError.of('sign_in_not_ready')
+    const found = await signInUser(this.d, signIn)
+    assertNotLocked(found.user)
+    await this.d.services.users.update(found.user.id, {
+      password: input.password,
+      signOutOfOtherSessions: input.signOutOfOtherSessions,
+    })
+    const done = { provedEmailId: null, needsNewPassword: false }
+    return finishFirstFactor(this.d, signIn, found.user, done, device)
+  }
+
+  /** An `email_link` first factor, proved by opening the link in the sign-in's own browser. */
+  async completeLinked(
+    proof: VerificationRow,
+    device: Device,
+  ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+    const signIn = await this.pending(proof.owner_id, proof.client_id ?? undefined)
+    const found = await signInUser(this.d, signIn)
+    assertNotLocked(found.user)
+    const outcome = { provedEmailId: proof.email_address_id, needsNewPassword: false }
+    return finishFirstFactor(this.d, signIn, found.user, outcome, device)
+  }
+
+  /** A sign-in of this client still waiting for its first factor. */
+  private async pending(id: string, clientId: string | undefined): Promise<SignInRow> {
+    const signIn = await this.get(id, clientId)
+    if (this.d.clock.now() >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
     if (signIn.status !== 'needs_first_factor' || !signIn.user_id)
       throw ApiError.of('sign_in_not_ready')
-    const found = await this.d.services.users.findById(signIn.user_id)
-    if (!found)
-      throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
-    if (found.banned) throw ApiError.of('user_banned')
-    const user = await this.checkPassword(found, password, signIn.client_id, device)
-    const { clients, sessions, users } = this.d.services
-    const session = sessions.newRow(user.id, signIn.client_id, device)
-    const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
-    const owner = clients.rotated(signIn.client_id)
-    await writeAtomically(this.d.db, this.d.dialect, [
-      sessions.insertWrite(session),
-      repo.signInUpdate(signIn.id, patch),
-      owner.write({ last_active_session_id: session.id, sign_in_id: null }),
-      users.signInStamp(user.id),
-    ])
-    return { signIn: { ...signIn, ...patch }, newClientToken: owner.newToken }
+    return signIn
   }
 
   /** The caller's client and IP decide the known-device exemption and the per-IP limit. */

@@ -10,6 +10,16 @@ import {
 } from '../http/params.js'
 
 const CREATE_LIMIT = { max: 5, windowMs: 10_000 }
+const STEP_LIMIT = { max: 3, windowMs: 10_000 }
+const SignUpParams = z.object({ sign_up_id: idParam('sua') })
+const Prepare = z.object({
+  strategy: z.string().min(1).max(64),
+  redirect_url: z.string().max(2048).optional(),
+})
+const Attempt = z.object({
+  strategy: z.string().min(1).max(64),
+  code: z.string().max(32).optional(),
+})
 
 /**
  * Clerk's sign-up form sends every field the environment enables, the ones it does not show as
@@ -45,7 +55,7 @@ export function signUpRoutes(r: Router): void {
         device,
       )
       return {
-        response: services.render.signUp(result.signUp),
+        response: await services.render.signUp(result.signUp),
         clientId: result.clientId,
         ...(result.newClientToken ? { newClientToken: result.newClientToken } : {}),
       }
@@ -55,9 +65,49 @@ export function signUpRoutes(r: Router): void {
   r.fapi({
     method: 'GET',
     path: '/v1/client/sign_ups/:sign_up_id',
-    params: z.object({ sign_up_id: idParam('sua') }),
+    params: SignUpParams,
     handler: async ({ params, client, services }) => ({
-      response: services.render.signUp(await services.signUps.get(params.sign_up_id, client?.id)),
+      response: await services.render.signUp(
+        await services.signUps.get(params.sign_up_id, client?.id),
+      ),
     }),
+  })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/client/sign_ups/:sign_up_id/prepare_verification',
+    params: SignUpParams,
+    body: Prepare,
+    rateLimit: STEP_LIMIT,
+    handler: async ({ params, body, client, services, device }) => {
+      const signUp = await services.signUps.prepareVerification(
+        params.sign_up_id,
+        client?.id,
+        { strategy: body.strategy, redirectUrl: body.redirect_url },
+        device,
+      )
+      return { response: await services.render.signUp(signUp) }
+    },
+  })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/client/sign_ups/:sign_up_id/attempt_verification',
+    params: SignUpParams,
+    body: Attempt,
+    rateLimit: STEP_LIMIT,
+    handler: async ({ params, body, client, services, device }) => {
+      const result = await services.signUps.attemptVerification(
+        params.sign_up_id,
+        client?.id,
+        body,
+        device,
+      )
+      return {
+        response: await services.render.signUp(result.signUp),
+        clientId: result.clientId,
+        ...(result.newClientToken ? { newClientToken: result.newClientToken } : {}),
+      }
+    },
   })
 }

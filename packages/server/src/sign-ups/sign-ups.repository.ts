@@ -12,3 +12,20 @@ export const signUpInsert =
   (row: SignUpRow): Write =>
   (q) =>
     q.insertInto('sign_ups').values(row)
+
+/** A pending sign-up, completed: one write of a group. */
+export const signUpComplete =
+  (row: SignUpRow): Write =>
+  (q) =>
+    q
+      .updateTable('sign_ups')
+      .set({
+        status: row.status,
+        client_id: row.client_id,
+        created_user_id: row.created_user_id,
+        created_session_id: row.created_session_id,
+        password_digest: null,
+        password_hasher: null,
+        updated_at: row.updated_at,
+      })
+      .where('id', '=', row.id)

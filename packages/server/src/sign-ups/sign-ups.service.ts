@@ -2,6 +2,12 @@ import { ApiError, newId } from '@latchkey/contracts'
 import { type JsonObject, type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { completeSignUp } from './sign-up-completion.js'
+import {
+  attemptSignUpVerification,
+  completeLinkedSignUp,
+  prepareSignUpVerification,
+} from './sign-up-verification.js'
 import * as repo from './sign-ups.repository.js'
 
 const SIGN_UP_TTL_MS = 24 * 3600 * 1000
@@ -18,10 +24,13 @@ export type CreateSignUpInput = {
 export type SignUpResult = { signUp: SignUpRow; clientId: string; newClientToken?: string }
 
 /**
- * Email address + password sign-up. It completes at once with the address stored unverified
- * (verification is issue #16): every claim and resource says `email_verified: false` until it
- * is proved. The user, the session and the sign-up are written as one atomic group, after the
- * password is checked and hashed, so a refused sign-up leaves nothing behind.
+ * Email address + password sign-up, a state machine over one verification (the address).
+ * With `verify_email_at_sign_up` (the default) the sign-up waits in `missing_requirements` with
+ * the fields and the password's digest until the address is proved (./sign-up-verification.ts);
+ * only then are the user and the session written. Without it the sign-up completes at once with
+ * the address stored unverified, and every claim says `email_verified: false`. A pending
+ * sign-up owns nothing: the address stays free until a sign-up proves it (Clerk's rule), so a
+ * stranger who starts one with someone else's address cannot hold it.
  */
 export class SignUpsService {
   private readonly d: ServiceDeps
@@ -54,9 +63,11 @@ export class SignUpsService {
       throw ApiError.of('form_param_missing', { meta: { param_name: 'email_address' } })
     if (input.password === undefined)
       throw ApiError.of('form_param_missing', { meta: { param_name: 'password' } })
-    const prepared = await this.d.services.users.prepare({
+    await this.d.services.signUpPolicy.assertMaySignUp(input.emailAddress)
+    const { users } = this.d.services
+    const prepared = await users.prepare({
       emailAddress: [input.emailAddress],
-      // Nobody proved the address: typed into a public form, it stays unverified (issue #13).
+      // Nobody proved the address yet: it is stored unverified unless a verification proves it.
       emailsVerified: false,
       password: input.password,
       username: input.username,
@@ -64,45 +75,67 @@ export class SignUpsService {
       lastName: input.lastName,
       unsafeMetadata: input.unsafeMetadata,
     })
-    // The user (stamped as signed in), its email, the client, the session and the sign-up are
-    // one atomic group: one statement on PostgreSQL, a transaction on SQLite (see sign-ins).
-    const { clients, sessions, users } = this.d.services
     const now = this.d.clock.now()
-    const user = { ...prepared.user, last_sign_in_at: now, last_active_at: now }
-    const writes = await users.insertWrites({ ...prepared, user })
-    const owner = clients.owner(clientId, { rotate: true })
-    const cid = owner.id
-    const session = sessions.newRow(user.id, cid, device)
     const row: SignUpRow = {
       id: newId('signUp'),
-      client_id: cid,
-      status: 'complete',
+      client_id: '',
+      status: 'missing_requirements',
       email_address: prepared.emails[0]?.email_address ?? null,
-      username: user.username ?? null,
-      first_name: user.first_name ?? null,
-      last_name: user.last_name ?? null,
+      username: prepared.user.username ?? null,
+      first_name: prepared.user.first_name ?? null,
+      last_name: prepared.user.last_name ?? null,
       unsafe_metadata: toDbJson(input.unsafeMetadata ?? {}),
-      created_user_id: user.id,
-      created_session_id: session.id,
+      created_user_id: null,
+      created_session_id: null,
+      password_digest: prepared.user.password_digest ?? null,
+      password_hasher: prepared.user.password_hasher ?? null,
       abandon_at: now + SIGN_UP_TTL_MS,
       created_at: now,
       updated_at: now,
     }
-    const state = { last_active_session_id: session.id }
-    try {
-      await writeAtomically(this.d.db, this.d.dialect, [
-        ...writes,
-        owner.write(state),
-        sessions.insertWrite(session),
-        repo.signUpInsert(row),
-      ])
-    } catch (error) {
-      throw users.identifierRace(error)
-    }
+    const { sign_up } = await this.d.services.instance.settings()
+    if (!sign_up.verify_email_at_sign_up) return completeSignUp(this.d, row, prepared, clientId, device)
+    await users.assertIdentifiersAvailable(
+      prepared.emails.map((e) => e.email_address),
+      prepared.user.username ?? null,
+    )
+    const owner = this.d.services.clients.owner(clientId, { rotate: false })
+    const pending = { ...row, client_id: owner.id }
+    await writeAtomically(this.d.db, this.d.dialect, [
+      owner.write({ sign_up_id: pending.id }),
+      repo.signUpInsert(pending),
+    ])
     return {
-      signUp: row,
-      clientId: cid,
+      signUp: pending,
+      clientId: owner.id,
       ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
     }
+  }
+
+  /** `POST /v1/client/sign_ups/{id}/prepare_verification`. */
+  async prepareVerification(
+    id: string,
+    clientId: string | undefined,
+    input: { strategy: string; redirectUrl?: string | undefined },
+    device: Device = {},
+  ): Promise<SignUpRow> {
+    return prepareSignUpVerification(this.d, await this.get(id, clientId), input, device)
+  }
+
+  /** `POST /v1/client/sign_ups/{id}/attempt_verification`. */
+  async attemptVerification(
+    id: string,
+    clientId: string | undefined,
+    input: { strategy: string; code?: string | undefined },
+    device: Device = {},
+  ): Promise<SignUpResult> {
+    return attemptSignUpVerification(this.d, await this.get(id, clientId), input, device)
+  }
+
+  /** An `email_link` opened in the sign-up's own browser: the sign-up completes. */
+  async completeLinked(id: string, device: Device = {}): Promise<SignUpResult> {
+    const signUp = await this.find(id)
+    if (!signUp) throw ApiError.of('resource_not_found')
+    return completeLinkedSignUp(this.d, signUp, device)
   }
 }

@@ -193,3 +193,9 @@ export async function incrementFailedAttempts(db: Q, id: string, now: number): P
     .executeTakeFirst()
   return row?.failed_attempts ?? 0
 }
+
+/** An address proved by a verification (a code or link it received), as one write of a group. */
+export const emailVerifiedUpdate =
+  (emailId: string, at: number): Write =>
+  (q) =>
+    q.updateTable('email_addresses').set({ verified: 1, updated_at: at }).where('id', '=', emailId)

@@ -219,6 +219,16 @@ export class UsersService {
     return [repo.userInsert(p.user), ...(p.emails.length > 0 ? [repo.emailsInsert(p.emails)] : [])]
   }
 
+  /** Marks an address proved (a code or link it received reached its owner): a group's write. */
+  emailVerifiedWrite(emailId: string): Write {
+    return repo.emailVerifiedUpdate(emailId, this.d.clock.now())
+  }
+
+  /** Refuses identifiers another user has (Clerk's `form_identifier_exists`), before any write. */
+  assertIdentifiersAvailable(emails: string[], username: string | null): Promise<void> {
+    return this.assertIdentifiersFree(this.d.db, emails, username, null)
+  }
+
   /** A group that inserted a user failed: a unique violation means another request won the race. */
   identifierRace(error: unknown): unknown {
     return isUniqueViolation(error)

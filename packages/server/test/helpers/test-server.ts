@@ -84,6 +84,12 @@ export async function createTestServer(
     shareDatabaseWith?: TestServer
     /** Listen here rather than on a free port (a client built for one URL, e.g. a Next.js app). */
     port?: number
+    /**
+     * Whether a sign-up must prove its email address first: the product's default (on), for
+     * the suites about verification. Off unless asked, as an operator may set it, so the many
+     * suites that test what comes after a sign-up need no mail server.
+     */
+    verifyEmailAtSignUp?: boolean
   } = {},
 ): Promise<TestServer> {
   const port = opts.port ?? (await freePort())
@@ -117,6 +123,12 @@ export async function createTestServer(
     logger: pino({ level: 'silent' }),
     ...(dialect === 'postgres' ? { dbSchema: schema } : {}),
   })
+  if (!opts.verifyEmailAtSignUp && !shared) {
+    const { sign_up } = await app.services.instance.settings()
+    await app.services.instance.updateSettings({
+      sign_up: { ...sign_up, verify_email_at_sign_up: false },
+    })
+  }
   await app.app.listen({ port, host: '127.0.0.1' })
   const close = async () => {
     await app.close()

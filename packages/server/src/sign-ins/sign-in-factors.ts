@@ -1,0 +1,74 @@
+import { ApiError } from '@latchkey/contracts'
+import { fromDbBool, type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
+import type { UserWithEmails } from '../users/users.service.js'
+import { FIRST_FACTOR_ORDER, strategyNamed } from '../verification/strategies/index.js'
+import type { SignInFactor } from '../verification/strategy.js'
+import { signInUpdate } from './sign-ins.repository.js'
+
+/** The first factors the instance enables, in Clerk's order. */
+export async function enabledFirstFactors(d: ServiceDeps): Promise<string[]> {
+  const { first_factors } = await d.services.instance.settings()
+  return FIRST_FACTOR_ORDER.filter((name) => first_factors[name])
+}
+
+/** Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. */
+export async function supportedFirstFactors(
+  d: ServiceDeps,
+  signIn: SignInRow,
+  found: UserWithEmails,
+): Promise<SignInFactor[]> {
+  const typed = signIn.identifier?.toLowerCase()
+  const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
+  const subject = { user: found.user, emails: found.emails, identifierEmailId }
+  return (await enabledFirstFactors(d)).flatMap(
+    (name) => strategyNamed(name)?.factors(subject) ?? [],
+  )
+}
+
+/** The sign-in's user, refused if banned or locked by an operator (no factor gets past that). */
+export async function signInUser(d: ServiceDeps, signIn: SignInRow): Promise<UserWithEmails> {
+  const found = signIn.user_id ? await d.services.users.findWithEmails(signIn.user_id) : undefined
+  if (!found) throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
+  if (found.user.banned) throw ApiError.of('user_banned')
+  return found
+}
+
+/** An operator's lock stops every factor; a password lockout stops only passwords. */
+export function assertNotLocked(user: UserRow): void {
+  if (fromDbBool(user.locked)) throw ApiError.of('user_locked')
+}
+
+/**
+ * A verified first factor ends here: a session (the client under a fresh token, issue #13 §3),
+ * or for a password reset the wait for the new password. An address a code or link reached is
+ * proved, so it is marked verified in the same group.
+ */
+export async function finishFirstFactor(
+  d: ServiceDeps,
+  signIn: SignInRow,
+  user: UserRow,
+  outcome: { provedEmailId: string | null; needsNewPassword: boolean },
+  device: Device,
+): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+  const { clients, sessions, users } = d.services
+  const now = d.clock.now()
+  const proved = outcome.provedEmailId ? [users.emailVerifiedWrite(outcome.provedEmailId)] : []
+  if (outcome.needsNewPassword) {
+    const patch = { status: 'needs_new_password', updated_at: now }
+    await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
+    return { signIn: { ...signIn, ...patch } }
+  }
+  const session = sessions.newRow(user.id, signIn.client_id, device)
+  const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
+  const owner = clients.rotated(signIn.client_id)
+  await writeAtomically(d.db, d.dialect, [
+    ...proved,
+    sessions.insertWrite(session),
+    signInUpdate(signIn.id, patch),
+    owner.write({ last_active_session_id: session.id, sign_in_id: null }),
+    users.signInStamp(user.id),
+  ])
+  return { signIn: { ...signIn, ...patch }, newClientToken: owner.newToken }
+}

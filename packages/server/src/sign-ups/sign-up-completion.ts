@@ -1,0 +1,70 @@
+import { fromDbJson, type SignUpRow, writeAtomically } from '@latchkey/db'
+import type { PasswordHasher } from '../lib/passwords.js'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
+import type { PreparedUser } from '../users/users.service.js'
+import type { SignUpResult } from './sign-ups.service.js'
+import * as repo from './sign-ups.repository.js'
+
+/**
+ * Completes a sign-up: the user (stamped as signed in), its email, the session, the client under
+ * a fresh token (issue #13 §3) and the sign-up, as one atomic group. `prepared` is the user of a
+ * sign-up that needed no proof (its address unverified); without it the user is built from the
+ * pending sign-up, whose address a verification has just proved.
+ */
+export async function completeSignUp(
+  d: ServiceDeps,
+  row: SignUpRow,
+  prepared: PreparedUser | undefined,
+  clientId: string | undefined,
+  device: Device,
+): Promise<SignUpResult> {
+  const { clients, sessions, users } = d.services
+  const pending = prepared === undefined
+  const p = prepared ?? (await provedUser(d, row))
+  const now = d.clock.now()
+  const user = { ...p.user, last_sign_in_at: now, last_active_at: now }
+  const owner = clients.owner(pending ? row.client_id : clientId, { rotate: true })
+  const session = sessions.newRow(user.id, owner.id, device)
+  const done: SignUpRow = {
+    ...row,
+    client_id: owner.id,
+    status: 'complete',
+    created_user_id: user.id,
+    created_session_id: session.id,
+    password_digest: null,
+    password_hasher: null,
+    updated_at: now,
+  }
+  try {
+    const writes = await users.insertWrites({ ...p, user })
+    await writeAtomically(d.db, d.dialect, [
+      ...writes,
+      owner.write({ last_active_session_id: session.id, sign_up_id: null }),
+      sessions.insertWrite(session),
+      pending ? repo.signUpComplete(done) : repo.signUpInsert(done),
+    ])
+  } catch (error) {
+    throw users.identifierRace(error)
+  }
+  return {
+    signUp: done,
+    clientId: owner.id,
+    ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
+  }
+}
+
+/** The user a pending sign-up asked for, its address now proved (so stored verified). */
+function provedUser(d: ServiceDeps, row: SignUpRow): Promise<PreparedUser> {
+  return d.services.users.prepare({
+    emailAddress: row.email_address ? [row.email_address] : [],
+    emailsVerified: true,
+    ...(row.password_digest && row.password_hasher
+      ? { passwordDigest: row.password_digest, passwordHasher: row.password_hasher as PasswordHasher }
+      : {}),
+    username: row.username ?? undefined,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    unsafeMetadata: fromDbJson(row.unsafe_metadata),
+  })
+}

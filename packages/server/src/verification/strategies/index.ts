@@ -1,0 +1,25 @@
+import type { VerificationStrategy } from '../strategy.js'
+import { emailCode } from './email-code.js'
+import { emailLink } from './email-link.js'
+import { password } from './password.js'
+import { resetPasswordEmailCode } from './reset-password-email-code.js'
+
+/**
+ * Every strategy, by name (node-oidc-provider's grant-type registry). A new one — `totp`,
+ * `backup_code`, `passkey`, `oauth_*` — is a file beside these and a line here.
+ */
+const STRATEGIES: ReadonlyMap<string, VerificationStrategy> = new Map(
+  [password, emailCode, emailLink, resetPasswordEmailCode].map((s) => [s.name, s]),
+)
+
+export function strategyNamed(name: string): VerificationStrategy | undefined {
+  return STRATEGIES.get(name)
+}
+
+/** The first-factor strategies, in the order a sign-in lists them. */
+export const FIRST_FACTOR_ORDER = [
+  'email_code',
+  'email_link',
+  'password',
+  'reset_password_email_code',
+] as const

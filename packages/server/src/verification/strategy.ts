@@ -1,0 +1,81 @@
+import type { UserRow, VerificationRow, Write } from '@latchkey/db'
+import type { MailPurpose } from '../mail/mail-message.js'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
+
+/** Where a verification sits on its owner (Clerk's `first_factor_verification`, `verifications.email_address`). */
+export type VerificationSlot = 'first_factor' | 'email_address'
+
+/** What a verification proves ownership of, and for which flow. */
+export type VerificationTarget = {
+  /** The sign-in, sign-up or email address the verification belongs to. */
+  ownerId: string
+  slot: VerificationSlot
+  purpose: MailPurpose
+  emailAddress: string
+  emailAddressId: string | null
+  /** The client (browser) that asked: a link completes only there. */
+  clientId: string | null
+}
+
+export type StrategyContext = {
+  readonly deps: ServiceDeps
+  readonly device: Device
+}
+
+export type PrepareInput = {
+  /** Where an email link sends the browser once it is opened (an allowed origin). */
+  redirectUrl?: string | undefined
+}
+
+export type AttemptInput = {
+  code?: string | undefined
+  password?: string | undefined
+  /** The link token, for `email_link` (from `GET /v1/verify`). */
+  token?: string | undefined
+}
+
+/** A prepared verification: its row and the writes that deliver its secret, not yet written. */
+export type Prepared = { row: VerificationRow; writes: Write[] }
+
+/** One entry of a sign-in's `supported_first_factors` (Clerk's `SignInFactor`). */
+export type SignInFactor = {
+  strategy: string
+  safe_identifier?: string
+  email_address_id?: string
+  primary?: boolean
+}
+
+/** A user as a strategy sees it when offering factors. */
+export type FactorSubject = {
+  user: UserRow
+  emails: { id: string; email_address: string }[]
+  /** The address the sign-in was started with, if it was one. */
+  identifierEmailId: string | null
+}
+
+/**
+ * One way of proving something, in one file under ./strategies/ and registered by name in
+ * ./strategies/index.ts. The engine (verifications.service.ts) owns what every strategy shares —
+ * rows, expiry, attempt counting, single use, send limits — so a strategy only says what it
+ * sends and what it accepts. Adding one never edits another.
+ */
+export interface VerificationStrategy {
+  readonly name: string
+  /** What a verified first factor leads to in a sign-in (default: a session). */
+  readonly signInOutcome?: 'needs_new_password'
+  /** The factors it offers this user in a sign-in (`supported_first_factors`). */
+  factors(subject: FactorSubject): SignInFactor[]
+  /** Builds the verification and what delivers its secret. Absent: nothing to prepare (password). */
+  prepare?(ctx: StrategyContext, target: VerificationTarget, input: PrepareInput): Promise<Prepared>
+  /**
+   * Whether the attempt proves it. For prepared strategies the engine has already counted the
+   * attempt and checked the row is unverified and unexpired; `row` is that row. Throws Clerk's
+   * error when the proof is wrong.
+   */
+  attempt(
+    ctx: StrategyContext,
+    subject: { row: VerificationRow | undefined; user: UserRow | undefined; clientId: string | undefined },
+    input: AttemptInput,
+  ): Promise<void>
+}
