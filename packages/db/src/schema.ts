@@ -202,6 +202,25 @@ export interface HandshakeNonceTable {
   expires_at: number
 }
 
+/** A message waiting for, or done with, delivery (migration 0016). */
+export interface MailOutboxTable {
+  id: string
+  to_address: string
+  kind: string
+  subject: string
+  /** The bodies, sealed (SecretBox); null once sent or given up. */
+  text_sealed: string | null
+  html_sealed: string | null
+  message_id: string
+  status: string
+  attempts: Generated<number>
+  next_attempt_at: number
+  locked_until: number | null
+  sent_at: number | null
+  last_error: string | null
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -218,6 +237,7 @@ export interface Database {
   oidc_models: OidcModelTable
   profile_images: ProfileImageTable
   handshake_nonces: HandshakeNonceTable
+  mail_outbox: MailOutboxTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -235,3 +255,5 @@ export type JwtTemplateRow = Selectable<JwtTemplateTable>
 export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
 export type OidcModelRow = Selectable<OidcModelTable>
 export type HandshakeNonceRow = Selectable<HandshakeNonceTable>
+export type MailOutboxRow = Selectable<MailOutboxTable>
+export type NewMailOutbox = Insertable<MailOutboxTable>

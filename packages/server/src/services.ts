@@ -5,6 +5,7 @@ import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
+import { MailService } from './mail/mail.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
@@ -34,6 +35,7 @@ export type Services = {
   readonly handshake: HandshakeService
   readonly images: ProfileImagesService
   readonly userEmails: UserEmailsService
+  readonly mail: MailService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -56,5 +58,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.handshake = new HandshakeService(deps)
   services.images = new ProfileImagesService(deps)
   services.userEmails = new UserEmailsService(deps)
+  services.mail = new MailService(deps)
   return services
 }

@@ -84,6 +84,8 @@ export async function createTestServer(
     shareDatabaseWith?: TestServer
     /** Listen here rather than on a free port (a client built for one URL, e.g. a Next.js app). */
     port?: number
+    /** Deliver mail to this SMTP server (`startSmtpServer().url`, helpers/smtp.ts). */
+    smtpUrl?: string
   } = {},
 ): Promise<TestServer> {
   const port = opts.port ?? (await freePort())
@@ -108,6 +110,7 @@ export async function createTestServer(
     LATCHKEY_LOG_LEVEL: 'silent',
     // Every test signs in from 127.0.0.1; the limits have their own test with them on.
     LATCHKEY_RATE_LIMIT: 'off',
+    ...(opts.smtpUrl ? { LATCHKEY_SMTP_URL: opts.smtpUrl } : {}),
     ...opts.env,
   })
   const clock = opts.fake ? fakeClock(Date.now()) : { now: () => Date.now() }
