@@ -27,6 +27,7 @@ import * as oidcHashedIds from './migrations/2026-12-01T0012-oidc-hashed-ids.js'
 import * as profileImages from './migrations/2026-12-01T0013-profile-images.js'
 import * as handshakeNonces from './migrations/2026-12-01T0014-handshake-nonces.js'
 import * as verifications from './migrations/2026-12-01T0015-verifications.js'
+import * as mailOutbox from './migrations/2026-12-01T0016-mail-outbox.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -241,6 +242,7 @@ export async function migrate(
         '2026-12-01T0013-profile-images': profileImages,
         '2026-12-01T0014-handshake-nonces': handshakeNonces,
         '2026-12-01T0015-verifications': verifications,
+        '2026-12-01T0016-mail-outbox': mailOutbox,
       }),
     },
   })

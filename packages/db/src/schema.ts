@@ -229,6 +229,25 @@ export interface HandshakeNonceTable {
   expires_at: number
 }
 
+/** A message waiting for, or done with, delivery (migration 0016). */
+export interface MailOutboxTable {
+  id: string
+  to_address: string
+  kind: string
+  subject: string
+  /** The bodies, sealed (SecretBox); null once sent or given up. */
+  text_sealed: string | null
+  html_sealed: string | null
+  message_id: string
+  status: string
+  attempts: Generated<number>
+  next_attempt_at: number
+  locked_until: number | null
+  sent_at: number | null
+  last_error: string | null
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -246,6 +265,7 @@ export interface Database {
   profile_images: ProfileImageTable
   handshake_nonces: HandshakeNonceTable
   verifications: VerificationTable
+  mail_outbox: MailOutboxTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -264,3 +284,5 @@ export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
 export type OidcModelRow = Selectable<OidcModelTable>
 export type HandshakeNonceRow = Selectable<HandshakeNonceTable>
 export type VerificationRow = Selectable<VerificationTable>
+export type MailOutboxRow = Selectable<MailOutboxTable>
+export type NewMailOutbox = Insertable<MailOutboxTable>

@@ -59,6 +59,8 @@ export type AppOptions = {
   logger?: Logger
   /** PostgreSQL schema to use (tests isolate themselves this way). */
   dbSchema?: string
+  /** Where the dev mailbox prints each message (main.ts: stdout); the log otherwise. */
+  printMail?: (block: string) => void
 }
 
 export type LatchkeyApp = {
@@ -165,6 +167,8 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
     // Graceful drain: once closing, every response tells its keep-alive connection to close, so
     // in-flight requests finish and their sockets end, and the server can stop. Sockets that
     // stay open past the grace period are cut.
+    // Every process drains the mail outbox (the CLI, on the core alone, sends nothing).
+    services.mail.start(opts.printMail ? { print: opts.printMail } : {})
     let draining = false
     app.addHook('onSend', (_req, reply, payload, done) => {
       if (draining) reply.header('connection', 'close')
@@ -184,6 +188,7 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
           clearTimeout(cut)
         }
         await services.sessions.flushActivity()
+        await services.mail.stop()
         await db.close()
       },
     }

@@ -87,7 +87,10 @@ function secretKeyLines(config: Config, bootstrap: Bootstrap): string[] {
 
 /** One process serving HTTP: the whole server, or one cluster worker. */
 async function serve(config: Config): Promise<void> {
-  const latchkey = await createApp({ config })
+  const latchkey = await createApp({
+    config,
+    printMail: (block) => process.stdout.write(block),
+  })
   const { app, services, bootstrap } = latchkey
   await app.listen({ port: config.port, host: config.host })
   if (cluster.isPrimary) {

@@ -5,6 +5,7 @@ import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
+import { MailService } from './mail/mail.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
@@ -36,6 +37,7 @@ export type Services = {
   readonly images: ProfileImagesService
   readonly userEmails: UserEmailsService
   readonly verifications: VerificationsService
+  readonly mail: MailService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -59,5 +61,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.images = new ProfileImagesService(deps)
   services.userEmails = new UserEmailsService(deps)
   services.verifications = new VerificationsService(deps)
+  services.mail = new MailService(deps)
   return services
 }

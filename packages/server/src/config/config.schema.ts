@@ -53,6 +53,10 @@ export const EnvSchema = z.object({
     .string()
     .trim()
     .default('@clerk/clerk-js@6.40.0,@clerk/clerk-js@5.128.0,@clerk/ui@1.34.0'),
+  /** Where mail goes: `smtp://` or `smtps://` (TLS from the first byte), with `user:pass@` if the relay wants it. */
+  LATCHKEY_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  /** The From header of every message; default `Latchkey <no-reply@<LATCHKEY_URL's host>>`. */
+  LATCHKEY_EMAIL_FROM: z.string().trim().min(3).optional(),
   LATCHKEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -89,6 +93,10 @@ export type Config = {
    * each package per major version, which its major-version path (`@clerk/clerk-js@6`) names.
    */
   readonly clerkBundles: readonly { readonly name: string; readonly version: string }[]
+  /** The SMTP relay (`LATCHKEY_SMTP_URL`); without one, mail goes to the dev mailbox (mail/). */
+  readonly smtpUrl: string | undefined
+  /** The From header of every message (`LATCHKEY_EMAIL_FROM`). */
+  readonly emailFrom: string
   /** HTTP worker processes (node:cluster); 1 serves from the main process. */
   readonly workers: number
   /** Password hashes one process runs at once (default: its share of the cores, at least 1). */

@@ -77,6 +77,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: Object.freeze(typeof trustProxy === 'string' ? [] : trustProxy),
     logLevel: e.LATCHKEY_LOG_LEVEL,
     clerkBundles: Object.freeze(typeof clerkBundles === 'string' ? [] : clerkBundles),
+    smtpUrl: e.LATCHKEY_SMTP_URL,
+    emailFrom: e.LATCHKEY_EMAIL_FROM ?? `Latchkey <no-reply@${new URL(url).hostname}>`,
     workers,
     hashConcurrency:
       e.LATCHKEY_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / workers)),

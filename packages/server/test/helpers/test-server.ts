@@ -90,6 +90,8 @@ export async function createTestServer(
      * suites that test what comes after a sign-up need no mail server.
      */
     verifyEmailAtSignUp?: boolean
+    /** Deliver mail to this SMTP server (`startSmtpServer().url`, helpers/smtp.ts). */
+    smtpUrl?: string
   } = {},
 ): Promise<TestServer> {
   const port = opts.port ?? (await freePort())
@@ -114,6 +116,7 @@ export async function createTestServer(
     LATCHKEY_LOG_LEVEL: 'silent',
     // Every test signs in from 127.0.0.1; the limits have their own test with them on.
     LATCHKEY_RATE_LIMIT: 'off',
+    ...(opts.smtpUrl ? { LATCHKEY_SMTP_URL: opts.smtpUrl } : {}),
     ...opts.env,
   })
   const clock = opts.fake ? fakeClock(Date.now()) : { now: () => Date.now() }
