@@ -60,6 +60,13 @@ export const ERRORS = {
     message: 'This form has expired. Please try again.',
   },
   resource_not_found: { status: 404, message: 'Not found' },
+  // Clerk's codes for who may sign up (restrictions and sign-up modes), as Clerk's UI handles them.
+  not_allowed_access: { status: 403, message: 'Access not allowed.' },
+  sign_up_mode_restricted: {
+    status: 403,
+    message: 'Sign-ups are restricted: only invited or allow-listed identifiers may sign up.',
+  },
+  duplicate_record: { status: 400, message: 'duplicate record' },
   jwt_template_not_found: { status: 404, message: 'No JWT template exists with this name.' },
   jwt_template_name_exists: {
     status: 422,

@@ -14,6 +14,8 @@ export const ID_PREFIXES = {
   apiKey: 'ak',
   jwtTemplate: 'jtmp',
   oauthApplication: 'oa',
+  allowlistIdentifier: 'alid',
+  blocklistIdentifier: 'blid',
 } as const
 
 /** A kind of resource that has a prefixed id. */

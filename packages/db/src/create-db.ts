@@ -26,6 +26,7 @@ import * as secretKeyRevocation from './migrations/2026-12-01T0011-secret-key-re
 import * as oidcHashedIds from './migrations/2026-12-01T0012-oidc-hashed-ids.js'
 import * as profileImages from './migrations/2026-12-01T0013-profile-images.js'
 import * as handshakeNonces from './migrations/2026-12-01T0014-handshake-nonces.js'
+import * as signUpRestrictions from './migrations/2026-12-01T0017-sign-up-restrictions.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -239,6 +240,7 @@ export async function migrate(
         '2026-12-01T0012-oidc-hashed-ids': oidcHashedIds,
         '2026-12-01T0013-profile-images': profileImages,
         '2026-12-01T0014-handshake-nonces': handshakeNonces,
+        '2026-12-01T0017-sign-up-restrictions': signUpRestrictions,
       }),
     },
   })

@@ -202,6 +202,19 @@ export interface HandshakeNonceTable {
   expires_at: number
 }
 
+/**
+ * An allowlist or blocklist identifier (migration 0017): an email address or `*@domain`,
+ * lower-cased. Both lists share this shape.
+ */
+export interface RestrictionIdentifierTable {
+  id: string
+  identifier: string
+  /** Clerk's `identifier_type`; only `email_address` so far. */
+  identifier_type: string
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -218,6 +231,8 @@ export interface Database {
   oidc_models: OidcModelTable
   profile_images: ProfileImageTable
   handshake_nonces: HandshakeNonceTable
+  allowlist_identifiers: RestrictionIdentifierTable
+  blocklist_identifiers: RestrictionIdentifierTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -235,3 +250,4 @@ export type JwtTemplateRow = Selectable<JwtTemplateTable>
 export type OAuthApplicationRow = Selectable<OAuthApplicationTable>
 export type OidcModelRow = Selectable<OidcModelTable>
 export type HandshakeNonceRow = Selectable<HandshakeNonceTable>
+export type RestrictionIdentifierRow = Selectable<RestrictionIdentifierTable>
