@@ -47,7 +47,10 @@ export const ERRORS = {
     status: 400,
     message: 'This verification has expired. You must create a new one.',
   },
-  verification_already_verified: { status: 400, message: 'This verification has already been verified.' },
+  verification_already_verified: {
+    status: 400,
+    message: 'This verification has already been verified.',
+  },
   verification_missing: {
     status: 400,
     message: 'There is no verification to attempt. Prepare one first.',
@@ -79,6 +82,13 @@ export const ERRORS = {
     message: 'This form has expired. Please try again.',
   },
   resource_not_found: { status: 404, message: 'Not found' },
+  // Clerk's codes for who may sign up (restrictions and sign-up modes), as Clerk's UI handles them.
+  not_allowed_access: { status: 403, message: 'Access not allowed.' },
+  sign_up_mode_restricted: {
+    status: 403,
+    message: 'Sign-ups are restricted: only invited or allow-listed identifiers may sign up.',
+  },
+  duplicate_record: { status: 400, message: 'duplicate record' },
   jwt_template_not_found: { status: 404, message: 'No JWT template exists with this name.' },
   jwt_template_name_exists: {
     status: 422,

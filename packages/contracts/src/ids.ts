@@ -15,6 +15,8 @@ export const ID_PREFIXES = {
   jwtTemplate: 'jtmp',
   oauthApplication: 'oa',
   verification: 'ver',
+  allowlistIdentifier: 'alid',
+  blocklistIdentifier: 'blid',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -28,6 +28,7 @@ import * as profileImages from './migrations/2026-12-01T0013-profile-images.js'
 import * as handshakeNonces from './migrations/2026-12-01T0014-handshake-nonces.js'
 import * as verifications from './migrations/2026-12-01T0015-verifications.js'
 import * as mailOutbox from './migrations/2026-12-01T0016-mail-outbox.js'
+import * as signUpRestrictions from './migrations/2026-12-01T0017-sign-up-restrictions.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -243,6 +244,7 @@ export async function migrate(
         '2026-12-01T0014-handshake-nonces': handshakeNonces,
         '2026-12-01T0015-verifications': verifications,
         '2026-12-01T0016-mail-outbox': mailOutbox,
+        '2026-12-01T0017-sign-up-restrictions': signUpRestrictions,
       }),
     },
   })

@@ -248,6 +248,19 @@ export interface MailOutboxTable {
   created_at: number
 }
 
+/**
+ * An allowlist or blocklist identifier (migration 0017): an email address or `*@domain`,
+ * lower-cased. Both lists share this shape.
+ */
+export interface RestrictionIdentifierTable {
+  id: string
+  identifier: string
+  /** Clerk's `identifier_type`; only `email_address` so far. */
+  identifier_type: string
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -266,6 +279,8 @@ export interface Database {
   handshake_nonces: HandshakeNonceTable
   verifications: VerificationTable
   mail_outbox: MailOutboxTable
+  allowlist_identifiers: RestrictionIdentifierTable
+  blocklist_identifiers: RestrictionIdentifierTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -286,3 +301,4 @@ export type HandshakeNonceRow = Selectable<HandshakeNonceTable>
 export type VerificationRow = Selectable<VerificationTable>
 export type MailOutboxRow = Selectable<MailOutboxTable>
 export type NewMailOutbox = Insertable<MailOutboxTable>
+export type RestrictionIdentifierRow = Selectable<RestrictionIdentifierTable>

@@ -26,6 +26,7 @@ import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
 import type { Bootstrap } from './instance/instance.service.js'
+import { userSettingsRoutes } from './instance/user-settings.bapi.js'
 import { wellKnownRoutes } from './keys/well-known.routes.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { SecretBox } from './lib/crypto.js'
@@ -46,12 +47,14 @@ import { createServices, type Services } from './services.js'
 import { sessionRoutes } from './sessions/sessions.bapi.js'
 import { fapiSessionRoutes } from './sessions/sessions.fapi.js'
 import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
+import { restrictionRoutes } from './sign-up-policy/restrictions.bapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
+import { emailAddressRoutes } from './users/email-addresses.bapi.js'
 import { meRoutes } from './users/me.fapi.js'
 import { meEmailRoutes } from './users/me-emails.fapi.js'
-import { emailLinkRoutes } from './verification/email-link.routes.js'
 import { userRoutes } from './users/users.bapi.js'
+import { emailLinkRoutes } from './verification/email-link.routes.js'
 
 export type AppOptions = {
   config: Config
@@ -301,7 +304,10 @@ async function buildHttp(
   await profileImageRoutes(app, services, config)
   imageRoutes(app, services)
   instanceRoutes(router)
+  userSettingsRoutes(router)
+  restrictionRoutes(router)
   userRoutes(router)
+  emailAddressRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)

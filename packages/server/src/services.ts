@@ -11,9 +11,12 @@ import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
 import { SessionsService } from './sessions/sessions.service.js'
 import { SignInsService } from './sign-ins/sign-ins.service.js'
+import { RestrictionIdentifiersService } from './sign-up-policy/restriction-identifiers.service.js'
+import { SignUpPolicyService } from './sign-up-policy/sign-up-policy.service.js'
 import { SignUpsService } from './sign-ups/sign-ups.service.js'
 import { JwtTemplatesService } from './templates/jwt-templates.service.js'
 import { SessionTokenService } from './tokens/session-token.service.js'
+import { EmailAddressesService } from './users/email-addresses.service.js'
 import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 import { VerificationsService } from './verification/verifications.service.js'
@@ -38,6 +41,12 @@ export type Services = {
   readonly userEmails: UserEmailsService
   readonly verifications: VerificationsService
   readonly mail: MailService
+  /** Clerk's Backend API `email_addresses` resource. */
+  readonly emailAddresses: EmailAddressesService
+  /** Allowlist and blocklist identifiers. */
+  readonly restrictionIdentifiers: RestrictionIdentifiersService
+  /** Who may sign up: sign-up mode and restrictions (the sign-up engine asks it). */
+  readonly signUpPolicy: SignUpPolicyService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -62,5 +71,20 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.userEmails = new UserEmailsService(deps)
   services.verifications = new VerificationsService(deps)
   services.mail = new MailService(deps)
+  // These name the few things they use (STYLE.md §10), not the whole registry.
+  services.emailAddresses = new EmailAddressesService({
+    db: base.db,
+    clock: base.clock,
+    users: services.users,
+  })
+  services.restrictionIdentifiers = new RestrictionIdentifiersService({
+    db: base.db,
+    clock: base.clock,
+    instanceId: () => services.instance.id,
+  })
+  services.signUpPolicy = new SignUpPolicyService({
+    db: base.db,
+    settings: () => services.instance.settings(),
+  })
   return services
 }

@@ -244,9 +244,18 @@ export function signedInPage(userLabel: string): string {
 }
 
 const LINK_RESULT: Record<string, { title: string; text: string }> = {
-  verified: { title: 'Verified', text: 'Your email address is verified. Return to the tab you came from.' },
-  expired: { title: 'Link expired', text: 'This link has expired. Ask for a new one and try again.' },
-  failed: { title: 'Link not valid', text: 'This link is not valid or was already used. Ask for a new one.' },
+  verified: {
+    title: 'Verified',
+    text: 'Your email address is verified. Return to the tab you came from.',
+  },
+  expired: {
+    title: 'Link expired',
+    text: 'This link has expired. Ask for a new one and try again.',
+  },
+  failed: {
+    title: 'Link not valid',
+    text: 'This link is not valid or was already used. Ask for a new one.',
+  },
   client_mismatch: {
     title: 'Open it where you asked',
     text: 'This link was requested in another browser. Open it in the browser where you asked for it.',

@@ -81,7 +81,11 @@ export function signInRoutes(r: Router): void {
       const signIn = await services.signIns.prepareFirstFactor(
         params.sign_in_id,
         client?.id,
-        { strategy: body.strategy, emailAddressId: body.email_address_id, redirectUrl: body.redirect_url },
+        {
+          strategy: body.strategy,
+          emailAddressId: body.email_address_id,
+          redirectUrl: body.redirect_url,
+        },
         device,
       )
       return { response: await services.render.signIn(signIn) }

@@ -137,7 +137,11 @@ export class SignInsService {
     const signIn = await this.prepareFirstFactor(
       created.signIn.id,
       created.clientId,
-      { strategy: input.strategy, emailAddressId: input.emailAddressId, redirectUrl: input.redirectUrl },
+      {
+        strategy: input.strategy,
+        emailAddressId: input.emailAddressId,
+        redirectUrl: input.redirectUrl,
+      },
       device,
     )
     return { ...created, signIn }
@@ -159,7 +163,9 @@ export class SignInsService {
         f.strategy === input.strategy &&
         (input.emailAddressId === undefined || f.email_address_id === input.emailAddressId),
     )
-    const email = found.emails.find((e) => e.id === (input.emailAddressId ?? factor?.email_address_id))
+    const email = found.emails.find(
+      (e) => e.id === (input.emailAddressId ?? factor?.email_address_id),
+    )
     if (!email) {
       throw ApiError.of('form_param_value_invalid', {
         longMessage: 'email_address_id must be one of the account’s email addresses.',

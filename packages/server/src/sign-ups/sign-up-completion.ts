@@ -3,8 +3,8 @@ import type { PasswordHasher } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { PreparedUser } from '../users/users.service.js'
-import type { SignUpResult } from './sign-ups.service.js'
 import * as repo from './sign-ups.repository.js'
+import type { SignUpResult } from './sign-ups.service.js'
 
 /**
  * Completes a sign-up: the user (stamped as signed in), its email, the session, the client under
@@ -60,7 +60,10 @@ function provedUser(d: ServiceDeps, row: SignUpRow): Promise<PreparedUser> {
     emailAddress: row.email_address ? [row.email_address] : [],
     emailsVerified: true,
     ...(row.password_digest && row.password_hasher
-      ? { passwordDigest: row.password_digest, passwordHasher: row.password_hasher as PasswordHasher }
+      ? {
+          passwordDigest: row.password_digest,
+          passwordHasher: row.password_hasher as PasswordHasher,
+        }
       : {}),
     username: row.username ?? undefined,
     firstName: row.first_name,

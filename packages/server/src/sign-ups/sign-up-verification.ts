@@ -14,7 +14,8 @@ export async function signUpStrategies(d: ServiceDeps): Promise<string[]> {
 
 function assertPending(d: ServiceDeps, s: SignUpRow): void {
   if (d.clock.now() >= s.abandon_at) throw ApiError.of('sign_in_expired')
-  if (s.status !== 'missing_requirements' || !s.email_address) throw ApiError.of('sign_up_not_ready')
+  if (s.status !== 'missing_requirements' || !s.email_address)
+    throw ApiError.of('sign_up_not_ready')
 }
 
 const target = (s: SignUpRow): VerificationTarget => ({

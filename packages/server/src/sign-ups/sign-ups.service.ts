@@ -94,7 +94,8 @@ export class SignUpsService {
       updated_at: now,
     }
     const { sign_up } = await this.d.services.instance.settings()
-    if (!sign_up.verify_email_at_sign_up) return completeSignUp(this.d, row, prepared, clientId, device)
+    if (!sign_up.verify_email_at_sign_up)
+      return completeSignUp(this.d, row, prepared, clientId, device)
     await users.assertIdentifiersAvailable(
       prepared.emails.map((e) => e.email_address),
       prepared.user.username ?? null,

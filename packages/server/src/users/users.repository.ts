@@ -199,3 +199,20 @@ export const emailVerifiedUpdate =
   (emailId: string, at: number): Write =>
   (q) =>
     q.updateTable('email_addresses').set({ verified: 1, updated_at: at }).where('id', '=', emailId)
+
+/** One email address by id (the Backend API's `/v1/email_addresses/{id}`). */
+export function findEmailById(db: Q, id: string): Promise<EmailAddressRow | undefined> {
+  return db.selectFrom('email_addresses').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function insertEmail(db: Q, row: EmailAddressRow): Promise<void> {
+  await db.insertInto('email_addresses').values(row).execute()
+}
+
+export async function setEmailVerified(db: Q, id: string, verified: number, now: number) {
+  await db
+    .updateTable('email_addresses')
+    .set({ verified, updated_at: now })
+    .where('id', '=', id)
+    .execute()
+}

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
-import { readClientToken, writeClientToken } from '../http/client-token.js'
-import { deviceOf } from '../http/define-route.js'
 import { linkResultPage } from '../hosted/pages.js'
 import { html } from '../hosted/respond.js'
+import { readClientToken, writeClientToken } from '../http/client-token.js'
+import { deviceOf } from '../http/define-route.js'
 import type { Services } from '../services.js'
 
 const VerifyQuery = z.object({ token: z.string().min(1).max(256) })
@@ -21,14 +21,19 @@ export function emailLinkRoutes(app: FastifyInstance, services: Services, config
     if (!parsed.success) return html(reply, 400, linkResultPage('failed'))
     const token = readClientToken(req, config.url)?.value
     const client = token ? await services.clients.resolve(token) : undefined
-    const outcome = await services.verifications.openLink(parsed.data.token, client?.id, deviceOf(req))
+    const outcome = await services.verifications.openLink(
+      parsed.data.token,
+      client?.id,
+      deviceOf(req),
+    )
     if (outcome.newClientToken) writeClientToken(req, reply, outcome.newClientToken, config.url)
     if (!outcome.redirectUrl) {
       return html(reply, outcome.status === 'verified' ? 200 : 400, linkResultPage(outcome.status))
     }
     const to = new URL(outcome.redirectUrl)
     to.searchParams.set('__clerk_status', outcome.status)
-    if (outcome.createdSessionId) to.searchParams.set('__clerk_created_session', outcome.createdSessionId)
+    if (outcome.createdSessionId)
+      to.searchParams.set('__clerk_created_session', outcome.createdSessionId)
     return reply.code(303).header('cache-control', 'no-store').header('location', to.href).send()
   })
 }

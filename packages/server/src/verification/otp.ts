@@ -45,7 +45,10 @@ export function prepareCode(
   const row = { ...base, secret_hash: ctx.deps.services.verifications.secrets.hash(base.id, code) }
   return {
     row,
-    writes: [verificationUpsert(row), ctx.deps.services.mail.enqueue(target.emailAddress, message(code))],
+    writes: [
+      verificationUpsert(row),
+      ctx.deps.services.mail.enqueue(target.emailAddress, message(code)),
+    ],
   }
 }
 

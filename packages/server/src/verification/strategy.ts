@@ -75,7 +75,11 @@ export interface VerificationStrategy {
    */
   attempt(
     ctx: StrategyContext,
-    subject: { row: VerificationRow | undefined; user: UserRow | undefined; clientId: string | undefined },
+    subject: {
+      row: VerificationRow | undefined
+      user: UserRow | undefined
+      clientId: string | undefined
+    },
     input: AttemptInput,
   ): Promise<void>
 }

@@ -4,6 +4,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { type LinkOutcome, openEmailLink } from './email-link-open.js'
 import { MAX_ATTEMPTS, VerificationSecrets } from './secrets.js'
+import { strategyNamed } from './strategies/index.js'
 import type {
   AttemptInput,
   PrepareInput,
@@ -11,7 +12,6 @@ import type {
   VerificationStrategy,
   VerificationTarget,
 } from './strategy.js'
-import { strategyNamed } from './strategies/index.js'
 import * as repo from './verifications.repository.js'
 
 /** A resend of the same verification waits this long (Clerk's UI counts 30 s down). */
@@ -69,10 +69,16 @@ export class VerificationsService {
     if (!strategy.prepare) return []
     const previous = await this.find(target.ownerId, target.slot)
     const now = this.d.clock.now()
-    if (previous?.sent_at && previous.status === 'unverified' && now - previous.sent_at < RESEND_COOLDOWN_MS) {
+    if (
+      previous?.sent_at &&
+      previous.status === 'unverified' &&
+      now - previous.sent_at < RESEND_COOLDOWN_MS
+    ) {
       throw ApiError.of('too_many_requests', {
         longMessage: 'A code was just sent. Wait a little before asking for another.',
-        meta: { retry_after_seconds: Math.ceil((previous.sent_at + RESEND_COOLDOWN_MS - now) / 1000) },
+        meta: {
+          retry_after_seconds: Math.ceil((previous.sent_at + RESEND_COOLDOWN_MS - now) / 1000),
+        },
       })
     }
     await this.countSend(`verify-address|${target.emailAddress}`, SENDS_PER_ADDRESS)

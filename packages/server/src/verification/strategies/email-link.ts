@@ -61,7 +61,8 @@ async function allowedRedirect(
     throw invalidRedirect()
   }
   const httpish = url.protocol === 'https:' || url.protocol === 'http:'
-  if (!httpish || !(await deps.services.instance.isAllowedOrigin(url.origin))) throw invalidRedirect()
+  if (!httpish || !(await deps.services.instance.isAllowedOrigin(url.origin)))
+    throw invalidRedirect()
   return url.href
 }
 

@@ -1,0 +1,78 @@
+import { ApiError } from '@latchkey/contracts'
+import * as z from 'zod'
+import type { Router } from '../http/define-route.js'
+import type { Services } from '../services.js'
+import type { FirstFactorSettings, SignUpSettings } from './sign-up-settings.js'
+
+const flag = z.boolean().optional()
+const UpdateUserSettings = z.strictObject({
+  sign_up: z
+    .strictObject({
+      // Clerk's third mode, `waitlist`, is not built: refused rather than half-applied.
+      mode: z.enum(['public', 'restricted']).optional(),
+      verify_email_at_sign_up: flag,
+    })
+    .optional(),
+  first_factors: z
+    .strictObject({
+      password: flag,
+      email_code: flag,
+      email_link: flag,
+      reset_password_email_code: flag,
+    })
+    .optional(),
+})
+
+function userSettingsJSON(s: { sign_up: SignUpSettings; first_factors: FirstFactorSettings }) {
+  return {
+    object: 'instance_user_settings' as const,
+    sign_up: { ...s.sign_up },
+    first_factors: { ...s.first_factors },
+  }
+}
+
+async function current(services: Services) {
+  return userSettingsJSON(await services.instance.settings())
+}
+
+/** At least one way in must stay: without a first factor nobody could sign in again. */
+function assertSomeFirstFactor(f: FirstFactorSettings): void {
+  if (f.password || f.email_code || f.email_link) return
+  throw ApiError.of('form_param_value_invalid', {
+    longMessage: 'At least one of password, email_code and email_link must stay enabled.',
+    meta: { param_name: 'first_factors' },
+  })
+}
+
+/**
+ * Latchkey addition: what Clerk keeps in its dashboard under "User & authentication" — the
+ * sign-up mode, whether an email address must be verified at sign-up, and which first factors
+ * sign-in offers. A field left out keeps its value; a refused request writes nothing.
+ */
+export function userSettingsRoutes(r: Router): void {
+  r.bapi({
+    method: 'GET',
+    path: '/v1/instance/user_settings',
+    handler: ({ services }) => current(services),
+  })
+  r.bapi({
+    method: 'PATCH',
+    path: '/v1/instance/user_settings',
+    body: UpdateUserSettings,
+    handler: async ({ body, services }) => {
+      const settings = await services.instance.settings()
+      const sign_up: SignUpSettings = { ...settings.sign_up }
+      if (body.sign_up?.mode) sign_up.mode = body.sign_up.mode
+      if (body.sign_up?.verify_email_at_sign_up !== undefined)
+        sign_up.verify_email_at_sign_up = body.sign_up.verify_email_at_sign_up
+      const first_factors: FirstFactorSettings = { ...settings.first_factors }
+      for (const key of Object.keys(first_factors) as (keyof FirstFactorSettings)[]) {
+        const v = body.first_factors?.[key]
+        if (v !== undefined) first_factors[key] = v
+      }
+      assertSomeFirstFactor(first_factors)
+      await services.instance.updateSettings({ sign_up, first_factors })
+      return userSettingsJSON({ sign_up, first_factors })
+    },
+  })
+}
