@@ -128,7 +128,7 @@ describe.each(DIALECTS)('Backend API email addresses (%s)', (dialect) => {
       emailAddress: 'alan3@example.com',
     })
     const mid = await server.snapshot()
-    expect(mid.email_addresses).toBe(before.email_addresses + 1)
+    expect(mid.email_addresses).toBe((before.email_addresses ?? 0) + 1)
     expect(
       await clerkError(clerk.emailAddresses.updateEmailAddress(unverified.id, { primary: true })),
     ).toEqual({ status: 422, code: 'form_param_value_invalid' })
