@@ -28,7 +28,7 @@ describe.each(DIALECTS)('GET/PATCH /v1/instance/user_settings (%s)', (dialect) =
     })
 
   beforeAll(async () => {
-    server = await createTestServer(dialect)
+    server = await createTestServer(dialect, { verifyEmailAtSignUp: true })
   })
   afterAll(() => server.close())
 
