@@ -258,4 +258,25 @@ describe.each(DIALECTS)('a user proves an added address (%s)', (dialect) => {
       meta: { param_name: 'email_address' },
     })
   })
+
+  it("refuses addresses the instance blocks: the blocklist, subaddresses when they're blocked", async () => {
+    const { browser } = await signedIn('restricted')
+    const blocked = address('blocked')
+    await clerk.blocklistIdentifiers.createBlocklistIdentifier({ identifier: blocked })
+    await clerk.instance.updateRestrictions({ blocklist: true, blockEmailSubaddresses: true })
+    clock().advance(11_000) // settings are read again at most every few seconds
+    const before = await server.snapshot()
+    const listed = await browser.post('/v1/me/email_addresses', { email_address: blocked })
+    expect(listed.status).toBe(403)
+    expect(listed.json.errors[0].code).toBe('not_allowed_access')
+    const sub = await browser.post('/v1/me/email_addresses', {
+      email_address: address('plus').replace('@', '+tag@'),
+    })
+    expect(sub.json.errors[0].code).toBe('not_allowed_access')
+    expect(await server.snapshot()).toEqual(before)
+    await clerk.instance.updateRestrictions({ blocklist: false, blockEmailSubaddresses: false })
+    clock().advance(11_000)
+    const fine = await browser.post('/v1/me/email_addresses', { email_address: blocked })
+    expect(fine.status).toBe(200)
+  })
 })
