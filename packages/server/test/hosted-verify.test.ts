@@ -249,6 +249,31 @@ describe.each(DIALECTS)('hosted verification pages (%s)', (dialect) => {
     expect(new URL(proved.url).pathname).toBe('/sign-in/new-password')
   })
 
+  it('a code cannot be guessed in the form: the third wrong code fails it and the right one then fails too; a new code works', async () => {
+    const email = address('guess')
+    await newUser(email)
+    const { agent, page, code } = await mailStart(email, 'Email me a sign-in code')
+    const wrong = code === '000000' ? '111111' : '000000'
+    let current = page
+    for (const says of ['Incorrect code', 'Incorrect code', 'Too many failed attempts']) {
+      current = await agent.fill(current, { code: wrong })
+      expect(current.status).toBe(422)
+      expect(alertOf(current)).toMatch(new RegExp(`^${says}`))
+    }
+    const locked = await agent.fill(current, { code })
+    expect(locked.status).toBe(422)
+    expect(alertOf(locked)).toMatch(/^Too many failed attempts/)
+    expect(await sessionsOf(agent)).toHaveLength(0)
+    // A failed code may be replaced at once (the cooldown holds an unused one only).
+    const at = smtp.messages.length
+    const form = locked.html.slice(locked.html.lastIndexOf('<form'))
+    const resent = await agent.submit('/sign-in/code/resend', hiddenInputs(form))
+    expect(resent.status).toBe(200)
+    const fresh = codeFrom(await smtp.waitForMail(email, { after: at }))
+    const done = await agent.fill(resent, { code: fresh })
+    expect(done.html).toContain(`Signed in as ${email}`)
+  })
+
   it('"Email me a sign-in code": the address, the code from the mail, signed in; the redirect_url is kept for allowed origins only', async () => {
     const email = address('code')
     await newUser(email)
