@@ -49,7 +49,9 @@ const SignUpForm = z.object({
  * browser build of `@latchkey/js` they (and any plain HTML page) load. The forms work without
  * JavaScript; with it, the bundle mounts the same components apps embed. `redirect_url` is
  * honoured only for this server's origin and allowed origins. A form post is accepted only from
- * a page this server rendered for this browser (`forms`).
+ * a page this server rendered for this browser (`forms`). The steps after the first form
+ * (verifying a sign-up's address, forgot password, an email sign-in code) are their own pages:
+ * code-steps.routes.ts and forgot-password.routes.ts.
  */
 export async function hostedRoutes(
   app: FastifyInstance,
