@@ -274,6 +274,27 @@ describe.each(DIALECTS)('hosted verification pages (%s)', (dialect) => {
     expect(done.html).toContain(`Signed in as ${email}`)
   })
 
+  it('the sign-in form links only the factors the instance enables', async () => {
+    const { instance } = server.services
+    const { first_factors } = await instance.settings()
+    const agent = new BrowserAgent(server.url)
+    try {
+      await instance.updateSettings({
+        first_factors: { ...first_factors, reset_password_email_code: false },
+      })
+      const page = await agent.goto('/sign-in')
+      expect(linkHref(page, 'Forgot password?')).toBeUndefined()
+      expect(linkHref(page, 'Email me a sign-in code')).toBe('/sign-in/email-code')
+      // The page itself refuses the disabled strategy with the Frontend API's answer.
+      const start = await agent.goto('/sign-in/forgot-password')
+      const refused = await agent.fill(start, { identifier: address('disabled') })
+      expect(refused.status).toBe(422)
+      expect(alertOf(refused)).toBe('Unsupported strategy reset_password_email_code.')
+    } finally {
+      await instance.updateSettings({ first_factors })
+    }
+  })
+
   it('"Email me a sign-in code": the address, the code from the mail, signed in; the redirect_url is kept for allowed origins only', async () => {
     const email = address('code')
     await newUser(email)
