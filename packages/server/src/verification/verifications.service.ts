@@ -82,8 +82,8 @@ export class VerificationsService {
       })
     }
     await this.countSend(`verify-address|${target.emailAddress}`, SENDS_PER_ADDRESS)
-    // Per IP as the other per-IP limits (off under LATCHKEY_RATE_LIMIT=off, for load tests);
-    // per address always, like the per-account password limits.
+    // Per-IP, like every per-IP limit, off with LATCHKEY_RATE_LIMIT=off (load tests: one IP
+    // sends for thousands of sign-ups); the per-address limit protects each inbox regardless.
     if (this.d.config.rateLimit)
       await this.countSend(`verify-ip|${device.ipAddress ?? 'unknown'}`, SENDS_PER_IP)
     const prepared = await strategy.prepare({ deps: this.d, device }, target, input)
