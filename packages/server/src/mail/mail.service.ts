@@ -142,6 +142,7 @@ export class MailService {
     for (;;) {
       if (this.#stopped) return
       const now = clock.now()
+      if (!(await repo.anyDue(db, now))) break
       const rows = await repo.claimDue(db, dialect, now, now + LEASE_MS, BATCH)
       for (const row of rows) await this.#deliver(row)
       if (rows.length < BATCH) break
