@@ -55,7 +55,11 @@ export type TestSmtpServer = {
  * ```
  */
 export async function startSmtpServer(
-  opts: { auth?: { user: string; pass: string } } = {},
+  opts: {
+    auth?: { user: string; pass: string }
+    /** Recipients refused for good (550 to RCPT TO), as a relay refuses an unknown mailbox. */
+    rejectRecipients?: string[]
+  } = {},
 ): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = []
   const waiters = new Set<() => void>()
@@ -70,6 +74,10 @@ export async function startSmtpServer(
       if (!auth || (a.username === auth.user && a.password === auth.pass))
         return callback(null, { user: a.username })
       callback(new Error('invalid credentials'))
+    },
+    onRcptTo(address, _session, callback) {
+      if (!opts.rejectRecipients?.includes(address.address.toLowerCase())) return callback()
+      callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }))
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
