@@ -244,3 +244,48 @@ describe('the dev mailbox', () => {
     }
   })
 })
+
+describe('the mail templates', () => {
+  const kinds = [
+    { kind: 'verification_code', code: '135790', purpose: 'sign_up' },
+    { kind: 'verification_code', code: '135790', purpose: 'sign_in' },
+    { kind: 'verification_code', code: '135790', purpose: 'add_email' },
+    {
+      kind: 'verification_link',
+      url: 'https://auth.example.com/v1/verify?token=t1',
+      purpose: 'sign_up',
+    },
+    {
+      kind: 'verification_link',
+      url: 'https://auth.example.com/v1/verify?token=t1',
+      purpose: 'sign_in',
+    },
+    {
+      kind: 'verification_link',
+      url: 'https://auth.example.com/v1/verify?token=t1',
+      purpose: 'add_email',
+    },
+    { kind: 'reset_password_code', code: '135790' },
+  ] as const
+
+  it.each(kinds)(
+    '$kind ($purpose) names the application, the secret, its lifetime and what to do if unasked',
+    (message) => {
+      const { subject, text, html } = renderMail(message, 'Acme & <Co>')
+      expect(subject).toContain('Acme & <Co>')
+      const secret = 'code' in message ? message.code : message.url
+      for (const body of [text, html]) {
+        expect(body).toContain('10 minutes')
+        expect(body).toContain('If you did not ask for this, ignore this email')
+      }
+      expect(text).toContain(secret)
+      expect(text).toContain('Acme & <Co>')
+      // HTML: the name escaped, the secret present, nothing remote.
+      expect(html).toContain('Acme &amp; &lt;Co&gt;')
+      expect(html).not.toContain('<Co>')
+      expect(html).toContain(secret)
+      expect(html).not.toMatch(/<img|<link|<script|<style|url\(/i)
+      if (message.kind === 'reset_password_code') expect(subject).toMatch(/password reset code/)
+    },
+  )
+})
