@@ -77,10 +77,15 @@ describe.each(DIALECTS)('two mail workers on one database (%s)', (dialect) => {
       claim(b.db),
       claim(other),
     ])
-    const ids = rounds.flat().map((r) => r.id)
+    // A claim racing others may come back short (rows it skipped as locked); the worker simply
+    // claims again. Whatever the interleaving, no row is taken twice.
+    const claimed = rounds.flat()
+    for (let more = await claim(a.db); more.length > 0; more = await claim(a.db))
+      claimed.push(...more)
+    const ids = claimed.map((r) => r.id)
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids.length).toBe(n)
-    expect(rounds.flat().every((r) => r.attempts === 1)).toBe(true)
+    expect(claimed.every((r) => r.attempts === 1)).toBe(true)
     // Leased: nothing more to claim until the lease ends.
     expect(await claim(other)).toHaveLength(0)
   })
