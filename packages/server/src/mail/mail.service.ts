@@ -96,6 +96,11 @@ export class MailService {
     if (!this.#stopped) return
     this.#transport = this.#createTransport(opts)
     this.#stopped = false
+    // Read the settings once, so a message queued before any request read them names the
+    // application too (enqueue renders with the last settings read).
+    this.d.services.instance.settings().catch((err: unknown) => {
+      this.d.log.warn({ err }, 'mail worker: could not read the instance settings')
+    })
     this.kick()
   }
 
