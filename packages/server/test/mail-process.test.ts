@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -147,6 +147,75 @@ describe.each(DIALECTS)('the mail outbox in the server process (%s)', (dialect) 
     expect(await cli('show', row?.id ?? '')).toContain('987654')
     await expect(cli('show', '9')).rejects.toMatchObject({ code: 1 })
     await expect(cli('frobnicate')).rejects.toMatchObject({ code: 2 })
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+  }, 120_000)
+})
+
+/** A self-signed certificate for 127.0.0.1 (openssl), and its file for NODE_EXTRA_CA_CERTS. */
+async function localCertificate(dir: string) {
+  const key = join(dir, 'smtp.key')
+  const cert = join(dir, 'smtp.crt')
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ])
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), certFile: cert }
+}
+
+describe('mail over smtps:// with authentication, from the real process', () => {
+  it('refuses a relay it cannot verify (retried), then verifies, authenticates and delivers', async () => {
+    const { env, dataDir } = await setUp('sqlite')
+    const tls = await localCertificate(dataDir)
+    const smtp = await startSmtpServer({
+      auth: { user: 'relay@example.com', pass: 'p@ss word' },
+      tls,
+    })
+    cleanups.push(() => smtp.close())
+    expect(smtp.url).toMatch(/^smtps:\/\/relay%40example\.com:p%40ss%20word@127\.0\.0\.1:\d+$/)
+    const untrusting = {
+      ...env,
+      LATCHKEY_SMTP_URL: smtp.url,
+      LATCHKEY_EMAIL_FROM: 'Acme <no-reply@acme.test>',
+    }
+    // First a process that does not trust the certificate: it must not send in the clear or to
+    // an unverified relay, only fail the attempt (to retry).
+    const refusing = spawnServer(untrusting)
+    cleanups.push(async () => void refusing.child.kill('SIGKILL'))
+    await refusing.ready
+    const core = await openCore(untrusting)
+    await queueCodes(core, ['192837'], () => 'tls@example.com')
+    const row = async () => (await outbox(core))[0]
+    await expect
+      .poll(async () => (await row())?.last_error ?? '', { timeout: 15_000 })
+      .toMatch(/certificate/i)
+    expect(smtp.messages).toHaveLength(0)
+    refusing.child.kill('SIGTERM')
+    expect(await refusing.exited).toBe(0)
+    // The process trusts the test's certificate as it would a public relay's.
+    const server = spawnServer({ ...untrusting, NODE_EXTRA_CA_CERTS: tls.certFile })
+    cleanups.push(async () => void server.child.kill('SIGKILL'))
+    await server.ready
+    const mail = await smtp.waitForMail('tls@example.com', { timeoutMs: 20_000 })
+    expect(codeFrom(mail)).toBe('192837')
+    expect(mail.from).toBe('no-reply@acme.test')
+    expect(mail.parsed.from?.value[0]).toMatchObject({
+      name: 'Acme',
+      address: 'no-reply@acme.test',
+    })
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
   }, 120_000)
