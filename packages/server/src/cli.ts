@@ -1,6 +1,7 @@
 import { createCore, type LatchkeyCore } from './app.js'
 import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
+import { listMailbox, readMailboxEntry } from './mail/mailbox-reader.js'
 import { PRESET_NAMES, type PresetName } from './templates/presets.js'
 
 const USAGE = `usage: latchkey <command>
@@ -12,6 +13,9 @@ const USAGE = `usage: latchkey <command>
                                     never the keys, which are stored only as hashes)
   secret-keys create                issue a new secret key and print it (JSON), once
   secret-keys revoke ID             revoke a secret key: running servers refuse it at once
+  mail [list]                       list the dev mailbox (mail kept when LATCHKEY_SMTP_URL is
+                                    unset), newest first
+  mail show N|ID                    print message N of the list (1 = newest) or by id
 
 Reads the same environment variables as the server (see the README).`
 
@@ -58,6 +62,37 @@ const COMMANDS: Record<string, { run: Command; needsArg?: boolean }> = {
   },
 }
 
+/**
+ * `latchkey mail`: the dev mailbox is files in the data directory (dev-mailbox.ts); reading it
+ * needs neither the database nor the instance's keys.
+ */
+function mail(sub: string | undefined, arg: string | undefined, extra: number): number {
+  const { dataDir } = loadConfig(process.env)
+  if ((sub === undefined || sub === 'list') && arg === undefined && extra === 0) {
+    const entries = listMailbox(dataDir)
+    if (entries.length === 0) process.stdout.write(`no mail in ${dataDir}/mail\n`)
+    for (const e of entries)
+      process.stdout.write(
+        `${String(e.n).padStart(3)}  ${e.date}  ${e.to}  ${e.subject}  (${e.id})\n`,
+      )
+    return 0
+  }
+  if (sub === 'show' && arg !== undefined && extra === 0) {
+    const entry = readMailboxEntry(dataDir, arg)
+    if (!entry) {
+      process.stderr.write(`latchkey: no message ${arg} in ${dataDir}/mail (see latchkey mail)\n`)
+      return 1
+    }
+    const head = [`To:      ${entry.to}`, `Subject: ${entry.subject}`, `Date:    ${entry.date}`]
+    process.stdout.write(`${head.join('\n')}\nFile:    ${entry.file}\n\n${entry.text}\n`)
+    return 0
+  }
+  process.stderr.write(
+    `latchkey: unknown command: mail ${[sub, arg].join(' ').trim()}\n\n${USAGE}\n`,
+  )
+  return 2
+}
+
 /** The operator CLI: acts on the instance's database directly, with the server's configuration. */
 async function main(argv: string[]): Promise<number> {
   const [command, sub, arg] = argv
@@ -65,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return command ? 0 : 2
   }
+  if (command === 'mail') return mail(sub, arg, Math.max(0, argv.length - 3))
   const name = command === 'info' ? command : `${command} ${sub}`
   const found = COMMANDS[name]
   if (!found || (found.needsArg === true) !== (arg !== undefined) || argv.length > 3) {

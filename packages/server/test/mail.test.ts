@@ -1,5 +1,12 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { writeAtomically } from '@latchkey/db'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DevMailbox } from '../src/mail/dev-mailbox.js'
+import { renderMail } from '../src/mail/mail-templates.js'
 import { codeFrom, linkFrom, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
@@ -111,7 +118,7 @@ describe.each(DIALECTS)('mail delivery through SMTP (%s)', (dialect) => {
     await queue(server, 'retry@example.com', '777888')
     await expect
       .poll(async () => (await outbox(server)).find((r) => r.to_address === 'retry@example.com'))
-      .toMatchObject({ status: 'queued', attempts: 1 })
+      .toMatchObject({ status: 'queued', attempts: 1, locked_until: null })
     const [failed] = (await outbox(server)).filter((r) => r.to_address === 'retry@example.com')
     expect(failed?.last_error).toBeTruthy()
     await smtp.start()
@@ -125,4 +132,169 @@ describe.each(DIALECTS)('mail delivery through SMTP (%s)', (dialect) => {
       .toMatchObject({ status: 'sent', attempts: 2 })
     expect(smtp.messages.filter((m) => m.to.includes('retry@example.com'))).toHaveLength(1)
   })
+})
+
+describe.each(DIALECTS)('the outbox over time (%s)', (dialect) => {
+  let smtp: TestSmtpServer
+  let server: TestServer
+  const clock = () => server.clock as { advance(ms: number): void }
+  const row = async (to: string) =>
+    (await outbox(server)).find((r) => r.to_address === to) ?? expect.fail(`no row for ${to}`)
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ rejectRecipients: ['gone@example.com'] })
+    server = await createTestServer(dialect, { smtpUrl: smtp.url, fake: true })
+  })
+  afterAll(async () => {
+    await server?.close()
+    await smtp?.close()
+  })
+
+  it('gives up at once on a recipient the relay refuses for good', async () => {
+    await queue(server, 'gone@example.com')
+    await expect.poll(async () => (await row('gone@example.com')).status).toBe('failed')
+    const failed = await row('gone@example.com')
+    expect(failed).toMatchObject({ attempts: 1, text_sealed: null, html_sealed: null })
+    expect(failed.last_error).toMatch(/mailbox unavailable/)
+  })
+
+  it('takes back a message whose sender died holding its lease, once the lease ends', async () => {
+    await server.services.mail.stop()
+    await queue(server, 'orphan@example.com', '313131')
+    // A claim by a process that then died: the row is leased for 2 minutes.
+    await server.db.db
+      .updateTable('mail_outbox')
+      .set({ locked_until: server.clock.now() + 120_000, attempts: 1 })
+      .where('to_address', '=', 'orphan@example.com')
+      .execute()
+    server.services.mail.start()
+    await new Promise((r) => setTimeout(r, 1_500))
+    expect(smtp.messages.some((m) => m.to.includes('orphan@example.com'))).toBe(false)
+    clock().advance(120_001)
+    server.services.mail.kick()
+    expect(codeFrom(await smtp.waitForMail('orphan@example.com'))).toBe('313131')
+    await expect.poll(async () => (await row('orphan@example.com')).attempts).toBe(2)
+  })
+
+  it('gives up a day after queueing while the relay stays down, and prunes old rows after a week', async () => {
+    await smtp.stop()
+    await queue(server, 'down@example.com')
+    await expect
+      .poll(async () => {
+        const r = await row('down@example.com')
+        return r.attempts === 1 && r.locked_until === null
+      })
+      .toBe(true)
+    // Each retry is due after its backoff; a day later the next one would be too late.
+    for (let i = 0; i < 12 && (await row('down@example.com')).status === 'queued'; i++) {
+      const before = (await row('down@example.com')).attempts
+      clock().advance(4 * 3_600_000)
+      server.services.mail.kick()
+      // The attempt is counted when claimed: wait until it is over (its lease released).
+      await expect
+        .poll(async () => {
+          const r = await row('down@example.com')
+          return r.attempts > before && r.locked_until === null
+        })
+        .toBe(true)
+    }
+    const given = await row('down@example.com')
+    expect(given).toMatchObject({ status: 'failed', text_sealed: null, html_sealed: null })
+    expect(given.attempts).toBeGreaterThan(5)
+    await smtp.start()
+    // A week on, the next pass prunes the rows of every message done with (sent or given up).
+    clock().advance(8 * 24 * 3_600_000)
+    await queue(server, 'fresh@example.com')
+    await smtp.waitForMail('fresh@example.com')
+    await expect
+      .poll(async () => (await outbox(server)).map((r) => r.to_address))
+      .toEqual(['fresh@example.com'])
+  })
+})
+
+describe('the dev mailbox', () => {
+  const mail = {
+    ...renderMail({ kind: 'verification_code', code: '246810', purpose: 'add_email' }, 'Acme'),
+    id: 'mail_test1',
+    to: 'dev@example.com',
+    from: 'Latchkey <no-reply@localhost>',
+    messageId: '<mail_test1@localhost>',
+    createdAt: Date.UTC(2026, 11, 1),
+  }
+
+  it('with no data folder (an in-memory database) only logs the readable block', async () => {
+    let logged = ''
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logged += chunk.toString()
+        done()
+      },
+    })
+    await new DevMailbox(undefined, pino(sink), undefined).send(mail)
+    const line = JSON.parse(logged.trim().split('\n')[0] ?? '{}')
+    expect(line.mail).toMatchObject({ id: 'mail_test1', to: 'dev@example.com' })
+    expect(line.msg).toContain('│ Mail to:  dev@example.com')
+    expect(line.msg).toContain('│ 246810')
+    expect(line.msg).not.toContain('Saved as')
+  })
+
+  it('rewrites the same file when the same row is sent again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-mailbox-'))
+    try {
+      const printed: string[] = []
+      const box = new DevMailbox(dir, pino({ level: 'silent' }), (b) => printed.push(b))
+      await box.send(mail)
+      await box.send(mail)
+      expect(readdirSync(join(dir, 'mail'))).toEqual(['20261201T000000-000Z-mail_test1.eml'])
+      expect(printed).toHaveLength(2)
+      expect(printed[0]).toContain('Saved as:')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('the mail templates', () => {
+  const kinds = [
+    { kind: 'verification_code', code: '135790', purpose: 'sign_up' },
+    { kind: 'verification_code', code: '135790', purpose: 'sign_in' },
+    { kind: 'verification_code', code: '135790', purpose: 'add_email' },
+    {
+      kind: 'verification_link',
+      url: 'https://auth.example.com/v1/verify?token=t1',
+      purpose: 'sign_up',
+    },
+    {
+      kind: 'verification_link',
+      url: 'https://auth.example.com/v1/verify?token=t1',
+      purpose: 'sign_in',
+    },
+    {
+      kind: 'verification_link',
+      url: 'https://auth.example.com/v1/verify?token=t1',
+      purpose: 'add_email',
+    },
+    { kind: 'reset_password_code', code: '135790' },
+  ] as const
+
+  it.each(kinds)(
+    '$kind ($purpose) names the application, the secret, its lifetime and what to do if unasked',
+    (message) => {
+      const { subject, text, html } = renderMail(message, 'Acme & <Co>')
+      expect(subject).toContain('Acme & <Co>')
+      const secret = 'code' in message ? message.code : message.url
+      for (const body of [text, html]) {
+        expect(body).toContain('10 minutes')
+        expect(body).toContain('If you did not ask for this, ignore this email')
+      }
+      expect(text).toContain(secret)
+      expect(text).toContain('Acme & <Co>')
+      // HTML: the name escaped, the secret present, nothing remote.
+      expect(html).toContain('Acme &amp; &lt;Co&gt;')
+      expect(html).not.toContain('<Co>')
+      expect(html).toContain(secret)
+      expect(html).not.toMatch(/<img|<link|<script|<style|url\(/i)
+      if (message.kind === 'reset_password_code') expect(subject).toMatch(/password reset code/)
+    },
+  )
 })

@@ -56,7 +56,11 @@ export const EnvSchema = z.object({
   /** Where mail goes: `smtp://` or `smtps://` (TLS from the first byte), with `user:pass@` if the relay wants it. */
   LATCHKEY_SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   /** The From header of every message; default `Latchkey <no-reply@<LATCHKEY_URL's host>>`. */
-  LATCHKEY_EMAIL_FROM: z.string().trim().min(3).optional(),
+  LATCHKEY_EMAIL_FROM: z
+    .string()
+    .trim()
+    .regex(/^[^\r\n@]*[^\s@<>]+@[^\s@<>]+>?$/, 'must be an address, e.g. Acme <no-reply@acme.com>')
+    .optional(),
   LATCHKEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),

@@ -54,3 +54,28 @@ describe('HOST', () => {
     expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
   })
 })
+
+describe('mail settings (issue #16)', () => {
+  it('reads the SMTP URL and the From address, with a From on the public host by default', () => {
+    const config = loadConfig({
+      LATCHKEY_SMTP_URL: 'smtps://user:pa%24s@smtp.example.com:465',
+      LATCHKEY_URL: 'https://auth.example.com',
+    })
+    expect(config.smtpUrl).toBe('smtps://user:pa%24s@smtp.example.com:465')
+    expect(config.emailFrom).toBe('Latchkey <no-reply@auth.example.com>')
+    expect(loadConfig({ LATCHKEY_EMAIL_FROM: 'Acme <hi@acme.com>' }).emailFrom).toBe(
+      'Acme <hi@acme.com>',
+    )
+    expect(loadConfig({}).smtpUrl).toBeUndefined()
+  })
+
+  it('refuses another scheme and a From that is not an address', () => {
+    expect(issuesOf({ LATCHKEY_SMTP_URL: 'http://smtp.example.com' })[0]).toMatch(
+      /^LATCHKEY_SMTP_URL/,
+    )
+    expect(issuesOf({ LATCHKEY_EMAIL_FROM: 'nobody' })[0]).toMatch(/^LATCHKEY_EMAIL_FROM/)
+    expect(issuesOf({ LATCHKEY_EMAIL_FROM: 'a@b.c\nBcc: x@y.z' })[0]).toMatch(
+      /^LATCHKEY_EMAIL_FROM/,
+    )
+  })
+})

@@ -19,6 +19,22 @@ export function insertMail(row: NewMailOutbox): Write {
 }
 
 /**
+ * Whether any message is due and unclaimed: a read, so an idle poll takes no write lock (on
+ * SQLite every UPDATE does, even one that changes nothing).
+ */
+export async function anyDue(db: Kysely<Database>, now: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('mail_outbox')
+    .select('id')
+    .where('status', '=', 'queued')
+    .where('next_attempt_at', '<=', now)
+    .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
+    .limit(1)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/**
  * Claims up to `limit` due messages for this process until `leaseUntil`, counting the attempt:
  * one `UPDATE … RETURNING` on both dialects. On PostgreSQL the rows are picked `FOR UPDATE SKIP
  * LOCKED`, so two processes claiming at once take different rows instead of queueing on each

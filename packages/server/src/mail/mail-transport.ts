@@ -3,7 +3,7 @@ import type { OutgoingMail } from './mail-message.js'
 
 /** Where the outbox's worker hands a message: an SMTP relay, or the dev mailbox. */
 export interface MailTransport {
-  /** Resolves once the message is accepted; rejects with a {@link SendError} or any error (retried). */
+  /** Resolves once the message is accepted; rejects with a {@link PermanentSendError} (given up) or any other error (retried). */
   send(mail: OutgoingMail): Promise<void>
   close(): void
 }

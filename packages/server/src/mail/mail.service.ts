@@ -12,7 +12,8 @@ import { type MailTransport, PermanentSendError, SmtpTransport } from './mail-tr
 const LEASE_MS = 2 * 60_000
 /** The worker looks for due messages this often, besides when kicked. */
 const POLL_MS = 1_000
-const BATCH = 10
+/** Messages claimed at once, and sent at once (one SMTP connection each). */
+const BATCH = 8
 /** The waits after the 1st, 2nd, … failed attempt; the last repeats. */
 const BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000]
 /** A message not sent within a day is given up (its code or link expired long before). */
@@ -95,6 +96,11 @@ export class MailService {
     if (!this.#stopped) return
     this.#transport = this.#createTransport(opts)
     this.#stopped = false
+    // Read the settings once, so a message queued before any request read them names the
+    // application too (enqueue renders with the last settings read).
+    this.d.services.instance.settings().catch((err: unknown) => {
+      this.d.log.warn({ err }, 'mail worker: could not read the instance settings')
+    })
     this.kick()
   }
 
@@ -142,8 +148,10 @@ export class MailService {
     for (;;) {
       if (this.#stopped) return
       const now = clock.now()
+      if (!(await repo.anyDue(db, now))) break
       const rows = await repo.claimDue(db, dialect, now, now + LEASE_MS, BATCH)
-      for (const row of rows) await this.#deliver(row)
+      // At once: a relay's round trips, not this process, bound the rate.
+      await Promise.all(rows.map((row) => this.#deliver(row)))
       if (rows.length < BATCH) break
     }
     await this.#pruneNowAndThen()

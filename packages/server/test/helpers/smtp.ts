@@ -44,7 +44,8 @@ export type TestSmtpServer = {
 /**
  * A real SMTP server on 127.0.0.1 and a random port, for tests: it accepts every message
  * (authentication optional, or required with `auth`) and parses it with mailparser. STARTTLS is
- * off: the server's built-in certificate is self-signed and the mail client would refuse it.
+ * off: the server's built-in certificate is self-signed and the mail client would refuse it;
+ * `tls` serves smtps:// with a certificate the test makes its client trust.
  *
  * @example
  * ```ts
@@ -55,12 +56,19 @@ export type TestSmtpServer = {
  * ```
  */
 export async function startSmtpServer(
-  opts: { auth?: { user: string; pass: string } } = {},
+  opts: {
+    auth?: { user: string; pass: string }
+    /** Recipients refused for good (550 to RCPT TO), as a relay refuses an unknown mailbox. */
+    rejectRecipients?: string[]
+    /** TLS from the first byte (an `smtps://` URL) with this certificate. */
+    tls?: { key: string; cert: string }
+  } = {},
 ): Promise<TestSmtpServer> {
   const messages: ReceivedMail[] = []
   const waiters = new Set<() => void>()
   const { auth } = opts
   const smtp = new SMTPServer({
+    ...(opts.tls ? { secure: true, key: opts.tls.key, cert: opts.tls.cert } : {}),
     authOptional: !auth,
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
@@ -70,6 +78,10 @@ export async function startSmtpServer(
       if (!auth || (a.username === auth.user && a.password === auth.pass))
         return callback(null, { user: a.username })
       callback(new Error('invalid credentials'))
+    },
+    onRcptTo(address, _session, callback) {
+      if (!opts.rejectRecipients?.includes(address.address.toLowerCase())) return callback()
+      callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }))
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
@@ -87,6 +99,9 @@ export async function startSmtpServer(
       })
     },
   })
+  // A client that gives up mid-connection (a refused certificate, a killed server) is the
+  // server's 'error' event; tests see what the client saw instead.
+  smtp.on('error', () => {})
   let net: Server | undefined
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -107,7 +122,7 @@ export async function startSmtpServer(
       net.close(() => resolve())
     })
   return {
-    url: `smtp://${userinfo}127.0.0.1:${port}`,
+    url: `${opts.tls ? 'smtps' : 'smtp'}://${userinfo}127.0.0.1:${port}`,
     port,
     messages,
     waitForMail: (to, wait) => waitFor(messages, waiters, to, wait),

@@ -151,6 +151,8 @@ export async function createTestServer(
     'sessions',
     'sign_ins',
     'sign_ups',
+    // A refused request queues no mail either.
+    'mail_outbox',
   ] as const
   return {
     ...app,
