@@ -217,6 +217,46 @@ describe.each(DIALECTS)('sign-up email verification (%s)', (dialect) => {
     )
   })
 
+  it('an address another user only added, unproved, does not hold it: the owner signs up and takes it', async () => {
+    const squatter = new BrowserClient(server.url, server.url)
+    const squatterEmail = address()
+    const own = await startSignUp(squatter, squatterEmail)
+    const at0 = smtp.messages.length
+    await squatter.post(`/v1/client/sign_ups/${own.id}/prepare_verification`, {
+      strategy: 'email_code',
+    })
+    const c0 = codeFrom(await smtp.waitForMail(squatterEmail, { after: at0 }))
+    const made = await squatter.post(`/v1/client/sign_ups/${own.id}/attempt_verification`, {
+      strategy: 'email_code',
+      code: c0,
+    })
+    const squatterId = made.json.response.created_user_id
+    const victimEmail = address()
+    const added = await squatter.post('/v1/me/email_addresses', { email_address: victimEmail })
+    expect(added.status).toBe(200)
+
+    const owner = new BrowserClient(server.url, server.url)
+    const mine = await startSignUp(owner, victimEmail)
+    const at = smtp.messages.length
+    await owner.post(`/v1/client/sign_ups/${mine.id}/prepare_verification`, {
+      strategy: 'email_code',
+    })
+    const code = codeFrom(await smtp.waitForMail(victimEmail, { after: at }))
+    const done = await owner.post(`/v1/client/sign_ups/${mine.id}/attempt_verification`, {
+      strategy: 'email_code',
+      code,
+    })
+    expect(done.json.response.status).toBe('complete')
+    const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+    const squatterNow = await clerk.users.getUser(squatterId)
+    expect(squatterNow.emailAddresses.map((e) => e.emailAddress)).toEqual([squatterEmail])
+    const ownerNow = await clerk.users.getUser(done.json.response.created_user_id)
+    expect(ownerNow.emailAddresses[0]).toMatchObject({
+      emailAddress: victimEmail,
+      verification: { status: 'verified' },
+    })
+  })
+
   it('a pending sign-up does not own the address: the owner signs up and the squatter cannot finish', async () => {
     const squatter = new BrowserClient(server.url, server.url)
     const owner = new BrowserClient(server.url, server.url)

@@ -64,6 +64,7 @@ export class EmailAddressesService {
     try {
       await this.d.db.transaction().execute(async (trx) => {
         if ((await repo.existingEmails(trx, [row.email_address])).length > 0) throw taken()
+        await repo.releaseEmails(trx, [row.email_address])
         await repo.insertEmail(trx, row)
         await repo.updateUserRow(trx, user.id, {
           updated_at: now,

@@ -88,6 +88,7 @@ export class UserEmailsService {
       await this.d.db.transaction().execute(async (trx) => {
         if ((await repo.existingEmails(trx, [address])).length > 0)
           throw taken('That email address is taken. Please try another.')
+        await repo.releaseEmails(trx, [row.email_address])
         await repo.insertEmail(trx, row)
         await repo.updateUserRow(trx, userId, { updated_at: now })
       })

@@ -84,14 +84,54 @@ export function findUserByExternalId(db: Q, externalId: string): Promise<UserRow
   return db.selectFrom('users').selectAll().where('external_id', '=', externalId).executeTakeFirst()
 }
 
+/**
+ * The addresses that hold their identifier: verified ones, and each user's primary (the one they
+ * sign in with). An unverified address a user merely added does not (Clerk's rule: an unproved
+ * address owns nothing); whoever adds or signs up with it takes it ({@link releaseEmails}).
+ */
 export async function existingEmails(db: Q, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return []
   const rows = await db
-    .selectFrom('email_addresses')
-    .select('email_address')
-    .where('email_address', 'in', emails)
+    .selectFrom('email_addresses as e')
+    .select('e.email_address')
+    .where('e.email_address', 'in', emails)
+    .where((eb) =>
+      eb.or([
+        eb('e.verified', '=', 1),
+        eb.exists(
+          eb
+            .selectFrom('users as u')
+            .select('u.id')
+            .whereRef('u.primary_email_address_id', '=', 'e.id'),
+        ),
+      ]),
+    )
     .execute()
   return rows.map((r) => r.email_address)
+}
+
+/**
+ * Frees addresses that other users hold unproved and not as their primary, before they are
+ * given to someone else; the change feed sees the delete. Run just before the insert that takes
+ * them (a racing insert still meets the unique index).
+ */
+export async function releaseEmails(db: Q, emails: string[]): Promise<void> {
+  if (emails.length === 0) return
+  await db
+    .deleteFrom('email_addresses as e')
+    .where('e.email_address', 'in', emails)
+    .where('e.verified', '=', 0)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('users as u')
+            .select('u.id')
+            .whereRef('u.primary_email_address_id', '=', 'e.id'),
+        ),
+      ),
+    )
+    .execute()
 }
 
 /**

@@ -243,6 +243,10 @@ export class UsersService {
       p.user.username ?? null,
       p.user.external_id ?? null,
     )
+    await repo.releaseEmails(
+      this.d.db,
+      p.emails.map((e) => e.email_address),
+    )
     return [repo.userInsert(p.user), ...(p.emails.length > 0 ? [repo.emailsInsert(p.emails)] : [])]
   }
 
