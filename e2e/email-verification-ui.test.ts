@@ -95,8 +95,6 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('email flows in the prebuilt UI (
 
   it('signs up and verifies the address with the code from the mail', async () => {
     tab = await open(laptop)
-    tab.on('pageerror', (e) => console.log('PAGEERROR', e.message))
-    tab.on('console', (m) => console.log('CONSOLE', m.text()))
     const { dialog, at } = await startSignUp(tab, ada)
     const code = dialog.getByLabel('Verification code')
     expect(await code.getAttribute('autocomplete')).toBe('one-time-code')
@@ -120,7 +118,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('email flows in the prebuilt UI (
     await code.fill(mailed)
     await dialog.getByRole('button', { name: 'Verify' }).click()
     await signedInAs(tab, ada)
-    expect(await tab.getByRole('dialog').count()).toBe(0)
+    await expect.poll(() => tab.getByRole('dialog').count()).toBe(0)
     const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
     const [user] = (await clerk.users.getUserList({ emailAddress: [ada] })).data
     expect(user?.emailAddresses[0]?.verification?.status).toBe('verified')
@@ -143,7 +141,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('email flows in the prebuilt UI (
     expect(new URL(second_.url()).searchParams.get('__clerk_status')).toBe('verified')
     // The first tab saw the sign-up complete (it polls) and signed in without a reload.
     await signedInAs(first, grace)
-    expect(await first.getByRole('dialog').count()).toBe(0)
+    await expect.poll(() => first.getByRole('dialog').count()).toBe(0)
     await second_.close()
     await signOut(first)
     await first.close()
