@@ -161,6 +161,22 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('email flows in the prebuilt UI (
     await signedInAs(tab, ada)
   })
 
+  it('signs in with an email link opened in another tab', async () => {
+    await signOut(tab)
+    await tab.getByRole('button', { name: 'Sign in' }).click()
+    const dialog = tab.getByRole('dialog', { name: 'Sign in' })
+    await dialog.getByLabel('Email address').fill(ada)
+    const at = smtp.messages.length
+    await dialog.getByRole('button', { name: 'Email me a link' }).click()
+    await dialog.getByText(/^Open the link we sent to/).waitFor({ timeout: STEP_MS })
+    const other = await laptop.newPage()
+    await other.goto(linkFrom(await mailTo(ada, at)))
+    await signedInAs(other, ada)
+    await signedInAs(tab, ada)
+    await expect.poll(() => tab.getByRole('dialog').count()).toBe(0)
+    await other.close()
+  })
+
   it('forgot password: a code, a new password, signed in; the old one refused, other devices signed out', async () => {
     // Ada is also signed in on her phone.
     const other = await open(phone)

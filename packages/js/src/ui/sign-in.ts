@@ -1,12 +1,12 @@
 import { describeError, FlowError } from '../errors.js'
 import type { SignInProps } from '../latchkey.js'
-import type { SignInResource } from '../sign-in-resource.js'
+import type { SignInFactor, SignInResource } from '../sign-in-resource.js'
 import { field, formController, h, navigate, uid } from './dom.js'
-import { type EmailStrategy, proveEmail } from './email-proof.js'
+import { type EmailProof, type EmailStrategy, proveEmail } from './email-proof.js'
 import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
 import { resetPasswordSteps } from './reset-password.js'
-import { linkLanding, linkReturnUrl } from './verify.js'
+import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 /** After a sign-in or sign-up: go where asked, else close the modal, else stay. */
 export function finish(host: Host, props: { redirectUrl?: string; forceRedirectUrl?: string }) {
@@ -115,7 +115,7 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
   const begin = async (strategy: string) => {
     const typed = identifier.input.value.trim()
     if (!typed) throw new FlowError('Enter your email address.', 'identifier')
-    const signIn = await lk.client!.signIn.create({ identifier: typed })
+    const signIn = await loadedClient(lk).signIn.create({ identifier: typed })
     const factor = signIn.supportedFirstFactors.find((f) => f.strategy === strategy)
     if (!factor)
       throw new FlowError('This account can’t sign in that way. Use another method.', 'identifier')
@@ -140,41 +140,10 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
 
   const signInByEmail = async (strategy: EmailStrategy) => {
     const { signIn, factor } = await begin(strategy)
-    const emailAddressId = factor.emailAddressId
-    const id = emailAddressId ? { emailAddressId } : {}
     const strategies = offer.email.filter((s) =>
       signIn.supportedFirstFactors.some((f) => f.strategy === s),
     )
-    if (strategy === 'email_code') await signIn.prepareFirstFactor({ strategy, ...id })
-    step = proveEmail(
-      el,
-      {
-        email: factor.safeIdentifier ?? signIn.identifier ?? '',
-        strategies,
-        sendCode: async () => {
-          await signIn.prepareFirstFactor({ strategy: 'email_code', ...id })
-        },
-        attemptCode: async (code) =>
-          completeSignIn(
-            host,
-            props,
-            await signIn.attemptFirstFactor({ strategy: 'email_code', code }),
-          ),
-        startLink: () => {
-          const flow = signIn.createEmailLinkFlow()
-          const done = flow
-            .startEmailLinkFlow({ ...id, redirectUrl: linkReturnUrl() })
-            .then((s) => {
-              if (s.status !== 'complete')
-                throw new FlowError('This link has expired or was already used. Ask for a new one.')
-              return completeSignIn(host, props, s)
-            })
-          return { done, cancel: () => flow.cancelEmailLinkFlow() }
-        },
-        back,
-      },
-      strategy,
-    )
+    step = await emailSignInSteps(host, props, el, { signIn, factor, strategy, strategies, back })
   }
 
   byEmail.forEach((button, i) => {
@@ -189,7 +158,7 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
   ctl.onSubmit(async (v) => {
     const first = offer.email[0]
     if (!offer.password && first) return signInByEmail(first)
-    const attempt = await lk.client!.signIn.create({
+    const attempt = await loadedClient(lk).signIn.create({
       identifier: v.identifier ?? '',
       password: v.password ?? '',
       strategy: 'password',
@@ -202,4 +171,46 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     focus: () => (identifier.input.value ? password.input : identifier.input).focus(),
     destroy: () => step?.destroy(),
   }
+}
+
+/** Sign-in by a code or a link to the address `factor` names (the "Check your email" steps). */
+async function emailSignInSteps(
+  host: Host,
+  props: SignInProps,
+  card: HTMLElement,
+  o: {
+    signIn: SignInResource
+    factor: SignInFactor
+    strategy: EmailStrategy
+    strategies: EmailStrategy[]
+    back: { label: string; run(): void }
+  },
+): Promise<{ destroy(): void }> {
+  const { signIn } = o
+  const id = o.factor.emailAddressId ? { emailAddressId: o.factor.emailAddressId } : {}
+  if (o.strategy === 'email_code') await signIn.prepareFirstFactor({ strategy: o.strategy, ...id })
+  const proof: EmailProof = {
+    email: o.factor.safeIdentifier ?? signIn.identifier ?? '',
+    strategies: o.strategies,
+    sendCode: async () => {
+      await signIn.prepareFirstFactor({ strategy: 'email_code', ...id })
+    },
+    attemptCode: async (code) =>
+      completeSignIn(
+        host,
+        props,
+        await signIn.attemptFirstFactor({ strategy: 'email_code', code }),
+      ),
+    startLink: () => {
+      const flow = signIn.createEmailLinkFlow()
+      const done = flow.startEmailLinkFlow({ ...id, redirectUrl: linkReturnUrl() }).then((s) => {
+        if (s.status !== 'complete')
+          throw new FlowError('This link has expired or was already used. Ask for a new one.')
+        return completeSignIn(host, props, s)
+      })
+      return { done, cancel: () => flow.cancelEmailLinkFlow() }
+    },
+    back: o.back,
+  }
+  return proveEmail(card, proof, o.strategy)
 }

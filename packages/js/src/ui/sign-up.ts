@@ -6,7 +6,7 @@ import { type EmailStrategy, proveEmail } from './email-proof.js'
 import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
 import { finish } from './sign-in.js'
-import { linkLanding, linkReturnUrl } from './verify.js'
+import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 export function renderSignUp(host: Host, props: SignUpProps): Rendered {
   const { lk } = host
@@ -71,7 +71,7 @@ export function renderSignUp(host: Host, props: SignUpProps): Rendered {
       ctl.show(`Your password must be at least ${min} characters long.`, 'password')
       return
     }
-    const attempt = await lk.client!.signUp.create({
+    const attempt = await loadedClient(lk).signUp.create({
       emailAddress: v.email_address ?? '',
       password: v.password ?? '',
       ...(v.first_name ? { firstName: v.first_name } : {}),

@@ -1,6 +1,14 @@
 import { describeError, FlowError } from '../errors.js'
 import { LatchkeyAPIResponseError } from '../fapi.js'
+import type { Latchkey } from '../latchkey.js'
+import type { ClientResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
+
+/** The instance's client, there from the moment `load()` resolved (components render after). */
+export function loadedClient(lk: Latchkey): ClientResource {
+  if (!lk.client) throw new FlowError('Still loading. Please try again in a moment.')
+  return lk.client
+}
 
 /** The server's resend cooldown (Clerk's): a new code or link after 30 s. */
 export const RESEND_COOLDOWN_S = 30
