@@ -252,4 +252,23 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('email flows in the prebuilt UI (
     expect(user?.emailAddresses.map((e) => e.emailAddress)).toEqual([second])
     expect(user?.primaryEmailAddress?.verification?.status).toBe('verified')
   })
+  it('offers only what the environment enables: no link and no reset when they are off', async () => {
+    const { first_factors } = await server.services.instance.settings()
+    await server.services.instance.updateSettings({
+      first_factors: { ...first_factors, email_link: false, reset_password_email_code: false },
+    })
+    const fresh = await browser.newContext()
+    try {
+      const page = await open(fresh)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Sign in' })
+      await dialog.getByLabel('Email address').waitFor()
+      expect(await dialog.getByRole('button', { name: 'Email me a code' }).count()).toBe(1)
+      expect(await dialog.getByRole('button', { name: 'Email me a link' }).count()).toBe(0)
+      expect(await dialog.getByRole('button', { name: 'Forgot password?' }).count()).toBe(0)
+    } finally {
+      await fresh.close()
+      await server.services.instance.updateSettings({ first_factors })
+    }
+  })
 })
