@@ -57,6 +57,19 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   internal_error: 'Something went wrong on our side. Please try again.',
 }
 
+/**
+ * An error the prebuilt UI raises itself (a step this account cannot take), shown as written,
+ * on `field` when given.
+ */
+export class FlowError extends Error {
+  readonly field: string | undefined
+  constructor(message: string, field?: string) {
+    super(message)
+    this.name = 'FlowError'
+    this.field = field
+  }
+}
+
 /** A message for the UI, and the form field it belongs to when the API named one. */
 export type DescribedError = { message: string; field: string | undefined }
 
@@ -99,6 +112,7 @@ export function describeError(err: unknown): DescribedError {
     const known = ERROR_MESSAGES[code as ErrorCode] as string | undefined
     return { message: known ?? e?.longMessage ?? err.message, field }
   }
+  if (err instanceof FlowError) return { message: err.message, field: err.field }
   if (err instanceof TypeError) {
     return {
       message: 'Can’t reach the sign-in server. Check your connection and try again.',

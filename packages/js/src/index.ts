@@ -17,6 +17,7 @@ export {
   type Resources,
   type SignInProps,
   type SignUpProps,
+  type UserAttributeJSON,
   type UserButtonProps,
   type UserProfileProps,
 } from './latchkey.js'
@@ -30,5 +31,7 @@ export {
   SignUpResource,
   UserResource,
 } from './resources.js'
+export type { SignInFactor, SignInFirstFactorStrategy } from './sign-in-resource.js'
 export { jwtExpiry, TokenCache, type TokenCacheOptions } from './token-cache.js'
 export type { Appearance } from './ui/theme.js'
+export { type EmailLinkFlow, VerificationResource } from './verification.js'

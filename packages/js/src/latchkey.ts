@@ -23,10 +23,23 @@ export type DisplayConfig = {
   after_sign_out_one_url: string
   after_sign_out_all_url: string
 }
+/** One of Clerk's `user_settings.attributes`, the fields the prebuilt UI reads. */
+export type UserAttributeJSON = {
+  enabled: boolean
+  first_factors?: string[]
+  verifications?: string[]
+  verify_at_sign_up?: boolean
+}
 export type EnvironmentJSON = {
   id: string
   display_config: DisplayConfig
-  user_settings: { password_settings: { min_length: number; max_length: number } }
+  /** `first_factors` also names the reset flow (`reset_password_email_code`). */
+  auth_config?: { first_factors?: string[] }
+  user_settings: {
+    password_settings: { min_length: number; max_length: number }
+    attributes?: { email_address?: UserAttributeJSON; password?: UserAttributeJSON }
+    sign_up?: { mode?: string }
+  }
 }
 
 export type LatchkeyOptions = {
@@ -409,6 +422,9 @@ export class Latchkey {
       this.client?.id,
       s?.id,
       s?.user.updatedAt?.getTime(),
+      // Adding, proving or choosing an address may leave `updated_at` as it was.
+      s?.user.primaryEmailAddressId,
+      s?.user.emailAddresses.map((e) => `${e.id}:${e.verification.status}`).join(','),
       this.client?.activeSessions.map((x) => x.id).join(','),
     ].join('|')
     if (!force && key === this.#lastKey) return

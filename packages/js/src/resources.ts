@@ -1,8 +1,14 @@
+import { type EmailAddressJSON, EmailAddressResource } from './email-address-resource.js'
 import type { FapiClient } from './fapi.js'
+import { type SignInJSON, SignInResource } from './sign-in-resource.js'
+import { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
+
+export { type EmailAddressJSON, EmailAddressResource } from './email-address-resource.js'
+export { type SignInJSON, SignInResource } from './sign-in-resource.js'
+export { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
 
 // Wire shapes (snake_case, Clerk's Frontend API), only the fields the SDK reads.
 
-export type EmailAddressJSON = { id: string; email_address: string; verification: unknown }
 export type UserJSON = {
   id: string
   username: string | null
@@ -40,22 +46,6 @@ export type ActiveSessionJSON = Omit<SessionJSON, 'user'> & {
     ip_address?: string | null
   } | null
 }
-export type SignInJSON = {
-  id: string
-  status: string
-  identifier: string | null
-  created_session_id: string | null
-}
-export type SignUpJSON = {
-  id: string
-  status: string
-  email_address: string | null
-  first_name: string | null
-  last_name: string | null
-  username: string | null
-  created_session_id: string | null
-  created_user_id: string | null
-}
 export type ClientJSON = {
   id: string
   sessions: SessionJSON[]
@@ -82,22 +72,6 @@ export type GetTokenOptions = {
 }
 
 const date = (ms: number | null | undefined) => (ms == null ? null : new Date(ms))
-
-export class EmailAddressResource {
-  readonly id: string
-  readonly emailAddress: string
-  readonly verified: boolean
-
-  constructor(json: EmailAddressJSON) {
-    this.id = json.id
-    this.emailAddress = json.email_address
-    this.verified = json.verification != null
-  }
-
-  toString(): string {
-    return this.emailAddress
-  }
-}
 
 /** The signed-in user (Clerk's `UserResource`). */
 export class UserResource {
@@ -129,7 +103,9 @@ export class UserResource {
     this.imageUrl = json.image_url
     this.hasImage = json.has_image
     this.primaryEmailAddressId = json.primary_email_address_id
-    this.emailAddresses = json.email_addresses.map((e) => new EmailAddressResource(e))
+    this.emailAddresses = json.email_addresses.map(
+      (e) => new EmailAddressResource(e, ctx, sessionId),
+    )
     this.passwordEnabled = json.password_enabled
     this.publicMetadata = json.public_metadata
     this.unsafeMetadata = json.unsafe_metadata
@@ -153,6 +129,8 @@ export class UserResource {
     firstName?: string | null
     lastName?: string | null
     username?: string | null
+    /** Only a verified address of the user can be primary. */
+    primaryEmailAddressId?: string
   }): Promise<UserResource> {
     const json = await this.#ctx.fapi.request<UserJSON>({
       method: 'PATCH',
@@ -162,10 +140,26 @@ export class UserResource {
         first_name: params.firstName ?? (params.firstName === null ? '' : undefined),
         last_name: params.lastName ?? (params.lastName === null ? '' : undefined),
         username: params.username ?? undefined,
+        primary_email_address_id: params.primaryEmailAddressId,
       },
     })
     this.#ctx.changed()
     return new UserResource(json, this.#ctx, this.#sessionId)
+  }
+
+  /**
+   * Adds an unverified address (`POST /v1/me/email_addresses`); prove it with its
+   * `prepareVerification()` and `attemptVerification()`.
+   */
+  async createEmailAddress(params: { email: string }): Promise<EmailAddressResource> {
+    const json = await this.#ctx.fapi.request<EmailAddressJSON>({
+      method: 'POST',
+      path: '/v1/me/email_addresses',
+      sessionId: this.#sessionId,
+      body: { email_address: params.email },
+    })
+    this.#ctx.changed()
+    return new EmailAddressResource(json, this.#ctx, this.#sessionId)
   }
 
   /** Changes the password (`POST /v1/me/change_password`). */
@@ -277,98 +271,6 @@ export class SessionResource {
       method: 'POST',
       path: `/v1/client/sessions/${encodeURIComponent(this.id)}/touch`,
     })
-  }
-}
-
-/** A sign-in attempt (Clerk's `SignInResource`). */
-export class SignInResource {
-  readonly id: string | null
-  readonly status: string | null
-  readonly identifier: string | null
-  readonly createdSessionId: string | null
-  readonly #ctx: ResourceContext
-
-  constructor(json: SignInJSON | null, ctx: ResourceContext) {
-    this.#ctx = ctx
-    this.id = json?.id ?? null
-    this.status = json?.status ?? null
-    this.identifier = json?.identifier ?? null
-    this.createdSessionId = json?.created_session_id ?? null
-  }
-
-  /** Starts a sign-in; with a password it completes in one call. */
-  async create(params: {
-    identifier: string
-    password?: string
-    strategy?: 'password'
-  }): Promise<SignInResource> {
-    const json = await this.#ctx.fapi.request<SignInJSON>({
-      method: 'POST',
-      path: '/v1/client/sign_ins',
-      body: { identifier: params.identifier, password: params.password, strategy: params.strategy },
-    })
-    return new SignInResource(json, this.#ctx)
-  }
-
-  async attemptFirstFactor(params: {
-    strategy: 'password'
-    password: string
-  }): Promise<SignInResource> {
-    if (!this.id) throw new Error('Call signIn.create() first.')
-    const json = await this.#ctx.fapi.request<SignInJSON>({
-      method: 'POST',
-      path: `/v1/client/sign_ins/${encodeURIComponent(this.id)}/attempt_first_factor`,
-      body: { strategy: params.strategy, password: params.password },
-    })
-    return new SignInResource(json, this.#ctx)
-  }
-}
-
-/** A sign-up attempt (Clerk's `SignUpResource`). */
-export class SignUpResource {
-  readonly id: string | null
-  readonly status: string | null
-  readonly emailAddress: string | null
-  readonly firstName: string | null
-  readonly lastName: string | null
-  readonly username: string | null
-  readonly createdSessionId: string | null
-  readonly createdUserId: string | null
-  readonly #ctx: ResourceContext
-
-  constructor(json: SignUpJSON | null, ctx: ResourceContext) {
-    this.#ctx = ctx
-    this.id = json?.id ?? null
-    this.status = json?.status ?? null
-    this.emailAddress = json?.email_address ?? null
-    this.firstName = json?.first_name ?? null
-    this.lastName = json?.last_name ?? null
-    this.username = json?.username ?? null
-    this.createdSessionId = json?.created_session_id ?? null
-    this.createdUserId = json?.created_user_id ?? null
-  }
-
-  async create(params: {
-    emailAddress?: string
-    password?: string
-    firstName?: string
-    lastName?: string
-    username?: string
-    unsafeMetadata?: Record<string, unknown>
-  }): Promise<SignUpResource> {
-    const json = await this.#ctx.fapi.request<SignUpJSON>({
-      method: 'POST',
-      path: '/v1/client/sign_ups',
-      body: {
-        email_address: params.emailAddress,
-        password: params.password,
-        first_name: params.firstName || undefined,
-        last_name: params.lastName || undefined,
-        username: params.username || undefined,
-        unsafe_metadata: params.unsafeMetadata ? JSON.stringify(params.unsafeMetadata) : undefined,
-      },
-    })
-    return new SignUpResource(json, this.#ctx)
   }
 }
 

@@ -1,6 +1,12 @@
+import { describeError, FlowError } from '../errors.js'
 import type { SignInProps } from '../latchkey.js'
+import type { SignInFactor, SignInResource } from '../sign-in-resource.js'
 import { field, formController, h, navigate, uid } from './dom.js'
+import { type EmailProof, type EmailStrategy, proveEmail } from './email-proof.js'
 import type { Host, Rendered } from './host.js'
+import { linkLandingCard } from './link-landing.js'
+import { resetPasswordSteps } from './reset-password.js'
+import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 /** After a sign-in or sign-up: go where asked, else close the modal, else stay. */
 export function finish(host: Host, props: { redirectUrl?: string; forceRedirectUrl?: string }) {
@@ -9,8 +15,38 @@ export function finish(host: Host, props: { redirectUrl?: string; forceRedirectU
   else if (host.inModal) host.close()
 }
 
+/** A finished sign-in: its session becomes active, then {@link finish}. */
+export async function completeSignIn(
+  host: Host,
+  props: SignInProps,
+  signIn: SignInResource,
+): Promise<void> {
+  if (signIn.status !== 'complete' || !signIn.createdSessionId)
+    throw new FlowError('This account needs another sign-in step, which is not supported yet.')
+  await host.lk.setActive({ session: signIn.createdSessionId })
+  finish(host, props)
+}
+
+/** What the instance offers beside the password (`/v1/environment`), read defensively. */
+function offers(lk: Host['lk']) {
+  const attrs = lk.environment?.user_settings.attributes
+  const emailFactors = attrs?.email_address?.first_factors ?? ['email_code', 'email_link']
+  const password = attrs?.password?.enabled ?? true
+  const all = lk.environment?.auth_config?.first_factors
+  return {
+    password,
+    email: (['email_code', 'email_link'] as const).filter((s) => emailFactors.includes(s)),
+    reset: password && (all ? all.includes('reset_password_email_code') : true),
+  }
+}
+
+const linkButton = (label: string) => h('button', { type: 'button', class: 'lk-link' }, label)
+
 export function renderSignIn(host: Host, props: SignInProps): Rendered {
   const { lk } = host
+  const landing = linkLanding()
+  if (landing) return linkLandingCard(host, props, landing, 'sign-in')
+  const offer = offers(lk)
   const titleId = uid('title')
   const identifier = field({
     name: 'identifier',
@@ -30,7 +66,23 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
   })
   const form = h('form', { novalidate: true, 'aria-labelledby': titleId })
   const ctl = formController(form, { submitLabel: 'Continue' })
-  form.append(identifier.wrap, password.wrap, ctl.error, ctl.button)
+  const forgot = linkButton('Forgot password?')
+  const byEmail = offer.email.map((s) =>
+    h(
+      'button',
+      { type: 'button', class: 'lk-button lk-secondary lk-wide-button' },
+      s === 'email_code' ? 'Email me a code' : 'Email me a link',
+    ),
+  )
+  form.append(
+    identifier.wrap,
+    ...(offer.password ? [password.wrap] : []),
+    offer.reset ? h('p', { class: 'lk-forgot' }, forgot) : '',
+    ctl.error,
+    ctl.button,
+    byEmail.length && offer.password ? h('p', { class: 'lk-divider' }, 'or') : '',
+    ...(offer.password ? byEmail : []),
+  )
 
   const signUpUrl =
     props.signUpUrl ??
@@ -56,19 +108,109 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     form,
     footer,
   )
+  let step: { destroy(): void } | undefined
+  const back = { label: 'Use another method', run: () => host.switchTo('sign-in') }
+
+  /** A sign-in for the typed identifier, and the factor of `strategy` it offers. */
+  const begin = async (strategy: string) => {
+    const typed = identifier.input.value.trim()
+    if (!typed) throw new FlowError('Enter your email address.', 'identifier')
+    const signIn = await loadedClient(lk).signIn.create({ identifier: typed })
+    const factor = signIn.supportedFirstFactors.find((f) => f.strategy === strategy)
+    if (!factor)
+      throw new FlowError('This account can’t sign in that way. Use another method.', 'identifier')
+    return { signIn, factor }
+  }
+
+  /** Runs a button's step with the form's error line, busy state and focus. */
+  const run = (button: HTMLButtonElement, fn: () => Promise<void>) => {
+    button.addEventListener('click', () => {
+      ctl.clear()
+      button.disabled = true
+      fn()
+        .catch((err: unknown) => {
+          const d = describeError(err)
+          ctl.show(d.message, d.field)
+        })
+        .finally(() => {
+          button.disabled = false
+        })
+    })
+  }
+
+  const signInByEmail = async (strategy: EmailStrategy) => {
+    const { signIn, factor } = await begin(strategy)
+    const strategies = offer.email.filter((s) =>
+      signIn.supportedFirstFactors.some((f) => f.strategy === s),
+    )
+    step = await emailSignInSteps(host, props, el, { signIn, factor, strategy, strategies, back })
+  }
+
+  byEmail.forEach((button, i) => {
+    const strategy = offer.email[i]
+    if (strategy) run(button, () => signInByEmail(strategy))
+  })
+  run(forgot, async () => {
+    const { signIn, factor } = await begin('reset_password_email_code')
+    step = await resetPasswordSteps(host, props, el, signIn, factor, back)
+  })
 
   ctl.onSubmit(async (v) => {
-    const attempt = await lk.client!.signIn.create({
+    const first = offer.email[0]
+    if (!offer.password && first) return signInByEmail(first)
+    const attempt = await loadedClient(lk).signIn.create({
       identifier: v.identifier ?? '',
       password: v.password ?? '',
       strategy: 'password',
     })
-    if (attempt.status !== 'complete' || !attempt.createdSessionId) {
-      throw new Error('This account needs another sign-in step, which is not supported yet.')
-    }
-    await lk.setActive({ session: attempt.createdSessionId })
-    finish(host, props)
+    await completeSignIn(host, props, attempt)
   })
 
-  return { el, focus: () => (identifier.input.value ? password.input : identifier.input).focus() }
+  return {
+    el,
+    focus: () => (identifier.input.value ? password.input : identifier.input).focus(),
+    destroy: () => step?.destroy(),
+  }
+}
+
+/** Sign-in by a code or a link to the address `factor` names (the "Check your email" steps). */
+async function emailSignInSteps(
+  host: Host,
+  props: SignInProps,
+  card: HTMLElement,
+  o: {
+    signIn: SignInResource
+    factor: SignInFactor
+    strategy: EmailStrategy
+    strategies: EmailStrategy[]
+    back: { label: string; run(): void }
+  },
+): Promise<{ destroy(): void }> {
+  const { signIn } = o
+  const id = o.factor.emailAddressId ? { emailAddressId: o.factor.emailAddressId } : {}
+  if (o.strategy === 'email_code') await signIn.prepareFirstFactor({ strategy: o.strategy, ...id })
+  const proof: EmailProof = {
+    email: o.factor.safeIdentifier ?? signIn.identifier ?? '',
+    strategies: o.strategies,
+    sendCode: async () => {
+      await signIn.prepareFirstFactor({ strategy: 'email_code', ...id })
+    },
+    attemptCode: async (code) =>
+      completeSignIn(
+        host,
+        props,
+        await signIn.attemptFirstFactor({ strategy: 'email_code', code }),
+      ),
+    startLink: () => {
+      const flow = signIn.createEmailLinkFlow()
+      const done = flow.startEmailLinkFlow({ ...id, redirectUrl: linkReturnUrl() }).then((s) => {
+        if (s.status !== 'complete')
+          throw new FlowError('This link has expired or was already used. Ask for a new one.')
+        return completeSignIn(host, props, s)
+      })
+      return { done, cancel: () => flow.cancelEmailLinkFlow() }
+    },
+    back: o.back,
+  }
+  return proveEmail(card, proof, o.strategy)
 }

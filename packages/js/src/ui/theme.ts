@@ -132,6 +132,16 @@ export const STYLES = `
   font-size: 1.5rem; line-height: 1; cursor: pointer; color: var(--lk-color-text-secondary);
 }
 .lk-modal .lk-card.lk-wide ~ .lk-close { right: calc(50% - 19.5rem); }
+.lk-code { font-size: 1.25rem; letter-spacing: 0.3em; font-variant-numeric: tabular-nums; }
+.lk-alternatives { margin: 1rem 0 0; font-size: 0.875rem; display: flex; flex-wrap: wrap; gap: 0.35rem; align-items: baseline; }
+.lk-link[disabled] { color: var(--lk-color-text-secondary); cursor: default; text-decoration: none; }
+.lk-forgot { margin: -0.5rem 0 1rem; font-size: 0.875rem; text-align: right; }
+.lk-divider { text-align: center; color: var(--lk-color-text-secondary); font-size: 0.8125rem; margin: 1rem 0 0.75rem; }
+.lk-button.lk-wide-button { width: 100%; margin-bottom: 0.5rem; }
+.lk-waiting { margin: 0 0 1rem; }
+.lk-waiting:focus { outline: none; }
+.lk-actions { display: flex; gap: 0.5rem; flex-wrap: wrap; }
+.lk-inline-form { margin-top: 0.75rem; }
 .lk-visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `
 

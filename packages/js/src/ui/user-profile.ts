@@ -3,6 +3,7 @@ import type { UserProfileProps } from '../latchkey.js'
 import type { SessionWithActivitiesResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
 import type { Host, Rendered } from './host.js'
+import { emailAddressesSection } from './profile-emails.js'
 
 /** "just now", "5 minutes ago", "yesterday", then a date: how recent a session's activity is. */
 function when(d: Date | null): string {
@@ -29,7 +30,8 @@ function deviceName(s: SessionWithActivitiesResource): string {
 }
 
 /**
- * The account page: edit name, change password, see and revoke the other sessions, sign out.
+ * The account page: edit name, manage email addresses, change password, see and revoke the other
+ * sessions, sign out.
  * Each section is a labelled region with its own live status line.
  */
 export function renderUserProfile(host: Host, props: UserProfileProps): Rendered {
@@ -37,6 +39,7 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
   const titleId = uid('title')
   const el = h('div', { class: 'lk-card lk-wide', 'data-latchkey': 'user-profile' })
   let sessionsToken = 0
+  let emails: ReturnType<typeof emailAddressesSection> | undefined
 
   const section = (title: string, ...children: (Node | null)[]) => {
     const id = uid('section')
@@ -215,30 +218,14 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
       void lk.signOut(props.afterSignOutUrl ? { redirectUrl: props.afterSignOutUrl } : {})
     })
 
-    const emails = h(
-      'ul',
-      { class: 'lk-list' },
-      ...user.emailAddresses.map((e) =>
-        h(
-          'li',
-          {},
-          h(
-            'span',
-            {},
-            e.emailAddress,
-            e.id === user.primaryEmailAddressId
-              ? h('span', { class: 'lk-badge' }, 'Primary')
-              : null,
-          ),
-        ),
-      ),
-    )
+    emails?.destroy()
+    emails = emailAddressesSection(lk)
 
     el.append(
       h('h1', { id: titleId, class: 'lk-title' }, 'Account'),
       h('p', { class: 'lk-subtitle' }, 'Manage your profile, password and devices.'),
       section('Profile', profileForm),
-      section('Email addresses', emails),
+      section('Email addresses', emails.el),
       section('Password', passwordForm),
       section('Active devices', list, sessionsError, sessionsStatus),
       section('Sign out', signOut),
@@ -255,7 +242,10 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
   })
   return {
     el,
-    destroy: off,
+    destroy: () => {
+      off()
+      emails?.destroy()
+    },
     focus: () => el.querySelector<HTMLInputElement>('input')?.focus(),
   }
 }

@@ -1,0 +1,160 @@
+import type { ResourceContext } from './resources.js'
+import {
+  type EmailLinkFlow,
+  emailLinkFlow,
+  type VerificationJSON,
+  VerificationResource,
+} from './verification.js'
+
+/** One way the sign-in's user may prove who they are (fapi spec `Stubs.SignInFactor`). */
+export type SignInFactorJSON = {
+  strategy: string
+  safe_identifier?: string
+  email_address_id?: string
+  primary?: boolean
+}
+export type SignInJSON = {
+  id: string
+  status: string
+  identifier: string | null
+  created_session_id: string | null
+  supported_first_factors?: SignInFactorJSON[] | null
+  first_factor_verification?: VerificationJSON | null
+}
+
+/** Clerk's `SignInFactor`, in SDK casing. */
+export type SignInFactor = {
+  strategy: string
+  safeIdentifier?: string
+  emailAddressId?: string
+  primary?: boolean
+}
+
+export type SignInFirstFactorStrategy =
+  | 'password'
+  | 'email_code'
+  | 'email_link'
+  | 'reset_password_email_code'
+
+const factorOf = (f: SignInFactorJSON): SignInFactor => ({
+  strategy: f.strategy,
+  ...(f.safe_identifier !== undefined ? { safeIdentifier: f.safe_identifier } : {}),
+  ...(f.email_address_id !== undefined ? { emailAddressId: f.email_address_id } : {}),
+  ...(f.primary !== undefined ? { primary: f.primary } : {}),
+})
+
+/**
+ * A sign-in attempt (Clerk's `SignInResource`): `needs_first_factor` until a password, a code
+ * or a link proves the user, `needs_new_password` in the reset flow, then `complete`.
+ */
+export class SignInResource {
+  readonly id: string | null
+  readonly status: string | null
+  readonly identifier: string | null
+  readonly createdSessionId: string | null
+  readonly supportedFirstFactors: SignInFactor[]
+  readonly firstFactorVerification: VerificationResource
+  readonly #ctx: ResourceContext
+
+  constructor(json: SignInJSON | null, ctx: ResourceContext) {
+    this.#ctx = ctx
+    this.id = json?.id ?? null
+    this.status = json?.status ?? null
+    this.identifier = json?.identifier ?? null
+    this.createdSessionId = json?.created_session_id ?? null
+    this.supportedFirstFactors = (json?.supported_first_factors ?? []).map(factorOf)
+    this.firstFactorVerification = new VerificationResource(json?.first_factor_verification)
+  }
+
+  #path(step = ''): string {
+    if (!this.id) throw new Error('Call signIn.create() first.')
+    return `/v1/client/sign_ins/${encodeURIComponent(this.id)}${step}`
+  }
+
+  async #post(path: string, body: Record<string, string | boolean | undefined>) {
+    const json = await this.#ctx.fapi.request<SignInJSON>({ method: 'POST', path, body })
+    return new SignInResource(json, this.#ctx)
+  }
+
+  /**
+   * Starts a sign-in. With a password it completes in one call; with `strategy: 'email_code'`
+   * or `'email_link'` the code or link is sent at once.
+   */
+  create(params: {
+    identifier: string
+    password?: string
+    strategy?: SignInFirstFactorStrategy
+    redirectUrl?: string
+  }): Promise<SignInResource> {
+    return this.#post('/v1/client/sign_ins', {
+      identifier: params.identifier,
+      password: params.password,
+      strategy: params.strategy,
+      redirect_url: params.redirectUrl,
+    })
+  }
+
+  /** Sends the code or link of `strategy` to the address (`POST …/prepare_first_factor`). */
+  prepareFirstFactor(params: {
+    strategy: Exclude<SignInFirstFactorStrategy, 'password'>
+    emailAddressId?: string
+    redirectUrl?: string
+  }): Promise<SignInResource> {
+    return this.#post(this.#path('/prepare_first_factor'), {
+      strategy: params.strategy,
+      email_address_id: params.emailAddressId,
+      redirect_url: params.redirectUrl,
+    })
+  }
+
+  /** Proves the first factor with a password or the code from the mail. */
+  attemptFirstFactor(
+    params:
+      | { strategy: 'password'; password: string }
+      | { strategy: 'email_code' | 'reset_password_email_code'; code: string },
+  ): Promise<SignInResource> {
+    return this.#post(this.#path('/attempt_first_factor'), {
+      strategy: params.strategy,
+      ...('password' in params ? { password: params.password } : { code: params.code }),
+    })
+  }
+
+  /** Sets the new password once the reset code was accepted (`needs_new_password`). */
+  resetPassword(params: {
+    password: string
+    signOutOfOtherSessions?: boolean
+  }): Promise<SignInResource> {
+    return this.#post(this.#path('/reset_password'), {
+      password: params.password,
+      sign_out_of_other_sessions: params.signOutOfOtherSessions,
+    })
+  }
+
+  /** The sign-in as the server has it now (`GET /v1/client/sign_ins/{id}`). */
+  async reload(): Promise<SignInResource> {
+    const json = await this.#ctx.fapi.request<SignInJSON>({ method: 'GET', path: this.#path() })
+    return new SignInResource(json, this.#ctx)
+  }
+
+  /**
+   * Clerk's email link sign-in: sends the link, then polls this sign-in until the link was
+   * opened (status `complete`) or the verification expired or failed.
+   */
+  createEmailLinkFlow(): EmailLinkFlow<
+    SignInResource,
+    { emailAddressId?: string; redirectUrl: string }
+  > {
+    let current: SignInResource = this
+    return emailLinkFlow({
+      prepare: async (p) => {
+        current = await current.prepareFirstFactor({ strategy: 'email_link', ...p })
+        return current
+      },
+      reload: async () => {
+        current = await current.reload()
+        return current
+      },
+      done: (s) => s.status === 'complete' || s.firstFactorVerification.settled,
+    })
+  }
+}
