@@ -31,13 +31,26 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
     expect(specErrors('Client.Environment', wrongType).join()).toContain('single_session_mode')
   })
 
-  it('tells the truth: password sign-in by email or username, nothing Latchkey lacks', async () => {
+  it('tells the truth: sign-in by email or username with every first factor on by default, nothing Latchkey lacks', async () => {
     const { json } = await fetchJson(`${server.url}/v1/environment`)
     const a = json.user_settings.attributes
+    // Issue #16: the defaults of a new instance, as in a new Clerk instance.
     expect(a.email_address).toMatchObject({
       enabled: true,
       required: true,
-      first_factors: ['password'],
+      used_for_first_factor: true,
+      first_factors: ['email_code', 'email_link'],
+      verifications: ['email_code', 'email_link'],
+      verify_at_sign_up: true,
+    })
+    expect(a.password).toMatchObject({ enabled: true, required: true, first_factors: [] })
+    expect(json.user_settings.sign_up.mode).toBe('public')
+    expect(json.user_settings.restrictions).toEqual({
+      allowlist: { enabled: false },
+      blocklist: { enabled: false },
+      allowlist_blocklist_disabled_on_sign_in: { enabled: true },
+      block_email_subaddresses: { enabled: false },
+      block_disposable_email_domains: { enabled: false },
     })
     expect(a.username).toMatchObject({ enabled: true, required: false })
     for (const off of [
@@ -52,7 +65,11 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
     expect(json.user_settings.sign_up.captcha_enabled).toBe(false)
     expect(json.display_config.captcha_public_key).toBeNull()
     expect(json.organization_settings.enabled).toBe(false)
-    expect(json.auth_config).toMatchObject({ first_factors: ['password'], second_factors: [] })
+    expect(json.auth_config).toMatchObject({
+      first_factors: ['password', 'email_code', 'email_link', 'reset_password_email_code'],
+      second_factors: [],
+      email_address_verification_strategies: ['email_code', 'email_link'],
+    })
     expect(json.user_settings.actions.delete_self).toBe(true)
   })
 
@@ -71,6 +88,60 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
     expect(off.json.user_settings.actions.delete_self).toBe(false)
     expect(specErrors('Client.Environment', off.json)).toEqual([])
     expect((await patch(true)).status).toBe(204)
+  })
+
+  it('follows the user settings and restrictions (issue #16), still conforming to the spec', async () => {
+    const bapi = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      })
+    expect(
+      (
+        await bapi('/v1/instance/user_settings', {
+          sign_up: { mode: 'restricted', verify_email_at_sign_up: false },
+          first_factors: { password: false, email_link: false },
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (await bapi('/v1/instance/restrictions', { blocklist: true, block_email_subaddresses: true }))
+        .status,
+    ).toBe(200)
+    const { json } = await fetchJson(`${server.url}/v1/environment`)
+    expect(specErrors('Client.Environment', json)).toEqual([])
+    const a = json.user_settings.attributes
+    expect(a.email_address).toMatchObject({
+      first_factors: ['email_code'],
+      verify_at_sign_up: false,
+    })
+    expect(a.password).toMatchObject({ enabled: false, required: false })
+    // No password, so no reset of one either.
+    expect(json.auth_config.first_factors).toEqual(['email_code'])
+    expect(json.auth_config.password).toBe('off')
+    expect(json.display_config.preferred_sign_in_strategy).toBe('otp')
+    expect(json.user_settings.sign_up.mode).toBe('restricted')
+    expect(json.user_settings.restrictions).toMatchObject({
+      allowlist: { enabled: false },
+      blocklist: { enabled: true },
+      block_email_subaddresses: { enabled: true },
+    })
+    await bapi('/v1/instance/user_settings', {
+      sign_up: { mode: 'public', verify_email_at_sign_up: true },
+      first_factors: { password: true, email_link: true },
+    })
+    await bapi('/v1/instance/restrictions', { blocklist: false, block_email_subaddresses: false })
+    const back = await fetchJson(`${server.url}/v1/environment`)
+    expect(back.json.auth_config.first_factors).toEqual([
+      'password',
+      'email_code',
+      'email_link',
+      'reset_password_email_code',
+    ])
   })
 
   it("answers clerk-js's PATCH /v1/environment (pk_test_ keys) with the environment, from an allowed origin only", async () => {

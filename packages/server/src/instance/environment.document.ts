@@ -1,5 +1,11 @@
 import { PASSWORD_MAX, PASSWORD_MIN } from '../lib/password-policy.js'
+import { RESTRICTIONS_ON_SIGN_IN } from '../sign-up-policy/sign-up-policy.service.js'
 import type { InstancePaths } from './instance.service.js'
+import type {
+  FirstFactorSettings,
+  RestrictionSettings,
+  SignUpSettings,
+} from './sign-up-settings.js'
 
 /**
  * What `GET /v1/environment` is built from: the instance and the few settings that change it.
@@ -10,47 +16,95 @@ export type EnvironmentInput = {
   applicationName: string
   deleteSelfEnabled: boolean
   lockout: { maxAttempts: number; durationMinutes: number }
+  signUp: SignUpSettings
+  firstFactors: FirstFactorSettings
+  restrictions: RestrictionSettings
+}
+
+type Attribute = {
+  enabled: boolean
+  required: boolean
+  usedForFirstFactor?: boolean
+  firstFactors?: string[]
+  verifications?: string[]
+  verifyAtSignUp?: boolean
 }
 
 /** One of Clerk's user attributes (fapi spec `Client.UserSettings.attributes.*`). */
-const attribute = (on: boolean, required: boolean, firstFactors: string[] = []) => ({
-  enabled: on,
-  required,
-  used_for_first_factor: firstFactors.length > 0,
-  first_factors: firstFactors,
+const attribute = (a: Attribute) => ({
+  enabled: a.enabled,
+  required: a.required,
+  used_for_first_factor: a.usedForFirstFactor ?? false,
+  first_factors: a.firstFactors ?? [],
   used_for_second_factor: false,
   second_factors: [] as string[],
-  // No verification strategy yet (email codes and links are issue #16): Clerk's UI then asks
-  // for none, and every address stays unverified, as it is.
-  verifications: [] as string[],
-  verify_at_sign_up: false,
+  verifications: a.verifications ?? [],
+  verify_at_sign_up: a.verifyAtSignUp ?? false,
   immutable: false,
 })
-const OFF = attribute(false, false)
+const OFF = attribute({ enabled: false, required: false })
 const onOff = (a: { enabled: boolean; required: boolean }) =>
   a.required ? 'required' : a.enabled ? 'on' : 'off'
 
+/** Both ways to prove an address (a code, a link) are always there: verification needs one. */
+const EMAIL_VERIFICATIONS = ['email_code', 'email_link']
+
 /**
- * Clerk's environment document (fapi spec `Client.Environment`, every required field), telling
- * the truth about this instance: email address and password sign-up, sign-in by email address
- * or username with a password, optional names and username; no phone numbers, web3, passkeys,
- * second factors, social or enterprise connections, organizations, billing, API keys, captcha
- * or waitlist. Clerk's UI shows what this document enables and nothing else.
+ * Sign-in strategies as the instance's settings turn them on, in Clerk's names. The reset flow
+ * (`reset_password_email_code`) sits beside them in `auth_config.first_factors`, as in Clerk,
+ * and only where there is a password to reset.
  */
-export function environmentDocument(i: EnvironmentInput) {
-  const attributes = {
-    email_address: attribute(true, true, ['password']),
+function firstFactorStrategies(f: FirstFactorSettings) {
+  const email = (['email_code', 'email_link'] as const).filter((k) => f[k])
+  const all = [
+    ...(f.password ? ['password'] : []),
+    ...email,
+    ...(f.password && f.reset_password_email_code ? ['reset_password_email_code'] : []),
+  ]
+  return { email: [...email] as string[], all }
+}
+
+/** Clerk's `user_settings.attributes`, from the sign-up and first-factor settings. */
+function attributesOf(i: EnvironmentInput) {
+  const f = i.firstFactors
+  const emailFactors = firstFactorStrategies(f).email
+  return {
+    email_address: attribute({
+      enabled: true,
+      required: true,
+      usedForFirstFactor: true,
+      firstFactors: emailFactors,
+      verifications: EMAIL_VERIFICATIONS,
+      verifyAtSignUp: i.signUp.verify_email_at_sign_up,
+    }),
     phone_number: OFF,
-    username: attribute(true, false, ['password']),
+    // A username names the account; the password is then the factor (its email factors too).
+    username: attribute({ enabled: true, required: false, usedForFirstFactor: true }),
     web3_wallet: OFF,
-    first_name: attribute(true, false),
-    last_name: attribute(true, false),
-    password: attribute(true, true),
+    first_name: attribute({ enabled: true, required: false }),
+    last_name: attribute({ enabled: true, required: false }),
+    password: attribute({ enabled: f.password, required: f.password }),
     authenticator_app: OFF,
     ticket: OFF,
     backup_code: OFF,
     passkey: OFF,
   }
+}
+
+const enabled = (on: boolean) => ({ enabled: on })
+
+/**
+ * Clerk's environment document (fapi spec `Client.Environment`, every required field), telling
+ * the truth about this instance: email address sign-up (verified by a code or a link when the
+ * settings ask), sign-in by email address or username with the first factors the settings turn
+ * on, the sign-up mode and restrictions; optional names and username; no phone numbers, web3, passkeys,
+ * second factors, social or enterprise connections, organizations, billing, API keys, captcha
+ * or waitlist. Clerk's UI shows what this document enables and nothing else.
+ */
+export function environmentDocument(i: EnvironmentInput) {
+  const attributes = attributesOf(i)
+  const strategies = firstFactorStrategies(i.firstFactors)
+  const r = i.restrictions
   const p = i.paths
   return {
     auth_config: {
@@ -64,9 +118,9 @@ export function environmentDocument(i: EnvironmentInput) {
       password: onOff(attributes.password),
       identification_requirements: [['email_address']],
       identification_strategies: ['email_address', 'username'],
-      first_factors: ['password'],
+      first_factors: strategies.all,
       second_factors: [] as string[],
-      email_address_verification_strategies: [] as string[],
+      email_address_verification_strategies: EMAIL_VERIFICATIONS,
       single_session_mode: false,
       enhanced_email_deliverability: false,
       test_mode: false,
@@ -89,7 +143,7 @@ export function environmentDocument(i: EnvironmentInput) {
       instance_environment_type: 'production',
       application_name: i.applicationName,
       theme: {},
-      preferred_sign_in_strategy: 'password',
+      preferred_sign_in_strategy: i.firstFactors.password ? 'password' : 'otp',
       logo_image_url: null,
       favicon_image_url: null,
       home_url: p.home_url,
@@ -141,15 +195,15 @@ export function environmentDocument(i: EnvironmentInput) {
         captcha_widget_type: 'smart',
         custom_action_required: false,
         progressive: true,
-        mode: 'public',
+        mode: i.signUp.mode,
         legal_consent_enabled: false,
       },
       restrictions: {
-        allowlist: { enabled: false },
-        blocklist: { enabled: false },
-        allowlist_blocklist_disabled_on_sign_in: { enabled: false },
-        block_email_subaddresses: { enabled: false },
-        block_disposable_email_domains: { enabled: false },
+        allowlist: enabled(r.allowlist),
+        blocklist: enabled(r.blocklist),
+        allowlist_blocklist_disabled_on_sign_in: enabled(!RESTRICTIONS_ON_SIGN_IN),
+        block_email_subaddresses: enabled(r.block_email_subaddresses),
+        block_disposable_email_domains: enabled(false),
       },
       password_settings: {
         // Latchkey refuses the most common breached passwords (a list it ships) at sign-up and

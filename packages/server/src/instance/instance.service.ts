@@ -251,6 +251,9 @@ export class InstanceService {
         maxAttempts: this.d.config.lockoutAttempts,
         durationMinutes: Math.ceil(this.d.config.lockoutSeconds / 60),
       },
+      signUp: settings.sign_up,
+      firstFactors: settings.first_factors,
+      restrictions: settings.restrictions,
     }
   }
 
