@@ -16,7 +16,7 @@ import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser, userIdByEmail } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
-import { nextMail, setFirstFactors } from './helpers/clerk/verification-setup.js'
+import { emailStatuses, nextMail, setFirstFactors } from './helpers/clerk/verification-setup.js'
 
 /*
  * Issue #16 §6 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in Chromium,
@@ -31,17 +31,6 @@ import { nextMail, setFirstFactors } from './helpers/clerk/verification-setup.js
 const FIXTURE = new URL('./fixtures/clerk-verification/', import.meta.url)
 const PASSWORD = 'verification clerk passphrase 7'
 const NEW_PASSWORD = 'a brand new clerk passphrase 8'
-
-/** Each of a user's addresses and its verification status (Backend API). */
-async function emailStatuses(server: TestServer, userId: string) {
-  const res = await fetch(`${server.url}/v1/users/${userId}`, {
-    headers: { authorization: `Bearer ${server.secretKey}` },
-  })
-  const user = (await res.json()) as {
-    email_addresses: { email_address: string; verification: { status: string } | null }[]
-  }
-  return user.email_addresses.map((e) => [e.email_address, e.verification?.status ?? null])
-}
 
 /** A password sign-in through the Frontend API, as a fresh browser: its HTTP status. */
 async function passwordSignIn(server: TestServer, identifier: string, password: string) {

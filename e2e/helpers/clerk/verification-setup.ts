@@ -22,3 +22,14 @@ export async function nextMail(smtp: TestSmtpServer, to: string, at: number, wha
     throw new Error(`no ${what} mail to ${to}: ${String(error)}`)
   }
 }
+
+/** Each of a user's addresses and its verification status (Backend API). */
+export async function emailStatuses(server: TestServer, userId: string) {
+  const res = await fetch(`${server.url}/v1/users/${userId}`, {
+    headers: { authorization: `Bearer ${server.secretKey}` },
+  })
+  const user = (await res.json()) as {
+    email_addresses: { email_address: string; verification: { status: string } | null }[]
+  }
+  return user.email_addresses.map((e) => [e.email_address, e.verification?.status ?? null])
+}
