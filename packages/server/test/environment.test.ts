@@ -11,7 +11,10 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
   let server: TestServer
 
   beforeAll(async () => {
-    server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: APP } })
+    server = await createTestServer(dialect, {
+      env: { LATCHKEY_ALLOWED_ORIGINS: APP },
+      verifyEmailAtSignUp: true,
+    })
   })
   afterAll(() => server.close())
 

@@ -141,6 +141,33 @@ describe.each(DIALECTS)('sign-up email verification (%s)', (dialect) => {
     expect(expired.json.errors[0].code).toBe('verification_expired')
   })
 
+  it('sends at most 10 messages an hour to one address, however the cooldowns are waited out', async () => {
+    const browser = new BrowserClient(server.url, server.url)
+    const email = address()
+    const signUp = await startSignUp(browser, email)
+    const clock = server.clock as { advance(ms: number): void }
+    const prepare = () =>
+      browser.post(`/v1/client/sign_ups/${signUp.id}/prepare_verification`, {
+        strategy: 'email_code',
+      })
+    for (let i = 0; i < 10; i++) {
+      expect((await prepare()).status).toBe(200)
+      clock.advance(31_000)
+    }
+    const sent = smtp.messages.length
+    const over = await prepare()
+    expect(over.status).toBe(429)
+    expect(over.json.errors[0]).toMatchObject({
+      code: 'too_many_requests',
+      meta: { retry_after_seconds: expect.any(Number) },
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(smtp.messages.filter((m) => m.to.includes(email)).length).toBeLessThanOrEqual(10)
+    expect(smtp.messages.length).toBeGreaterThanOrEqual(sent)
+    clock.advance(3_600_000)
+    expect((await prepare()).status).toBe(200)
+  })
+
   it('a link opened in the same browser completes the sign-up; reused, it does nothing', async () => {
     const browser = new BrowserClient(server.url, server.url)
     const email = address()

@@ -46,3 +46,11 @@ describe('lockout defaults', () => {
     expect(loadConfig({})).toMatchObject({ lockoutAttempts: 100, lockoutSeconds: 3600 })
   })
 })
+
+describe('HOST', () => {
+  // #14 §7: a development server is not reachable from the network unless HOST says so.
+  it('listens on 127.0.0.1 by default; HOST=0.0.0.0 (the container image) opens it up', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1')
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+  })
+})

@@ -1,13 +1,25 @@
 import { ApiError } from '@latchkey/contracts'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
-import { clientCookieName, writeClientToken } from '../http/client-token.js'
+import { clientCookieName } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
-import { retryAfterOf } from '../http/error-handler.js'
+import type { FirstFactorSettings as FirstFactors } from '../instance/sign-up-settings.js'
 import { signedInUserId } from '../oauth/provider.js'
 import type { Services } from '../services.js'
 import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
+import { codeStepRoutes, verifySignUp } from './code-steps.routes.js'
+import { forgotPasswordRoutes } from './forgot-password.routes.js'
+import {
+  assertFormPost,
+  CREATE_LIMIT,
+  clientIdOf,
+  type FormOutcome,
+  formError,
+  pathWith,
+  respondOutcome,
+  str,
+} from './form-flow.js'
 import type { FormGuard } from './form-guard.js'
 import {
   type Hosted,
@@ -18,13 +30,6 @@ import {
   userProfilePage,
 } from './pages.js'
 import { html, safeRedirect, userLabel } from './respond.js'
-
-/**
- * The hosted forms share the Frontend API's limits: 5 sign-in or sign-up creations per 10 s per
- * IP, and the sign-in's password check counts in the per-IP window every password check shares
- * (users/password-attempts.ts).
- */
-const CREATE_LIMIT = { max: 5, timeWindow: 10_000 }
 
 const SignInForm = z.object({
   identifier: z.string().trim().max(320).default(''),
@@ -39,38 +44,14 @@ const SignUpForm = z.object({
   redirect_url: z.string().max(2048).optional(),
 })
 
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
-
-/**
- * A form error as the page shows it: Clerk errors by their message, Fastify's own (a body it
- * cannot parse) by status, anything else as a 500 that is logged.
- */
-function formError(error: unknown, req: FastifyRequest, reply: FastifyReply) {
-  const fastifyStatus = (error as { statusCode?: number }).statusCode
-  const status =
-    error instanceof ApiError
-      ? error.status
-      : fastifyStatus && fastifyStatus < 500
-        ? fastifyStatus
-        : 500
-  const message =
-    error instanceof ApiError
-      ? (error.errors[0]?.longMessage ?? error.message)
-      : status < 500
-        ? 'The form could not be read. Please try again.'
-        : 'Something went wrong. Please try again.'
-  if (status === 500) req.log.error({ err: error }, 'hosted form failed')
-  if (status === 429)
-    reply.header('retry-after', String((error instanceof ApiError && retryAfterOf(error)) || 10))
-  return { status, message }
-}
-
 /**
  * Clerk's account portal on the Frontend API host: `/sign-in`, `/sign-up` and `/user`, and the
  * browser build of `@latchkey/js` they (and any plain HTML page) load. The forms work without
  * JavaScript; with it, the bundle mounts the same components apps embed. `redirect_url` is
  * honoured only for this server's origin and allowed origins. A form post is accepted only from
- * a page this server rendered for this browser (`forms`).
+ * a page this server rendered for this browser (`forms`). The steps after the first form
+ * (verifying a sign-up's address, forgot password, an email sign-in code) are their own pages:
+ * code-steps.routes.ts and forgot-password.routes.ts.
  */
 export async function hostedRoutes(
   app: FastifyInstance,
@@ -81,6 +62,8 @@ export async function hostedRoutes(
   const limit: { rateLimit?: typeof CREATE_LIMIT } = config.rateLimit
     ? { rateLimit: CREATE_LIMIT }
     : {}
+  const deps = { services, config, forms }
+  const firstFactors = async () => (await services.instance.settings()).first_factors
 
   app.get(BROWSER_BUNDLE_PATH, async (req, reply) => {
     const { code, etag } = await browserBundle()
@@ -129,13 +112,15 @@ export async function hostedRoutes(
       token: string
       body?: Record<string, unknown>
       error?: string
+      /** Which first factors the instance enables: the sign-in links only to those. */
+      factors: FirstFactors
     }): string
     /** Validates the form and signs in or up; answers who is now signed in. */
     submit(
       body: unknown,
       clientId: string | undefined,
       device: ReturnType<typeof deviceOf>,
-    ): Promise<{ userId: string; newClientToken?: string | undefined; redirect: unknown }>
+    ): Promise<FormOutcome>
   }) => {
     const path = `/${spec.view}`
     app.get(path, async (req, reply) => {
@@ -146,7 +131,8 @@ export async function hostedRoutes(
       if (userId) return html(reply, 200, signedInPage(await userLabel(services, userId)))
       const page = await hosted(spec.view, redirectUrl, spec.fallback)
       const token = forms.token(req, reply, path)
-      return html(reply, 200, spec.render({ redirectUrl, page, token }), true)
+      const factors = await firstFactors()
+      return html(reply, 200, spec.render({ redirectUrl, page, token, factors }), true)
     })
     app.post(
       path,
@@ -158,27 +144,16 @@ export async function hostedRoutes(
           const redirectUrl = await safeRedirect(services, config, body.redirect_url)
           const page = await hosted(spec.view, redirectUrl, spec.fallback)
           const token = forms.token(req, reply, path)
-          const view = spec.render({ redirectUrl, page, token, body, error: message })
+          const factors = await firstFactors()
+          const view = spec.render({ redirectUrl, page, token, body, error: message, factors })
           return html(reply, status, view, true)
         },
       },
       async (req, reply) => {
-        const refused = forms.check(req, path)
-        if (refused === 'cross_site')
-          throw ApiError.of('origin_invalid', {
-            longMessage: 'This form was sent from another site. Sign in on this page.',
-          })
-        if (refused === 'token') throw ApiError.of('form_token_invalid')
-        const token = req.cookies[clientCookieName(config.url)]
-        const client = token ? await services.clients.resolve(token) : undefined
-        const result = await spec.submit(req.body ?? {}, client?.id, deviceOf(req))
-        if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, config.url)
-        const redirectUrl =
-          (await safeRedirect(services, config, result.redirect)) ??
-          (await services.instance.settings()).paths[spec.fallback] ??
-          undefined
-        if (redirectUrl) return reply.redirect(redirectUrl, 303)
-        return html(reply, 200, signedInPage(await userLabel(services, result.userId)))
+        assertFormPost(forms, req, path)
+        const clientId = await clientIdOf(deps, req)
+        const outcome = await spec.submit(req.body ?? {}, clientId, deviceOf(req))
+        return respondOutcome(deps, req, reply, outcome, spec.fallback)
       },
     )
   }
@@ -186,16 +161,23 @@ export async function hostedRoutes(
   formPage({
     view: 'sign-in',
     fallback: 'after_sign_in_url',
-    render: ({ redirectUrl, page, token, body, error }) =>
-      signInPage({
+    render: ({ redirectUrl, page, token, body, error, factors }) => {
+      const identifier = str(body?.identifier)
+      const link = (path: string) => pathWith(path, { identifier, redirect_url: redirectUrl })
+      return signInPage({
         action: '/sign-in',
         token,
         redirectUrl,
-        identifier: str(body?.identifier),
+        identifier,
         error,
         signUpUrl: page.props['sign-up-url'],
+        forgotPasswordUrl: factors.reset_password_email_code
+          ? link('/sign-in/forgot-password')
+          : undefined,
+        emailCodeUrl: factors.email_code ? link('/sign-in/email-code') : undefined,
         hosted: page,
-      }),
+      })
+    },
     submit: async (body, clientId, device) => {
       const parsed = SignInForm.safeParse(body)
       if (!parsed.success)
@@ -213,6 +195,7 @@ export async function hostedRoutes(
         device,
       )
       return {
+        kind: 'done',
         userId: result.signIn.user_id as string,
         newClientToken: result.newClientToken,
         redirect: form.redirect_url,
@@ -267,13 +250,19 @@ export async function hostedRoutes(
         clientId,
         device,
       )
+      if (result.signUp.status === 'missing_requirements')
+        return verifySignUp(deps, result, form.redirect_url, device)
       return {
+        kind: 'done',
         userId: result.signUp.created_user_id as string,
         newClientToken: result.newClientToken,
         redirect: form.redirect_url,
       }
     },
   })
+
+  codeStepRoutes(app, deps)
+  forgotPasswordRoutes(app, deps)
 
   // The root: the operator's home page when one is set (PATCH /v1/instance/paths home_url),
   // else a page saying what this server is and linking its pages.

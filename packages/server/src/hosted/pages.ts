@@ -42,6 +42,9 @@ button { margin-top: 1.25rem; width: 100%; padding: 0.65rem; border: 0; border-r
 a { color: var(--lk-color-primary); font-weight: 600; }
 button.secondary { background: transparent; color: var(--lk-color-text); border: 1px solid #d1d5db; }
 ul { padding-left: 1.2rem; } li { margin: 0.3rem 0; }
+.lk-check { display: flex; gap: 0.5rem; align-items: center; font-weight: 400; }
+.lk-check input { width: auto; }
+.lk-links { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; margin: 0.75rem 0 0; }
 [role="alert"]:not(:empty) { color: var(--lk-color-danger); background: #fef2f2; padding: 0.6rem 0.75rem;
   border-radius: 6px; margin: 0.75rem 0; }
 `
@@ -54,7 +57,7 @@ export type Hosted = {
   props: Record<string, string | undefined>
 }
 
-function page(title: string, body: string, hosted?: Hosted): string {
+export function page(title: string, body: string, hosted?: Hosted): string {
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title><style>${STYLE}</style></head>`
@@ -80,7 +83,7 @@ export function errorPage(error: string, description: string | undefined): strin
 }
 
 /** The hidden input that proves a form post came from this page (form-guard.ts). */
-function tokenInput(token: string): string {
+export function tokenInput(token: string): string {
   return `<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${esc(token)}">`
 }
 
@@ -151,8 +154,15 @@ export function signInPage(opts: {
   identifier?: string | undefined
   error?: string | undefined
   signUpUrl?: string | undefined
+  /** "Forgot password?" and "Email me a sign-in code", when the instance enables them. */
+  forgotPasswordUrl?: string | undefined
+  emailCodeUrl?: string | undefined
   hosted?: Hosted | undefined
 }): string {
+  const links = [
+    opts.forgotPasswordUrl && `<a href="${esc(opts.forgotPasswordUrl)}">Forgot password?</a>`,
+    opts.emailCodeUrl && `<a href="${esc(opts.emailCodeUrl)}">Email me a sign-in code</a>`,
+  ].filter(Boolean)
   const redirect = opts.redirectUrl
     ? `<input type="hidden" name="redirect_url" value="${esc(opts.redirectUrl)}">`
     : ''
@@ -172,6 +182,7 @@ ${redirect}
   ${opts.error ? 'autofocus aria-invalid="true" aria-describedby="form-error"' : ''}>
 <button type="submit">Continue</button>
 </form>
+${links.length ? `<p class="lk-links">${links.join('')}</p>` : ''}
 ${opts.signUpUrl ? `<p>Don’t have an account? <a href="${esc(opts.signUpUrl)}">Sign up</a></p>` : ''}`,
     opts.hosted,
   )

@@ -1,4 +1,5 @@
 import { ApiError } from '@latchkey/contracts'
+import * as z from 'zod'
 
 /**
  * Allowlist and blocklist identifiers, as Clerk takes them: an email address
@@ -7,8 +8,8 @@ import { ApiError } from '@latchkey/contracts'
  * to match nothing. Identifiers are compared lower-cased, as email addresses are everywhere else.
  */
 
-/** A local part and a domain: a plain address check, the one the Backend API's `emailField` makes. */
-const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+/** The address check every Backend API email field makes (`emailField`, zod's `z.email()`). */
+const ADDRESS = z.email()
 const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/
 
 /**
@@ -21,7 +22,8 @@ const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-
  */
 export function normalizeIdentifier(raw: string): string {
   const v = raw.trim().toLowerCase()
-  const ok = v.length <= 320 && (v.startsWith('*@') ? DOMAIN.test(v.slice(2)) : ADDRESS.test(v))
+  const ok =
+    v.length <= 320 && (v.startsWith('*@') ? DOMAIN.test(v.slice(2)) : ADDRESS.safeParse(v).success)
   if (!ok) {
     throw ApiError.of('form_param_format_invalid', {
       longMessage:

@@ -52,7 +52,7 @@ const CreateIdentifier = z.strictObject({
     .optional()
     .refine((v) => v !== true, 'invitations are not supported by Latchkey yet'),
 })
-const ListQuery = z.object(pageQuery(100))
+const ListQuery = z.object(pageQuery(10)) // Clerk's default page: 10
 
 function identifierRoutes(r: Router, list: ListName, prefix: string): void {
   const path = `/v1/${list}_identifiers`

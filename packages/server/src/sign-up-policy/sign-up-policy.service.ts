@@ -19,6 +19,12 @@ const notAllowed = (email: string) =>
     meta: { param_name: 'email_address' },
   })
 
+const subaddressRefused = () =>
+  ApiError.of('not_allowed_access', {
+    longMessage: "Email address must not contain the characters '+', '=', or '#'.",
+    meta: { param_name: 'email_address' },
+  })
+
 /**
  * Who may sign up (Clerk's sign-up modes and restrictions), checked before a sign-up is
  * created or given an address. In order:
@@ -43,15 +49,33 @@ export class SignUpPolicyService {
     this.d = deps
   }
 
+  /**
+   * Whether a signed-in user may add `emailAddress` to their account: the rules that say an
+   * identifier is unwelcome (subaddresses when blocked, the blocklist unless the allowlist names
+   * it) hold, or a blocked address could be added after signing up with another and then used to
+   * sign in. The rules that say who may join (restricted mode, the allowlist) admit people, and
+   * this person is admitted already.
+   */
+  async assertMayAddEmail(emailAddress: string): Promise<void> {
+    const email = emailAddress.trim().toLowerCase()
+    const { restrictions: r } = await this.d.settings()
+    if (r.block_email_subaddresses && hasSubaddress(email)) throw subaddressRefused()
+    if (!r.blocklist) return
+    const allowed =
+      r.allowlist &&
+      (await anyListed(this.d.db, 'allowlist', candidatesFor(email, { stripSubaddress: false })))
+    if (allowed) return
+    if (await anyListed(this.d.db, 'blocklist', candidatesFor(email, { stripSubaddress: true }))) {
+      throw notAllowed(email)
+    }
+  }
+
   /** Throws Clerk's error when `emailAddress` may not sign up; resolves when it may. */
   async assertMaySignUp(emailAddress: string): Promise<void> {
     const email = emailAddress.trim().toLowerCase()
     const { restrictions: r, sign_up } = await this.d.settings()
     if (r.block_email_subaddresses && hasSubaddress(email)) {
-      throw ApiError.of('not_allowed_access', {
-        longMessage: "Email address must not contain the characters '+', '=', or '#'.",
-        meta: { param_name: 'email_address' },
-      })
+      throw subaddressRefused()
     }
     const restricted = sign_up.mode === 'restricted'
     const checksAllowlist = restricted || r.allowlist

@@ -107,17 +107,20 @@ export class EmailAddressesService {
   async remove(id: string): Promise<void> {
     const row = await this.get(id)
     const user = await this.d.users.getById(row.user_id)
-    if (user.primary_email_address_id === id) {
-      throw ApiError.of('form_param_value_invalid', {
-        longMessage: 'The primary email address cannot be removed; make another one primary first.',
-        meta: { param_name: 'email_address_id' },
-      })
-    }
-    await this.d.db
-      .transaction()
-      .execute((trx) => repo.deleteEmailOfUser(trx, row.user_id, id, this.d.clock.now()))
+    if (user.primary_email_address_id === id) throw primaryStays()
+    // The conditional delete decides (a concurrent change of the primary may have won).
+    await this.d.db.transaction().execute(async (trx) => {
+      if (!(await repo.deleteEmailOfUser(trx, row.user_id, id, this.d.clock.now())))
+        throw primaryStays()
+    })
   }
 }
+
+const primaryStays = () =>
+  ApiError.of('form_param_value_invalid', {
+    longMessage: 'The primary email address cannot be removed; make another one primary first.',
+    meta: { param_name: 'email_address_id' },
+  })
 
 function taken(cause?: unknown): ApiError {
   return ApiError.of('form_identifier_exists', {

@@ -1,21 +1,52 @@
-import { type EmailAddressRow, fromDbBool, fromDbJson, type UserRow } from '@latchkey/db'
+import {
+  type EmailAddressRow,
+  fromDbBool,
+  fromDbJson,
+  type UserRow,
+  type VerificationRow,
+} from '@latchkey/db'
 import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
+import { verificationJSON } from '../verification/verification.render.js'
 
-/** An email address in Clerk's shape (`object: 'email_address'`). */
-export function emailToJSON(e: EmailAddressRow) {
+/** An address proved without a verification of its own: by an operator, or at sign-up. */
+const VERIFIED_ELSEWHERE = {
+  status: 'verified',
+  strategy: 'admin',
+  attempts: null,
+  expire_at: null,
+}
+
+/**
+ * An email address in Clerk's shape (`object: 'email_address'`). `verification` is the address's
+ * own verification (`/v1/me/email_addresses/{id}/prepare_verification`) when it has one; an
+ * address verified otherwise reads Clerk's `admin`, and an unverified one never sent a code
+ * reads null.
+ */
+export function emailToJSON(e: EmailAddressRow, own?: VerificationRow, now = 0) {
+  const verified = fromDbBool(e.verified)
+  const verification =
+    own && (!verified || own.status === 'verified')
+      ? verificationJSON(own, now)
+      : verified
+        ? VERIFIED_ELSEWHERE
+        : null
   return {
     id: e.id,
     object: 'email_address' as const,
     email_address: e.email_address,
     reserved: false,
-    verification: fromDbBool(e.verified)
-      ? { status: 'verified', strategy: 'admin', attempts: null, expire_at: null }
-      : null,
+    verification,
     linked_to: [] as unknown[],
     matches_sso_connection: false,
     created_at: e.created_at,
     updated_at: e.updated_at,
   }
+}
+
+/** The addresses with their own verifications (rows of the `email_address` slot). */
+export function emailsToJSON(emails: EmailAddressRow[], rows: VerificationRow[], now: number) {
+  const own = new Map(rows.filter((v) => v.slot === 'email_address').map((v) => [v.owner_id, v]))
+  return emails.map((e) => emailToJSON(e, own.get(e.id), now))
 }
 
 /** Seconds left on a lockout, or null when the user is not locked out. */
@@ -38,6 +69,8 @@ export function userToJSON(
   emails: EmailAddressRow[],
   opts: {
     now: number
+    /** The addresses' own verifications. */
+    verifications: VerificationRow[]
     includePrivate: boolean
     lockoutAttempts: number
     /** LATCHKEY_URL: where the user's image (or the default avatar) is served. */
@@ -63,7 +96,7 @@ export function userToJSON(
     two_factor_enabled: false,
     totp_enabled: false,
     backup_code_enabled: false,
-    email_addresses: emails.map(emailToJSON),
+    email_addresses: emailsToJSON(emails, opts.verifications, opts.now),
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
     passkeys: [] as unknown[],

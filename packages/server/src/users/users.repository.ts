@@ -52,6 +52,13 @@ export const signInStamp =
     q.updateTable('users').set({ last_sign_in_at: at, last_active_at: at }).where('id', '=', id)
 
 export async function deleteUserRow(db: Q, id: string): Promise<boolean> {
+  // The addresses go by ON DELETE CASCADE; their verifications (owned by the address) go first.
+  await db
+    .deleteFrom('verifications')
+    .where('owner_id', 'in', (eb) =>
+      eb.selectFrom('email_addresses').select('id').where('user_id', '=', id),
+    )
+    .execute()
   const r = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
   return Number(r.numDeletedRows) > 0
 }
@@ -87,15 +94,71 @@ export async function existingEmails(db: Q, emails: string[]): Promise<string[]>
   return rows.map((r) => r.email_address)
 }
 
-/** Deletes one of a user's email addresses and stamps the user. */
-export async function deleteEmailOfUser(db: Q, userId: string, emailId: string, now: number) {
-  await db
+/**
+ * Deletes one of a user's addresses unless it is their primary, with its pending verification
+ * (a code or link for a gone address must prove nothing). Returns whether it was deleted.
+ *
+ * The user row is stamped first: that takes its row lock (PostgreSQL) or the write lock
+ * (SQLite), so a concurrent change of the primary waits, and the delete then reads the primary
+ * as committed, in the same statement that deletes (#16: the primary never names a deleted
+ * address).
+ */
+export async function deleteEmailOfUser(
+  db: Q,
+  userId: string,
+  emailId: string,
+  now: number,
+): Promise<boolean> {
+  await db.updateTable('users').set({ updated_at: now }).where('id', '=', userId).execute()
+  const r = await db
     .deleteFrom('email_addresses')
     .where('id', '=', emailId)
     .where('user_id', '=', userId)
-    .execute()
-  await db.updateTable('users').set({ updated_at: now }).where('id', '=', userId).execute()
+    .where(({ not, exists, selectFrom, ref }) =>
+      not(
+        exists(
+          selectFrom('users')
+            .select('users.id')
+            .where('users.id', '=', userId)
+            .whereRef('users.primary_email_address_id', '=', ref('email_addresses.id')),
+        ),
+      ),
+    )
+    .executeTakeFirst()
+  if (Number(r.numDeletedRows) === 0) return false
+  await db.deleteFrom('verifications').where('owner_id', '=', emailId).execute()
+  return true
 }
+
+/** Whether `emailId` is one of the user's addresses (read inside the caller's transaction). */
+export async function isEmailOfUser(db: Q, userId: string, emailId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('email_addresses')
+    .select('id')
+    .where('id', '=', emailId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/** How many addresses a user has. */
+export async function countEmailsOfUser(db: Q, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('email_addresses')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+/**
+ * Stamps an address, as one write of a group: its verification changed (the row lives in the
+ * verifications table, which the change feed does not watch), so the cached user reloads.
+ */
+export const emailStamp =
+  (emailId: string, at: number): Write =>
+  (q) =>
+    q.updateTable('email_addresses').set({ updated_at: at }).where('id', '=', emailId)
 
 export function emailsForUsers(db: Q, userIds: string[]): Promise<EmailAddressRow[]> {
   if (userIds.length === 0) return Promise.resolve([])

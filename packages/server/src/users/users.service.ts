@@ -10,6 +10,7 @@ import {
   toDbJson,
   type UserRow,
   type UserUpdate,
+  type VerificationRow,
   type Write,
   writeAtomically,
 } from '@latchkey/db'
@@ -75,7 +76,18 @@ const normEmail = (e: string) => e.trim().toLowerCase()
 const normUsername = (u: string) => u.trim().toLowerCase()
 
 /** A user row with its email addresses. */
-export type UserWithEmails = { user: UserRow; emails: EmailAddressRow[] }
+/** A user, their addresses and the addresses' own verifications (`/v1/me/email_addresses`). */
+export type UserWithEmails = {
+  user: UserRow
+  emails: EmailAddressRow[]
+  verifications: VerificationRow[]
+}
+
+const notOneOfTheUsers = () =>
+  ApiError.of('form_param_value_invalid', {
+    longMessage: 'primary_email_address_id must be one of the user’s email addresses.',
+    meta: { param_name: 'primary_email_address_id' },
+  })
 
 export class UsersService {
   private readonly d: ServiceDeps
@@ -91,11 +103,23 @@ export class UsersService {
   /** Clerk's user JSON for one row; `includePrivate` is false for the Frontend API. */
   async toJSON(user: UserRow, includePrivate = true): Promise<UserJSON> {
     const emails = await repo.emailsForUsers(this.d.db, [user.id])
-    return this.render(user, emails, includePrivate)
+    return this.render(
+      { user, emails, verifications: await this.verificationsOf(emails) },
+      includePrivate,
+    )
   }
 
-  private render(user: UserRow, emails: EmailAddressRow[], includePrivate: boolean): UserJSON {
+  /** The verifications an address of the user's was sent (one indexed read, none without addresses). */
+  private verificationsOf(emails: EmailAddressRow[]): Promise<VerificationRow[]> {
+    return this.d.services.verifications.findByOwners(emails.map((e) => e.id))
+  }
+
+  private render(
+    { user, emails, verifications }: UserWithEmails,
+    includePrivate: boolean,
+  ): UserJSON {
     return userToJSON(user, emails, {
+      verifications,
       now: this.d.clock.now(),
       includePrivate,
       lockoutAttempts: this.d.config.lockoutAttempts,
@@ -106,8 +130,8 @@ export class UsersService {
   }
 
   /** Clerk's Frontend API user JSON (no private metadata) of a user read with their emails. */
-  toFrontendJSON({ user, emails }: UserWithEmails): UserJSON {
-    return this.render(user, emails, false)
+  toFrontendJSON(found: UserWithEmails): UserJSON {
+    return this.render(found, false)
   }
 
   /**
@@ -119,7 +143,10 @@ export class UsersService {
       id,
       async () => {
         const user = await repo.findUserById(this.d.db, id)
-        return user && { user, emails: await repo.emailsForUsers(this.d.db, [id]) }
+        if (!user) return undefined
+        const emails = await repo.emailsForUsers(this.d.db, [id])
+        // Verification rows are not in the change feed: every change to one stamps its address.
+        return { user, emails, verifications: await this.verificationsOf(emails) }
       },
       () => [`user:${id}`],
     )
@@ -321,9 +348,15 @@ export class UsersService {
       this.d.db,
       users.map((u) => u.id),
     )
+    const verifications = await this.verificationsOf(emails)
     const byUser = new Map<string, EmailAddressRow[]>()
     for (const e of emails) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e])
-    return users.map((u) => this.render(u, byUser.get(u.id) ?? [], true))
+    return users.map((user) => {
+      const mine = byUser.get(user.id) ?? []
+      const ids = new Set(mine.map((e) => e.id))
+      const own = verifications.filter((v) => ids.has(v.owner_id))
+      return this.render({ user, emails: mine, verifications: own }, true)
+    })
   }
 
   count(filter: repo.UserFilter): Promise<number> {
@@ -345,12 +378,7 @@ export class UsersService {
     if (input.unsafeMetadata !== undefined) patch.unsafe_metadata = toDbJson(input.unsafeMetadata)
     if (input.primaryEmailAddressId !== undefined) {
       const emails = await repo.emailsForUsers(this.d.db, [id])
-      if (!emails.some((e) => e.id === input.primaryEmailAddressId)) {
-        throw ApiError.of('form_param_value_invalid', {
-          longMessage: 'primary_email_address_id must be one of the user’s email addresses.',
-          meta: { param_name: 'primary_email_address_id' },
-        })
-      }
+      if (!emails.some((e) => e.id === input.primaryEmailAddressId)) throw notOneOfTheUsers()
       patch.primary_email_address_id = input.primaryEmailAddressId
     }
     try {
@@ -363,6 +391,10 @@ export class UsersService {
           id,
         )
         await repo.updateUserRow(trx, id, patch)
+        // Checked again after the update took the user's row lock: an address deleted by a
+        // request that held it first is gone now, and the primary must never name it (#16).
+        const primary = patch.primary_email_address_id
+        if (primary && !(await repo.isEmailOfUser(trx, id, primary))) throw notOneOfTheUsers()
       })
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })

@@ -29,6 +29,8 @@ const COMPLETIONS: Record<string, Completion> = {
     const r = await d.services.signUps.completeLinked(row.owner_id, device)
     return { createdSessionId: r.signUp.created_session_id, ...r }
   },
+  // A signed-in user's added address (`/v1/me/email_addresses/{id}/prepare_verification`).
+  idn: (d, row) => d.services.userEmails.completeLinked(row),
 }
 
 /**

@@ -111,7 +111,9 @@ export class BrowserAgent {
   async fill(page: Page, fields: Record<string, string>): Promise<Page> {
     const action = formAction(page.html)
     if (action === undefined) throw new Error(`no form on ${page.url}`)
-    return this.submit(new URL(action, page.url).href, { ...hiddenInputs(page.html), ...fields })
+    // Only that form's fields, as a browser sends them (a page may hold several forms).
+    const form = page.html.slice(page.html.search(/<form[\s>]/), page.html.indexOf('</form>'))
+    return this.submit(new URL(action, page.url).href, { ...hiddenInputs(form), ...fields })
   }
 }
 
