@@ -22,7 +22,8 @@ import { emailStatuses, nextMail, setFirstFactors } from './helpers/clerk/verifi
  * Issue #16 §6 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in Chromium,
  * through the app's /__clerk proxy (docs/MOVE-FROM-CLERK.md's local setup): sign-up verified
  * with the code from the mail, sign-in with an email code, and "Forgot password?", every mail
- * from a real SMTP server. The instance offers codes, not links (first_factors.email_link off):
+ * from a real SMTP server; and an address added, verified and made primary in Clerk's
+ * <UserProfile/>. The instance offers codes, not links (first_factors.email_link off):
  * Clerk's UI sends a link whenever the environment lists one, and a link to Latchkey's own URL
  * cannot see the client cookie that lives on the app's origin behind the proxy (links are
  * e2e/clerk-email-link.test.ts, production-style).
@@ -31,6 +32,18 @@ import { emailStatuses, nextMail, setFirstFactors } from './helpers/clerk/verifi
 const FIXTURE = new URL('./fixtures/clerk-verification/', import.meta.url)
 const PASSWORD = 'verification clerk passphrase 7'
 const NEW_PASSWORD = 'a brand new clerk passphrase 8'
+
+/** The user's primary address (Backend API). */
+async function primaryAddress(server: TestServer, userId: string) {
+  const res = await fetch(`${server.url}/v1/users/${userId}`, {
+    headers: { authorization: `Bearer ${server.secretKey}` },
+  })
+  const user = (await res.json()) as {
+    primary_email_address_id: string
+    email_addresses: { id: string; email_address: string }[]
+  }
+  return user.email_addresses.find((e) => e.id === user.primary_email_address_id)?.email_address
+}
 
 /** A password sign-in through the Frontend API, as a fresh browser: its HTTP status. */
 async function passwordSignIn(server: TestServer, identifier: string, password: string) {
@@ -155,6 +168,37 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's UI verifies by email (%s
     expect((await laptop.get('/v1/client')).json.response?.sessions ?? []).toEqual([])
     await expect(passwordSignIn(server, email, PASSWORD)).resolves.toBe(422)
     await expect(passwordSignIn(server, email, NEW_PASSWORD)).resolves.toBe(200)
+    watch.assertClean()
+    await page.close()
+  }, 120_000)
+
+  it("adds an address in Clerk's <UserProfile/>, verifies it with the mailed code, makes it primary", async () => {
+    const email = address('profile')
+    const second = address('second')
+    const userId = await createUser(server, { email, password: PASSWORD })
+    const page = await browser.newPage()
+    const watch = watchPage(page)
+    const ui = new ClerkUI(page)
+    await page.goto(`${app.url}/sign-in`)
+    await ui.signInWithPassword(email, PASSWORD)
+    await signedInAs(page, userId)
+    await page.goto(`${app.url}/profile`)
+    const profile = page.locator('.cl-userProfile-root')
+    await profile.waitFor({ state: 'visible', timeout: 30_000 })
+    await profile.getByRole('button', { name: 'Add email address' }).click()
+    await profile.locator('input[name="emailAddress"]').fill(second)
+    const at = smtp.messages.length
+    await profile.getByRole('button', { name: 'Add', exact: true }).click()
+    const mail = await nextMail(smtp, second, at, 'add-email code')
+    await ui.enterCode(codeFrom(mail), profile)
+    // Listed, verified (no "Unverified" badge), and Clerk's menu offers "Set as primary".
+    const row = profile.locator('.cl-profileSectionItem__emailAddresses', { hasText: second })
+    await row.waitFor({ state: 'visible', timeout: 30_000 })
+    await expect.poll(() => emailStatuses(server, userId)).toContainEqual([second, 'verified'])
+    await row.getByRole('button', { name: 'Open menu' }).click()
+    await page.getByRole('menuitem', { name: 'Set as primary' }).click()
+    await expect.poll(() => primaryAddress(server, userId)).toBe(second)
+    await expect.poll(() => row.textContent()).toContain('Primary')
     watch.assertClean()
     await page.close()
   }, 120_000)
