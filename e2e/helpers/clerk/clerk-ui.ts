@@ -24,6 +24,14 @@ export class ClerkUI {
     return this.page.locator('.cl-signIn-root, .cl-signUp-root').first()
   }
 
+  /**
+   * One of Clerk's cards by its flow part, e.g. `signUp-emailCode`, `signIn-password`,
+   * `signIn-forgotPassword` (Clerk puts the class on the card and on its box: the card).
+   */
+  part(name: string): Locator {
+    return this.page.locator(`.cl-card.cl-${name}`)
+  }
+
   /** A form field of the current card by its `name` (identifier, emailAddress, code, …). */
   field(name: string): Locator {
     return this.card.locator(`input[name="${name}"]`)
@@ -99,6 +107,17 @@ export class ClerkUI {
     await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true)
     await input.fill(password)
     await this.continue()
+  }
+
+  /**
+   * On any of Clerk's code cards (verify your email, email code, reset password code, a profile
+   * address): types the code into Clerk's one-time-code input (input-otp's single input, named
+   * by its aria-label), which submits itself once all six digits are in.
+   */
+  async enterCode(code: string, within: Locator = this.page.locator('body')): Promise<void> {
+    const input = within.getByLabel('Enter verification code')
+    await input.waitFor({ state: 'visible' })
+    await input.fill(code)
   }
 
   /** The UserButton's avatar (mounted with `mountUserButton` or `<UserButton />`). */

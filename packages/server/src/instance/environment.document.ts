@@ -46,8 +46,14 @@ const OFF = attribute({ enabled: false, required: false })
 const onOff = (a: { enabled: boolean; required: boolean }) =>
   a.required ? 'required' : a.enabled ? 'on' : 'off'
 
-/** Both ways to prove an address (a code, a link) are always there: verification needs one. */
-const EMAIL_VERIFICATIONS = ['email_code', 'email_link']
+/**
+ * The ways to prove an address: the email factors the settings turn on, as the engine accepts
+ * them (sign-ups/sign-up-verification.ts). Clerk's UI sends a link whenever this lists
+ * `email_link` (its SignUp, UserProfile), so listing a strategy the server would refuse, or one
+ * the operator turned off, would stall those flows.
+ */
+const emailVerifications = (f: FirstFactorSettings): string[] =>
+  (['email_code', 'email_link'] as const).filter((k) => f[k])
 
 /**
  * Sign-in strategies as the instance's settings turn them on, in Clerk's names. The reset flow
@@ -74,7 +80,7 @@ function attributesOf(i: EnvironmentInput) {
       required: true,
       usedForFirstFactor: true,
       firstFactors: emailFactors,
-      verifications: EMAIL_VERIFICATIONS,
+      verifications: emailVerifications(f),
       verifyAtSignUp: i.signUp.verify_email_at_sign_up,
     }),
     phone_number: OFF,
@@ -120,7 +126,7 @@ export function environmentDocument(i: EnvironmentInput) {
       identification_strategies: ['email_address', 'username'],
       first_factors: strategies.all,
       second_factors: [] as string[],
-      email_address_verification_strategies: EMAIL_VERIFICATIONS,
+      email_address_verification_strategies: emailVerifications(i.firstFactors),
       single_session_mode: false,
       enhanced_email_deliverability: false,
       test_mode: false,

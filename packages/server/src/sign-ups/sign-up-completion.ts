@@ -40,7 +40,11 @@ export async function completeSignUp(
     const writes = await users.insertWrites({ ...p, user })
     await writeAtomically(d.db, d.dialect, [
       ...writes,
-      owner.write({ last_active_session_id: session.id, sign_up_id: null }),
+      // The client keeps its completed sign-up (Clerk's `client.sign_up`, status `complete`):
+      // clerk-js reads it there after the fact, e.g. Clerk's UI guards its verify-email route on
+      // `client.signUp.emailAddress`, and a tab whose link was opened in another tab blanks
+      // without it; the next sign-up replaces it, signing out clears it.
+      owner.write({ last_active_session_id: session.id, sign_up_id: done.id }),
       sessions.insertWrite(session),
       pending ? repo.signUpComplete(done) : repo.signUpInsert(done),
     ])

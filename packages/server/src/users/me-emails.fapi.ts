@@ -43,18 +43,22 @@ export function meEmailRoutes(r: Router): void {
     },
   })
 
-  r.fapi({
-    method: 'POST',
-    path: '/v1/me/email_addresses',
-    query: Acting,
-    body: Create,
-    rateLimit: STEP_LIMIT,
-    handler: async ({ query, body, client, services }) => {
-      const s = await actingSession(services, client, query._clerk_session_id)
-      const row = await services.userEmails.add(s.user_id, body.email_address)
-      return { response: await services.userEmails.toJSON(s.user_id, row.id) }
-    },
-  })
+  // clerk-js's `user.createEmailAddress()` posts to `/v1/me/email_addresses/` (a trailing
+  // slash: its resource path for a new child); Clerk's API takes both spellings.
+  for (const path of ['/v1/me/email_addresses', '/v1/me/email_addresses/']) {
+    r.fapi({
+      method: 'POST',
+      path,
+      query: Acting,
+      body: Create,
+      rateLimit: STEP_LIMIT,
+      handler: async ({ query, body, client, services }) => {
+        const s = await actingSession(services, client, query._clerk_session_id)
+        const row = await services.userEmails.add(s.user_id, body.email_address)
+        return { response: await services.userEmails.toJSON(s.user_id, row.id) }
+      },
+    })
+  }
 
   r.fapi({
     method: 'POST',
