@@ -47,6 +47,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's UI and email links (%s)"
     const [tlsPort, appPort] = [await freePort(), await freePort()]
     smtp = await startSmtpServer()
     server = await createTestServer(dialect, {
+      emailLinks: true,
       smtpUrl: smtp.url,
       verifyEmailAtSignUp: true,
       env: {

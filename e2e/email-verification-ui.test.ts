@@ -44,6 +44,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('email flows in the prebuilt UI (
     const port = await freePort()
     appUrl = `http://127.0.0.1:${port}`
     server = await createTestServer(dialect, {
+      emailLinks: true,
       smtpUrl: smtp.url,
       verifyEmailAtSignUp: true,
       env: { LATCHKEY_ALLOWED_ORIGINS: appUrl },

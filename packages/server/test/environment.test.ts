@@ -34,7 +34,7 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
     expect(specErrors('Client.Environment', wrongType).join()).toContain('single_session_mode')
   })
 
-  it('tells the truth: sign-in by email or username with every first factor on by default, nothing Latchkey lacks', async () => {
+  it('tells the truth: sign-in by email or username, codes on and links off by default as in Clerk, nothing Latchkey lacks', async () => {
     const { json } = await fetchJson(`${server.url}/v1/environment`)
     const a = json.user_settings.attributes
     // Issue #16: the defaults of a new instance, as in a new Clerk instance.
@@ -42,8 +42,8 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       enabled: true,
       required: true,
       used_for_first_factor: true,
-      first_factors: ['email_code', 'email_link'],
-      verifications: ['email_code', 'email_link'],
+      first_factors: ['email_code'],
+      verifications: ['email_code'],
       verify_at_sign_up: true,
     })
     expect(a.password).toMatchObject({ enabled: true, required: true, first_factors: [] })
@@ -69,9 +69,9 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
     expect(json.display_config.captcha_public_key).toBeNull()
     expect(json.organization_settings.enabled).toBe(false)
     expect(json.auth_config).toMatchObject({
-      first_factors: ['password', 'email_code', 'email_link', 'reset_password_email_code'],
+      first_factors: ['password', 'email_code', 'reset_password_email_code'],
       second_factors: [],
-      email_address_verification_strategies: ['email_code', 'email_link'],
+      email_address_verification_strategies: ['email_code'],
     })
     expect(json.user_settings.actions.delete_self).toBe(true)
   })

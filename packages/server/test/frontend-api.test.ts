@@ -94,7 +94,7 @@ describe.each(DIALECTS)('Frontend API in Clerk wire format (%s)', (dialect) => {
     // Every first factor the instance enables (issue #16), for the address that was typed.
     expect(
       first.json.response.supported_first_factors.map((f: { strategy: string }) => f.strategy),
-    ).toEqual(['email_code', 'email_link', 'password', 'reset_password_email_code'])
+    ).toEqual(['email_code', 'password', 'reset_password_email_code'])
     expect(first.json.client.sign_in.id).toBe(first.json.response.id)
     const id = first.json.response.id
     expect((await b.get(`/v1/client/sign_ins/${id}`)).json.response.status).toBe(

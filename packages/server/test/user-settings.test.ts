@@ -8,7 +8,7 @@ const DEFAULTS = {
   first_factors: {
     password: true,
     email_code: true,
-    email_link: true,
+    email_link: false,
     reset_password_email_code: true,
   },
 }
@@ -42,20 +42,20 @@ describe.each(DIALECTS)('GET/PATCH /v1/instance/user_settings (%s)', (dialect) =
   it('changes what it is given, keeps the rest, and the change persists', async () => {
     const r = await call('PATCH', {
       sign_up: { mode: 'restricted' },
-      first_factors: { email_link: false },
+      first_factors: { email_link: true },
     })
     expect(r.status).toBe(200)
     const want = {
       ...DEFAULTS,
       sign_up: { mode: 'restricted', verify_email_at_sign_up: true },
-      first_factors: { ...DEFAULTS.first_factors, email_link: false },
+      first_factors: { ...DEFAULTS.first_factors, email_link: true },
     }
     expect(r.json).toEqual(want)
     expect((await call('GET')).json).toEqual(want)
     expect((await server.services.instance.settings()).sign_up.mode).toBe('restricted')
     const back = await call('PATCH', {
       sign_up: { mode: 'public' },
-      first_factors: { email_link: true },
+      first_factors: { email_link: false },
     })
     expect(back.json).toEqual(DEFAULTS)
   })
@@ -75,6 +75,8 @@ describe.each(DIALECTS)('GET/PATCH /v1/instance/user_settings (%s)', (dialect) =
         'form_param_value_invalid',
         'first_factors',
       ],
+      // Verification at sign-up on, and nothing left to verify with.
+      [{ first_factors: { email_code: false } }, 'form_param_value_invalid', 'first_factors'],
     ]
     for (const [body, code, param] of cases) {
       const r = await call('PATCH', body)

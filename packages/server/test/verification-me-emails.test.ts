@@ -24,6 +24,7 @@ describe.each(DIALECTS)('a user proves an added address (%s)', (dialect) => {
   beforeAll(async () => {
     smtp = await startSmtpServer()
     server = await createTestServer(dialect, {
+      emailLinks: true,
       smtpUrl: smtp.url,
       fake: true,
       env: { LATCHKEY_ALLOWED_ORIGINS: APP },

@@ -15,7 +15,11 @@ describe.each(DIALECTS)('sign-in with email factors (%s)', (dialect) => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer()
-    server = await createTestServer(dialect, { smtpUrl: smtp.url, fake: true })
+    server = await createTestServer(dialect, {
+      emailLinks: true,
+      smtpUrl: smtp.url,
+      fake: true,
+    })
   })
   afterAll(async () => {
     await server?.close()

@@ -15,6 +15,7 @@ describe.each(DIALECTS)('sign-up email verification (%s)', (dialect) => {
   beforeAll(async () => {
     smtp = await startSmtpServer()
     server = await createTestServer(dialect, {
+      emailLinks: true,
       smtpUrl: smtp.url,
       verifyEmailAtSignUp: true,
       fake: true,

@@ -11,7 +11,11 @@ export type SignUpSettings = {
   verify_email_at_sign_up: boolean
 }
 
-/** Which first factors sign-in offers (each on by default, as in a new Clerk instance). */
+/**
+ * Which first factors sign-in offers, and which strategies prove an address. As in a new Clerk
+ * instance, codes are on and links off: a link completes only in the browser that asked, which
+ * behind a `proxyUrl` on another host never carries Latchkey's cookie (docs/verification.md).
+ */
 export type FirstFactorSettings = {
   password: boolean
   email_code: boolean
@@ -30,7 +34,7 @@ export const SIGN_UP_DEFAULTS: SignUpSettings = { mode: 'public', verify_email_a
 export const FIRST_FACTOR_DEFAULTS: FirstFactorSettings = {
   password: true,
   email_code: true,
-  email_link: true,
+  email_link: false,
   reset_password_email_code: true,
 }
 export const RESTRICTION_DEFAULTS: RestrictionSettings = {

@@ -35,13 +35,23 @@ async function current(services: Services) {
   return userSettingsJSON(await services.instance.settings())
 }
 
-/** At least one way in must stay: without a first factor nobody could sign in again. */
-function assertSomeFirstFactor(f: FirstFactorSettings): void {
-  if (f.password || f.email_code || f.email_link) return
-  throw ApiError.of('form_param_value_invalid', {
-    longMessage: 'At least one of password, email_code and email_link must stay enabled.',
-    meta: { param_name: 'first_factors' },
-  })
+/**
+ * At least one way in must stay: without a first factor nobody could sign in again. And a
+ * sign-up that must prove its address needs a code or a link to prove it with.
+ */
+function assertSomeFirstFactor(f: FirstFactorSettings, s: SignUpSettings): void {
+  if (!f.password && !f.email_code && !f.email_link) {
+    throw ApiError.of('form_param_value_invalid', {
+      longMessage: 'At least one of password, email_code and email_link must stay enabled.',
+      meta: { param_name: 'first_factors' },
+    })
+  }
+  if (s.verify_email_at_sign_up && !f.email_code && !f.email_link) {
+    throw ApiError.of('form_param_value_invalid', {
+      longMessage: 'verify_email_at_sign_up needs email_code or email_link enabled.',
+      meta: { param_name: 'first_factors' },
+    })
+  }
 }
 
 /**
@@ -70,7 +80,7 @@ export function userSettingsRoutes(r: Router): void {
         const v = body.first_factors?.[key]
         if (v !== undefined) first_factors[key] = v
       }
-      assertSomeFirstFactor(first_factors)
+      assertSomeFirstFactor(first_factors, sign_up)
       await services.instance.updateSettings({ sign_up, first_factors })
       return userSettingsJSON({ sign_up, first_factors })
     },

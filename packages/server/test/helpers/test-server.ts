@@ -92,6 +92,8 @@ export async function createTestServer(
     verifyEmailAtSignUp?: boolean
     /** Deliver mail to this SMTP server (`startSmtpServer().url`, helpers/smtp.ts). */
     smtpUrl?: string
+    /** Turn email links on (off by default, as in Clerk), as an operator may. */
+    emailLinks?: boolean
   } = {},
 ): Promise<TestServer> {
   const port = opts.port ?? (await freePort())
@@ -130,6 +132,12 @@ export async function createTestServer(
     const { sign_up } = await app.services.instance.settings()
     await app.services.instance.updateSettings({
       sign_up: { ...sign_up, verify_email_at_sign_up: false },
+    })
+  }
+  if (opts.emailLinks && !shared) {
+    const { first_factors } = await app.services.instance.settings()
+    await app.services.instance.updateSettings({
+      first_factors: { ...first_factors, email_link: true },
     })
   }
   await app.app.listen({ port, host: '127.0.0.1' })
