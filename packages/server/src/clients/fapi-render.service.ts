@@ -3,7 +3,7 @@ import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latc
 import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { effectiveStatus } from '../sessions/sessions.mapper.js'
-import { supportedFirstFactors } from '../sign-ins/sign-in-factors.js'
+import { supportedFirstFactors, supportedSecondFactors } from '../sign-ins/sign-in-factors.js'
 import { signUpStrategies } from '../sign-ups/sign-up-verification.js'
 import type { UserJSON } from '../users/users.mapper.js'
 import {
@@ -11,6 +11,8 @@ import {
   signUpEmailVerificationJSON,
   verificationJSON,
 } from '../verification/verification.render.js'
+
+const nullIfEmpty = <T>(list: T[]): T[] | null => (list.length > 0 ? list : null)
 
 /**
  * Renders Frontend API resources in Clerk's shapes (fapi spec `Client.Client`, `Client.Session`,
@@ -98,7 +100,10 @@ export class FapiRenderService {
   async signIn(row: SignInRow) {
     const found = row.user_id ? await this.d.services.users.findWithEmails(row.user_id) : undefined
     const userJSON = found ? this.d.services.users.toFrontendJSON(found) : undefined
-    const v = await this.d.services.verifications.find(row.id, 'first_factor')
+    const [v, second] = await Promise.all([
+      this.d.services.verifications.find(row.id, 'first_factor'),
+      this.d.services.verifications.find(row.id, 'second_factor'),
+    ])
     const now = this.d.clock.now()
     const firstFactor =
       v && (v.status === 'verified' || row.status !== 'complete')
@@ -112,9 +117,9 @@ export class FapiRenderService {
       status: row.status,
       supported_identifiers: ['email_address', 'username'],
       supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
-      supported_second_factors: null,
+      supported_second_factors: found ? nullIfEmpty(supportedSecondFactors(found)) : null,
       first_factor_verification: firstFactor,
-      second_factor_verification: null,
+      second_factor_verification: second ? verificationJSON(second, now) : null,
       identifier: row.identifier,
       user_data: userJSON ? this.signInUserData(userJSON) : null,
       created_session_id: row.created_session_id,

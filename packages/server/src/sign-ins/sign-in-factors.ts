@@ -1,9 +1,13 @@
 import { ApiError } from '@latchkey/contracts'
-import { fromDbBool, type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
+import { fromDbBool, type SignInRow, type UserRow, type Write, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { UserWithEmails } from '../users/users.service.js'
-import { FIRST_FACTOR_ORDER, strategyNamed } from '../verification/strategies/index.js'
+import {
+  FIRST_FACTOR_ORDER,
+  SECOND_FACTOR_ORDER,
+  strategyNamed,
+} from '../verification/strategies/index.js'
 import type { SignInFactor } from '../verification/strategy.js'
 import { signInUpdate } from './sign-ins.repository.js'
 
@@ -25,6 +29,17 @@ export async function supportedFirstFactors(
   return (await enabledFirstFactors(d)).flatMap(
     (name) => strategyNamed(name)?.factors(subject) ?? [],
   )
+}
+
+/** Clerk's `supported_second_factors`: what this user enrolled, in Clerk's order. */
+export function supportedSecondFactors(found: UserWithEmails): SignInFactor[] {
+  const subject = { user: found.user, emails: found.emails, identifierEmailId: null }
+  return SECOND_FACTOR_ORDER.flatMap((name) => strategyNamed(name)?.secondFactors?.(subject) ?? [])
+}
+
+/** A user with a second factor signs in with it too (Clerk's `needs_second_factor`). */
+export function needsSecondFactor(user: UserRow): boolean {
+  return Number(user.totp_enabled) === 1 || Number(user.backup_code_enabled) === 1
 }
 
 /** The sign-in's user, refused if banned or locked by an operator (no factor gets past that). */
@@ -52,7 +67,7 @@ export async function finishFirstFactor(
   outcome: { provedEmailId: string | null; needsNewPassword: boolean },
   device: Device,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
-  const { clients, sessions, users } = d.services
+  const { users } = d.services
   const now = d.clock.now()
   const proved = outcome.provedEmailId ? [users.emailVerifiedWrite(outcome.provedEmailId)] : []
   if (outcome.needsNewPassword) {
@@ -60,11 +75,34 @@ export async function finishFirstFactor(
     await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
     return { signIn: { ...signIn, ...patch } }
   }
-  const session = sessions.newRow(user.id, signIn.client_id, device)
+  if (needsSecondFactor(user)) {
+    const patch = { status: 'needs_second_factor', updated_at: now }
+    await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
+    return { signIn: { ...signIn, ...patch } }
+  }
+  return completeSignIn(d, signIn, user, proved, device)
+}
+
+/**
+ * The sign-in completes: a session (the client under a fresh token, issue #13 §3), with the
+ * writes that go with it (a proved address, a second factor's record). `secondFactor` stamps
+ * when a second factor was proved, for the token's `fva`.
+ */
+export async function completeSignIn(
+  d: ServiceDeps,
+  signIn: SignInRow,
+  user: UserRow,
+  extra: Write[],
+  device: Device,
+  secondFactorAt: number | null = null,
+): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+  const { clients, sessions, users } = d.services
+  const now = d.clock.now()
+  const session = { ...sessions.newRow(user.id, signIn.client_id, device), second_factor_at: secondFactorAt }
   const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
   const owner = clients.rotated(signIn.client_id)
   await writeAtomically(d.db, d.dialect, [
-    ...proved,
+    ...extra,
     sessions.insertWrite(session),
     signInUpdate(signIn.id, patch),
     owner.write({ last_active_session_id: session.id, sign_in_id: null }),

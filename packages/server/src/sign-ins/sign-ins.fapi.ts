@@ -131,4 +131,37 @@ export function signInRoutes(r: Router): void {
       }
     },
   })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/client/sign_ins/:sign_in_id/prepare_second_factor',
+    params: SignInParams,
+    body: z.object({ strategy, phone_number_id: z.string().max(64).optional() }),
+    rateLimit: PREPARE_LIMIT,
+    handler: async ({ params, body, client, services }) => ({
+      response: await services.render.signIn(
+        await services.signIns.prepareSecondFactor(params.sign_in_id, client?.id, body.strategy),
+      ),
+    }),
+  })
+
+  r.fapi({
+    method: 'POST',
+    path: '/v1/client/sign_ins/:sign_in_id/attempt_second_factor',
+    params: SignInParams,
+    body: z.object({ strategy, code: z.string().max(64).optional() }),
+    rateLimit: ATTEMPT_LIMIT,
+    handler: async ({ params, body, client, services, device }) => {
+      const { signIn, newClientToken } = await services.signIns.attemptSecondFactor(
+        params.sign_in_id,
+        client?.id,
+        body,
+        device,
+      )
+      return {
+        response: await services.render.signIn(signIn),
+        ...(newClientToken ? { newClientToken } : {}),
+      }
+    },
+  })
 }

@@ -7,9 +7,11 @@ import {
   assertNotLocked,
   enabledFirstFactors,
   finishFirstFactor,
+  needsSecondFactor,
   signInUser,
   supportedFirstFactors,
 } from './sign-in-factors.js'
+import { attemptSecondFactor, prepareSecondFactor } from './sign-in-second-factor.js'
 import * as repo from './sign-ins.repository.js'
 
 /** A sign-in attempt is abandoned after 24 hours, like Clerk's. */
@@ -74,7 +76,10 @@ export class SignInsService {
     const { clients, sessions, users } = this.d.services
     const now = this.d.clock.now()
     const signInId = newId('signIn')
-    const completes = user !== undefined && input.password !== undefined
+    const passed = user !== undefined && input.password !== undefined
+    // A user with a second factor proves it next (attempt_second_factor): no session yet.
+    const secondStep = passed && user !== undefined && needsSecondFactor(user)
+    const completes = passed && !secondStep
     const owner = clients.owner(clientId, { rotate: completes })
     const cid = owner.id
     const session = user && completes ? sessions.newRow(user.id, cid, device) : undefined
@@ -83,7 +88,13 @@ export class SignInsService {
       client_id: cid,
       user_id: user?.id ?? null,
       identifier: input.identifier?.trim() ?? null,
-      status: session ? 'complete' : user ? 'needs_first_factor' : 'needs_identifier',
+      status: session
+        ? 'complete'
+        : secondStep
+          ? 'needs_second_factor'
+          : user
+            ? 'needs_first_factor'
+            : 'needs_identifier',
       created_session_id: session?.id ?? null,
       abandon_at: now + SIGN_IN_TTL_MS,
       created_at: now,
@@ -252,6 +263,25 @@ export class SignInsService {
     assertNotLocked(found.user)
     const outcome = { provedEmailId: proof.email_address_id, needsNewPassword: false }
     return finishFirstFactor(this.d, signIn, found.user, outcome, device)
+  }
+
+  /** `POST …/prepare_second_factor`: TOTP and backup codes send nothing; checks the strategy. */
+  async prepareSecondFactor(
+    id: string,
+    clientId: string | undefined,
+    strategy: string,
+  ): Promise<SignInRow> {
+    return prepareSecondFactor(this.d, await this.get(id, clientId), strategy)
+  }
+
+  /** `POST …/attempt_second_factor`: the second factor's code; proved, the sign-in completes. */
+  async attemptSecondFactor(
+    id: string,
+    clientId: string | undefined,
+    input: { strategy: string; code?: string | undefined },
+    device: Device = {},
+  ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+    return attemptSecondFactor(this.d, await this.get(id, clientId), input, device)
   }
 
   /** A sign-in of this client still waiting for its first factor. */

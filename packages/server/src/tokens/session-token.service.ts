@@ -89,7 +89,9 @@ export class SessionTokenService {
     const nowMs = this.d.clock.now()
     const iat = Math.floor(nowMs / 1000)
     // fva: minutes since the first and second factor were verified; -1 = no second factor.
-    const fva = [Math.max(0, Math.floor((nowMs - session.created_at) / 60_000)), -1]
+    const minutesSince = (at: number) => Math.max(0, Math.floor((nowMs - at) / 60_000))
+    const second = session.second_factor_at
+    const fva = [minutesSince(session.created_at), second == null ? -1 : minutesSince(second)]
     return this.d.services.keys.sign({
       ...claims,
       exp: iat + ttlSeconds,

@@ -4,7 +4,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 
 /** Where a verification sits on its owner (Clerk's `first_factor_verification`, `verifications.email_address`). */
-export type VerificationSlot = 'first_factor' | 'email_address'
+export type VerificationSlot = 'first_factor' | 'second_factor' | 'email_address'
 
 /** What a verification proves ownership of, and for which flow. */
 export type VerificationTarget = {
@@ -66,6 +66,8 @@ export interface VerificationStrategy {
   readonly signInOutcome?: 'needs_new_password'
   /** The factors it offers this user in a sign-in (`supported_first_factors`). */
   factors(subject: FactorSubject): SignInFactor[]
+  /** The second factors it offers this user (`supported_second_factors`); absent: none. */
+  secondFactors?(subject: FactorSubject): SignInFactor[]
   /** Builds the verification and what delivers its secret. Absent: nothing to prepare (password). */
   prepare?(ctx: StrategyContext, target: VerificationTarget, input: PrepareInput): Promise<Prepared>
   /**

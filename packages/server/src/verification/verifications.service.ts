@@ -1,4 +1,4 @@
-import { ApiError } from '@latchkey/contracts'
+import { ApiError, newId } from '@latchkey/contracts'
 import type { UserRow, VerificationRow, Write } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
@@ -13,6 +13,7 @@ import type {
   VerificationTarget,
 } from './strategy.js'
 import * as repo from './verifications.repository.js'
+import { verificationUpsert } from './verifications.repository.js'
 
 /** A resend of the same verification waits this long (Clerk's UI counts 30 s down). */
 export const RESEND_COOLDOWN_MS = 30_000
@@ -143,6 +144,33 @@ export class VerificationsService {
       throw ApiError.of('verification_already_verified')
     }
     return { ...row, status: 'verified', attempts, verified_at: now, secret_hash: null }
+  }
+
+  /**
+   * A verification proved in the call that records it (a second factor: nothing was sent, the
+   * proof was the code itself), as a write of the caller's group: what the sign-in renders.
+   */
+  provedWrite(ownerId: string, slot: VerificationSlot, strategy: string): Write {
+    const now = this.d.clock.now()
+    return verificationUpsert({
+      id: newId('verification'),
+      owner_id: ownerId,
+      slot,
+      strategy,
+      status: 'verified',
+      secret_hash: null,
+      attempts: 1,
+      email_address: null,
+      email_address_id: null,
+      client_id: null,
+      redirect_url: null,
+      verified_at_client: null,
+      sent_at: null,
+      verified_at: now,
+      expire_at: now,
+      created_at: now,
+      updated_at: now,
+    })
   }
 
   /** `GET /v1/verify?token=`: see ./email-link-open.ts. */

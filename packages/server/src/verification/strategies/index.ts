@@ -1,15 +1,17 @@
 import type { VerificationStrategy } from '../strategy.js'
+import { backupCode } from './backup-code.js'
 import { emailCode } from './email-code.js'
 import { emailLink } from './email-link.js'
 import { password } from './password.js'
 import { resetPasswordEmailCode } from './reset-password-email-code.js'
+import { totp } from './totp.js'
 
 /**
  * Every strategy, by name (node-oidc-provider's grant-type registry). A new one — `totp`,
  * `backup_code`, `passkey`, `oauth_*` — is a file beside these and a line here.
  */
 const STRATEGIES: ReadonlyMap<string, VerificationStrategy> = new Map(
-  [password, emailCode, emailLink, resetPasswordEmailCode].map((s) => [s.name, s]),
+  [password, emailCode, emailLink, resetPasswordEmailCode, totp, backupCode].map((s) => [s.name, s]),
 )
 
 export function strategyNamed(name: string): VerificationStrategy | undefined {
@@ -23,3 +25,6 @@ export const FIRST_FACTOR_ORDER = [
   'password',
   'reset_password_email_code',
 ] as const
+
+/** The second-factor strategies, in the order a sign-in lists them. */
+export const SECOND_FACTOR_ORDER = ['totp', 'backup_code'] as const
