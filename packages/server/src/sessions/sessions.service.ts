@@ -64,6 +64,7 @@ export class SessionsService {
       updated_at: now,
       user_agent: device.userAgent?.slice(0, 512) ?? null,
       ip_address: device.ipAddress?.slice(0, 64) ?? null,
+      second_factor_at: null,
     }
     return row
   }
