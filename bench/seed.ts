@@ -109,6 +109,7 @@ export async function seedSessions(url: string, userId: string, count: number): 
           updated_at: now,
           user_agent: null,
           ip_address: null,
+          second_factor_at: null,
         })
       }
       await db.transaction().execute(async (trx) => {

@@ -39,6 +39,16 @@ export const ERRORS = {
     message: 'The verification strategy is not valid for this account.',
   },
   form_code_incorrect: { status: 422, message: 'Incorrect code' },
+  /** #17: `POST /v1/me/totp` when the user already has a verified TOTP secret. */
+  totp_already_enabled: {
+    status: 422,
+    message: 'TOTP is already enabled. Remove it before adding another authenticator.',
+  },
+  /** #17: backup codes need another second factor first (Clerk's BackupCodesNotAvailable). */
+  backup_codes_not_available_code: {
+    status: 422,
+    message: 'In order to use backup codes, you have to enable any other Multi-factor method',
+  },
   verification_failed: {
     status: 422,
     message: 'Too many failed attempts. You have to try again with the same or another method.',

@@ -17,6 +17,8 @@ export const ID_PREFIXES = {
   verification: 'ver',
   allowlistIdentifier: 'alid',
   blocklistIdentifier: 'blid',
+  totp: 'totp',
+  backupCode: 'bc',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -57,6 +57,10 @@ export interface UserTable {
   /** Password checks are refused until then (the progressive delay after repeated failures). */
   throttled_until: ColumnType<number | null, number | null | undefined, number | null>
   primary_email_address_id: string | null
+  /** 1 once a TOTP secret is verified (migration 0018). */
+  totp_enabled: ColumnType<number, number | undefined, number>
+  /** 1 while the user has unused backup codes (migration 0018). */
+  backup_code_enabled: ColumnType<number, number | undefined, number>
   last_sign_in_at: number | null
   last_active_at: number | null
   created_at: number
@@ -95,6 +99,8 @@ export interface SessionTable {
   /** The browser's User-Agent when the session started (shown in the user profile). */
   user_agent: ColumnType<string | null, string | null | undefined, string | null>
   ip_address: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the session's second factor was verified (migration 0018; the token's `fva`). */
+  second_factor_at: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 export interface SignInTable {
@@ -261,6 +267,29 @@ export interface RestrictionIdentifierTable {
   updated_at: number
 }
 
+/** A user's TOTP secret (migration 0018): one per user, sealed with the user id as AAD. */
+export interface TotpSecretTable {
+  user_id: string
+  id: string
+  secret_sealed: string
+  verified: number
+  /** The last time step a code was accepted for (sign-in), so a code is accepted once. */
+  last_used_step: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** One backup code (migration 0018), as an HMAC of its normalized text; single use. */
+export interface BackupCodeTable {
+  id: string
+  user_id: string
+  /** The codes generated together share it (Clerk's `backup_code` resource id). */
+  set_id: string
+  code_hash: string
+  used_at: number | null
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -281,6 +310,8 @@ export interface Database {
   mail_outbox: MailOutboxTable
   allowlist_identifiers: RestrictionIdentifierTable
   blocklist_identifiers: RestrictionIdentifierTable
+  totp_secrets: TotpSecretTable
+  backup_codes: BackupCodeTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -302,3 +333,5 @@ export type VerificationRow = Selectable<VerificationTable>
 export type MailOutboxRow = Selectable<MailOutboxTable>
 export type NewMailOutbox = Insertable<MailOutboxTable>
 export type RestrictionIdentifierRow = Selectable<RestrictionIdentifierTable>
+export type TotpSecretRow = Selectable<TotpSecretTable>
+export type BackupCodeRow = Selectable<BackupCodeTable>

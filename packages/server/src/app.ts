@@ -33,6 +33,8 @@ import { SecretBox } from './lib/crypto.js'
 import { SECRET_KEY_FILE, secureDataDir, writePrivateFile } from './lib/data-dir.js'
 import { loadMasterKey } from './lib/master-key.js'
 import { setHashConcurrency } from './lib/passwords.js'
+import { meMfaRoutes } from './mfa/me-mfa.fapi.js'
+import { mfaRoutes } from './mfa/mfa.bapi.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
 import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
 import { createOAuthProvider } from './oauth/provider.js'
@@ -301,6 +303,7 @@ async function buildHttp(
   fapiSessionRoutes(router)
   meRoutes(router)
   meEmailRoutes(router)
+  meMfaRoutes(router)
   await profileImageRoutes(app, services, config)
   imageRoutes(app, services)
   instanceRoutes(router)
@@ -308,6 +311,7 @@ async function buildHttp(
   restrictionRoutes(router)
   userRoutes(router)
   emailAddressRoutes(router)
+  mfaRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)

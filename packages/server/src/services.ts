@@ -6,6 +6,7 @@ import { InstanceService } from './instance/instance.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
 import { MailService } from './mail/mail.service.js'
+import { MfaService } from './mfa/mfa.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
@@ -47,6 +48,8 @@ export type Services = {
   readonly restrictionIdentifiers: RestrictionIdentifiersService
   /** Who may sign up: sign-up mode and restrictions (the sign-up engine asks it). */
   readonly signUpPolicy: SignUpPolicyService
+  /** A user's second factors: TOTP and backup codes (issue #17). */
+  readonly mfa: MfaService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -85,6 +88,14 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.signUpPolicy = new SignUpPolicyService({
     db: base.db,
     settings: () => services.instance.settings(),
+  })
+  services.mfa = new MfaService({
+    db: base.db,
+    clock: base.clock,
+    box: base.box,
+    rateLimits: services.rateLimits,
+    users: services.users,
+    applicationName: async () => (await services.instance.settings()).application_name,
   })
   return services
 }

@@ -93,9 +93,10 @@ export function userToJSON(
     primary_phone_number_id: null,
     primary_web3_wallet_id: null,
     password_enabled: u.password_digest !== null,
-    two_factor_enabled: false,
-    totp_enabled: false,
-    backup_code_enabled: false,
+    // Second factors (issue #17): flags kept on the user row, so no join is needed.
+    two_factor_enabled: fromDbBool(u.totp_enabled) || fromDbBool(u.backup_code_enabled),
+    totp_enabled: fromDbBool(u.totp_enabled),
+    backup_code_enabled: fromDbBool(u.backup_code_enabled),
     email_addresses: emailsToJSON(emails, opts.verifications, opts.now),
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
