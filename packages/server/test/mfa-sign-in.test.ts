@@ -150,6 +150,16 @@ describe.each(DIALECTS)('sign-in with a second factor (%s)', (dialect) => {
     expect(s2.supported_second_factors).toBeNull()
   })
 
+  it('the hosted sign-in form does not land a user with a second factor as if signed in', async () => {
+    const { email } = await enrolled()
+    const b = new BrowserClient(server.url, server.url)
+    const r = await b.hostedSignIn(email, PASSWORD)
+    expect(r.status).toBe(422)
+    expect(r.html).toContain('two-step verification')
+    const client = await b.get('/v1/client')
+    expect(client.json.response?.sessions ?? []).toEqual([])
+  })
+
   it('a second factor is refused while the sign-in waits for its first', async () => {
     const { email, totp } = await enrolled()
     const b = new BrowserClient(server.url, server.url)

@@ -70,6 +70,8 @@ const apiPaths = (sid: string, userId: string, templateId: string) => [
   '/v1/client/sign_ins/sia_x/attempt_first_factor',
   '/v1/client/sign_ins/sia_x/prepare_first_factor',
   '/v1/client/sign_ins/sia_x/reset_password',
+  '/v1/client/sign_ins/sia_x/prepare_second_factor',
+  '/v1/client/sign_ins/sia_x/attempt_second_factor',
   '/v1/client/sign_ups',
   '/v1/client/sign_ups/sua_x',
   '/v1/client/sign_ups/sua_x/prepare_verification',

@@ -4,7 +4,7 @@ import type { Device } from '../sessions/sessions.service.js'
 import type { SignUpResult } from '../sign-ups/sign-ups.service.js'
 import { safeIdentifier } from '../verification/factors.js'
 import { type FlowStep, flowStepRoutes, type StepPost } from './flow-step.js'
-import { type FormDeps, type FormOutcome, pathWith, str } from './form-flow.js'
+import { completedUserId, type FormDeps, type FormOutcome, pathWith, str } from './form-flow.js'
 import { safeRedirect } from './respond.js'
 import { codePage } from './verify-pages.js'
 
@@ -158,7 +158,7 @@ export function codeStepRoutes(app: FastifyInstance, d: FormDeps): void {
           const query = { sign_in_id: p.id, redirect_url: p.redirectUrl }
           return { kind: 'next', location: pathWith('/sign-in/new-password', query) }
         }
-        const userId = r.signIn.user_id as string
+        const userId = completedUserId(r.signIn)
         return { kind: 'done', userId, newClientToken: r.newClientToken, redirect: p.redirectUrl }
       },
       resend: async (p) => {

@@ -7,6 +7,7 @@ import {
   assertFormPost,
   CREATE_LIMIT,
   clientIdOf,
+  completedUserId,
   type FormDeps,
   formError,
   pathWith,
@@ -141,7 +142,7 @@ function newPasswordRoutes(app: FastifyInstance, d: FormDeps): void {
           signOutOfOtherSessions: p.body.sign_out_of_other_sessions === 'true',
         }
         const r = await d.services.signIns.resetPassword(p.id, p.clientId, input, p.device)
-        const userId = r.signIn.user_id as string
+        const userId = completedUserId(r.signIn)
         return { kind: 'done', userId, newClientToken: r.newClientToken, redirect: p.redirectUrl }
       },
     },

@@ -98,3 +98,18 @@ export function pathWith(path: string, query: Record<string, string | undefined>
   const s = q.toString()
   return s ? `${path}?${s}` : path
 }
+
+/**
+ * A hosted form's sign-in ends signed in only when it completed. A user with a second factor
+ * (issue #17) waits at `needs_second_factor`, which these pages cannot ask for yet: say so
+ * rather than land them as if signed in.
+ */
+export function completedUserId(signIn: { status: string; user_id: string | null }): string {
+  if (signIn.status !== 'complete' || !signIn.user_id) {
+    throw ApiError.of('strategy_for_user_invalid', {
+      longMessage:
+        'This account uses two-step verification, which this page cannot ask for yet. Sign in with an app that supports it.',
+    })
+  }
+  return signIn.user_id
+}

@@ -14,6 +14,7 @@ import {
   assertFormPost,
   CREATE_LIMIT,
   clientIdOf,
+  completedUserId,
   type FormOutcome,
   formError,
   pathWith,
@@ -196,7 +197,7 @@ export async function hostedRoutes(
       )
       return {
         kind: 'done',
-        userId: result.signIn.user_id as string,
+        userId: completedUserId(result.signIn),
         newClientToken: result.newClientToken,
         redirect: form.redirect_url,
       }

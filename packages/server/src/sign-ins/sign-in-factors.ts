@@ -98,7 +98,10 @@ export async function completeSignIn(
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const { clients, sessions, users } = d.services
   const now = d.clock.now()
-  const session = { ...sessions.newRow(user.id, signIn.client_id, device), second_factor_at: secondFactorAt }
+  const session = {
+    ...sessions.newRow(user.id, signIn.client_id, device),
+    second_factor_at: secondFactorAt,
+  }
   const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
   const owner = clients.rotated(signIn.client_id)
   await writeAtomically(d.db, d.dialect, [

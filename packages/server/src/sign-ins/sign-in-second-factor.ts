@@ -66,4 +66,3 @@ export async function attemptSecondFactor(
   const proved = d.services.verifications.provedWrite(signIn.id, 'second_factor', strategy.name)
   return completeSignIn(d, signIn, found.user, [proved], device, now)
 }
-

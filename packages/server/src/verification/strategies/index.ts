@@ -11,7 +11,10 @@ import { totp } from './totp.js'
  * `backup_code`, `passkey`, `oauth_*` — is a file beside these and a line here.
  */
 const STRATEGIES: ReadonlyMap<string, VerificationStrategy> = new Map(
-  [password, emailCode, emailLink, resetPasswordEmailCode, totp, backupCode].map((s) => [s.name, s]),
+  [password, emailCode, emailLink, resetPasswordEmailCode, totp, backupCode].map((s) => [
+    s.name,
+    s,
+  ]),
 )
 
 export function strategyNamed(name: string): VerificationStrategy | undefined {
