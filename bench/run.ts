@@ -234,7 +234,7 @@ function push(row: Row) {
   rows.push(row)
   const fmt = (n?: number, d = 0) => (n === undefined ? '' : n.toFixed(d))
   log(
-    `  ${row.item} ${row.name} [${row.dialect}]: ${fmt(row.rate)} req/s p50 ${fmt(row.p50, 1)} ms p99 ${fmt(row.p99, 1)} ms ratio ${fmt(row.ratio, 2)} ${row.met === undefined ? '' : row.met ? 'MET' : 'NOT MET'}`,
+    `  ${row.item} ${row.name} [${row.dialect}]: ${fmt(row.rate)} req/s p50 ${fmt(row.p50, 1)} ms p99 ${fmt(row.p99, 1)} ms ratio ${fmt(row.ratio, 2)} ${row.met === undefined ? '' : row.met ? 'MET' : 'NOT MET'}${row.rate === undefined && row.note ? ` ${row.note}` : ''}`,
   )
 }
 
@@ -244,6 +244,18 @@ async function main() {
       const srv = await startLatchkey(dialect, `${dialect}render`)
       try {
         await renderBench(dialect, srv)
+        await bytesBench(dialect, srv)
+      } finally {
+        await srv.stop()
+      }
+    }
+    return
+  }
+  if (ONLY === '3') {
+    for (const dialect of DIALECTS) {
+      const srv = await startLatchkey(dialect, `${dialect}bytes`)
+      try {
+        await bytesBench(dialect, srv)
       } finally {
         await srv.stop()
       }
@@ -534,6 +546,45 @@ async function renderBench(dialect: string, srv: Awaited<ReturnType<typeof start
     met: without === 0 && tokens.size <= allowed && r.errors === 0 && r.non2xx === 0,
     note: `${tokens.size} signatures over ${renders.toLocaleString('en')} renders; ${cpuNote(run.result)}`,
   })
+}
+
+/** What an answer costs on the wire: its status line and headers, and its body. */
+async function answerBytes(url: string, init: RequestInit) {
+  const res = await fetch(url, init)
+  const body = Buffer.byteLength(await res.text())
+  let head = `HTTP/1.1 ${res.status} ${res.statusText}\r\n`.length + 2
+  res.headers.forEach((value, name) => {
+    head += name.length + value.length + 4
+  })
+  return { status: res.status, head, body }
+}
+
+/**
+ * Item 3 (lean responses): the bytes of a session-token answer and of a client render, as a
+ * browser with Clerk's SDK receives them (with its Origin, so the CORS headers are counted).
+ */
+async function bytesBench(dialect: string, srv: Awaited<ReturnType<typeof startLatchkey>>) {
+  const { cookie, sid } = await signedIn(srv.url, `bytes-${Date.now()}@example.com`)
+  const headers = { cookie, origin: srv.url }
+  const answers = [
+    [
+      'Session-token answer (POST /v1/client/sessions/{id}/tokens)',
+      `/v1/client/sessions/${sid}/tokens`,
+      'POST',
+    ],
+    ['Client render (GET /v1/client)', '/v1/client', 'GET'],
+  ] as const
+  for (const [name, path, method] of answers) {
+    const a = await answerBytes(`${srv.url}${path}`, { method, headers })
+    push({
+      item: '3',
+      name: `Bytes: ${name}`,
+      dialect,
+      target: 'reported (the token answer within 1.2× of a peer, once a peer row exists)',
+      met: a.status === 200 ? undefined : false,
+      note: `${a.head + a.body} bytes: ${a.head} status line and headers, ${a.body} body`,
+    })
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
-import { securityHeaders } from './http/security-headers.js'
+import { apiSecurityHeaders, isJsonContentType, securityHeaders } from './http/security-headers.js'
 import { imageRoutes } from './images/images.routes.js'
 import { profileImageRoutes } from './images/profile-image.fapi.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
@@ -249,10 +249,24 @@ async function buildHttp(
   })
   await app.register(cookie)
   await app.register(formbody)
-  const headers = securityHeaders(config.url.startsWith('https:'))
+  // Every answer starts with the API set; one that turns out not to be JSON (a page, a script,
+  // an image, a redirect, an empty answer) gains Helmet's document set, except where its route
+  // chose a header of its own (the hosted pages' stricter CSP).
+  const https = config.url.startsWith('https:')
+  const apiHeaders = apiSecurityHeaders(https)
+  const documentHeaders = Object.entries(securityHeaders(https))
   app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(headers)
+    reply.headers(apiHeaders)
     done()
+  })
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (!isJsonContentType(reply.getHeader('content-type'))) {
+      for (const [name, value] of documentHeaders) {
+        const current = reply.getHeader(name)
+        if (current === undefined || current === apiHeaders[name]) reply.header(name, value)
+      }
+    }
+    done(null, payload)
   })
   // CORS: public documents and images to anyone; the Frontend API, with credentials, to allowed origins
   // (`origin: true` reflects the request's); nothing else. The option sets are built once.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { securityHeaders } from '../src/http/security-headers.js'
+import { apiSecurityHeaders, securityHeaders } from '../src/http/security-headers.js'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
@@ -13,18 +13,47 @@ describe.each(DIALECTS)('Frontend API in Clerk wire format (%s)', (dialect) => {
   })
   afterAll(() => server.close())
 
-  it("answers with Helmet's security headers, HSTS only over https", async () => {
+  it("answers JSON with the API's security headers and documents with Helmet's, HSTS only over https", async () => {
     const res = await fetch(`${server.url}/v1/environment`)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
-    expect(res.headers.get('referrer-policy')).toBe('same-origin')
-    expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin')
-    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
-    expect(res.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests')
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    expect(res.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    )
     expect(res.headers.get('strict-transport-security')).toBeNull()
+    // Nothing of the document set that only a page would use.
+    for (const name of [
+      'cross-origin-opener-policy',
+      'origin-agent-cluster',
+      'x-xss-protection',
+      'referrer-policy',
+    ])
+      expect(res.headers.get(name), name).toBeNull()
+    // An error answer is JSON too.
+    const missing = await fetch(`${server.url}/v1/no-such-route`)
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; frame-ancestors 'none'",
+    )
+
+    // A script (and any page, image or redirect) carries Helmet's whole document set.
+    const script = await fetch(`${server.url}/npm/@latchkey/js/dist/latchkey.browser.js`)
+    expect(script.status).toBe(200)
+    for (const [name, value] of Object.entries(securityHeaders(false)))
+      expect(script.headers.get(name), name).toBe(value)
+    expect(script.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(script.headers.get('cross-origin-resource-policy')).toBe('cross-origin')
+
+    const size = (h: Record<string, string>) =>
+      Object.entries(h).reduce((n, [k, v]) => n + k.length + v.length + 4, 0)
+    expect(size(apiSecurityHeaders(true))).toBeLessThan(size(securityHeaders(true)) / 2)
     const https = securityHeaders(true)
     expect(https['strict-transport-security']).toMatch(/^max-age=\d+/)
     expect(https['content-security-policy']).toContain('upgrade-insecure-requests')
+    expect(apiSecurityHeaders(true)['strict-transport-security']).toBe(
+      https['strict-transport-security'],
+    )
   })
 
   it('serves the environment and an empty client before sign-in', async () => {

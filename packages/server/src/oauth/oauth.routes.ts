@@ -10,6 +10,7 @@ import { html, userLabel } from '../hosted/respond.js'
 import { clientCookieName } from '../http/client-token.js'
 import { sendJson } from '../http/define-route.js'
 import { forwardAsDecided } from '../http/forwarded.js'
+import { securityHeaders } from '../http/security-headers.js'
 import type { Services } from '../services.js'
 import { OAUTH_PATH, oauthIssuer } from './issuer.js'
 import { mayHoldTokens, SCOPE_CLAIMS, signedInUserId, userClaims } from './provider.js'
@@ -34,9 +35,13 @@ const REGISTRATIONS_PER_HOUR = 10
  */
 function mountProvider(app: FastifyInstance, provider: Provider, publicUrl: URL) {
   const callback = provider.callback()
+  // The provider serves pages as well as JSON, and its answers pass no onSend hook: they carry
+  // the document set (under the provider's own CSP).
+  const documentHeaders = Object.entries(securityHeaders(publicUrl.protocol === 'https:'))
   const handoff = (req: FastifyRequest, reply: FastifyReply, path: string) => {
     for (const [k, v] of Object.entries(reply.getHeaders()))
       if (v !== undefined) reply.raw.setHeader(k, v)
+    for (const [k, v] of documentHeaders) reply.raw.setHeader(k, v)
     reply.raw.setHeader('content-security-policy', PROVIDER_CSP)
     reply.raw.setHeader('x-trace-id', req.id)
     const raw = req.raw as IncomingMessage & { originalUrl?: string }
