@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { createApp, createCore } from './app.js'
+import { pino } from 'pino'
 import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import type { Bootstrap } from './instance/instance.service.js'
@@ -9,8 +9,10 @@ import { SECRET_KEY_FILE } from './lib/data-dir.js'
 
 /**
  * The deployable: env → config → app → listen. The only module that touches `process`.
- * With `LATCHKEY_WORKERS` > 1 the primary process migrates and bootstraps the instance, then
- * forks that many HTTP workers sharing the port (node:cluster); every worker is stateless.
+ * With `LATCHKEY_WORKERS` > 1 the primary process forks one short-lived process that migrates
+ * and bootstraps the instance, then that many HTTP workers sharing the port (node:cluster);
+ * every worker is stateless. The primary never loads the application (`./app.js` is imported
+ * only where it runs): it holds a logger and the workers, not a second copy of the server.
  */
 async function main(): Promise<void> {
   let config: Config
@@ -24,8 +26,15 @@ async function main(): Promise<void> {
     throw error
   }
   if (config.workers > 1 && cluster.isPrimary) return primary(config)
+  if (process.env[BOOTSTRAP_ROLE] === '1') return bootstrapOnce(config)
   return serve(config)
 }
+
+/** Set on the one cluster process that migrates and bootstraps, then exits. */
+const BOOTSTRAP_ROLE = 'LATCHKEY_CLUSTER_BOOTSTRAP'
+
+/** What the bootstrap process tells the primary, for the banner. */
+type Booted = { dialect: string; publishableKey: string; bootstrap: Bootstrap }
 
 function banner(
   config: Config,
@@ -87,6 +96,7 @@ function secretKeyLines(config: Config, bootstrap: Bootstrap): string[] {
 
 /** One process serving HTTP: the whole server, or one cluster worker. */
 async function serve(config: Config): Promise<void> {
+  const { createApp } = await import('./app.js')
   const latchkey = await createApp({
     config,
     printMail: (block) => process.stdout.write(block),
@@ -115,13 +125,44 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'))
 }
 
+/** The cluster's bootstrap process: migrate, bootstrap the instance, report, exit. */
+async function bootstrapOnce(config: Config): Promise<void> {
+  const { createCore } = await import('./app.js')
+  const core = await createCore({ config })
+  const booted: Booted = {
+    dialect: core.db.dialect,
+    publishableKey: core.services.instance.publishableKey(),
+    bootstrap: core.bootstrap,
+  }
+  await core.db.close()
+  process.send?.(booted, () => process.exit(0))
+}
+
+/** Runs the bootstrap process and waits for its report; it prints its own failure. */
+function bootstrapInProcess(): Promise<Booted> {
+  return new Promise((resolve, reject) => {
+    let booted: Booted | undefined
+    const worker = cluster.fork({ [BOOTSTRAP_ROLE]: '1' })
+    worker.once('message', (message: Booted) => {
+      booted = message
+    })
+    worker.once('exit', (code) => {
+      if (booted && code === 0) resolve(booted)
+      else reject(new Error(`the bootstrap process exited with code ${code}`))
+    })
+  })
+}
+
 /** The cluster primary: bootstrap once, fork workers, restart crashed ones, drain on SIGTERM. */
 async function primary(config: Config): Promise<void> {
-  const core = await createCore({ config })
-  const { bootstrap, services } = core
-  const dialect = core.db.dialect
-  const publishableKey = services.instance.publishableKey()
-  await core.db.close()
+  const log = pino({ level: config.logLevel })
+  let booted: Booted
+  try {
+    booted = await bootstrapInProcess()
+  } catch {
+    process.exit(1)
+  }
+  const { dialect, publishableKey, bootstrap } = booted
 
   let closing = false
   let listening = 0
@@ -138,7 +179,7 @@ async function primary(config: Config): Promise<void> {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
       return
     }
-    core.log.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another')
+    log.error({ pid: worker.process.pid, code, signal }, 'worker exited; starting another')
     fork()
   })
   for (let i = 0; i < config.workers; i++) fork()
@@ -146,7 +187,7 @@ async function primary(config: Config): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
-    core.log.info({ signal }, 'shutting down: draining every worker')
+    log.info({ signal }, 'shutting down: draining every worker')
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))

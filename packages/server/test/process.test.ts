@@ -248,6 +248,12 @@ describe.each(DIALECTS)('the server with LATCHKEY_WORKERS=2 (%s)', (dialect) => 
       if (line.includes('/tokens')) pids.add(String(JSON.parse(line).pid))
     }
     expect(pids.size).toBe(2)
+    // The primary holds the workers, not a copy of the application (main.ts imports it only
+    // where it runs): about 55 MiB against a worker's 125 MiB, never near a worker's size.
+    const rss = (pid: string) =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])
+    const primaryRss = rss(String(s.child.pid))
+    for (const pid of pids) expect(primaryRss).toBeLessThan(rss(pid) * 0.7)
     s.child.kill('SIGTERM')
     expect(await s.exited).toBe(0)
   }, 60_000)
