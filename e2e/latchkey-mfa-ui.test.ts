@@ -169,7 +169,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         true,
         true,
       ])
-    })
+    }, 60_000)
 
     it('signs in with the password, then the app’s code; a wrong code is refused visibly', async () => {
       await signOut()
@@ -280,6 +280,6 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await again.getByLabel('Password').fill(PASSWORD)
       await again.getByRole('button', { name: 'Continue' }).click()
       await signedIn()
-    })
+    }, 60_000)
   },
 )
