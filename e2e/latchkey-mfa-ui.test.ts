@@ -6,6 +6,11 @@ import { decodeQR } from 'qr/decode.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPlainHtmlExample } from '../examples/plain-html/server.js'
 import {
+  codeFrom,
+  startSmtpServer,
+  type TestSmtpServer,
+} from '../packages/server/test/helpers/smtp.js'
+import {
   createTestServer,
   DIALECTS,
   type TestServer,
@@ -46,6 +51,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
   'two-step verification in the prebuilt UI (%s)',
   (dialect) => {
     let server: TestServer
+    let smtp: TestSmtpServer
     let app: Server
     let appUrl: string
     let browser: Browser
@@ -58,7 +64,11 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     beforeAll(async () => {
       const port = await freePort()
       appUrl = `http://127.0.0.1:${port}`
-      server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: appUrl } })
+      smtp = await startSmtpServer()
+      server = await createTestServer(dialect, {
+        smtpUrl: smtp.url,
+        env: { LATCHKEY_ALLOWED_ORIGINS: appUrl },
+      })
       app = await startPlainHtmlExample({ port, host: '127.0.0.1', latchkeyUrl: server.url })
       browser = await launchChromium()
       ctx = await browser.newContext()
@@ -71,6 +81,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await browser?.close()
       await new Promise((r) => app?.close(r))
       await server?.close()
+      await smtp?.close()
     })
 
     const clerk = () => createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
@@ -212,6 +223,26 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         .toBe('That backup code is incorrect or was already used.')
       expect(await status().textContent()).toBe('Signed out')
       await submit(dialog, 'Backup code', second ?? '')
+      await signedIn()
+    })
+
+    it('asks for the second factor after an email code too', async () => {
+      await signOut()
+      await tab.getByRole('button', { name: 'Sign in' }).click()
+      const dialog = tab.getByRole('dialog', { name: 'Sign in' })
+      await dialog.getByLabel('Email address').fill(ada)
+      const at = smtp.messages.length
+      await dialog.getByRole('button', { name: 'Email me a code' }).click()
+      await dialog.getByRole('heading', { name: 'Check your email' }).waitFor({ timeout: STEP_MS })
+      const mail = await smtp.waitForMail(ada, { after: at, timeoutMs: STEP_MS })
+      await dialog.getByLabel('Verification code').fill(codeFrom(mail))
+      await dialog.getByRole('button', { name: 'Verify' }).click()
+      await dialog
+        .getByRole('heading', { name: 'Two-step verification' })
+        .waitFor({ timeout: STEP_MS })
+      expect(await status().textContent()).toBe('Signed out')
+      await dialog.getByRole('button', { name: 'Use a backup code' }).click()
+      await submit(dialog, 'Backup code', backupCodes[4] ?? '')
       await signedIn()
     })
 
