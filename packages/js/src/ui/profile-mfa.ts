@@ -150,7 +150,12 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
 
   const codes = (list: string[], why: string): Node[] => {
     const copy = button('Copy codes', async () => {
-      await navigator.clipboard.writeText(list.join('\n'))
+      // The clipboard needs a secure context (https or localhost) and the page's permission.
+      try {
+        await navigator.clipboard.writeText(list.join('\n'))
+      } catch {
+        throw new FlowError('Copying isn’t allowed on this page. Select the codes and copy them.')
+      }
       status.textContent = 'Backup codes copied.'
     })
     const done = h('button', { type: 'button', class: 'lk-button' }, 'I’ve saved them')
