@@ -22,16 +22,23 @@ export {
   type UserProfileProps,
 } from './latchkey.js'
 export {
+  BackupCodeResource,
   ClientResource,
+  type DeletedObjectResource,
   EmailAddressResource,
   type GetTokenOptions,
   SessionResource,
   SessionWithActivitiesResource,
   SignInResource,
   SignUpResource,
+  TOTPResource,
   UserResource,
 } from './resources.js'
-export type { SignInFactor, SignInFirstFactorStrategy } from './sign-in-resource.js'
+export type {
+  SignInFactor,
+  SignInFirstFactorStrategy,
+  SignInSecondFactorStrategy,
+} from './sign-in-resource.js'
 export { jwtExpiry, TokenCache, type TokenCacheOptions } from './token-cache.js'
 export type { Appearance } from './ui/theme.js'
 export { type EmailLinkFlow, VerificationResource } from './verification.js'

@@ -424,6 +424,8 @@ export class Latchkey {
       s?.user.updatedAt?.getTime(),
       // Adding, proving or choosing an address may leave `updated_at` as it was.
       s?.user.primaryEmailAddressId,
+      s?.user.totpEnabled,
+      s?.user.backupCodeEnabled,
       s?.user.emailAddresses.map((e) => `${e.id}:${e.verification.status}`).join(','),
       this.client?.activeSessions.map((x) => x.id).join(','),
     ].join('|')

@@ -1,9 +1,23 @@
 import { type EmailAddressJSON, EmailAddressResource } from './email-address-resource.js'
 import type { FapiClient } from './fapi.js'
+import {
+  type BackupCodeJSON,
+  BackupCodeResource,
+  type DeletedObjectJSON,
+  type DeletedObjectResource,
+  deletedObject,
+  type TOTPJSON,
+  TOTPResource,
+} from './mfa-resources.js'
 import { type SignInJSON, SignInResource } from './sign-in-resource.js'
 import { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
 
 export { type EmailAddressJSON, EmailAddressResource } from './email-address-resource.js'
+export {
+  BackupCodeResource,
+  type DeletedObjectResource,
+  TOTPResource,
+} from './mfa-resources.js'
 export { type SignInJSON, SignInResource } from './sign-in-resource.js'
 export { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
 
@@ -19,6 +33,9 @@ export type UserJSON = {
   primary_email_address_id: string | null
   email_addresses: EmailAddressJSON[]
   password_enabled: boolean
+  two_factor_enabled?: boolean
+  totp_enabled?: boolean
+  backup_code_enabled?: boolean
   public_metadata: Record<string, unknown>
   unsafe_metadata: Record<string, unknown>
   external_id: string | null
@@ -84,6 +101,10 @@ export class UserResource {
   readonly primaryEmailAddressId: string | null
   readonly emailAddresses: EmailAddressResource[]
   readonly passwordEnabled: boolean
+  /** An authenticator app or backup codes are set up: sign-in asks for a second factor. */
+  readonly twoFactorEnabled: boolean
+  readonly totpEnabled: boolean
+  readonly backupCodeEnabled: boolean
   readonly publicMetadata: Record<string, unknown>
   readonly unsafeMetadata: Record<string, unknown>
   readonly externalId: string | null
@@ -107,6 +128,9 @@ export class UserResource {
       (e) => new EmailAddressResource(e, ctx, sessionId),
     )
     this.passwordEnabled = json.password_enabled
+    this.totpEnabled = json.totp_enabled ?? false
+    this.backupCodeEnabled = json.backup_code_enabled ?? false
+    this.twoFactorEnabled = json.two_factor_enabled ?? (this.totpEnabled || this.backupCodeEnabled)
     this.publicMetadata = json.public_metadata
     this.unsafeMetadata = json.unsafe_metadata
     this.externalId = json.external_id
@@ -180,6 +204,49 @@ export class UserResource {
     })
     this.#ctx.changed()
     return new UserResource(json, this.#ctx, this.#sessionId)
+  }
+
+  /**
+   * Starts setting up an authenticator app (`POST /v1/me/totp`): the secret and its
+   * `otpauth://` URI, for a QR code. It is on once {@link verifyTOTP} proves a code.
+   */
+  async createTOTP(): Promise<TOTPResource> {
+    return new TOTPResource(await this.#me<TOTPJSON>('POST', '/v1/me/totp'))
+  }
+
+  /**
+   * Proves the app with a code it shows (`POST /v1/me/totp/attempt_verification`): TOTP is on,
+   * and the first time the answer carries the backup codes, shown only here.
+   */
+  async verifyTOTP(params: { code: string }): Promise<TOTPResource> {
+    const json = await this.#me<TOTPJSON>('POST', '/v1/me/totp/attempt_verification', {
+      code: params.code,
+    })
+    this.#ctx.changed()
+    return new TOTPResource(json)
+  }
+
+  /** Removes the authenticator app, and the backup codes with it (`DELETE /v1/me/totp`). */
+  async disableTOTP(): Promise<DeletedObjectResource> {
+    const json = await this.#me<DeletedObjectJSON>('DELETE', '/v1/me/totp')
+    this.#ctx.changed()
+    return deletedObject(json)
+  }
+
+  /** A new set of backup codes replacing the old ones (`POST /v1/me/backup_codes`). */
+  async createBackupCode(): Promise<BackupCodeResource> {
+    const json = await this.#me<BackupCodeJSON>('POST', '/v1/me/backup_codes')
+    this.#ctx.changed()
+    return new BackupCodeResource(json)
+  }
+
+  #me<T>(method: 'POST' | 'DELETE', path: string, body?: Record<string, string>): Promise<T> {
+    return this.#ctx.fapi.request<T>({
+      method,
+      path,
+      sessionId: this.#sessionId,
+      ...(body ? { body } : {}),
+    })
   }
 
   /** The user's active sessions on every device (`GET /v1/me/sessions/active`). */

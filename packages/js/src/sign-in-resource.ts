@@ -19,7 +19,9 @@ export type SignInJSON = {
   identifier: string | null
   created_session_id: string | null
   supported_first_factors?: SignInFactorJSON[] | null
+  supported_second_factors?: SignInFactorJSON[] | null
   first_factor_verification?: VerificationJSON | null
+  second_factor_verification?: VerificationJSON | null
 }
 
 /** Clerk's `SignInFactor`, in SDK casing. */
@@ -36,6 +38,13 @@ export type SignInFirstFactorStrategy =
   | 'email_link'
   | 'reset_password_email_code'
 
+/**
+ * The second factors a sign-in may ask for once the first is proved (`needs_second_factor`).
+ * Clerk also has `phone_code` and `email_code` here; Latchkey's server has neither as a second
+ * factor yet (issue #17).
+ */
+export type SignInSecondFactorStrategy = 'totp' | 'backup_code'
+
 const factorOf = (f: SignInFactorJSON): SignInFactor => ({
   strategy: f.strategy,
   ...(f.safe_identifier !== undefined ? { safeIdentifier: f.safe_identifier } : {}),
@@ -45,7 +54,8 @@ const factorOf = (f: SignInFactorJSON): SignInFactor => ({
 
 /**
  * A sign-in attempt (Clerk's `SignInResource`): `needs_first_factor` until a password, a code
- * or a link proves the user, `needs_new_password` in the reset flow, then `complete`.
+ * or a link proves the user, `needs_new_password` in the reset flow, `needs_second_factor` for
+ * a user with an authenticator app or backup codes, then `complete`.
  */
 export class SignInResource {
   readonly id: string | null
@@ -53,7 +63,10 @@ export class SignInResource {
   readonly identifier: string | null
   readonly createdSessionId: string | null
   readonly supportedFirstFactors: SignInFactor[]
+  /** What the user set up (`totp`, `backup_code`), once the first factor is proved. */
+  readonly supportedSecondFactors: SignInFactor[]
   readonly firstFactorVerification: VerificationResource
+  readonly secondFactorVerification: VerificationResource
   readonly #ctx: ResourceContext
 
   constructor(json: SignInJSON | null, ctx: ResourceContext) {
@@ -63,7 +76,9 @@ export class SignInResource {
     this.identifier = json?.identifier ?? null
     this.createdSessionId = json?.created_session_id ?? null
     this.supportedFirstFactors = (json?.supported_first_factors ?? []).map(factorOf)
+    this.supportedSecondFactors = (json?.supported_second_factors ?? []).map(factorOf)
     this.firstFactorVerification = new VerificationResource(json?.first_factor_verification)
+    this.secondFactorVerification = new VerificationResource(json?.second_factor_verification)
   }
 
   #path(step = ''): string {
@@ -116,6 +131,32 @@ export class SignInResource {
     return this.#post(this.#path('/attempt_first_factor'), {
       strategy: params.strategy,
       ...('password' in params ? { password: params.password } : { code: params.code }),
+    })
+  }
+
+  /**
+   * Readies the second factor (`POST …/prepare_second_factor`). An authenticator app's code or a
+   * backup code needs nothing sent, so for `totp` and `backup_code` this only checks the step.
+   */
+  prepareSecondFactor(params: { strategy: SignInSecondFactorStrategy }): Promise<SignInResource> {
+    return this.#post(this.#path('/prepare_second_factor'), { strategy: params.strategy })
+  }
+
+  /**
+   * Proves the second factor (`POST …/attempt_second_factor`) with the authenticator app's code
+   * or a backup code (each backup code works once); proved, the sign-in is `complete`.
+   *
+   * @example
+   * const done = await signIn.attemptSecondFactor({ strategy: 'totp', code: '123456' })
+   * if (done.status === 'complete') await clerk.setActive({ session: done.createdSessionId })
+   */
+  attemptSecondFactor(params: {
+    strategy: SignInSecondFactorStrategy
+    code: string
+  }): Promise<SignInResource> {
+    return this.#post(this.#path('/attempt_second_factor'), {
+      strategy: params.strategy,
+      code: params.code,
     })
   }
 

@@ -37,7 +37,7 @@ export async function resetPasswordSteps(
           strategy: 'reset_password_email_code',
           code,
         })
-        if (next.status !== 'needs_new_password') return completeSignIn(host, props, next)
+        if (next.status !== 'needs_new_password') return completeSignIn(host, props, next, card)
         proof.destroy()
         newPasswordStep(host, props, card, next)
       },
@@ -92,7 +92,7 @@ function newPasswordStep(
       password: v.password ?? '',
       signOutOfOtherSessions: v.sign_out_of_other_sessions === 'true',
     })
-    await completeSignIn(host, props, done)
+    await completeSignIn(host, props, done, card)
   })
   const titleId = showStep(card, {
     title: 'Set a new password',

@@ -6,6 +6,7 @@ import { type EmailProof, type EmailStrategy, proveEmail } from './email-proof.j
 import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
 import { resetPasswordSteps } from './reset-password.js'
+import { secondFactorStep } from './second-factor.js'
 import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 /** After a sign-in or sign-up: go where asked, else close the modal, else stay. */
@@ -15,12 +16,17 @@ export function finish(host: Host, props: { redirectUrl?: string; forceRedirectU
   else if (host.inModal) host.close()
 }
 
-/** A finished sign-in: its session becomes active, then {@link finish}. */
+/**
+ * A finished sign-in: its session becomes active, then {@link finish}. One that waits for a
+ * second factor shows that step in `card` first.
+ */
 export async function completeSignIn(
   host: Host,
   props: SignInProps,
   signIn: SignInResource,
+  card: HTMLElement,
 ): Promise<void> {
+  if (signIn.status === 'needs_second_factor') return secondFactorStep(host, props, card, signIn)
   if (signIn.status !== 'complete' || !signIn.createdSessionId)
     throw new FlowError('This account needs another sign-in step, which is not supported yet.')
   await host.lk.setActive({ session: signIn.createdSessionId })
@@ -163,7 +169,7 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
       password: v.password ?? '',
       strategy: 'password',
     })
-    await completeSignIn(host, props, attempt)
+    await completeSignIn(host, props, attempt, el)
   })
 
   return {
@@ -200,13 +206,14 @@ async function emailSignInSteps(
         host,
         props,
         await signIn.attemptFirstFactor({ strategy: 'email_code', code }),
+        card,
       ),
     startLink: () => {
       const flow = signIn.createEmailLinkFlow()
       const done = flow.startEmailLinkFlow({ ...id, redirectUrl: linkReturnUrl() }).then((s) => {
-        if (s.status !== 'complete')
+        if (s.status !== 'complete' && s.status !== 'needs_second_factor')
           throw new FlowError('This link has expired or was already used. Ask for a new one.')
-        return completeSignIn(host, props, s)
+        return completeSignIn(host, props, s, card)
       })
       return { done, cancel: () => flow.cancelEmailLinkFlow() }
     },

@@ -142,6 +142,10 @@ export const STYLES = `
 .lk-waiting:focus { outline: none; }
 .lk-actions { display: flex; gap: 0.5rem; flex-wrap: wrap; }
 .lk-inline-form { margin-top: 0.75rem; }
+.lk-qr-figure { margin: 0.75rem 0; }
+.lk-qr { display: block; width: 12rem; height: 12rem; border: 1px solid var(--lk-color-border); border-radius: var(--lk-radius); }
+.lk-secret { display: inline-block; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.9375rem; word-break: break-all; margin-bottom: 1rem; }
+.lk-codes { list-style: none; padding: 0; margin: 0.75rem 0 1rem; display: grid; grid-template-columns: repeat(2, max-content); gap: 0.35rem 2rem; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .lk-visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `
 

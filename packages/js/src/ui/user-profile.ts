@@ -4,6 +4,7 @@ import type { SessionWithActivitiesResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
 import type { Host, Rendered } from './host.js'
 import { emailAddressesSection } from './profile-emails.js'
+import { twoStepSection } from './profile-mfa.js'
 
 /** "just now", "5 minutes ago", "yesterday", then a date: how recent a session's activity is. */
 function when(d: Date | null): string {
@@ -30,8 +31,8 @@ function deviceName(s: SessionWithActivitiesResource): string {
 }
 
 /**
- * The account page: edit name, manage email addresses, change password, see and revoke the other
- * sessions, sign out.
+ * The account page: edit name, manage email addresses, change password, set up two-step
+ * verification, see and revoke the other sessions, sign out.
  * Each section is a labelled region with its own live status line.
  */
 export function renderUserProfile(host: Host, props: UserProfileProps): Rendered {
@@ -227,6 +228,7 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
       section('Profile', profileForm),
       section('Email addresses', emails.el),
       section('Password', passwordForm),
+      section('Two-step verification', twoStepSection(lk).el),
       section('Active devices', list, sessionsError, sessionsStatus),
       section('Sign out', signOut),
     )
