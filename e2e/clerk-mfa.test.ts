@@ -1,0 +1,138 @@
+import * as OTPAuth from 'otpauth'
+import type { Browser, Page, Response } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createTestServer,
+  DIALECTS,
+  type TestServer,
+} from '../packages/server/test/helpers/test-server.js'
+import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
+import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { ClerkUI } from './helpers/clerk/clerk-ui.js'
+import { createUser } from './helpers/clerk/latchkey-checks.js'
+import { watchPage } from './helpers/clerk/page-watch.js'
+
+/*
+ * Issue #17 items 3 and 7 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in
+ * Chromium, through the app's /__clerk proxy: an authenticator app added in Clerk's
+ * <UserProfile/> (Security → "Add two-step verification"), its secret read from "Can't scan QR
+ * code?" and its codes computed here with otpauth; the backup codes Clerk's card lists; then
+ * Clerk's <SignIn/> asks for the second factor after the password: a TOTP code, then "Use
+ * another method" → a backup code, which the next sign-in refuses with Clerk's error.
+ */
+
+const FIXTURE = new URL('./fixtures/clerk-verification/', import.meta.url)
+const PASSWORD = 'mfa clerk passphrase 9'
+
+type ClerkWindow = { clerk: { signOut(): Promise<void> } }
+
+describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
+  "Clerk's UI does MFA on Latchkey (%s)",
+  (dialect) => {
+    let browser: Browser
+    let server: TestServer
+    let app: ClerkApp
+
+    beforeAll(async () => {
+      browser = await launchChromium()
+      const port = await freePort()
+      server = await createTestServer(dialect, {
+        env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
+      })
+      app = await startClerkApp({
+        root: FIXTURE,
+        port,
+        latchkeyUrl: server.url,
+        publishableKey: server.publishableKey,
+      })
+    }, 120_000)
+    afterAll(async () => {
+      await app?.close()
+      await server?.close()
+      await browser?.close()
+    })
+
+    const status = (page: Page) =>
+      page
+        .locator('#status')
+        .textContent()
+        .catch(() => 'navigating')
+    const signedInAs = (page: Page, userId: string) =>
+      expect.poll(() => status(page), { timeout: 30_000 }).toBe(`Signed in as ${userId}`)
+    const isPath = (r: Response, end: string) => new URL(r.url()).pathname.endsWith(end)
+
+    async function signOut(page: Page) {
+      await page.evaluate(() => (window as unknown as ClerkWindow).clerk.signOut())
+      await expect.poll(() => status(page)).toBe('Signed out')
+    }
+
+    /** Password on Clerk's SignIn: its second-factor card comes next, not a session. */
+    async function passwordStep(page: Page, ui: ClerkUI, email: string) {
+      await page.goto(`${app.url}/sign-in`)
+      await ui.signInWithPassword(email, PASSWORD)
+      await ui.part('signIn-totp2Fa').waitFor({ state: 'visible', timeout: 30_000 })
+      expect(await status(page)).toBe('Signed out')
+    }
+
+    it('adds an authenticator app in UserProfile, signs in with TOTP, then with a backup code once', async () => {
+      const email = `mfa-${dialect}@example.com`
+      const userId = await createUser(server, { email, password: PASSWORD })
+      const page = await browser.newPage()
+      const watch = watchPage(page)
+      const ui = new ClerkUI(page)
+      await page.goto(`${app.url}/sign-in`)
+      await ui.signInWithPassword(email, PASSWORD)
+      await signedInAs(page, userId)
+
+      // Enrol in Clerk's UserProfile, from the URI its "Can't scan QR code?" view shows.
+      await page.goto(`${app.url}/profile`)
+      const profile = page.locator('.cl-userProfile-root')
+      await profile.waitFor({ state: 'visible', timeout: 30_000 })
+      const uri = await ui.startAuthenticatorApp(profile)
+      const totp = OTPAuth.URI.parse(uri)
+      if (!(totp instanceof OTPAuth.TOTP)) throw new Error(`not a TOTP URI: ${uri}`)
+      expect(totp).toMatchObject({ digits: 6, period: 30, algorithm: 'SHA1' })
+      const verified = page.waitForResponse((r) => isPath(r, '/v1/me/totp/attempt_verification'))
+      const shown = await ui.finishAuthenticatorApp(profile, totp.generate())
+      const body = (await (await verified).json()) as { response: { backup_codes: string[] } }
+      const codes = body.response.backup_codes
+      expect(codes).toHaveLength(10)
+      for (const code of codes) expect(shown).toContain(code)
+      const me = await fetch(`${server.url}/v1/users/${userId}`, {
+        headers: { authorization: `Bearer ${server.secretKey}` },
+      })
+      expect(await me.json()).toMatchObject({ totp_enabled: true, backup_code_enabled: true })
+      await signOut(page)
+
+      // Password, then the authenticator's code on Clerk's second-factor card. The enrolment's
+      // step is spent (each step counts once): the next step's code, which the window accepts.
+      await passwordStep(page, ui, email)
+      await ui.enterCode(totp.generate({ timestamp: Date.now() + 30_000 }))
+      await signedInAs(page, userId)
+      await signOut(page)
+
+      // "Use another method" → "Use a backup code".
+      const [backup] = codes as [string]
+      await passwordStep(page, ui, email)
+      await ui.useAnotherMethod('Use a backup code')
+      await ui.enterBackupCode(backup)
+      await signedInAs(page, userId)
+      await signOut(page)
+
+      // The same backup code again: refused, Clerk's error shown, still signed out.
+      await passwordStep(page, ui, email)
+      await ui.useAnotherMethod('Use a backup code')
+      const refused = page.waitForResponse((r) => isPath(r, '/attempt_second_factor'))
+      await ui.enterBackupCode(backup)
+      const answer = await refused
+      expect(answer.status()).toBe(422)
+      expect(((await answer.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe(
+        'form_code_incorrect',
+      )
+      await expect.poll(() => ui.errorText().textContent()).toMatch(/incorrect/i)
+      expect(await status(page)).toBe('Signed out')
+      watch.assertClean()
+      await page.close()
+    }, 240_000)
+  },
+)
