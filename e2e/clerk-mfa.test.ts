@@ -1,6 +1,12 @@
 import * as OTPAuth from 'otpauth'
 import type { Browser, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrowserClient } from '../packages/server/test/helpers/browser-client.js'
+import {
+  codeFrom,
+  startSmtpServer,
+  type TestSmtpServer,
+} from '../packages/server/test/helpers/smtp.js'
 import {
   createTestServer,
   DIALECTS,
@@ -11,6 +17,7 @@ import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import { nextMail } from './helpers/clerk/verification-setup.js'
 
 /*
  * Issue #17 items 3 and 7 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in
@@ -18,7 +25,9 @@ import { watchPage } from './helpers/clerk/page-watch.js'
  * <UserProfile/> (Security → "Add two-step verification"), its secret read from "Can't scan QR
  * code?" and its codes computed here with otpauth; the backup codes Clerk's card lists; then
  * Clerk's <SignIn/> asks for the second factor after the password: a TOTP code, then "Use
- * another method" → a backup code, which the next sign-in refuses with Clerk's error.
+ * another method" → a backup code, which the next sign-in refuses with Clerk's error; and,
+ * with the operator's `second_factors.email_code` on, "Email code to …" as the second step, the
+ * code read from a real SMTP server.
  */
 
 const FIXTURE = new URL('./fixtures/clerk-verification/', import.meta.url)
@@ -31,13 +40,16 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
   (dialect) => {
     let browser: Browser
     let server: TestServer
+    let smtp: TestSmtpServer
     let app: ClerkApp
     let n = 0
 
     beforeAll(async () => {
       browser = await launchChromium()
+      smtp = await startSmtpServer()
       const port = await freePort()
       server = await createTestServer(dialect, {
+        smtpUrl: smtp.url,
         env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
       })
       app = await startClerkApp({
@@ -50,6 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     afterAll(async () => {
       await app?.close()
       await server?.close()
+      await smtp?.close()
       await browser?.close()
     })
 
@@ -147,6 +160,56 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       expect(await status(page)).toBe('Signed out')
       watch.assertClean()
       await page.close()
+    })
+
+    it('offers an email code as the second step when the operator turns it on', {
+      retry: 2,
+      timeout: 240_000,
+    }, async () => {
+      const email = `mfa-email-${dialect}-${++n}@example.com`
+      const userId = await createUser(server, { email, password: PASSWORD })
+      // TOTP enrolled over the Frontend API, as the profile does.
+      const b = new BrowserClient(server.url, server.url)
+      await b.signIn(email, PASSWORD)
+      const made = await b.post('/v1/me/totp')
+      const totp = new OTPAuth.TOTP({
+        secret: OTPAuth.Secret.fromBase32(made.json.response.secret),
+      })
+      expect(
+        (await b.post('/v1/me/totp/attempt_verification', { code: totp.generate() })).status,
+      ).toBe(200)
+      const patched = await fetch(`${server.url}/v1/instance/user_settings`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ second_factors: { email_code: true } }),
+      })
+      expect(patched.status).toBe(200)
+      try {
+        const page = await browser.newPage()
+        const watch = watchPage(page)
+        const ui = new ClerkUI(page)
+        await passwordStep(page, ui, email)
+        const at = smtp.messages.length
+        await ui.useAnotherMethod(`Email code to ${email}`)
+        await ui.part('signIn-emailCode2Fa').waitFor({ state: 'visible', timeout: 30_000 })
+        const mail = await nextMail(smtp, email, at, 'second-factor code')
+        await ui.enterCode(codeFrom(mail))
+        await signedInAs(page, userId)
+        watch.assertClean()
+        await page.close()
+      } finally {
+        await fetch(`${server.url}/v1/instance/user_settings`, {
+          method: 'PATCH',
+          headers: {
+            authorization: `Bearer ${server.secretKey}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ second_factors: { email_code: false } }),
+        })
+      }
     })
   },
 )
