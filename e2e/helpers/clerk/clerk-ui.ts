@@ -148,6 +148,52 @@ export class ClerkUI {
     await expect.poll(() => this.page.locator('.cl-modalCloseButton').count()).toBe(0)
   }
 
+  /**
+   * UserProfile → "Security" → "Add two-step verification" → "Authenticator application", then
+   * "Can't scan QR code?": resolves with the `otpauth://` URI Clerk's card shows in its place
+   * (the secret and the URI, each in a read-only copy field).
+   */
+  async startAuthenticatorApp(profile: Locator): Promise<string> {
+    await profile.locator('.cl-navbarButton__security').click()
+    await profile.getByRole('button', { name: 'Add two-step verification' }).click()
+    await this.page.getByRole('menuitem', { name: 'Authenticator application' }).click()
+    await profile.getByRole('button', { name: /^Can.t scan QR code\?$/ }).click()
+    const uri = profile.locator('input[readonly]')
+    await expect
+      .poll(() => uri.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)))
+      .toContainEqual(expect.stringMatching(/^otpauth:\/\//))
+    const values = await uri.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))
+    return values.find((v) => v.startsWith('otpauth://')) ?? ''
+  }
+
+  /**
+   * After {@link startAuthenticatorApp}: "Continue", the authenticator's code, and Clerk's
+   * success card ("Two-step verification is now enabled") with its backup codes; resolves
+   * with that card's text.
+   */
+  async finishAuthenticatorApp(profile: Locator, code: string): Promise<string> {
+    await profile.locator('.cl-formButtonPrimary').click()
+    await this.enterCode(code, profile)
+    const success = profile
+      .locator('.cl-profilePage')
+      .filter({ hasText: 'Two-step verification is now enabled' })
+    await success.waitFor({ timeout: 30_000 })
+    return (await success.textContent()) ?? ''
+  }
+
+  /** On a second-factor card: "Use another method", then the named method (e.g. "Use a backup code"). */
+  async useAnotherMethod(name: string): Promise<void> {
+    await this.card.getByText('Use another method').click()
+    await this.card.getByRole('button', { name }).click()
+  }
+
+  /** On Clerk's backup-code card: types the code and continues. */
+  async enterBackupCode(code: string): Promise<void> {
+    await this.field('code').waitFor({ state: 'visible' })
+    await this.field('code').fill(code)
+    await this.continue()
+  }
+
   /** UserButton → "Sign out". */
   async signOutFromMenu(): Promise<void> {
     const menu = await this.openUserMenu()

@@ -49,6 +49,14 @@ export const ERRORS = {
     status: 422,
     message: 'In order to use backup codes, you have to enable any other Multi-factor method',
   },
+  /**
+   * #17: enrolling a second factor the operator does not allow (Backend API
+   * `PATCH /v1/instance/user_settings` `second_factors`). Latchkey's code: Clerk documents none.
+   */
+  second_factor_not_enabled: {
+    status: 403,
+    message: 'This second factor is not enabled on this instance.',
+  },
   verification_failed: {
     status: 422,
     message: 'Too many failed attempts. You have to try again with the same or another method.',

@@ -96,6 +96,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     rateLimits: services.rateLimits,
     users: services.users,
     applicationName: async () => (await services.instance.settings()).application_name,
+    secondFactors: async () => (await services.instance.settings()).second_factors,
   })
   return services
 }

@@ -56,21 +56,29 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       block_disposable_email_domains: { enabled: false },
     })
     expect(a.username).toMatchObject({ enabled: true, required: false })
-    for (const off of [
-      'phone_number',
-      'web3_wallet',
-      'passkey',
-      'authenticator_app',
-      'backup_code',
-    ])
-      expect(a[off].enabled).toBe(false)
+    for (const off of ['phone_number', 'web3_wallet', 'passkey']) expect(a[off].enabled).toBe(false)
+    // Issue #17: an authenticator app with backup codes, as Clerk's dashboard writes them when
+    // its "Multi-factor" page turns them on; an email code as a second step is off.
+    expect(a.authenticator_app).toMatchObject({
+      enabled: true,
+      required: false,
+      used_for_first_factor: false,
+      used_for_second_factor: true,
+      second_factors: ['totp'],
+    })
+    expect(a.backup_code).toMatchObject({
+      enabled: true,
+      used_for_second_factor: true,
+      second_factors: ['backup_code'],
+    })
+    expect(a.email_address).toMatchObject({ used_for_second_factor: false, second_factors: [] })
     expect(json.user_settings.social).toEqual({})
     expect(json.user_settings.sign_up.captcha_enabled).toBe(false)
     expect(json.display_config.captcha_public_key).toBeNull()
     expect(json.organization_settings.enabled).toBe(false)
     expect(json.auth_config).toMatchObject({
       first_factors: ['password', 'email_code', 'reset_password_email_code'],
-      second_factors: [],
+      second_factors: ['totp', 'backup_code'],
       email_address_verification_strategies: ['email_code'],
     })
     expect(json.user_settings.actions.delete_self).toBe(true)
@@ -147,6 +155,39 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       'email_link',
       'reset_password_email_code',
     ])
+  })
+
+  it('follows the second-factor settings (issue #17), still conforming to the spec', async () => {
+    const patch = (second_factors: unknown) =>
+      fetch(`${server.url}/v1/instance/user_settings`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${server.secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ second_factors }),
+      })
+    expect((await patch({ email_code: true })).status).toBe(200)
+    const on = (await fetchJson(`${server.url}/v1/environment`)).json
+    expect(specErrors('Client.Environment', on)).toEqual([])
+    expect(on.auth_config.second_factors).toEqual(['totp', 'backup_code', 'email_code'])
+    expect(on.user_settings.attributes.email_address).toMatchObject({
+      used_for_first_factor: true,
+      used_for_second_factor: true,
+      second_factors: ['email_code'],
+    })
+    expect((await patch({ totp: false, backup_code: false, email_code: false })).status).toBe(200)
+    const off = (await fetchJson(`${server.url}/v1/environment`)).json
+    expect(specErrors('Client.Environment', off)).toEqual([])
+    expect(off.auth_config.second_factors).toEqual([])
+    // Nothing is used for a second factor: Clerk's UserProfile hides "Two-step verification".
+    for (const [name, attr] of Object.entries(off.user_settings.attributes))
+      expect([name, (attr as { used_for_second_factor: boolean }).used_for_second_factor]).toEqual([
+        name,
+        false,
+      ])
+    expect(off.user_settings.attributes.authenticator_app.enabled).toBe(false)
+    expect((await patch({ totp: true, backup_code: true })).status).toBe(200)
   })
 
   it("answers clerk-js's PATCH /v1/environment (pk_test_ keys) with the environment, from an allowed origin only", async () => {

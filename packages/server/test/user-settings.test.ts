@@ -11,6 +11,8 @@ const DEFAULTS = {
     email_link: false,
     reset_password_email_code: true,
   },
+  // Issue #17: the second factors users may enrol (packages/server/test/mfa-settings.test.ts).
+  second_factors: { totp: true, backup_code: true, email_code: false },
 }
 
 // Issue #16: Latchkey's addition for what Clerk keeps in its dashboard (sign-up mode, email

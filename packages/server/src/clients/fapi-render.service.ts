@@ -117,7 +117,9 @@ export class FapiRenderService {
       status: row.status,
       supported_identifiers: ['email_address', 'username'],
       supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
-      supported_second_factors: found ? nullIfEmpty(supportedSecondFactors(found)) : null,
+      supported_second_factors: found
+        ? nullIfEmpty(await supportedSecondFactors(this.d, found, row.identifier))
+        : null,
       first_factor_verification: firstFactor,
       second_factor_verification: second ? verificationJSON(second, now) : null,
       identifier: row.identifier,

@@ -1,6 +1,7 @@
 import { PASSWORD_MAX, PASSWORD_MIN } from '../lib/password-policy.js'
 import { RESTRICTIONS_ON_SIGN_IN } from '../sign-up-policy/sign-up-policy.service.js'
 import type { InstancePaths } from './instance.service.js'
+import type { SecondFactorSettings } from './second-factor-settings.js'
 import type {
   FirstFactorSettings,
   RestrictionSettings,
@@ -19,6 +20,7 @@ export type EnvironmentInput = {
   signUp: SignUpSettings
   firstFactors: FirstFactorSettings
   restrictions: RestrictionSettings
+  secondFactors: SecondFactorSettings
 }
 
 type Attribute = {
@@ -28,6 +30,7 @@ type Attribute = {
   firstFactors?: string[]
   verifications?: string[]
   verifyAtSignUp?: boolean
+  secondFactors?: string[]
 }
 
 /** One of Clerk's user attributes (fapi spec `Client.UserSettings.attributes.*`). */
@@ -36,8 +39,8 @@ const attribute = (a: Attribute) => ({
   required: a.required,
   used_for_first_factor: a.usedForFirstFactor ?? false,
   first_factors: a.firstFactors ?? [],
-  used_for_second_factor: false,
-  second_factors: [] as string[],
+  used_for_second_factor: (a.secondFactors ?? []).length > 0,
+  second_factors: a.secondFactors ?? [],
   verifications: a.verifications ?? [],
   verify_at_sign_up: a.verifyAtSignUp ?? false,
   immutable: false,
@@ -70,9 +73,24 @@ function firstFactorStrategies(f: FirstFactorSettings) {
   return { email: [...email] as string[], all }
 }
 
-/** Clerk's `user_settings.attributes`, from the sign-up and first-factor settings. */
+/**
+ * The second factors the settings allow, in the order sign-in lists them. Clerk's UserProfile
+ * shows "Two-step verification" when any attribute is `used_for_second_factor` and offers to
+ * add each `second_factors` strategy it knows (`totp`, `backup_code`); its SignIn shows the
+ * factors each sign-in lists in `supported_second_factors`.
+ */
+export function secondFactorStrategies(s: SecondFactorSettings): string[] {
+  return (['totp', 'backup_code', 'email_code'] as const).filter((k) => s[k])
+}
+
+/** An attribute that is one second factor (Clerk's `authenticator_app`, `backup_code`). */
+const secondFactorAttribute = (on: boolean, strategy: string) =>
+  on ? attribute({ enabled: true, required: false, secondFactors: [strategy] }) : OFF
+
+/** Clerk's `user_settings.attributes`, from the sign-up and factor settings. */
 function attributesOf(i: EnvironmentInput) {
   const f = i.firstFactors
+  const s = i.secondFactors
   const emailFactors = firstFactorStrategies(f).email
   return {
     email_address: attribute({
@@ -82,6 +100,7 @@ function attributesOf(i: EnvironmentInput) {
       firstFactors: emailFactors,
       verifications: emailVerifications(f),
       verifyAtSignUp: i.signUp.verify_email_at_sign_up,
+      secondFactors: s.email_code ? ['email_code'] : [],
     }),
     phone_number: OFF,
     // A username names the account; the password is then the factor (its email factors too).
@@ -90,9 +109,9 @@ function attributesOf(i: EnvironmentInput) {
     first_name: attribute({ enabled: true, required: false }),
     last_name: attribute({ enabled: true, required: false }),
     password: attribute({ enabled: f.password, required: f.password }),
-    authenticator_app: OFF,
+    authenticator_app: secondFactorAttribute(s.totp, 'totp'),
     ticket: OFF,
-    backup_code: OFF,
+    backup_code: secondFactorAttribute(s.backup_code, 'backup_code'),
     passkey: OFF,
   }
 }
@@ -103,8 +122,8 @@ const enabled = (on: boolean) => ({ enabled: on })
  * Clerk's environment document (fapi spec `Client.Environment`, every required field), telling
  * the truth about this instance: email address sign-up (verified by a code or a link when the
  * settings ask), sign-in by email address or username with the first factors the settings turn
- * on, the sign-up mode and restrictions; optional names and username; no phone numbers, web3, passkeys,
- * second factors, social or enterprise connections, organizations, billing, API keys, captcha
+ * on, the sign-up mode and restrictions, the second factors the settings allow; optional names
+ * and username; no phone numbers, web3, passkeys, social or enterprise connections, organizations, billing, API keys, captcha
  * or waitlist. Clerk's UI shows what this document enables and nothing else.
  */
 export function environmentDocument(i: EnvironmentInput) {
@@ -125,7 +144,7 @@ export function environmentDocument(i: EnvironmentInput) {
       identification_requirements: [['email_address']],
       identification_strategies: ['email_address', 'username'],
       first_factors: strategies.all,
-      second_factors: [] as string[],
+      second_factors: secondFactorStrategies(i.secondFactors),
       email_address_verification_strategies: emailVerifications(i.firstFactors),
       single_session_mode: false,
       enhanced_email_deliverability: false,

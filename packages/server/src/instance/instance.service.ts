@@ -6,6 +6,11 @@ import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
 import {
+  readSecondFactorSettings,
+  SECOND_FACTOR_DEFAULTS,
+  type SecondFactorSettings,
+} from './second-factor-settings.js'
+import {
   FIRST_FACTOR_DEFAULTS,
   type FirstFactorSettings,
   RESTRICTION_DEFAULTS,
@@ -34,6 +39,7 @@ export type InstanceSettings = {
   sign_up: SignUpSettings
   first_factors: FirstFactorSettings
   restrictions: RestrictionSettings
+  second_factors: SecondFactorSettings
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -152,6 +158,7 @@ export class InstanceService {
             sign_up: SIGN_UP_DEFAULTS,
             first_factors: FIRST_FACTOR_DEFAULTS,
             restrictions: RESTRICTION_DEFAULTS,
+            second_factors: SECOND_FACTOR_DEFAULTS,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -208,6 +215,7 @@ export class InstanceService {
       sign_up: readSignUpSettings(raw.sign_up),
       first_factors: readFirstFactorSettings(raw.first_factors),
       restrictions: readRestrictionSettings(raw.restrictions),
+      second_factors: readSecondFactorSettings(raw.second_factors),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -254,6 +262,7 @@ export class InstanceService {
       signUp: settings.sign_up,
       firstFactors: settings.first_factors,
       restrictions: settings.restrictions,
+      secondFactors: settings.second_factors,
     }
   }
 

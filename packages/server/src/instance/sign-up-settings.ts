@@ -44,7 +44,7 @@ export const RESTRICTION_DEFAULTS: RestrictionSettings = {
 }
 
 /** Reads booleans over their defaults: a missing or mistyped key keeps the default. */
-function readFlags<T extends { [key: string]: boolean }>(raw: unknown, defaults: T): T {
+export function readFlags<T extends { [key: string]: boolean }>(raw: unknown, defaults: T): T {
   const o = isObject(raw) ? raw : {}
   const out = { ...defaults }
   for (const key of Object.keys(defaults) as (keyof T & string)[]) {

@@ -2,6 +2,7 @@ import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import type { Services } from '../services.js'
+import type { SecondFactorSettings } from './second-factor-settings.js'
 import type { FirstFactorSettings, SignUpSettings } from './sign-up-settings.js'
 
 const flag = z.boolean().optional()
@@ -21,14 +22,32 @@ const UpdateUserSettings = z.strictObject({
       reset_password_email_code: flag,
     })
     .optional(),
+  second_factors: z.strictObject({ totp: flag, backup_code: flag, email_code: flag }).optional(),
 })
 
-function userSettingsJSON(s: { sign_up: SignUpSettings; first_factors: FirstFactorSettings }) {
+type UserSettings = {
+  sign_up: SignUpSettings
+  first_factors: FirstFactorSettings
+  second_factors: SecondFactorSettings
+}
+
+function userSettingsJSON(s: UserSettings) {
   return {
     object: 'instance_user_settings' as const,
     sign_up: { ...s.sign_up },
     first_factors: { ...s.first_factors },
+    second_factors: { ...s.second_factors },
   }
+}
+
+/** Each flag the body names replaces the stored one; the others stay. */
+function merged<T extends { [key: string]: boolean }>(stored: T, patch: Partial<T> | undefined): T {
+  const out = { ...stored }
+  for (const key of Object.keys(out) as (keyof T)[]) {
+    const v = patch?.[key]
+    if (v !== undefined) out[key] = v
+  }
+  return out
 }
 
 async function current(services: Services) {
@@ -55,9 +74,22 @@ function assertSomeFirstFactor(f: FirstFactorSettings, s: SignUpSettings): void 
 }
 
 /**
+ * Backup codes back up an authenticator app (Clerk: "one of the other strategies must be
+ * enabled"); a user gets them when their TOTP is verified, so without TOTP nobody new could.
+ */
+function assertBackupCodesBackSomething(f: SecondFactorSettings): void {
+  if (f.backup_code && !f.totp) {
+    throw ApiError.of('form_param_value_invalid', {
+      longMessage: 'backup_code needs totp enabled: turn both off together.',
+      meta: { param_name: 'second_factors' },
+    })
+  }
+}
+
+/**
  * Latchkey addition: what Clerk keeps in its dashboard under "User & authentication" — the
- * sign-up mode, whether an email address must be verified at sign-up, and which first factors
- * sign-in offers. A field left out keeps its value; a refused request writes nothing.
+ * sign-up mode, whether an email address must be verified at sign-up, which first factors
+ * sign-in offers, and which second factors users may enrol and sign in with. A field left out keeps its value; a refused request writes nothing.
  */
 export function userSettingsRoutes(r: Router): void {
   r.bapi({
@@ -75,14 +107,12 @@ export function userSettingsRoutes(r: Router): void {
       if (body.sign_up?.mode) sign_up.mode = body.sign_up.mode
       if (body.sign_up?.verify_email_at_sign_up !== undefined)
         sign_up.verify_email_at_sign_up = body.sign_up.verify_email_at_sign_up
-      const first_factors: FirstFactorSettings = { ...settings.first_factors }
-      for (const key of Object.keys(first_factors) as (keyof FirstFactorSettings)[]) {
-        const v = body.first_factors?.[key]
-        if (v !== undefined) first_factors[key] = v
-      }
+      const first_factors = merged(settings.first_factors, body.first_factors)
+      const second_factors = merged(settings.second_factors, body.second_factors)
       assertSomeFirstFactor(first_factors, sign_up)
-      await services.instance.updateSettings({ sign_up, first_factors })
-      return userSettingsJSON({ sign_up, first_factors })
+      assertBackupCodesBackSomething(second_factors)
+      await services.instance.updateSettings({ sign_up, first_factors, second_factors })
+      return userSettingsJSON({ sign_up, first_factors, second_factors })
     },
   })
 }

@@ -1,6 +1,7 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import { type Database, fromDbBool, isUniqueViolation, type UserRow } from '@latchkey/db'
 import type { Kysely } from 'kysely'
+import type { SecondFactorSettings } from '../instance/second-factor-settings.js'
 import type { Clock } from '../lib/clock.js'
 import type { SecretBox } from '../lib/crypto.js'
 import type { RateLimitsService } from '../rate-limits/rate-limits.service.js'
@@ -38,6 +39,8 @@ export type MfaDeps = {
   readonly users: UsersService
   /** The instance's application name: the issuer authenticator apps show. */
   readonly applicationName: () => Promise<string>
+  /** Which second factors the operator allows users to enrol. */
+  readonly secondFactors: () => Promise<SecondFactorSettings>
 }
 
 /** Wrong enrolment codes allowed per user in the window (the sign-in limits are the engine's). */
@@ -59,6 +62,7 @@ export class MfaService {
 
   /** A new, unverified secret (replacing an unverified one); one verified secret per user. */
   async createTotp(userId: string): Promise<TotpJSON> {
+    await this.#assertAllowed('totp')
     const { user, emails } = await this.#d.users.withEmails(userId)
     const primary = emails.find((e) => e.id === user.primary_email_address_id)
     const label = primary?.email_address ?? user.username ?? user.id
@@ -88,11 +92,16 @@ export class MfaService {
     return { ...totpJSON(row, null), secret, uri }
   }
 
-  /** Proves the authenticator with a code; enables TOTP and, first time, issues backup codes. */
+  /**
+   * Proves the authenticator with a code; enables TOTP and, the first time and if the operator
+   * allows backup codes, issues them.
+   */
   async verifyTotp(userId: string, code: string): Promise<TotpJSON> {
     const row = await repo.findTotp(this.#d.db, userId)
     if (!row) throw ApiError.of('resource_not_found', { longMessage: 'No TOTP to verify.' })
     if (fromDbBool(row.verified)) throw ApiError.of('verification_already_verified')
+    await this.#assertAllowed('totp')
+    const withCodes = (await this.#d.secondFactors()).backup_code
     // Counted before the comparison, so parallel guesses cannot exceed the limit.
     const hit = await this.#d.rateLimits.hit(`totp-verify|${userId}`, VERIFY_LIMIT.windowMs)
     if (hit.count > VERIFY_LIMIT.max)
@@ -105,7 +114,7 @@ export class MfaService {
     const codes = await this.#d.db.transaction().execute(async (trx) => {
       if (!(await repo.markTotpVerified(trx, row.id, step, now)))
         throw ApiError.of('verification_already_verified')
-      const fresh = (await repo.countUnusedBackupCodes(trx, userId)) === 0
+      const fresh = withCodes && (await repo.countUnusedBackupCodes(trx, userId)) === 0
       const issued = fresh ? await this.#issueCodes(trx, userId, now) : null
       await repo.setUserFactors(
         trx,
@@ -136,6 +145,7 @@ export class MfaService {
 
   /** A new set of backup codes replacing every old one; only with TOTP on (Clerk's rule). */
   async regenerateBackupCodes(userId: string): Promise<BackupCodesJSON> {
+    await this.#assertAllowed('backup_code')
     const user = await this.#d.users.getById(userId)
     if (!fromDbBool(user.totp_enabled)) throw ApiError.of('backup_codes_not_available_code')
     const now = this.#d.clock.now()
@@ -180,6 +190,11 @@ export class MfaService {
   /** Backend API `DELETE /v1/users/{id}/mfa` (and `/totp`): every second factor of the user. */
   async deleteAllForUser(userId: string): Promise<void> {
     await this.#clear(userId, { totp: true, backupCodes: true })
+  }
+
+  /** Enrolling a factor the operator turned off changes nothing (removing one always works). */
+  async #assertAllowed(kind: 'totp' | 'backup_code'): Promise<void> {
+    if (!(await this.#d.secondFactors())[kind]) throw ApiError.of('second_factor_not_enabled')
   }
 
   async #clear(userId: string, what: { totp: boolean; backupCodes: boolean }): Promise<void> {

@@ -6,6 +6,7 @@ import type { UserWithEmails } from '../users/users.service.js'
 import {
   FIRST_FACTOR_ORDER,
   SECOND_FACTOR_ORDER,
+  secondFactorNamed,
   strategyNamed,
 } from '../verification/strategies/index.js'
 import type { SignInFactor } from '../verification/strategy.js'
@@ -31,15 +32,42 @@ export async function supportedFirstFactors(
   )
 }
 
-/** Clerk's `supported_second_factors`: what this user enrolled, in Clerk's order. */
-export function supportedSecondFactors(found: UserWithEmails): SignInFactor[] {
-  const subject = { user: found.user, emails: found.emails, identifierEmailId: null }
-  return SECOND_FACTOR_ORDER.flatMap((name) => strategyNamed(name)?.secondFactors?.(subject) ?? [])
+/** The second factors the operator allows (`second_factors` settings), in Clerk's order. */
+export async function enabledSecondFactors(d: ServiceDeps): Promise<string[]> {
+  const { second_factors } = await d.services.instance.settings()
+  return SECOND_FACTOR_ORDER.filter((name) => second_factors[name])
 }
 
-/** A user with a second factor signs in with it too (Clerk's `needs_second_factor`). */
-export function needsSecondFactor(user: UserRow): boolean {
+/**
+ * Clerk's `supported_second_factors`: each allowed second factor's offer to this user — what
+ * they enrolled, and an email code to their primary address when the operator allows it.
+ */
+export async function supportedSecondFactors(
+  d: ServiceDeps,
+  found: UserWithEmails,
+  identifier: string | null = null,
+): Promise<SignInFactor[]> {
+  const typed = identifier?.toLowerCase()
+  const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
+  const subject = { user: found.user, emails: found.emails, identifierEmailId }
+  return (await enabledSecondFactors(d)).flatMap(
+    (name) => secondFactorNamed(name)?.secondFactors?.(subject) ?? [],
+  )
+}
+
+/** Whether the user enrolled a second factor (TOTP, backup codes): MFA is on for them. */
+export function mfaEnrolled(user: UserRow): boolean {
   return Number(user.totp_enabled) === 1 || Number(user.backup_code_enabled) === 1
+}
+
+/**
+ * A user who enrolled MFA signs in with a second factor too (Clerk's `needs_second_factor`),
+ * when the operator still allows one they can use: the step never waits with nothing to offer.
+ */
+export async function needsSecondFactor(d: ServiceDeps, user: UserRow): Promise<boolean> {
+  if (!mfaEnrolled(user)) return false
+  const found = await d.services.users.findWithEmails(user.id)
+  return found !== undefined && (await supportedSecondFactors(d, found)).length > 0
 }
 
 /** The sign-in's user, refused if banned or locked by an operator (no factor gets past that). */
@@ -75,7 +103,7 @@ export async function finishFirstFactor(
     await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
     return { signIn: { ...signIn, ...patch } }
   }
-  if (needsSecondFactor(user)) {
+  if (await needsSecondFactor(d, user)) {
     const patch = { status: 'needs_second_factor', updated_at: now }
     await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
     return { signIn: { ...signIn, ...patch } }

@@ -1,9 +1,15 @@
 import { ApiError } from '@latchkey/contracts'
-import type { SignInRow } from '@latchkey/db'
+import { type SignInRow, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
-import { SECOND_FACTOR_ORDER } from '../verification/strategies/index.js'
-import { assertNotLocked, completeSignIn, signInUser } from './sign-in-factors.js'
+import type { UserWithEmails } from '../users/users.service.js'
+import type { SignInFactor, VerificationStrategy } from '../verification/strategy.js'
+import {
+  assertNotLocked,
+  completeSignIn,
+  enabledSecondFactors,
+  signInUser,
+} from './sign-in-factors.js'
 
 /** Wrong second-factor codes one sign-in takes before it must start again (like a code's 3). */
 const MAX_SECOND_FACTOR_ATTEMPTS = 3
@@ -15,25 +21,62 @@ function assertWaiting(d: ServiceDeps, signIn: SignInRow): void {
     throw ApiError.of('sign_in_not_ready')
 }
 
-function secondFactorStrategy(d: ServiceDeps, name: string) {
-  return d.services.verifications.strategy(name, SECOND_FACTOR_ORDER)
+/** A second factor the operator allows (`second_factors` settings), else Clerk's 422. */
+async function secondFactorStrategy(d: ServiceDeps, name: string) {
+  return d.services.verifications.secondFactorStrategy(name, await enabledSecondFactors(d))
 }
 
-/** `prepare_second_factor`: `totp` and `backup_code` have nothing to send. */
+/** What the strategy offers this user (for an address: that one), else Clerk's refusal. */
+function offeredFactor(
+  strategy: VerificationStrategy,
+  found: UserWithEmails,
+  emailAddressId?: string,
+): SignInFactor {
+  const offered = strategy.secondFactors?.({ ...found, identifierEmailId: null }) ?? []
+  const factor =
+    emailAddressId === undefined
+      ? offered[0]
+      : offered.find((f) => f.email_address_id === emailAddressId)
+  if (!factor) throw ApiError.of('strategy_for_user_invalid')
+  return factor
+}
+
+/**
+ * `prepare_second_factor`: `totp` and `backup_code` have nothing to send; `email_code` mails a
+ * code to the user's primary address through the engine (cooldown and send limits included).
+ */
 export async function prepareSecondFactor(
   d: ServiceDeps,
   signIn: SignInRow,
-  strategy: string,
+  input: { strategy: string; emailAddressId?: string | undefined },
+  device: Device,
 ): Promise<SignInRow> {
   assertWaiting(d, signIn)
-  secondFactorStrategy(d, strategy)
+  const strategy = await secondFactorStrategy(d, input.strategy)
+  if (!strategy.prepare) return signIn
+  const found = await signInUser(d, signIn)
+  assertNotLocked(found.user)
+  const factor = offeredFactor(strategy, found, input.emailAddressId)
+  const email = found.emails.find((e) => e.id === factor.email_address_id)
+  if (!email) throw ApiError.of('strategy_for_user_invalid')
+  const target = {
+    ownerId: signIn.id,
+    slot: 'second_factor' as const,
+    purpose: 'sign_in' as const,
+    emailAddress: email.email_address,
+    emailAddressId: email.id,
+    clientId: signIn.client_id,
+  }
+  const writes = await d.services.verifications.prepare(strategy, target, {}, device)
+  await writeAtomically(d.db, d.dialect, writes)
   return signIn
 }
 
 /**
  * `attempt_second_factor`: a banned or locked user stops here too; attempts are counted per
  * sign-in before the code is checked, and a third wrong one fails the sign-in's second step
- * (`verification_failed`: start again). Proved, the sign-in completes with
+ * (`verification_failed`: start again). A prepared factor (`email_code`) is also checked by the
+ * engine on its row (expiry, its own attempts, single use). Proved, the sign-in completes with
  * the second factor's time on the session (the token's `fva`).
  */
 export async function attemptSecondFactor(
@@ -43,26 +86,39 @@ export async function attemptSecondFactor(
   device: Device,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   assertWaiting(d, signIn)
-  const strategy = secondFactorStrategy(d, input.strategy)
+  const strategy = await secondFactorStrategy(d, input.strategy)
   const found = await signInUser(d, signIn)
   assertNotLocked(found.user)
-  const offered = strategy.secondFactors?.({ ...found, identifierEmailId: null }) ?? []
-  if (offered.length === 0) throw ApiError.of('strategy_for_user_invalid')
+  offeredFactor(strategy, found)
   // Counted before the code is compared, atomically: parallel guesses cannot exceed the limit.
   const tries = await d.services.rateLimits.hit(`second-factor|${signIn.id}`, ATTEMPT_WINDOW_MS)
   if (tries.count > MAX_SECOND_FACTOR_ATTEMPTS) throw ApiError.of('verification_failed')
   try {
-    await strategy.attempt(
-      { deps: d, device },
-      { row: undefined, user: found.user, clientId: signIn.client_id },
-      { code: input.code },
-    )
+    if (strategy.prepare) {
+      const owner = { id: signIn.id, slot: 'second_factor' as const, clientId: signIn.client_id }
+      await d.services.verifications.attempt(
+        strategy,
+        owner,
+        found.user,
+        { code: input.code },
+        device,
+      )
+    } else {
+      await strategy.attempt(
+        { deps: d, device },
+        { row: undefined, user: found.user, clientId: signIn.client_id },
+        { code: input.code },
+      )
+    }
   } catch (error) {
     if (tries.count >= MAX_SECOND_FACTOR_ATTEMPTS)
       throw ApiError.of('verification_failed', { cause: error })
     throw error
   }
   const now = d.clock.now()
-  const proved = d.services.verifications.provedWrite(signIn.id, 'second_factor', strategy.name)
-  return completeSignIn(d, signIn, found.user, [proved], device, now)
+  // A prepared factor's row is now verified; one proved by its code alone is recorded here.
+  const proved = strategy.prepare
+    ? []
+    : [d.services.verifications.provedWrite(signIn.id, 'second_factor', strategy.name)]
+  return completeSignIn(d, signIn, found.user, proved, device, now)
 }

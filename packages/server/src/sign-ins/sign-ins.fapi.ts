@@ -136,11 +136,20 @@ export function signInRoutes(r: Router): void {
     method: 'POST',
     path: '/v1/client/sign_ins/:sign_in_id/prepare_second_factor',
     params: SignInParams,
-    body: z.object({ strategy, phone_number_id: z.string().max(64).optional() }),
+    body: z.object({
+      strategy,
+      phone_number_id: z.string().max(64).optional(),
+      email_address_id: z.string().max(64).optional(),
+    }),
     rateLimit: PREPARE_LIMIT,
-    handler: async ({ params, body, client, services }) => ({
+    handler: async ({ params, body, client, services, device }) => ({
       response: await services.render.signIn(
-        await services.signIns.prepareSecondFactor(params.sign_in_id, client?.id, body.strategy),
+        await services.signIns.prepareSecondFactor(
+          params.sign_in_id,
+          client?.id,
+          { strategy: body.strategy, emailAddressId: body.email_address_id },
+          device,
+        ),
       ),
     }),
   })

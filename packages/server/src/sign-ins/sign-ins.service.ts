@@ -78,7 +78,7 @@ export class SignInsService {
     const signInId = newId('signIn')
     const passed = user !== undefined && input.password !== undefined
     // A user with a second factor proves it next (attempt_second_factor): no session yet.
-    const secondStep = passed && user !== undefined && needsSecondFactor(user)
+    const secondStep = passed && user !== undefined && (await needsSecondFactor(this.d, user))
     const completes = passed && !secondStep
     const owner = clients.owner(clientId, { rotate: completes })
     const cid = owner.id
@@ -265,13 +265,14 @@ export class SignInsService {
     return finishFirstFactor(this.d, signIn, found.user, outcome, device)
   }
 
-  /** `POST …/prepare_second_factor`: TOTP and backup codes send nothing; checks the strategy. */
+  /** `POST …/prepare_second_factor`: an email code is mailed; TOTP and backup codes send nothing. */
   async prepareSecondFactor(
     id: string,
     clientId: string | undefined,
-    strategy: string,
+    input: { strategy: string; emailAddressId?: string | undefined },
+    device: Device = {},
   ): Promise<SignInRow> {
-    return prepareSecondFactor(this.d, await this.get(id, clientId), strategy)
+    return prepareSecondFactor(this.d, await this.get(id, clientId), input, device)
   }
 
   /** `POST …/attempt_second_factor`: the second factor's code; proved, the sign-in completes. */

@@ -49,7 +49,7 @@ export type SignInFactor = {
 /** A user as a strategy sees it when offering factors. */
 export type FactorSubject = {
   user: UserRow
-  emails: { id: string; email_address: string }[]
+  emails: { id: string; email_address: string; verified: number }[]
   /** The address the sign-in was started with, if it was one. */
   identifierEmailId: string | null
 }

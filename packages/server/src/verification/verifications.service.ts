@@ -4,7 +4,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { type LinkOutcome, openEmailLink } from './email-link-open.js'
 import { MAX_ATTEMPTS, VerificationSecrets } from './secrets.js'
-import { strategyNamed } from './strategies/index.js'
+import { secondFactorNamed, strategyNamed } from './strategies/index.js'
 import type {
   AttemptInput,
   PrepareInput,
@@ -39,7 +39,15 @@ export class VerificationsService {
 
   /** The strategy of that name, or Clerk's 422 naming the parameter. */
   strategy(name: string, allowed: readonly string[]): VerificationStrategy {
-    const found = allowed.includes(name) ? strategyNamed(name) : undefined
+    return this.#named(name, allowed.includes(name) ? strategyNamed(name) : undefined)
+  }
+
+  /** The second-factor strategy of that name, or Clerk's 422 naming the parameter. */
+  secondFactorStrategy(name: string, allowed: readonly string[]): VerificationStrategy {
+    return this.#named(name, allowed.includes(name) ? secondFactorNamed(name) : undefined)
+  }
+
+  #named(name: string, found: VerificationStrategy | undefined): VerificationStrategy {
     if (!found) {
       throw ApiError.of('form_param_value_invalid', {
         longMessage: `Unsupported strategy ${name}.`,
