@@ -11,6 +11,7 @@ const DEFAULTS = {
     email_link: false,
     reset_password_email_code: true,
   },
+  reverification: { enabled: false, max_age_minutes: 10, level: 'second_factor' },
 }
 
 // Issue #16: Latchkey's addition for what Clerk keeps in its dashboard (sign-up mode, email

@@ -19,6 +19,8 @@ export type EnvironmentInput = {
   signUp: SignUpSettings
   firstFactors: FirstFactorSettings
   restrictions: RestrictionSettings
+  /** Whether sensitive account actions ask for a recent verification (Clerk's UI then asks). */
+  reverification: boolean
 }
 
 type Attribute = {
@@ -133,7 +135,8 @@ export function environmentDocument(i: EnvironmentInput) {
       cookieless_dev: false,
       url_based_session_syncing: false,
       claimed_at: null,
-      reverification: false,
+      // On, Clerk's UI drops "current password" from its password form: the step-up proves it.
+      reverification: i.reverification,
       // Native clients may send their client token in `Authorization` (no cookie needed).
       native_settings: {
         object: 'native_settings',

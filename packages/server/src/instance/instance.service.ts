@@ -6,6 +6,11 @@ import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
 import {
+  REVERIFICATION_DEFAULTS,
+  type ReverificationSettings,
+  readReverificationSettings,
+} from './reverification-settings.js'
+import {
   FIRST_FACTOR_DEFAULTS,
   type FirstFactorSettings,
   RESTRICTION_DEFAULTS,
@@ -34,6 +39,8 @@ export type InstanceSettings = {
   sign_up: SignUpSettings
   first_factors: FirstFactorSettings
   restrictions: RestrictionSettings
+  /** Step-up before sensitive account actions (issue #17; ./reverification-settings.ts). */
+  reverification: ReverificationSettings
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -152,6 +159,7 @@ export class InstanceService {
             sign_up: SIGN_UP_DEFAULTS,
             first_factors: FIRST_FACTOR_DEFAULTS,
             restrictions: RESTRICTION_DEFAULTS,
+            reverification: REVERIFICATION_DEFAULTS,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -208,6 +216,7 @@ export class InstanceService {
       sign_up: readSignUpSettings(raw.sign_up),
       first_factors: readFirstFactorSettings(raw.first_factors),
       restrictions: readRestrictionSettings(raw.restrictions),
+      reverification: readReverificationSettings(raw.reverification),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -254,6 +263,7 @@ export class InstanceService {
       signUp: settings.sign_up,
       firstFactors: settings.first_factors,
       restrictions: settings.restrictions,
+      reverification: settings.reverification.enabled,
     }
   }
 

@@ -2,6 +2,11 @@ import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import type { Services } from '../services.js'
+import {
+  REVERIFICATION_LEVELS,
+  REVERIFICATION_MAX_AGE_LIMIT,
+  type ReverificationSettings,
+} from './reverification-settings.js'
 import type { FirstFactorSettings, SignUpSettings } from './sign-up-settings.js'
 
 const flag = z.boolean().optional()
@@ -21,14 +26,33 @@ const UpdateUserSettings = z.strictObject({
       reset_password_email_code: flag,
     })
     .optional(),
+  reverification: z
+    .strictObject({
+      enabled: flag,
+      max_age_minutes: z.number().int().min(1).max(REVERIFICATION_MAX_AGE_LIMIT).optional(),
+      level: z.enum(REVERIFICATION_LEVELS).optional(),
+    })
+    .optional(),
 })
 
-function userSettingsJSON(s: { sign_up: SignUpSettings; first_factors: FirstFactorSettings }) {
+function userSettingsJSON(s: {
+  sign_up: SignUpSettings
+  first_factors: FirstFactorSettings
+  reverification: ReverificationSettings
+}) {
   return {
     object: 'instance_user_settings' as const,
     sign_up: { ...s.sign_up },
     first_factors: { ...s.first_factors },
+    reverification: { ...s.reverification },
   }
+}
+
+/** The keys given (zod leaves absent optional keys out, but says `undefined` in the type). */
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(o ?? {}).filter(([, v]) => v !== undefined),
+  ) as Partial<T>
 }
 
 async function current(services: Services) {
@@ -57,7 +81,8 @@ function assertSomeFirstFactor(f: FirstFactorSettings, s: SignUpSettings): void 
 /**
  * Latchkey addition: what Clerk keeps in its dashboard under "User & authentication" — the
  * sign-up mode, whether an email address must be verified at sign-up, and which first factors
- * sign-in offers. A field left out keeps its value; a refused request writes nothing.
+ * sign-in offers, and step-up before sensitive actions (`reverification`). A field left out keeps
+ * its value; a refused request writes nothing.
  */
 export function userSettingsRoutes(r: Router): void {
   r.bapi({
@@ -81,8 +106,9 @@ export function userSettingsRoutes(r: Router): void {
         if (v !== undefined) first_factors[key] = v
       }
       assertSomeFirstFactor(first_factors, sign_up)
-      await services.instance.updateSettings({ sign_up, first_factors })
-      return userSettingsJSON({ sign_up, first_factors })
+      const reverification = { ...settings.reverification, ...definedOnly(body.reverification) }
+      await services.instance.updateSettings({ sign_up, first_factors, reverification })
+      return userSettingsJSON({ sign_up, first_factors, reverification })
     },
   })
 }
