@@ -2,6 +2,7 @@ import { createClerkClient } from '@clerk/backend'
 import * as OTPAuth from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { codeFrom, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
 const PASSWORD = 'step up horse battery staple'
@@ -29,12 +30,17 @@ const reverificationError = (level: string, afterMinutes: number) => ({
 // error until it proves a factor again through `/v1/client/sessions/{id}/verify`.
 describe.each(DIALECTS)('step-up before sensitive actions (%s)', (dialect) => {
   let server: TestServer
+  let smtp: TestSmtpServer
   let n = 0
 
   beforeAll(async () => {
-    server = await createTestServer(dialect, { fake: true })
+    smtp = await startSmtpServer()
+    server = await createTestServer(dialect, { fake: true, smtpUrl: smtp.url })
   })
-  afterAll(() => server?.close())
+  afterAll(async () => {
+    await server?.close()
+    await smtp?.close()
+  })
 
   const clock = () => server.clock as { advance(ms: number): void }
   const clerk = () => createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
@@ -139,6 +145,8 @@ describe.each(DIALECTS)('step-up before sensitive actions (%s)', (dialect) => {
       session: { id: sid, factor_verification_age: [0, -1] },
     })
     expect(proved.json.client.sessions[0].factor_verification_age).toEqual([0, -1])
+    // The token minted a moment ago (fva [11, -1]) is not shown again as last_active_token.
+    expect(claimsOf(proved.json.client.sessions[0].last_active_token.jwt).fva).toEqual([0, -1])
     expect(await fva(b, sid)).toEqual([0, -1])
     // A finished verification takes no more answers.
     const again = await b.post(verifyPath(sid, '/attempt_first_factor'), {
@@ -291,6 +299,44 @@ describe.each(DIALECTS)('step-up before sensitive actions (%s)', (dialect) => {
     expect(await fva(b, sidB)).toEqual([11, -1])
     expect((await changePassword(b)).status).toBe(403)
     expect((await changePassword(a)).status).toBe(200)
+  })
+
+  it('an email code proves the first factor too (the engine: a single-use code, counted on its row)', async () => {
+    await setReverification({ enabled: true, max_age_minutes: 10, level: 'first_factor' })
+    const { email, b, sid } = await signedIn()
+    clock().advance(11 * MINUTE)
+    const started = await b.post(verifyPath(sid), { level: 'first_factor' })
+    const factor = started.json.response.supported_first_factors.find(
+      (f: { strategy: string }) => f.strategy === 'email_code',
+    )
+    expect(factor).toMatchObject({ strategy: 'email_code', email_address_id: expect.any(String) })
+    const at = smtp.messages.length
+    const prep = await b.post(verifyPath(sid, '/prepare_first_factor'), {
+      strategy: 'email_code',
+      email_address_id: factor.email_address_id,
+    })
+    expect(prep.status).toBe(200)
+    expect(prep.json.response.first_factor_verification).toMatchObject({
+      status: 'unverified',
+      strategy: 'email_code',
+      attempts: 0,
+    })
+    const code = codeFrom(await smtp.waitForMail(email, { after: at }))
+    const wrong = await b.post(verifyPath(sid, '/attempt_first_factor'), {
+      strategy: 'email_code',
+      code: code === '000000' ? '111111' : '000000',
+    })
+    expect(wrong.json.errors[0].code).toBe('form_code_incorrect')
+    const done = await b.post(verifyPath(sid, '/attempt_first_factor'), {
+      strategy: 'email_code',
+      code,
+    })
+    expect(done.json.response).toMatchObject({
+      status: 'complete',
+      first_factor_verification: { status: 'verified', strategy: 'email_code', attempts: 2 },
+    })
+    expect(await fva(b, sid)).toEqual([0, -1])
+    expect((await b.request('POST', '/v1/me?_method=DELETE')).status).toBe(200)
   })
 
   it('bad input: an unknown level or strategy is a 422 and starts nothing', async () => {
