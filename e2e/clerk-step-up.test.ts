@@ -1,4 +1,5 @@
-import type { Browser, Response } from 'playwright-core'
+import * as OTPAuth from 'otpauth'
+import type { Browser, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createTestServer,
@@ -16,12 +17,23 @@ import { watchPage } from './helpers/clerk/page-watch.js'
  * (the vanilla fixture): with reverification on and a session whose first factor is old, changing
  * the password in Clerk's UserProfile gets Clerk's `session_reverification_required`, Clerk's UI
  * asks "Verification required", the password proves it (Latchkey's session verification), and
- * Clerk retries the change, which goes through.
+ * Clerk retries the change, which goes through. With TOTP enrolled (through clerk-js's
+ * `user.createTOTP` / `verifyTOTP`), Clerk's prompt asks for the authenticator's code instead.
  */
 
 const FIXTURE = new URL('./fixtures/clerk-vanilla/', import.meta.url)
 const PASSWORD = 'step up clerk passphrase 5'
 const NEW_PASSWORD = 'stepped up clerk passphrase 6'
+
+type ClerkWindow = {
+  clerk: {
+    session: { getToken(o: { skipCache: boolean }): Promise<string> }
+    user: {
+      createTOTP(): Promise<{ secret: string }>
+      verifyTOTP(p: { code: string }): Promise<unknown>
+    }
+  }
+}
 
 describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
   "Clerk's reverification on Latchkey (%s)",
@@ -60,19 +72,19 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await browser?.close()
     })
 
-    /** Whether the Frontend API now signs this user in with `password`. */
+    /** Whether the Frontend API now accepts `password` as this user's first factor. */
     const signsInWith = async (email: string, password: string) => {
       const r = await fetch(`${server.url}/v1/client/sign_ins`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ identifier: email, password }).toString(),
       })
-      return ((await r.json()) as { response?: { status: string } }).response?.status === 'complete'
+      const status = ((await r.json()) as { response?: { status: string } }).response?.status
+      return status === 'complete' || status === 'needs_second_factor'
     }
 
-    it("a stale session changes its password in Clerk's UserProfile after Clerk's reverification prompt", async () => {
-      const email = 'step-up@example.com'
-      const userId = await createUser(server, { email, password: PASSWORD })
+    /** Signs in through Clerk's UI; returns the page, its watch and its password changes. */
+    const signIn = async (email: string) => {
       const page = await browser.newPage()
       const watch = watchPage(page)
       const ui = new ClerkUI(page)
@@ -85,6 +97,53 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await expect
         .poll(() => page.locator('#status').textContent(), { timeout: 30_000 })
         .toBe('Signed in')
+      return { page, watch, ui, changes }
+    }
+
+    /** UserButton → Manage account → Security → Update password, and Save. */
+    const submitNewPassword = async (ui: ClerkUI, password: string) => {
+      const profile = await ui.openProfile()
+      await profile.locator('.cl-navbarButton__security').click()
+      await profile.locator('.cl-profileSectionPrimaryButton__password').click()
+      // auth_config.reverification: Clerk's form asks for no current password.
+      await profile.locator('input[name="newPassword"]').waitFor({ state: 'visible' })
+      expect(await profile.locator('input[name="currentPassword"]').count()).toBe(0)
+      await profile.locator('input[name="newPassword"]').fill(password)
+      await profile.locator('input[name="confirmPassword"]').fill(password)
+      await profile.locator('.cl-formButtonPrimary').click()
+    }
+
+    /** Clerk's reverification prompt, over the profile. */
+    const reverificationPrompt = async (page: Page) => {
+      const prompt = page.locator('.cl-userVerification-root')
+      await prompt.waitFor({ state: 'visible', timeout: 30_000 })
+      await expect.poll(() => prompt.textContent()).toContain('Verification required')
+      return prompt
+    }
+
+    /** Clerk retried the change: refused once with Clerk's error, then accepted. */
+    const assertRetried = async (changes: Response[]) => {
+      await expect
+        .poll(() => changes.map((r) => r.status()), { timeout: 30_000 })
+        .toEqual([403, 200])
+      expect(await changes[0]?.json()).toMatchObject({
+        errors: [{ code: 'session_reverification_required' }],
+      })
+    }
+
+    /** The session token's `fva`, as clerk-js fetches a fresh one. */
+    const tokenFva = (page: Page) =>
+      page.evaluate(async () => {
+        const { clerk } = window as unknown as ClerkWindow
+        const jwt = await clerk.session.getToken({ skipCache: true })
+        const part = (jwt.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')
+        return (JSON.parse(atob(part)) as { fva: number[] }).fva
+      })
+
+    it("a stale session changes its password in Clerk's UserProfile after Clerk's reverification prompt", async () => {
+      const email = 'step-up@example.com'
+      const userId = await createUser(server, { email, password: PASSWORD })
+      const { page, watch, ui, changes } = await signIn(email)
 
       // Time travel: the session's first factor was proved half an hour ago.
       await server.db.db
@@ -93,20 +152,8 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         .where('user_id', '=', userId)
         .execute()
 
-      const profile = await ui.openProfile()
-      await profile.locator('.cl-navbarButton__security').click()
-      await profile.locator('.cl-profileSectionPrimaryButton__password').click()
-      // auth_config.reverification: Clerk's form asks for no current password.
-      await profile.locator('input[name="newPassword"]').waitFor({ state: 'visible' })
-      expect(await profile.locator('input[name="currentPassword"]').count()).toBe(0)
-      await profile.locator('input[name="newPassword"]').fill(NEW_PASSWORD)
-      await profile.locator('input[name="confirmPassword"]').fill(NEW_PASSWORD)
-      await profile.locator('.cl-formButtonPrimary').click()
-
-      // Clerk's reverification prompt, over the profile.
-      const prompt = page.locator('.cl-userVerification-root')
-      await prompt.waitFor({ state: 'visible', timeout: 30_000 })
-      await expect.poll(() => prompt.textContent()).toContain('Verification required')
+      await submitNewPassword(ui, NEW_PASSWORD)
+      const prompt = await reverificationPrompt(page)
       expect(await signsInWith(email, NEW_PASSWORD)).toBe(false)
       const input = prompt.locator('input[name="password"]')
       await input.waitFor({ state: 'visible' })
@@ -114,25 +161,44 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await prompt.locator('.cl-formButtonPrimary').click()
       await prompt.waitFor({ state: 'detached', timeout: 30_000 })
 
-      // Clerk retried the change: refused once with Clerk's error, then accepted.
-      await expect
-        .poll(() => changes.map((r) => r.status()), { timeout: 30_000 })
-        .toEqual([403, 200])
-      expect(await changes[0]?.json()).toMatchObject({
-        errors: [{ code: 'session_reverification_required' }],
-      })
+      await assertRetried(changes)
       await expect.poll(() => signsInWith(email, NEW_PASSWORD), { timeout: 10_000 }).toBe(true)
       expect(await signsInWith(email, PASSWORD)).toBe(false)
       // The session's token says the first factor was just proved.
-      const fva = await page.evaluate(async () => {
-        const { clerk } = window as unknown as {
-          clerk: { session: { getToken(o: { skipCache: boolean }): Promise<string> } }
-        }
-        const jwt = await clerk.session.getToken({ skipCache: true })
-        const part = (jwt.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')
-        return (JSON.parse(atob(part)) as { fva: number[] }).fva
+      expect(await tokenFva(page)).toEqual([0, -1])
+      watch.assertClean()
+      await page.close()
+    }, 180_000)
+
+    it("with TOTP enrolled, Clerk's prompt asks for the authenticator's code", async () => {
+      const email = 'step-up-totp@example.com'
+      await createUser(server, { email, password: PASSWORD })
+      const { page, watch, ui, changes } = await signIn(email)
+      // clerk-js's own enrolment calls; the code is computed here with otpauth.
+      const secret = await page.evaluate(async () => {
+        const { clerk } = window as unknown as ClerkWindow
+        return (await clerk.user.createTOTP()).secret
       })
-      expect(fva).toEqual([0, -1])
+      const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) })
+      const enrolledAt = Date.now()
+      await page.evaluate(
+        (code) => (window as unknown as ClerkWindow).clerk.user.verifyTOTP({ code }),
+        totp.generate({ timestamp: enrolledAt }),
+      )
+      // Signed in with the password alone: the second factor was never proved on this session.
+      await submitNewPassword(ui, NEW_PASSWORD)
+      const prompt = await reverificationPrompt(page)
+      // The enrolment's time step is spent: wait for the next one.
+      const step = (t: number) => Math.floor(t / 30_000)
+      while (step(Date.now()) === step(enrolledAt)) await new Promise((r) => setTimeout(r, 500))
+      await ui.enterCode(totp.generate({ timestamp: Date.now() }), prompt)
+      await prompt.waitFor({ state: 'detached', timeout: 30_000 })
+
+      await assertRetried(changes)
+      await expect.poll(() => signsInWith(email, NEW_PASSWORD), { timeout: 10_000 }).toBe(true)
+      const [first, second] = await tokenFva(page)
+      expect(second).toBe(0)
+      expect(first).toBeGreaterThanOrEqual(0)
       watch.assertClean()
       await page.close()
     }, 180_000)
