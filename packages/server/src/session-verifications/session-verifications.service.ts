@@ -1,5 +1,5 @@
 import { ApiError, newId } from '@latchkey/contracts'
-import type { SessionRow, SessionVerificationRow, Write } from '@latchkey/db'
+import type { SessionRow, SessionVerificationRow } from '@latchkey/db'
 import { writeAtomically } from '@latchkey/db'
 import type { ReverificationLevel } from '../instance/reverification-settings.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -73,9 +73,7 @@ export class SessionVerificationsService {
       created_at: now,
       updated_at: now,
     }
-    const forget: Write[] = previous
-      ? [(q) => q.deleteFrom('verifications').where('owner_id', '=', previous.id)]
-      : []
+    const forget = previous ? [this.d.services.verifications.forgetWrite(previous.id)] : []
     await writeAtomically(this.d.db, this.d.dialect, [
       ...forget,
       repo.sessionVerificationReplace(row),
