@@ -88,6 +88,14 @@ export const ERRORS = {
     status: 403,
     message: 'Deleting your own account is not enabled on this instance.',
   },
+  /**
+   * #17: a sensitive action on a session whose factors were proved too long ago (Clerk's code,
+   * which its `useReverification` turns into the "Verification required" prompt).
+   */
+  session_reverification_required: {
+    status: 403,
+    message: 'You need to provide additional verification to perform this operation',
+  },
   user_locked: { status: 403, message: 'This account is locked. Please try again later.' },
   authentication_invalid: { status: 401, message: 'Invalid authentication' },
   authorization_header_format_invalid: {
@@ -132,7 +140,12 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 
 export type ErrorCode = keyof typeof ERRORS
 
 /** Extra, machine-readable context on an error entry (Clerk's `meta`). */
-export type ErrorMeta = { param_name?: string; retry_after_seconds?: number }
+export type ErrorMeta = {
+  param_name?: string
+  retry_after_seconds?: number
+  /** With `session_reverification_required`: the level and age the action asks for. */
+  session_verification?: { level: string; after_minutes: number }
+}
 
 /** One entry of an error response, in TypeScript casing. */
 export type ApiErrorEntry = {

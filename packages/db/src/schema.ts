@@ -101,6 +101,22 @@ export interface SessionTable {
   ip_address: ColumnType<string | null, string | null | undefined, string | null>
   /** When the session's second factor was verified (migration 0018; the token's `fva`). */
   second_factor_at: ColumnType<number | null, number | null | undefined, number | null>
+  /** When the session's first factor was last proved; null: at `created_at` (migration 0021). */
+  first_factor_at: ColumnType<number | null, number | null | undefined, number | null>
+}
+
+/**
+ * A session's step-up (migration 0021, Clerk's `session_reverification`): the level asked for
+ * and how far it got; its factors' verifications are in `verifications`, owned by its id.
+ */
+export interface SessionVerificationTable {
+  id: string
+  session_id: string
+  level: string
+  status: string
+  expire_at: number
+  created_at: number
+  updated_at: number
 }
 
 export interface SignInTable {
@@ -312,6 +328,7 @@ export interface Database {
   blocklist_identifiers: RestrictionIdentifierTable
   totp_secrets: TotpSecretTable
   backup_codes: BackupCodeTable
+  session_verifications: SessionVerificationTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -335,3 +352,4 @@ export type NewMailOutbox = Insertable<MailOutboxTable>
 export type RestrictionIdentifierRow = Selectable<RestrictionIdentifierTable>
 export type TotpSecretRow = Selectable<TotpSecretTable>
 export type BackupCodeRow = Selectable<BackupCodeTable>
+export type SessionVerificationRow = Selectable<SessionVerificationTable>

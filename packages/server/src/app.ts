@@ -46,6 +46,7 @@ import {
 import { limitOAuthClientAuthentication } from './rate-limits/oauth-client-auth.middleware.js'
 import { databaseRateLimitStore } from './rate-limits/rate-limit.store.js'
 import { createServices, type Services } from './services.js'
+import { sessionVerificationRoutes } from './session-verifications/session-verifications.fapi.js'
 import { sessionRoutes } from './sessions/sessions.bapi.js'
 import { fapiSessionRoutes } from './sessions/sessions.fapi.js'
 import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
@@ -315,6 +316,7 @@ async function buildHttp(
   signInRoutes(router)
   signUpRoutes(router)
   fapiSessionRoutes(router)
+  sessionVerificationRoutes(router)
   meRoutes(router)
   meEmailRoutes(router)
   meMfaRoutes(router)

@@ -10,6 +10,7 @@ import { MfaService } from './mfa/mfa.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
+import { SessionVerificationsService } from './session-verifications/session-verifications.service.js'
 import { SessionsService } from './sessions/sessions.service.js'
 import { SignInsService } from './sign-ins/sign-ins.service.js'
 import { RestrictionIdentifiersService } from './sign-up-policy/restriction-identifiers.service.js'
@@ -50,6 +51,8 @@ export type Services = {
   readonly signUpPolicy: SignUpPolicyService
   /** A user's second factors: TOTP and backup codes (issue #17). */
   readonly mfa: MfaService
+  /** Step-up: a signed-in user proves a factor again (issue #17, Clerk's reverification). */
+  readonly sessionVerifications: SessionVerificationsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -74,6 +77,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.userEmails = new UserEmailsService(deps)
   services.verifications = new VerificationsService(deps)
   services.mail = new MailService(deps)
+  services.sessionVerifications = new SessionVerificationsService(deps)
   // These name the few things they use (STYLE.md §10), not the whole registry.
   services.emailAddresses = new EmailAddressesService({
     db: base.db,

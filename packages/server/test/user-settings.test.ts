@@ -13,6 +13,7 @@ const DEFAULTS = {
   },
   // Issue #17: the second factors users may enrol (packages/server/test/mfa-settings.test.ts).
   second_factors: { totp: true, backup_code: true, email_code: false },
+  reverification: { enabled: false, max_age_minutes: 10, level: 'second_factor' },
 }
 
 // Issue #16: Latchkey's addition for what Clerk keeps in its dashboard (sign-up mode, email

@@ -2,6 +2,7 @@ import { ApiError } from '@latchkey/contracts'
 import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latchkey/db'
 import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import { factorAges } from '../sessions/factor-ages.js'
 import { effectiveStatus } from '../sessions/sessions.mapper.js'
 import { supportedFirstFactors, supportedSecondFactors } from '../sign-ins/sign-in-factors.js'
 import { signUpStrategies } from '../sign-ups/sign-up-verification.js'
@@ -76,7 +77,7 @@ export class FapiRenderService {
       tasks: null,
       user: userJSON,
       public_user_data: this.publicUserData(userJSON),
-      factor_verification_age: [Math.max(0, Math.floor((now - s.created_at) / 60_000)), -1],
+      factor_verification_age: factorAges(s, now),
       created_at: s.created_at,
       updated_at: s.updated_at,
     }

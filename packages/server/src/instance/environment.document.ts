@@ -21,6 +21,8 @@ export type EnvironmentInput = {
   firstFactors: FirstFactorSettings
   restrictions: RestrictionSettings
   secondFactors: SecondFactorSettings
+  /** Whether sensitive account actions ask for a recent verification (Clerk's UI then asks). */
+  reverification: boolean
 }
 
 type Attribute = {
@@ -152,7 +154,8 @@ export function environmentDocument(i: EnvironmentInput) {
       cookieless_dev: false,
       url_based_session_syncing: false,
       claimed_at: null,
-      reverification: false,
+      // On, Clerk's UI drops "current password" from its password form: the step-up proves it.
+      reverification: i.reverification,
       // Native clients may send their client token in `Authorization` (no cookie needed).
       native_settings: {
         object: 'native_settings',

@@ -6,6 +6,11 @@ import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
 import {
+  REVERIFICATION_DEFAULTS,
+  type ReverificationSettings,
+  readReverificationSettings,
+} from './reverification-settings.js'
+import {
   readSecondFactorSettings,
   SECOND_FACTOR_DEFAULTS,
   type SecondFactorSettings,
@@ -40,6 +45,8 @@ export type InstanceSettings = {
   first_factors: FirstFactorSettings
   restrictions: RestrictionSettings
   second_factors: SecondFactorSettings
+  /** Step-up before sensitive account actions (issue #17; ./reverification-settings.ts). */
+  reverification: ReverificationSettings
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -159,6 +166,7 @@ export class InstanceService {
             first_factors: FIRST_FACTOR_DEFAULTS,
             restrictions: RESTRICTION_DEFAULTS,
             second_factors: SECOND_FACTOR_DEFAULTS,
+            reverification: REVERIFICATION_DEFAULTS,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -216,6 +224,7 @@ export class InstanceService {
       first_factors: readFirstFactorSettings(raw.first_factors),
       restrictions: readRestrictionSettings(raw.restrictions),
       second_factors: readSecondFactorSettings(raw.second_factors),
+      reverification: readReverificationSettings(raw.reverification),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -263,6 +272,7 @@ export class InstanceService {
       firstFactors: settings.first_factors,
       restrictions: settings.restrictions,
       secondFactors: settings.second_factors,
+      reverification: settings.reverification.enabled,
     }
   }
 

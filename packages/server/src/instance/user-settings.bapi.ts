@@ -2,6 +2,11 @@ import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import type { Services } from '../services.js'
+import {
+  REVERIFICATION_LEVELS,
+  REVERIFICATION_MAX_AGE_LIMIT,
+  type ReverificationSettings,
+} from './reverification-settings.js'
 import type { SecondFactorSettings } from './second-factor-settings.js'
 import type { FirstFactorSettings, SignUpSettings } from './sign-up-settings.js'
 
@@ -23,12 +28,20 @@ const UpdateUserSettings = z.strictObject({
     })
     .optional(),
   second_factors: z.strictObject({ totp: flag, backup_code: flag, email_code: flag }).optional(),
+  reverification: z
+    .strictObject({
+      enabled: flag,
+      max_age_minutes: z.number().int().min(1).max(REVERIFICATION_MAX_AGE_LIMIT).optional(),
+      level: z.enum(REVERIFICATION_LEVELS).optional(),
+    })
+    .optional(),
 })
 
 type UserSettings = {
   sign_up: SignUpSettings
   first_factors: FirstFactorSettings
   second_factors: SecondFactorSettings
+  reverification: ReverificationSettings
 }
 
 function userSettingsJSON(s: UserSettings) {
@@ -37,6 +50,7 @@ function userSettingsJSON(s: UserSettings) {
     sign_up: { ...s.sign_up },
     first_factors: { ...s.first_factors },
     second_factors: { ...s.second_factors },
+    reverification: { ...s.reverification },
   }
 }
 
@@ -48,6 +62,13 @@ function merged<T extends { [key: string]: boolean }>(stored: T, patch: Partial<
     if (v !== undefined) out[key] = v
   }
   return out
+}
+
+/** The keys given (zod leaves absent optional keys out, but says `undefined` in the type). */
+function definedOnly<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(o ?? {}).filter(([, v]) => v !== undefined),
+  ) as Partial<T>
 }
 
 async function current(services: Services) {
@@ -89,7 +110,9 @@ function assertBackupCodesBackSomething(f: SecondFactorSettings): void {
 /**
  * Latchkey addition: what Clerk keeps in its dashboard under "User & authentication" — the
  * sign-up mode, whether an email address must be verified at sign-up, which first factors
- * sign-in offers, and which second factors users may enrol and sign in with. A field left out keeps its value; a refused request writes nothing.
+ * sign-in offers, which second factors users may enrol and sign in with, and step-up before
+ * sensitive actions (`reverification`). A field left out keeps its value; a refused request
+ * writes nothing.
  */
 export function userSettingsRoutes(r: Router): void {
   r.bapi({
@@ -111,8 +134,14 @@ export function userSettingsRoutes(r: Router): void {
       const second_factors = merged(settings.second_factors, body.second_factors)
       assertSomeFirstFactor(first_factors, sign_up)
       assertBackupCodesBackSomething(second_factors)
-      await services.instance.updateSettings({ sign_up, first_factors, second_factors })
-      return userSettingsJSON({ sign_up, first_factors, second_factors })
+      const reverification = { ...settings.reverification, ...definedOnly(body.reverification) }
+      await services.instance.updateSettings({
+        sign_up,
+        first_factors,
+        second_factors,
+        reverification,
+      })
+      return userSettingsJSON({ sign_up, first_factors, second_factors, reverification })
     },
   })
 }

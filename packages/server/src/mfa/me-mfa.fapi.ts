@@ -9,7 +9,8 @@ const Attempt = z.object({ code: z.string().min(1).max(32) })
 /**
  * The signed-in user's second factors (issue #17), Clerk's `/v1/me/totp` and
  * `/v1/me/backup_codes`: set up an authenticator app, prove it with a code (which turns TOTP on
- * and answers the first backup codes), remove it, and replace the backup codes.
+ * and answers the first backup codes), remove it, and replace the backup codes. Removing and
+ * replacing ask for a recent step-up when the operator turned reverification on.
  */
 export function meMfaRoutes(r: Router): void {
   r.fapi({
@@ -41,6 +42,7 @@ export function meMfaRoutes(r: Router): void {
     query: Acting,
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
+      await services.sessionVerifications.requireRecent(s)
       return { response: await services.mfa.removeTotp(s.user_id) }
     },
   })
@@ -52,6 +54,7 @@ export function meMfaRoutes(r: Router): void {
     rateLimit: STEP_LIMIT,
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
+      await services.sessionVerifications.requireRecent(s)
       return { response: await services.mfa.regenerateBackupCodes(s.user_id) }
     },
   })

@@ -65,6 +65,7 @@ export class SessionsService {
       user_agent: device.userAgent?.slice(0, 512) ?? null,
       ip_address: device.ipAddress?.slice(0, 64) ?? null,
       second_factor_at: null,
+      first_factor_at: null,
     }
     return row
   }

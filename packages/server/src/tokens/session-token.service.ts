@@ -1,6 +1,7 @@
 import { ApiError, randomBase62 } from '@latchkey/contracts'
 import type { SessionRow } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import { factorAges } from '../sessions/factor-ages.js'
 import { claimsContext } from '../templates/claims-context.js'
 import { MAX_CLAIMS_BYTES } from '../templates/jwt-templates.service.js'
 import { type Json, renderClaims } from '../templates/shortcodes.js'
@@ -49,7 +50,8 @@ export class SessionTokenService {
   async mintForClient(session: SessionRow, origin: string | undefined): Promise<string> {
     const claims = await this.#stableClaims(session, origin)
     const jwt = this.#sign(claims, session, SESSION_TOKEN_TTL_SECONDS)
-    this.#recent.remember(session.id, origin, JSON.stringify(claims), jwt, this.d.clock.now())
+    const fingerprint = JSON.stringify([claims, session.first_factor_at, session.second_factor_at])
+    this.#recent.remember(session.id, origin, fingerprint, jwt, this.d.clock.now())
     return jwt
   }
 
@@ -61,7 +63,8 @@ export class SessionTokenService {
    */
   async lastActive(session: SessionRow, origin: string | undefined): Promise<string> {
     const claims = await this.#stableClaims(session, origin)
-    const fingerprint = JSON.stringify(claims)
+    // A step-up changes `fva`: a token from before it must not be shown again.
+    const fingerprint = JSON.stringify([claims, session.first_factor_at, session.second_factor_at])
     const now = this.d.clock.now()
     const cached = this.#recent.find(session.id, origin, fingerprint, now)
     if (cached) return cached
@@ -89,9 +92,7 @@ export class SessionTokenService {
     const nowMs = this.d.clock.now()
     const iat = Math.floor(nowMs / 1000)
     // fva: minutes since the first and second factor were verified; -1 = no second factor.
-    const minutesSince = (at: number) => Math.max(0, Math.floor((nowMs - at) / 60_000))
-    const second = session.second_factor_at
-    const fva = [minutesSince(session.created_at), second == null ? -1 : minutesSince(second)]
+    const fva = factorAges(session, nowMs)
     return this.d.services.keys.sign({
       ...claims,
       exp: iat + ttlSeconds,

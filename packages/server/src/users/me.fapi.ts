@@ -90,6 +90,7 @@ export function meRoutes(r: Router): void {
       const s = await actingSession(services, client, query._clerk_session_id)
       if (!(await services.instance.settings()).delete_self_enabled)
         throw ApiError.of('delete_self_not_enabled')
+      await services.sessionVerifications.requireRecent(s)
       await services.users.delete(s.user_id)
       await services.clients.refreshLastActive(s.client_id)
       return { response: { object: 'user', id: s.user_id, deleted: true } }
@@ -120,9 +121,12 @@ export function meRoutes(r: Router): void {
     rateLimit: { max: 3, windowMs: 10_000 },
     handler: async ({ query, body, client, services, device }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
+      // With reverification on, a recent step-up proves the user instead of the current
+      // password (Clerk's UI then sends none); one that is sent is still checked.
+      const steppedUp = await services.sessionVerifications.requireRecent(s)
       const user = await services.users.getById(s.user_id)
       assertPasswordAllowed(body.new_password, 'new_password')
-      if (user.password_digest !== null) {
+      if (user.password_digest !== null && !(steppedUp && body.current_password === undefined)) {
         if (!body.current_password) {
           throw ApiError.of('form_param_missing', { meta: { param_name: 'current_password' } })
         }

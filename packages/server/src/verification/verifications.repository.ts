@@ -107,6 +107,12 @@ export async function claimVerified(
   return Number(result.numUpdatedRows) === 1
 }
 
+/** Every verification of an owner, as one write of a group (a step-up replaced by the next). */
+export const ownerVerificationsDelete =
+  (ownerId: string): Write =>
+  (q) =>
+    q.deleteFrom('verifications').where('owner_id', '=', ownerId)
+
 export async function deleteForOwner(db: Q, ownerId: string): Promise<void> {
   await db.deleteFrom('verifications').where('owner_id', '=', ownerId).execute()
 }

@@ -181,6 +181,11 @@ export class VerificationsService {
     })
   }
 
+  /** Forgets an owner's verifications, as a write of the caller's group. */
+  forgetWrite(ownerId: string): Write {
+    return repo.ownerVerificationsDelete(ownerId)
+  }
+
   /** `GET /v1/verify?token=`: see ./email-link-open.ts. */
   openLink(token: string, clientId: string | undefined, device: Device): Promise<LinkOutcome> {
     return openEmailLink(this.d, token, clientId, device)

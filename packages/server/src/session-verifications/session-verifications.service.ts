@@ -1,0 +1,276 @@
+import { ApiError, newId } from '@latchkey/contracts'
+import type { SessionRow, SessionVerificationRow } from '@latchkey/db'
+import { writeAtomically } from '@latchkey/db'
+import type { ReverificationLevel } from '../instance/reverification-settings.js'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
+import { assertNotLocked, needsSecondFactor } from '../sign-ins/sign-in-factors.js'
+import type { UserWithEmails } from '../users/users.service.js'
+import { SECOND_FACTOR_ORDER } from '../verification/strategies/index.js'
+import type { VerificationStrategy } from '../verification/strategy.js'
+import { isRecent, reverificationRequired } from './reverification-policy.js'
+import { sessionVerificationJSON } from './session-verification.render.js'
+import { offeredFirstFactors, REVERIFY_FIRST_FACTORS } from './session-verification-factors.js'
+import * as repo from './session-verifications.repository.js'
+
+/** A step-up left open this long is forgotten (the prompt is asked anew). */
+const VERIFICATION_TTL_MS = 60 * 60_000
+/** Wrong answers one session verification takes per factor (like a sign-in's second factor). */
+const MAX_ATTEMPTS = 3
+const ATTEMPT_WINDOW_MS = VERIFICATION_TTL_MS
+/** Step-ups one session may start in an hour: each brings three more guesses. */
+const STARTS_PER_SESSION = 20
+
+type Slot = 'first_factor' | 'second_factor'
+
+/** A session verification and what it was done for: its session and the session's user. */
+export type SessionVerificationState = {
+  row: SessionVerificationRow
+  session: SessionRow
+  found: UserWithEmails
+}
+
+/**
+ * Step-up (issue #17 item 4, Clerk's reverification): a signed-in user proves a factor again.
+ * A session verification is one more owner of verifications (id `sver_…`), so the engine does
+ * for it what it does for a sign-in: strategies from the registry, an email code's row with its
+ * attempts and single use. Proved, the session's factor times move (`fva`), and the sensitive
+ * actions that ask for a recent verification (./reverification-policy.ts) pass.
+ */
+export class SessionVerificationsService {
+  private readonly d: ServiceDeps
+
+  constructor(deps: ServiceDeps) {
+    this.d = deps
+  }
+
+  /**
+   * `POST /v1/client/sessions/{id}/verify`: a new verification for the session, replacing any
+   * before it. A user with no second factor asked for one proves the first (Clerk's fallback).
+   */
+  async start(
+    sessionId: string,
+    clientId: string,
+    requested: ReverificationLevel,
+  ): Promise<SessionVerificationState> {
+    const session = await this.d.services.sessions.getUsable(sessionId, clientId)
+    const found = await this.#user(session)
+    const starts = await this.d.services.rateLimits.hit(`reverify-start|${session.id}`, 3_600_000)
+    if (starts.count > STARTS_PER_SESSION) {
+      throw ApiError.of('too_many_requests', {
+        meta: { retry_after_seconds: starts.retryAfterSeconds },
+      })
+    }
+    const level = (await needsSecondFactor(this.d, found.user)) ? requested : 'first_factor'
+    const now = this.d.clock.now()
+    const previous = await repo.findOfSession(this.d.db, session.id)
+    const row: SessionVerificationRow = {
+      id: newId('sessionVerification'),
+      session_id: session.id,
+      level,
+      status: level === 'second_factor' ? 'needs_second_factor' : 'needs_first_factor',
+      expire_at: now + VERIFICATION_TTL_MS,
+      created_at: now,
+      updated_at: now,
+    }
+    const forget = previous ? [this.d.services.verifications.forgetWrite(previous.id)] : []
+    await writeAtomically(this.d.db, this.d.dialect, [
+      ...forget,
+      repo.sessionVerificationReplace(row),
+    ])
+    return { row, session, found }
+  }
+
+  /**
+   * Before a sensitive account action: when the operator turned reverification on, the session
+   * must have proved its factors recently, else Clerk's `session_reverification_required` and
+   * nothing changes. Returns whether the policy applied (and so stands in for the current
+   * password when changing it, as Clerk's UI then sends none).
+   */
+  async requireRecent(session: SessionRow): Promise<boolean> {
+    const r = (await this.d.services.instance.settings()).reverification
+    if (!r.enabled) return false
+    const found = await this.#user(session)
+    const secondFactor = await needsSecondFactor(this.d, found.user)
+    if (!isRecent(r, session, secondFactor, this.d.clock.now())) throw reverificationRequired(r)
+    return true
+  }
+
+  /** The session's verification as it stands (what every step answers). */
+  async current(sessionId: string, clientId: string): Promise<SessionVerificationState> {
+    const session = await this.d.services.sessions.getUsable(sessionId, clientId)
+    const row = await repo.findOfSession(this.d.db, session.id)
+    if (!row || row.expire_at <= this.d.clock.now()) throw ApiError.of('verification_missing')
+    return { row, session, found: await this.#user(session) }
+  }
+
+  /** `…/verify/prepare_first_factor`: sends an email code (a password has nothing to send). */
+  async prepareFirstFactor(
+    state: SessionVerificationState,
+    input: { strategy: string; emailAddressId?: string | undefined },
+    device: Device,
+  ): Promise<void> {
+    this.#assertWaiting(state, 'needs_first_factor')
+    const strategy = await this.#firstFactorStrategy(input.strategy)
+    if (!strategy.prepare) return
+    const factor = offeredFirstFactors([strategy.name], state.found).find(
+      (f) => input.emailAddressId === undefined || f.email_address_id === input.emailAddressId,
+    )
+    const email = state.found.emails.find((e) => e.id === factor?.email_address_id)
+    if (!email) {
+      throw ApiError.of('form_param_value_invalid', {
+        longMessage: 'email_address_id must be one of the account’s email addresses.',
+        meta: { param_name: 'email_address_id' },
+      })
+    }
+    const target = {
+      ownerId: state.row.id,
+      slot: 'first_factor' as const,
+      purpose: 'sign_in' as const,
+      emailAddress: email.email_address,
+      emailAddressId: email.id,
+      clientId: state.session.client_id,
+    }
+    const { verifications } = this.d.services
+    await writeAtomically(
+      this.d.db,
+      this.d.dialect,
+      await verifications.prepare(strategy, target, {}, device),
+    )
+    this.d.services.mail.kick()
+  }
+
+  /**
+   * `…/verify/attempt_first_factor`: the strategy checks the proof; proved, the session's first
+   * factor time moves, and the verification completes or (multi_factor) asks for the second.
+   */
+  async attemptFirstFactor(
+    state: SessionVerificationState,
+    input: { strategy: string; password?: string | undefined; code?: string | undefined },
+    device: Device,
+  ): Promise<SessionVerificationState> {
+    this.#assertWaiting(state, 'needs_first_factor')
+    const strategy = await this.#firstFactorStrategy(input.strategy)
+    if (offeredFirstFactors([strategy.name], state.found).length === 0)
+      throw ApiError.of('strategy_for_user_invalid')
+    if (strategy.name !== 'password') assertNotLocked(state.found.user)
+    const owner = {
+      id: state.row.id,
+      slot: 'first_factor' as const,
+      clientId: state.session.client_id,
+    }
+    const { verifications } = this.d.services
+    if (strategy.prepare) {
+      // The engine counts an email code's attempts on its row and makes it single use.
+      await verifications.attempt(strategy, owner, state.found.user, input, device)
+    } else {
+      await this.#counted(state, 'first_factor', () =>
+        verifications.attempt(strategy, owner, state.found.user, input, device),
+      )
+    }
+    const now = this.d.clock.now()
+    const next =
+      state.row.level === 'multi_factor' && (await needsSecondFactor(this.d, state.found.user))
+        ? 'needs_second_factor'
+        : 'complete'
+    const proved = strategy.prepare
+      ? []
+      : [verifications.provedWrite(state.row.id, 'first_factor', strategy.name)]
+    await writeAtomically(this.d.db, this.d.dialect, [
+      repo.sessionFactorStamp(state.session.id, { first_factor_at: now }),
+      ...proved,
+      repo.sessionVerificationAdvance(state.row.id, 'needs_first_factor', next, now),
+    ])
+    return this.#after(state, next, { first_factor_at: now })
+  }
+
+  /** `…/verify/prepare_second_factor`: `totp` and `backup_code` have nothing to send. */
+  prepareSecondFactor(state: SessionVerificationState, strategy: string | undefined): void {
+    this.#assertWaiting(state, 'needs_second_factor')
+    if (strategy !== undefined)
+      this.d.services.verifications.strategy(strategy, SECOND_FACTOR_ORDER)
+  }
+
+  /**
+   * `…/verify/attempt_second_factor`: counted before the code is compared (three wrong and
+   * the verification is spent); proved, the session's second-factor time moves and it completes.
+   */
+  async attemptSecondFactor(
+    state: SessionVerificationState,
+    input: { strategy: string; code?: string | undefined },
+    device: Device,
+  ): Promise<SessionVerificationState> {
+    this.#assertWaiting(state, 'needs_second_factor')
+    const { verifications } = this.d.services
+    const strategy = verifications.strategy(input.strategy, SECOND_FACTOR_ORDER)
+    const subject = { ...state.found, identifierEmailId: null }
+    if ((strategy.secondFactors?.(subject) ?? []).length === 0)
+      throw ApiError.of('strategy_for_user_invalid')
+    assertNotLocked(state.found.user)
+    await this.#counted(state, 'second_factor', () =>
+      strategy.attempt(
+        { deps: this.d, device },
+        { row: undefined, user: state.found.user, clientId: state.session.client_id },
+        { code: input.code },
+      ),
+    )
+    const now = this.d.clock.now()
+    await writeAtomically(this.d.db, this.d.dialect, [
+      repo.sessionFactorStamp(state.session.id, { second_factor_at: now }),
+      verifications.provedWrite(state.row.id, 'second_factor', strategy.name),
+      repo.sessionVerificationAdvance(state.row.id, 'needs_second_factor', 'complete', now),
+    ])
+    return this.#after(state, 'complete', { second_factor_at: now })
+  }
+
+  /** Clerk's `session_reverification` object, with the session as `origin` sees it. */
+  render(state: SessionVerificationState, origin: string | undefined) {
+    return sessionVerificationJSON(this.d, state, origin)
+  }
+
+  /** An attempt counted before the proof is compared, atomically: parallel guesses included. */
+  async #counted(state: SessionVerificationState, slot: Slot, check: () => Promise<unknown>) {
+    const key = `reverify|${state.row.id}|${slot}`
+    const tries = await this.d.services.rateLimits.hit(key, ATTEMPT_WINDOW_MS)
+    if (tries.count > MAX_ATTEMPTS) throw ApiError.of('verification_failed')
+    try {
+      await check()
+    } catch (error) {
+      if (tries.count >= MAX_ATTEMPTS) throw ApiError.of('verification_failed', { cause: error })
+      throw error
+    }
+  }
+
+  async #firstFactorStrategy(name: string): Promise<VerificationStrategy> {
+    const { first_factors } = await this.d.services.instance.settings()
+    const enabled = REVERIFY_FIRST_FACTORS.filter((f) => first_factors[f])
+    return this.d.services.verifications.strategy(name, enabled)
+  }
+
+  #assertWaiting(state: SessionVerificationState, status: string): void {
+    if (state.row.status === status) return
+    throw ApiError.of(
+      state.row.status === 'complete' ? 'verification_already_verified' : 'verification_missing',
+    )
+  }
+
+  #after(
+    state: SessionVerificationState,
+    status: string,
+    stamp: Partial<SessionRow>,
+  ): SessionVerificationState {
+    const now = this.d.clock.now()
+    return {
+      ...state,
+      row: { ...state.row, status, updated_at: now },
+      session: { ...state.session, ...stamp },
+    }
+  }
+
+  async #user(session: SessionRow): Promise<UserWithEmails> {
+    const found = await this.d.services.users.findWithEmails(session.user_id)
+    if (!found) throw ApiError.of('signed_out')
+    if (found.user.banned) throw ApiError.of('user_banned')
+    return found
+  }
+}
