@@ -19,6 +19,7 @@ export const ID_PREFIXES = {
   blocklistIdentifier: 'blid',
   totp: 'totp',
   backupCode: 'bc',
+  passkey: 'pk',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -8,6 +8,7 @@ import { SigningKeysService } from './keys/signing-keys.service.js'
 import { MailService } from './mail/mail.service.js'
 import { MfaService } from './mfa/mfa.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
+import { PasskeysService } from './passkeys/passkeys.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
 import { SessionsService } from './sessions/sessions.service.js'
@@ -50,6 +51,8 @@ export type Services = {
   readonly signUpPolicy: SignUpPolicyService
   /** A user's second factors: TOTP and backup codes (issue #17). */
   readonly mfa: MfaService
+  /** A user's WebAuthn passkeys (issue #17 item 5). */
+  readonly passkeys: PasskeysService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -74,6 +77,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.userEmails = new UserEmailsService(deps)
   services.verifications = new VerificationsService(deps)
   services.mail = new MailService(deps)
+  services.passkeys = new PasskeysService(deps)
   // These name the few things they use (STYLE.md §10), not the whole registry.
   services.emailAddresses = new EmailAddressesService({
     db: base.db,

@@ -56,13 +56,19 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       block_disposable_email_domains: { enabled: false },
     })
     expect(a.username).toMatchObject({ enabled: true, required: false })
-    for (const off of [
-      'phone_number',
-      'web3_wallet',
-      'passkey',
-      'authenticator_app',
-      'backup_code',
-    ])
+    // Passkeys are on by default (issue #17 item 5): a first factor of their own.
+    expect(a.passkey).toMatchObject({
+      enabled: true,
+      used_for_first_factor: true,
+      first_factors: ['passkey'],
+    })
+    expect(json.auth_config.first_factors).toContain('passkey')
+    expect(json.user_settings.passkey_settings).toEqual({
+      allow_autofill: false,
+      show_sign_in_button: true,
+      satisfies_second_factor: true,
+    })
+    for (const off of ['phone_number', 'web3_wallet', 'authenticator_app', 'backup_code'])
       expect(a[off].enabled).toBe(false)
     expect(json.user_settings.social).toEqual({})
     expect(json.user_settings.sign_up.captcha_enabled).toBe(false)
@@ -107,7 +113,7 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       (
         await bapi('/v1/instance/user_settings', {
           sign_up: { mode: 'restricted', verify_email_at_sign_up: false },
-          first_factors: { password: false, email_link: false },
+          first_factors: { password: false, email_link: false, passkey: false },
         })
       ).status,
     ).toBe(200)
@@ -125,6 +131,8 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       verify_at_sign_up: false,
     })
     expect(a.password).toMatchObject({ enabled: false, required: false })
+    expect(a.passkey.enabled).toBe(false)
+    expect(json.user_settings.passkey_settings.show_sign_in_button).toBe(false)
     // No password, so no reset of one either.
     expect(json.auth_config.first_factors).toEqual(['email_code'])
     expect(json.auth_config.password).toBe('off')

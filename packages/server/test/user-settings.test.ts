@@ -10,6 +10,7 @@ const DEFAULTS = {
     email_code: true,
     email_link: false,
     reset_password_email_code: true,
+    passkey: true,
   },
 }
 

@@ -66,6 +66,7 @@ function firstFactorStrategies(f: FirstFactorSettings) {
     ...(f.password ? ['password'] : []),
     ...email,
     ...(f.password && f.reset_password_email_code ? ['reset_password_email_code'] : []),
+    ...(f.passkey ? ['passkey'] : []),
   ]
   return { email: [...email] as string[], all }
 }
@@ -93,7 +94,12 @@ function attributesOf(i: EnvironmentInput) {
     authenticator_app: OFF,
     ticket: OFF,
     backup_code: OFF,
-    passkey: OFF,
+    passkey: attribute({
+      enabled: f.passkey,
+      required: false,
+      usedForFirstFactor: f.passkey,
+      firstFactors: f.passkey ? ['passkey'] : [],
+    }),
   }
 }
 
@@ -249,10 +255,11 @@ export function environmentDocument(i: EnvironmentInput) {
         // An unknown identifier is answered `form_identifier_not_found`: no protection.
         enumeration_protection: { enabled: false },
       },
+      // Conditional UI (autofill) starts a passkey sign-in on every page load: left off.
       passkey_settings: {
         allow_autofill: false,
-        show_sign_in_button: false,
-        satisfies_second_factor: false,
+        show_sign_in_button: i.firstFactors.passkey,
+        satisfies_second_factor: true,
       },
     },
     organization_settings: {

@@ -19,6 +19,7 @@ const UpdateUserSettings = z.strictObject({
       email_code: flag,
       email_link: flag,
       reset_password_email_code: flag,
+      passkey: flag,
     })
     .optional(),
 })

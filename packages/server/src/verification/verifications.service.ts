@@ -68,6 +68,8 @@ export class VerificationsService {
     device: Device,
   ): Promise<Write[]> {
     if (!strategy.prepare) return []
+    if (strategy.silent)
+      return [...(await strategy.prepare({ deps: this.d, device }, target, input)).writes]
     const previous = await this.find(target.ownerId, target.slot)
     const now = this.d.clock.now()
     if (
@@ -170,6 +172,7 @@ export class VerificationsService {
       expire_at: now,
       created_at: now,
       updated_at: now,
+      nonce: null,
     })
   }
 

@@ -2,6 +2,7 @@ import type { VerificationStrategy } from '../strategy.js'
 import { backupCode } from './backup-code.js'
 import { emailCode } from './email-code.js'
 import { emailLink } from './email-link.js'
+import { passkey } from './passkey.js'
 import { password } from './password.js'
 import { resetPasswordEmailCode } from './reset-password-email-code.js'
 import { totp } from './totp.js'
@@ -11,7 +12,7 @@ import { totp } from './totp.js'
  * `backup_code`, `passkey`, `oauth_*` — is a file beside these and a line here.
  */
 const STRATEGIES: ReadonlyMap<string, VerificationStrategy> = new Map(
-  [password, emailCode, emailLink, resetPasswordEmailCode, totp, backupCode].map((s) => [
+  [password, emailCode, emailLink, resetPasswordEmailCode, totp, backupCode, passkey].map((s) => [
     s.name,
     s,
   ]),
@@ -27,6 +28,7 @@ export const FIRST_FACTOR_ORDER = [
   'email_link',
   'password',
   'reset_password_email_code',
+  'passkey',
 ] as const
 
 /** The second-factor strategies, in the order a sign-in lists them. */
