@@ -62,7 +62,6 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       used_for_first_factor: true,
       first_factors: ['passkey'],
     })
-    expect(json.auth_config.first_factors).toContain('passkey')
     expect(json.user_settings.passkey_settings).toEqual({
       allow_autofill: false,
       show_sign_in_button: true,
@@ -75,7 +74,7 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
     expect(json.display_config.captcha_public_key).toBeNull()
     expect(json.organization_settings.enabled).toBe(false)
     expect(json.auth_config).toMatchObject({
-      first_factors: ['password', 'email_code', 'reset_password_email_code'],
+      first_factors: ['password', 'email_code', 'reset_password_email_code', 'passkey'],
       second_factors: [],
       email_address_verification_strategies: ['email_code'],
     })
