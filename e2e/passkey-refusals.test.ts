@@ -3,6 +3,7 @@ import * as OTPAuth from 'otpauth'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { BrowserClient, type Json } from '../packages/server/test/helpers/browser-client.js'
+import { specErrors } from '../packages/server/test/helpers/fapi-spec.js'
 import {
   createTestServer,
   DIALECTS,
@@ -67,8 +68,10 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('passkey refusals (%s)', (dialect
     })
     const attestation = await auth.create(made.json.response.verification.nonce)
     const path = `/v1/me/passkeys/${made.json.response.id}/attempt_verification`
+    expect(specErrors('Client.ClientWrappedPasskey', made.json)).toEqual([])
     const done = await b.post(path, { strategy: 'passkey', public_key_credential: attestation })
     expect(done.status).toBe(200)
+    expect(specErrors('Client.ClientWrappedPasskey', done.json)).toEqual([])
     expect(done.json.response.verification.status).toBe('verified')
     const credentialId: string = JSON.parse(attestation).id
     return {
@@ -89,6 +92,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('passkey refusals (%s)', (dialect
     expect(r.status).toBe(200)
     const v = r.json.response.first_factor_verification
     expect(v).toMatchObject({ object: 'verification_passkey', status: 'unverified' })
+    expect(specErrors('Client.ClientWrappedSignIn', r.json)).toEqual([])
     return { b, id: r.json.response.id as string, nonce: v.nonce as string }
   }
 
@@ -156,6 +160,9 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('passkey refusals (%s)', (dialect
       await auth.get(nonce, { allowCredentials: [a.credentialId] }),
     )
     expect(done.status).toBe(200)
+    expect(specErrors('Client.ClientWrappedSignIn', done.json)).toEqual([])
+    const me = await d.get('/v1/me')
+    expect(specErrors('Client.ClientWrappedUser', me.json)).toEqual([])
     const session = done.json.client.sessions[0]
     expect(session.user.id).toBe(a.userId)
     expect(session.user.passkeys).toMatchObject([

@@ -1,4 +1,5 @@
 import type { PasskeyRow, VerificationRow } from '@latchkey/db'
+import { VERIFICATION_TTL_MS } from '../verification/secrets.js'
 
 /**
  * Clerk's `passkey` resource (fapi spec `Client.Passkey`). `verification.nonce` carries the
@@ -21,9 +22,9 @@ export function passkeyToJSON(p: PasskeyRow, v: VerificationRow | undefined, now
       status,
       strategy: 'passkey' as const,
       attempts: v?.attempts ?? null,
-      expire_at: v?.expire_at ?? null,
+      // The registration's challenge expired then (made with the passkey, in the same call).
+      expire_at: v?.expire_at ?? p.created_at + VERIFICATION_TTL_MS,
       ...(!verified && v?.nonce ? { nonce: v.nonce } : {}),
-      error: null,
     },
     created_at: p.created_at,
     updated_at: p.updated_at,

@@ -16,8 +16,6 @@ export function verificationJSON(v: VerificationRow, now: number) {
       attempts: v.attempts,
       expire_at: v.expire_at,
       ...(status === 'unverified' && v.nonce ? { nonce: v.nonce } : {}),
-      external_verification_redirect_url: null,
-      error: null,
     }
   }
   return {
