@@ -9,12 +9,16 @@ import {
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
-import { VERIFICATION_TTL_MS } from '../verification/secrets.js'
 import type { VerificationStrategy } from '../verification/strategy.js'
-import { verificationUpsert } from '../verification/verifications.repository.js'
 import { type PasskeyJSON, passkeyToJSON } from './passkeys.mapper.js'
 import * as repo from './passkeys.repository.js'
-import { parseAttestation, passkeyRefused, relyingParty, userHandleOf } from './webauthn.js'
+import {
+  parseAttestation,
+  passkeyRefused,
+  relyingParty,
+  transportsOf,
+  userHandleOf,
+} from './webauthn.js'
 
 const NAME_MAX = 256
 
@@ -89,12 +93,13 @@ export class PasskeysService {
       created_at: now,
       updated_at: now,
     }
-    const verification = challengeRow(this.d, passkey.id, 'passkey', options, now)
+    const challenge = this.d.services.verifications.challenge(passkey.id, 'passkey', options)
+    const verification = challenge.row
     await this.d.db.transaction().execute(async (trx) => {
       await repo.deleteUnverified(trx, userId)
       await repo.insertPasskey(trx, passkey)
     })
-    await writeAtomically(this.d.db, this.d.dialect, [verificationUpsert(verification)])
+    await writeAtomically(this.d.db, this.d.dialect, [challenge.write])
     return passkeyToJSON(passkey, verification, now)
   }
 
@@ -204,51 +209,5 @@ export class PasskeysService {
     }
     if (!result.verified) throw passkeyRefused('the attestation did not verify')
     return result.registrationInfo
-  }
-}
-
-/** The transports an authenticator named at registration (hints for the browser). */
-export function transportsOf(p: PasskeyRow) {
-  try {
-    const t = JSON.parse(p.transports) as unknown
-    return Array.isArray(t) ? (t.filter((x) => typeof x === 'string') as never[]) : []
-  } catch {
-    return []
-  }
-}
-
-/**
- * A WebAuthn challenge as a verification row: unverified, expiring in 10 minutes, single use;
- * the challenge kept as its HMAC (for the compare) and the options as the `nonce` the browser
- * reads. Nothing is sent, so there is no `sent_at` (no resend cooldown applies).
- */
-export function challengeRow(
-  d: ServiceDeps,
-  ownerId: string,
-  slot: 'passkey' | 'first_factor',
-  options: { challenge: string },
-  now: number,
-  clientId: string | null = null,
-): VerificationRow {
-  const id = newId('verification')
-  return {
-    id,
-    owner_id: ownerId,
-    slot,
-    strategy: 'passkey',
-    status: 'unverified',
-    secret_hash: d.services.verifications.secrets.hash(id, options.challenge),
-    attempts: 0,
-    email_address: null,
-    email_address_id: null,
-    client_id: clientId,
-    redirect_url: null,
-    verified_at_client: null,
-    sent_at: null,
-    verified_at: null,
-    expire_at: now + VERIFICATION_TTL_MS,
-    created_at: now,
-    updated_at: now,
-    nonce: JSON.stringify(options),
   }
 }

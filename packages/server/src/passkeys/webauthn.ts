@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer'
 import { ApiError } from '@latchkey/contracts'
+import type { PasskeyRow } from '@latchkey/db'
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server'
 import * as z from 'zod'
 import type { ServiceDeps } from '../service-deps.js'
@@ -109,4 +110,14 @@ export async function relyingParty(d: ServiceDeps): Promise<{ rpId: string; orig
   const settings = await d.services.instance.settings()
   const allowed = [...d.config.allowedOrigins, ...settings.allowed_origins]
   return { rpId, origins: expectedOrigins(d.config.url, allowed, rpId) }
+}
+
+/** The transports an authenticator named at registration (hints for the browser). */
+export function transportsOf(p: Pick<PasskeyRow, 'transports'>) {
+  try {
+    const t = JSON.parse(p.transports) as unknown
+    return Array.isArray(t) ? (t.filter((x) => typeof x === 'string') as never[]) : []
+  } catch {
+    return []
+  }
 }

@@ -2,6 +2,7 @@ import { ApiError, newId } from '@latchkey/contracts'
 import type { UserRow, VerificationRow, Write } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { challengeRow } from './challenge.js'
 import { type LinkOutcome, openEmailLink } from './email-link-open.js'
 import { MAX_ATTEMPTS, VerificationSecrets } from './secrets.js'
 import { strategyNamed } from './strategies/index.js'
@@ -174,6 +175,20 @@ export class VerificationsService {
       updated_at: now,
       nonce: null,
     })
+  }
+
+  /**
+   * A WebAuthn challenge (`options.challenge`) as a verification of `ownerId` in `slot`, and the
+   * write that stores it (replacing the owner's previous one there): see ./challenge.ts.
+   */
+  challenge(
+    ownerId: string,
+    slot: 'passkey' | 'first_factor',
+    options: { challenge: string },
+    clientId: string | null = null,
+  ): { row: VerificationRow; write: Write } {
+    const row = challengeRow(this.secrets, ownerId, slot, options, this.d.clock.now(), clientId)
+    return { row, write: verificationUpsert(row) }
   }
 
   /** `GET /v1/verify?token=`: see ./email-link-open.ts. */

@@ -1,14 +1,13 @@
 import { Buffer } from 'node:buffer'
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@simplewebauthn/server'
-import { challengeRow, transportsOf } from '../../passkeys/passkeys.service.js'
 import {
   parseAssertion,
   passkeyRefused,
   relyingParty,
+  transportsOf,
   userHandleB64,
 } from '../../passkeys/webauthn.js'
 import type { VerificationStrategy } from '../strategy.js'
-import { verificationUpsert } from '../verifications.repository.js'
 
 /**
  * `passkey` (WebAuthn): the sign-in's challenge is the verification's, answered by an assertion
@@ -34,15 +33,13 @@ export const passkey: VerificationStrategy = {
         p.credential_id ? [{ id: p.credential_id, transports: transportsOf(p) }] : [],
       ),
     })
-    const row = challengeRow(
-      ctx.deps,
+    const { row, write } = ctx.deps.services.verifications.challenge(
       target.ownerId,
       'first_factor',
       options,
-      ctx.deps.clock.now(),
       target.clientId,
     )
-    return { row, writes: [verificationUpsert(row)] }
+    return { row, writes: [write] }
   },
   attempt: async (ctx, { row, user }, input) => {
     const response = parseAssertion(input.publicKeyCredential)
