@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   totp: 'totp',
   backupCode: 'bc',
   sessionVerification: 'sver',
+  passkey: 'pk',
 } as const
 
 /** A kind of resource that has a prefixed id. */

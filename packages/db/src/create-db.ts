@@ -30,6 +30,7 @@ import * as verifications from './migrations/2026-12-01T0015-verifications.js'
 import * as mailOutbox from './migrations/2026-12-01T0016-mail-outbox.js'
 import * as signUpRestrictions from './migrations/2026-12-01T0017-sign-up-restrictions.js'
 import * as secondFactors from './migrations/2026-12-01T0018-second-factors.js'
+import * as passkeys from './migrations/2026-12-01T0019-passkeys.js'
 import * as sessionVerifications from './migrations/2026-12-01T0021-session-verifications.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
@@ -248,6 +249,7 @@ export async function migrate(
         '2026-12-01T0016-mail-outbox': mailOutbox,
         '2026-12-01T0017-sign-up-restrictions': signUpRestrictions,
         '2026-12-01T0018-second-factors': secondFactors,
+        '2026-12-01T0019-passkeys': passkeys,
         '2026-12-01T0021-session-verifications': sessionVerifications,
       }),
     },

@@ -172,6 +172,8 @@ export interface VerificationTable {
   expire_at: number
   created_at: number
   updated_at: number
+  /** What the browser was given to answer (a passkey's WebAuthn options, JSON; migration 0019). */
+  nonce: string | null
 }
 
 export interface JwtTemplateTable {
@@ -306,6 +308,29 @@ export interface BackupCodeTable {
   created_at: number
 }
 
+/**
+ * A WebAuthn passkey (migration 0019): unverified, with no credential, between the creation
+ * options and the authenticator's answer; then the credential, its COSE key (base64url) and
+ * the last signature counter seen.
+ */
+export interface PasskeyTable {
+  id: string
+  user_id: string
+  credential_id: string | null
+  public_key: string | null
+  counter: number
+  /** JSON array of the authenticator's transports (`internal`, `usb`, `hybrid`, …). */
+  transports: string
+  name: string
+  backed_up: number
+  /** `singleDevice` or `multiDevice` (a synced passkey). */
+  device_type: string | null
+  verified: number
+  last_used_at: number | null
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -329,6 +354,7 @@ export interface Database {
   totp_secrets: TotpSecretTable
   backup_codes: BackupCodeTable
   session_verifications: SessionVerificationTable
+  passkeys: PasskeyTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -353,3 +379,4 @@ export type RestrictionIdentifierRow = Selectable<RestrictionIdentifierTable>
 export type TotpSecretRow = Selectable<TotpSecretTable>
 export type BackupCodeRow = Selectable<BackupCodeTable>
 export type SessionVerificationRow = Selectable<SessionVerificationTable>
+export type PasskeyRow = Selectable<PasskeyTable>

@@ -38,6 +38,8 @@ import { mfaRoutes } from './mfa/mfa.bapi.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
 import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
 import { createOAuthProvider } from './oauth/provider.js'
+import { mePasskeyRoutes } from './passkeys/me-passkeys.fapi.js'
+import { passkeyRoutes } from './passkeys/passkeys.bapi.js'
 import {
   FailureLimiter,
   OAUTH_CLIENT_FAILURES,
@@ -320,6 +322,7 @@ async function buildHttp(
   meRoutes(router)
   meEmailRoutes(router)
   meMfaRoutes(router)
+  mePasskeyRoutes(router)
   await profileImageRoutes(app, services, config)
   imageRoutes(app, services)
   instanceRoutes(router)
@@ -328,6 +331,7 @@ async function buildHttp(
   userRoutes(router)
   emailAddressRoutes(router)
   mfaRoutes(router)
+  passkeyRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)

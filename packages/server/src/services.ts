@@ -8,6 +8,7 @@ import { SigningKeysService } from './keys/signing-keys.service.js'
 import { MailService } from './mail/mail.service.js'
 import { MfaService } from './mfa/mfa.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
+import { PasskeysService } from './passkeys/passkeys.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
 import { SessionVerificationsService } from './session-verifications/session-verifications.service.js'
@@ -53,6 +54,8 @@ export type Services = {
   readonly mfa: MfaService
   /** Step-up: a signed-in user proves a factor again (issue #17, Clerk's reverification). */
   readonly sessionVerifications: SessionVerificationsService
+  /** A user's WebAuthn passkeys (issue #17 item 5). */
+  readonly passkeys: PasskeysService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -78,6 +81,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.verifications = new VerificationsService(deps)
   services.mail = new MailService(deps)
   services.sessionVerifications = new SessionVerificationsService(deps)
+  services.passkeys = new PasskeysService(deps)
   // These name the few things they use (STYLE.md §10), not the whole registry.
   services.emailAddresses = new EmailAddressesService({
     db: base.db,

@@ -56,7 +56,7 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       block_disposable_email_domains: { enabled: false },
     })
     expect(a.username).toMatchObject({ enabled: true, required: false })
-    for (const off of ['phone_number', 'web3_wallet', 'passkey']) expect(a[off].enabled).toBe(false)
+    for (const off of ['phone_number', 'web3_wallet']) expect(a[off].enabled).toBe(false)
     // Issue #17: an authenticator app with backup codes, as Clerk's dashboard writes them when
     // its "Multi-factor" page turns them on; an email code as a second step is off.
     expect(a.authenticator_app).toMatchObject({
@@ -72,12 +72,23 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       second_factors: ['backup_code'],
     })
     expect(a.email_address).toMatchObject({ used_for_second_factor: false, second_factors: [] })
+    // Passkeys are on by default (issue #17 item 5): a first factor of their own.
+    expect(a.passkey).toMatchObject({
+      enabled: true,
+      used_for_first_factor: true,
+      first_factors: ['passkey'],
+    })
+    expect(json.user_settings.passkey_settings).toEqual({
+      allow_autofill: false,
+      show_sign_in_button: true,
+      satisfies_second_factor: true,
+    })
     expect(json.user_settings.social).toEqual({})
     expect(json.user_settings.sign_up.captcha_enabled).toBe(false)
     expect(json.display_config.captcha_public_key).toBeNull()
     expect(json.organization_settings.enabled).toBe(false)
     expect(json.auth_config).toMatchObject({
-      first_factors: ['password', 'email_code', 'reset_password_email_code'],
+      first_factors: ['password', 'email_code', 'reset_password_email_code', 'passkey'],
       second_factors: ['totp', 'backup_code'],
       email_address_verification_strategies: ['email_code'],
     })
@@ -115,7 +126,7 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       (
         await bapi('/v1/instance/user_settings', {
           sign_up: { mode: 'restricted', verify_email_at_sign_up: false },
-          first_factors: { password: false, email_link: false },
+          first_factors: { password: false, email_link: false, passkey: false },
         })
       ).status,
     ).toBe(200)
@@ -133,6 +144,8 @@ describe.each(DIALECTS)('GET /v1/environment (%s)', (dialect) => {
       verify_at_sign_up: false,
     })
     expect(a.password).toMatchObject({ enabled: false, required: false })
+    expect(a.passkey.enabled).toBe(false)
+    expect(json.user_settings.passkey_settings.show_sign_in_button).toBe(false)
     // No password, so no reset of one either.
     expect(json.auth_config.first_factors).toEqual(['email_code'])
     expect(json.auth_config.password).toBe('off')

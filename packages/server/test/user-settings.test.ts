@@ -10,6 +10,7 @@ const DEFAULTS = {
     email_code: true,
     email_link: false,
     reset_password_email_code: true,
+    passkey: true,
   },
   // Issue #17: the second factors users may enrol (packages/server/test/mfa-settings.test.ts).
   second_factors: { totp: true, backup_code: true, email_code: false },

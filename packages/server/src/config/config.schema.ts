@@ -14,6 +14,13 @@ export const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   LATCHKEY_URL: z.url({ protocol: /^https?$/ }).optional(),
   LATCHKEY_DATA_DIR: z.string().min(1).default('./.latchkey'),
+  // WebAuthn's relying-party ID: a domain (no scheme, port or path), e.g. example.com.
+  LATCHKEY_PASSKEY_RP_ID: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(localhost|([a-z0-9-]+\.)+[a-z0-9-]+)$/, 'must be a domain name, e.g. example.com')
+    .optional(),
   LATCHKEY_DATABASE_URL: z
     .string()
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> or postgres://…')
@@ -80,6 +87,8 @@ export type Config = {
   /** 32 bytes; when absent the server generates one into the data directory. */
   readonly encryptionKey: Uint8Array | undefined
   readonly allowedOrigins: readonly string[]
+  /** LATCHKEY_PASSKEY_RP_ID: the passkeys' relying-party ID; unset, derived from `url`. */
+  readonly passkeyRpId: string | undefined
   readonly rateLimit: boolean
   readonly sessionLifetimeSeconds: number
   readonly sessionInactivitySeconds: number

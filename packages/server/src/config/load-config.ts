@@ -68,6 +68,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? new Uint8Array(Buffer.from(e.LATCHKEY_ENCRYPTION_KEY, 'base64'))
       : undefined,
     allowedOrigins: Object.freeze(allowedOrigins),
+    passkeyRpId: e.LATCHKEY_PASSKEY_RP_ID,
     rateLimit: e.LATCHKEY_RATE_LIMIT === 'on',
     sessionLifetimeSeconds: e.LATCHKEY_SESSION_LIFETIME,
     sessionInactivitySeconds: e.LATCHKEY_SESSION_INACTIVITY_TIMEOUT,

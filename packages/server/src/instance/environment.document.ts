@@ -71,6 +71,7 @@ function firstFactorStrategies(f: FirstFactorSettings) {
     ...(f.password ? ['password'] : []),
     ...email,
     ...(f.password && f.reset_password_email_code ? ['reset_password_email_code'] : []),
+    ...(f.passkey ? ['passkey'] : []),
   ]
   return { email: [...email] as string[], all }
 }
@@ -114,7 +115,12 @@ function attributesOf(i: EnvironmentInput) {
     authenticator_app: secondFactorAttribute(s.totp, 'totp'),
     ticket: OFF,
     backup_code: secondFactorAttribute(s.backup_code, 'backup_code'),
-    passkey: OFF,
+    passkey: attribute({
+      enabled: f.passkey,
+      required: false,
+      usedForFirstFactor: f.passkey,
+      firstFactors: f.passkey ? ['passkey'] : [],
+    }),
   }
 }
 
@@ -271,10 +277,11 @@ export function environmentDocument(i: EnvironmentInput) {
         // An unknown identifier is answered `form_identifier_not_found`: no protection.
         enumeration_protection: { enabled: false },
       },
+      // Conditional UI (autofill) starts a passkey sign-in on every page load: left off.
       passkey_settings: {
         allow_autofill: false,
-        show_sign_in_button: false,
-        satisfies_second_factor: false,
+        show_sign_in_button: i.firstFactors.passkey,
+        satisfies_second_factor: true,
       },
     },
     organization_settings: {

@@ -21,6 +21,8 @@ export type FirstFactorSettings = {
   email_code: boolean
   email_link: boolean
   reset_password_email_code: boolean
+  /** WebAuthn passkeys: signing in with one, and adding one in the profile (on by default). */
+  passkey: boolean
 }
 
 /** Clerk's `restrictions` (`PATCH /v1/instance/restrictions`). */
@@ -36,6 +38,7 @@ export const FIRST_FACTOR_DEFAULTS: FirstFactorSettings = {
   email_code: true,
   email_link: false,
   reset_password_email_code: true,
+  passkey: true,
 }
 export const RESTRICTION_DEFAULTS: RestrictionSettings = {
   allowlist: false,

@@ -25,6 +25,7 @@ const UpdateUserSettings = z.strictObject({
       email_code: flag,
       email_link: flag,
       reset_password_email_code: flag,
+      passkey: flag,
     })
     .optional(),
   second_factors: z.strictObject({ totp: flag, backup_code: flag, email_code: flag }).optional(),

@@ -1,4 +1,4 @@
-import { SECOND_FACTOR_ORDER, strategyNamed } from '../verification/strategies/index.js'
+import { secondFactorNamed, strategyNamed } from '../verification/strategies/index.js'
 import type { FactorSubject, SignInFactor } from '../verification/strategy.js'
 
 /**
@@ -16,8 +16,14 @@ export function offeredFirstFactors(names: readonly string[], found: Found): Sig
   return names.flatMap((name) => strategyNamed(name)?.factors(subject) ?? [])
 }
 
-/** The second factors this user enrolled (Clerk's `supported_second_factors`). */
-export function offeredSecondFactors(found: Found): SignInFactor[] {
+/**
+ * The second factors a step-up may use, where the operator allows them: what the user enrolled.
+ * (An email code as a second factor is a sign-in's fallback for an enrolled user, not a re-proof.)
+ */
+export const REVERIFY_SECOND_FACTORS = ['totp', 'backup_code'] as const
+
+/** What each of `names` offers this user (Clerk's `supported_second_factors`). */
+export function offeredSecondFactors(names: readonly string[], found: Found): SignInFactor[] {
   const subject = { ...found, identifierEmailId: null }
-  return SECOND_FACTOR_ORDER.flatMap((name) => strategyNamed(name)?.secondFactors?.(subject) ?? [])
+  return names.flatMap((name) => secondFactorNamed(name)?.secondFactors?.(subject) ?? [])
 }

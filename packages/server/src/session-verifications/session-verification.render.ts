@@ -4,6 +4,7 @@ import {
   offeredFirstFactors,
   offeredSecondFactors,
   REVERIFY_FIRST_FACTORS,
+  REVERIFY_SECOND_FACTORS,
 } from './session-verification-factors.js'
 import type { SessionVerificationState } from './session-verifications.service.js'
 
@@ -27,6 +28,7 @@ export async function sessionVerificationJSON(
   ])
   const now = d.clock.now()
   const enabled = REVERIFY_FIRST_FACTORS.filter((f) => settings.first_factors[f])
+  const enabledSecond = REVERIFY_SECOND_FACTORS.filter((f) => settings.second_factors[f])
   return {
     object: 'session_reverification' as const,
     id: row.id,
@@ -34,7 +36,7 @@ export async function sessionVerificationJSON(
     status: row.status,
     session: await render.session(session, origin),
     supported_first_factors: nullIfEmpty(offeredFirstFactors(enabled, found)),
-    supported_second_factors: nullIfEmpty(offeredSecondFactors(found)),
+    supported_second_factors: nullIfEmpty(offeredSecondFactors(enabledSecond, found)),
     first_factor_verification: first
       ? first.strategy === 'password'
         ? PASSWORD_VERIFIED

@@ -6,11 +6,14 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { assertNotLocked, needsSecondFactor } from '../sign-ins/sign-in-factors.js'
 import type { UserWithEmails } from '../users/users.service.js'
-import { SECOND_FACTOR_ORDER } from '../verification/strategies/index.js'
 import type { VerificationStrategy } from '../verification/strategy.js'
 import { isRecent, reverificationRequired } from './reverification-policy.js'
 import { sessionVerificationJSON } from './session-verification.render.js'
-import { offeredFirstFactors, REVERIFY_FIRST_FACTORS } from './session-verification-factors.js'
+import {
+  offeredFirstFactors,
+  REVERIFY_FIRST_FACTORS,
+  REVERIFY_SECOND_FACTORS,
+} from './session-verification-factors.js'
 import * as repo from './session-verifications.repository.js'
 
 /** A step-up left open this long is forgotten (the prompt is asked anew). */
@@ -185,10 +188,12 @@ export class SessionVerificationsService {
   }
 
   /** `…/verify/prepare_second_factor`: `totp` and `backup_code` have nothing to send. */
-  prepareSecondFactor(state: SessionVerificationState, strategy: string | undefined): void {
+  async prepareSecondFactor(
+    state: SessionVerificationState,
+    strategy: string | undefined,
+  ): Promise<void> {
     this.#assertWaiting(state, 'needs_second_factor')
-    if (strategy !== undefined)
-      this.d.services.verifications.strategy(strategy, SECOND_FACTOR_ORDER)
+    if (strategy !== undefined) await this.#secondFactorStrategy(strategy)
   }
 
   /**
@@ -202,7 +207,7 @@ export class SessionVerificationsService {
   ): Promise<SessionVerificationState> {
     this.#assertWaiting(state, 'needs_second_factor')
     const { verifications } = this.d.services
-    const strategy = verifications.strategy(input.strategy, SECOND_FACTOR_ORDER)
+    const strategy = await this.#secondFactorStrategy(input.strategy)
     const subject = { ...state.found, identifierEmailId: null }
     if ((strategy.secondFactors?.(subject) ?? []).length === 0)
       throw ApiError.of('strategy_for_user_invalid')
@@ -239,6 +244,12 @@ export class SessionVerificationsService {
       if (tries.count >= MAX_ATTEMPTS) throw ApiError.of('verification_failed', { cause: error })
       throw error
     }
+  }
+
+  async #secondFactorStrategy(name: string): Promise<VerificationStrategy> {
+    const { second_factors } = await this.d.services.instance.settings()
+    const enabled = REVERIFY_SECOND_FACTORS.filter((f) => second_factors[f])
+    return this.d.services.verifications.secondFactorStrategy(name, enabled)
   }
 
   async #firstFactorStrategy(name: string): Promise<VerificationStrategy> {

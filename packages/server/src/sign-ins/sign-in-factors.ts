@@ -26,7 +26,12 @@ export async function supportedFirstFactors(
 ): Promise<SignInFactor[]> {
   const typed = signIn.identifier?.toLowerCase()
   const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
-  const subject = { user: found.user, emails: found.emails, identifierEmailId }
+  const subject = {
+    user: found.user,
+    emails: found.emails,
+    identifierEmailId,
+    passkeyCredentialIds: found.passkeys.flatMap((p) => p.credential_id ?? []),
+  }
   return (await enabledFirstFactors(d)).flatMap(
     (name) => strategyNamed(name)?.factors(subject) ?? [],
   )
@@ -92,7 +97,12 @@ export async function finishFirstFactor(
   d: ServiceDeps,
   signIn: SignInRow,
   user: UserRow,
-  outcome: { provedEmailId: string | null; needsNewPassword: boolean },
+  outcome: {
+    provedEmailId: string | null
+    needsNewPassword: boolean
+    /** A passkey: possession and user verification at once, so no second factor is asked. */
+    satisfiesSecondFactor?: boolean
+  },
   device: Device,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const { users } = d.services
@@ -103,6 +113,7 @@ export async function finishFirstFactor(
     await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
     return { signIn: { ...signIn, ...patch } }
   }
+  if (outcome.satisfiesSecondFactor) return completeSignIn(d, signIn, user, proved, device, now)
   if (await needsSecondFactor(d, user)) {
     const patch = { status: 'needs_second_factor', updated_at: now }
     await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
@@ -130,7 +141,13 @@ export async function completeSignIn(
     ...sessions.newRow(user.id, signIn.client_id, device),
     second_factor_at: secondFactorAt,
   }
-  const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
+  // The user is named here too: a discoverable passkey sign-in learns it only now.
+  const patch = {
+    status: 'complete',
+    user_id: user.id,
+    created_session_id: session.id,
+    updated_at: now,
+  }
   const owner = clients.rotated(signIn.client_id)
   await writeAtomically(d.db, d.dialect, [
     ...extra,

@@ -27,6 +27,8 @@ const Attempt = z.object({
   strategy,
   password: z.string().min(1).max(1024).optional(),
   code: z.string().max(32).optional(),
+  // A WebAuthn assertion as JSON (clerk-js's serializePublicKeyCredentialAssertion).
+  public_key_credential: z.string().max(32_768).optional(),
 })
 const Reset = z.object({
   password: z.string().max(1024),
@@ -102,7 +104,12 @@ export function signInRoutes(r: Router): void {
       const { signIn, newClientToken } = await services.signIns.attemptFirstFactor(
         params.sign_in_id,
         client?.id,
-        body,
+        {
+          strategy: body.strategy,
+          password: body.password,
+          code: body.code,
+          publicKeyCredential: body.public_key_credential,
+        },
         device,
       )
       return {

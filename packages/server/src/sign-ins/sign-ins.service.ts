@@ -11,6 +11,7 @@ import {
   signInUser,
   supportedFirstFactors,
 } from './sign-in-factors.js'
+import { attemptDiscoverable, createDiscoverable } from './sign-in-passkey.js'
 import { attemptSecondFactor, prepareSecondFactor } from './sign-in-second-factor.js'
 import * as repo from './sign-ins.repository.js'
 
@@ -35,6 +36,7 @@ export type AttemptFirstFactorInput = {
   strategy: string
   password?: string | undefined
   code?: string | undefined
+  publicKeyCredential?: string | undefined
 }
 
 /** What a sign-in call returns: the attempt and the client it now belongs to. */
@@ -56,6 +58,9 @@ export class SignInsService {
     clientId: string | undefined,
     device: Device = {},
   ): Promise<SignInResult> {
+    if (input.strategy === 'passkey' && input.identifier === undefined) {
+      return createDiscoverable(this.d, clientId, device, SIGN_IN_TTL_MS)
+    }
     if (input.strategy !== undefined && input.strategy !== 'password') {
       return this.createPrepared({ ...input, strategy: input.strategy }, clientId, device)
     }
@@ -174,10 +179,11 @@ export class SignInsService {
         f.strategy === input.strategy &&
         (input.emailAddressId === undefined || f.email_address_id === input.emailAddressId),
     )
+    if (strategy.silent && !factor) throw ApiError.of('strategy_for_user_invalid')
     const email = found.emails.find(
       (e) => e.id === (input.emailAddressId ?? factor?.email_address_id),
     )
-    if (!email) {
+    if (!email && !strategy.silent) {
       throw ApiError.of('form_param_value_invalid', {
         longMessage: 'email_address_id must be one of the account’s email addresses.',
         meta: { param_name: 'email_address_id' },
@@ -187,9 +193,10 @@ export class SignInsService {
       ownerId: signIn.id,
       slot: 'first_factor' as const,
       purpose: 'sign_in' as const,
-      emailAddress: email.email_address,
-      emailAddressId: email.id,
+      emailAddress: email?.email_address ?? '',
+      emailAddressId: email?.id ?? null,
       clientId: signIn.client_id,
+      userId: found.user.id,
     }
     const writes = await verifications.prepare(strategy, target, input, device)
     await writeAtomically(this.d.db, this.d.dialect, writes)
@@ -208,6 +215,10 @@ export class SignInsService {
     input: AttemptFirstFactorInput,
     device: Device = {},
   ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+    const discoverable = await this.get(id, clientId)
+    if (input.strategy === 'passkey' && !discoverable.user_id && this.open(discoverable)) {
+      return attemptDiscoverable(this.d, discoverable, input.publicKeyCredential, device)
+    }
     const signIn = await this.pending(id, clientId)
     const found = await signInUser(this.d, signIn)
     const { verifications } = this.d.services
@@ -222,6 +233,7 @@ export class SignInsService {
       {
         provedEmailId: verified?.email_address_id ?? null,
         needsNewPassword: strategy.signInOutcome === 'needs_new_password',
+        satisfiesSecondFactor: strategy.satisfiesSecondFactor === true,
       },
       device,
     )
@@ -283,6 +295,12 @@ export class SignInsService {
     device: Device = {},
   ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
     return attemptSecondFactor(this.d, await this.get(id, clientId), input, device)
+  }
+
+  /** Whether a sign-in still waits for its first factor (not expired). */
+  private open(signIn: SignInRow): boolean {
+    if (this.d.clock.now() >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+    return signIn.status === 'needs_first_factor'
   }
 
   /** A sign-in of this client still waiting for its first factor. */

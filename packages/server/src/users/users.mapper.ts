@@ -2,10 +2,12 @@ import {
   type EmailAddressRow,
   fromDbBool,
   fromDbJson,
+  type PasskeyRow,
   type UserRow,
   type VerificationRow,
 } from '@latchkey/db'
 import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
+import { passkeyToJSON } from '../passkeys/passkeys.mapper.js'
 import { verificationJSON } from '../verification/verification.render.js'
 
 /** An address proved without a verification of its own: by an operator, or at sign-up. */
@@ -71,6 +73,8 @@ export function userToJSON(
     now: number
     /** The addresses' own verifications. */
     verifications: VerificationRow[]
+    /** The user's verified passkeys. */
+    passkeys: PasskeyRow[]
     includePrivate: boolean
     lockoutAttempts: number
     /** LATCHKEY_URL: where the user's image (or the default avatar) is served. */
@@ -100,7 +104,7 @@ export function userToJSON(
     email_addresses: emailsToJSON(emails, opts.verifications, opts.now),
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
-    passkeys: [] as unknown[],
+    passkeys: opts.passkeys.map((p) => passkeyToJSON(p, undefined, opts.now)),
     external_accounts: [] as unknown[],
     saml_accounts: [] as unknown[],
     enterprise_accounts: [] as unknown[],

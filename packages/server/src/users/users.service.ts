@@ -5,6 +5,7 @@ import {
   isUniqueViolation,
   type JsonObject,
   type NewUser,
+  type PasskeyRow,
   RowCache,
   toDbBool,
   toDbJson,
@@ -81,6 +82,8 @@ export type UserWithEmails = {
   user: UserRow
   emails: EmailAddressRow[]
   verifications: VerificationRow[]
+  /** The user's verified passkeys (the resource's `passkeys`; each change stamps the user). */
+  passkeys: PasskeyRow[]
 }
 
 const notOneOfTheUsers = () =>
@@ -103,8 +106,9 @@ export class UsersService {
   /** Clerk's user JSON for one row; `includePrivate` is false for the Frontend API. */
   async toJSON(user: UserRow, includePrivate = true): Promise<UserJSON> {
     const emails = await repo.emailsForUsers(this.d.db, [user.id])
+    const passkeys = await this.d.services.passkeys.listForUsers([user.id])
     return this.render(
-      { user, emails, verifications: await this.verificationsOf(emails) },
+      { user, emails, verifications: await this.verificationsOf(emails), passkeys },
       includePrivate,
     )
   }
@@ -115,11 +119,12 @@ export class UsersService {
   }
 
   private render(
-    { user, emails, verifications }: UserWithEmails,
+    { user, emails, verifications, passkeys }: UserWithEmails,
     includePrivate: boolean,
   ): UserJSON {
     return userToJSON(user, emails, {
       verifications,
+      passkeys,
       now: this.d.clock.now(),
       includePrivate,
       lockoutAttempts: this.d.config.lockoutAttempts,
@@ -145,8 +150,9 @@ export class UsersService {
         const user = await repo.findUserById(this.d.db, id)
         if (!user) return undefined
         const emails = await repo.emailsForUsers(this.d.db, [id])
+        const passkeys = await this.d.services.passkeys.listForUsers([id])
         // Verification rows are not in the change feed: every change to one stamps its address.
-        return { user, emails, verifications: await this.verificationsOf(emails) }
+        return { user, emails, verifications: await this.verificationsOf(emails), passkeys }
       },
       () => [`user:${id}`],
     )
@@ -353,13 +359,15 @@ export class UsersService {
       users.map((u) => u.id),
     )
     const verifications = await this.verificationsOf(emails)
+    const passkeys = await this.d.services.passkeys.listForUsers(users.map((u) => u.id))
     const byUser = new Map<string, EmailAddressRow[]>()
     for (const e of emails) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e])
     return users.map((user) => {
       const mine = byUser.get(user.id) ?? []
       const ids = new Set(mine.map((e) => e.id))
       const own = verifications.filter((v) => ids.has(v.owner_id))
-      return this.render({ user, emails: mine, verifications: own }, true)
+      const keys = passkeys.filter((p) => p.user_id === user.id)
+      return this.render({ user, emails: mine, verifications: own, passkeys: keys }, true)
     })
   }
 

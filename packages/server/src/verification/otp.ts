@@ -30,6 +30,7 @@ export function newVerificationRow(
     expire_at: now + VERIFICATION_TTL_MS,
     created_at: now,
     updated_at: now,
+    nonce: null,
   }
 }
 

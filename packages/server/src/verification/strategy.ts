@@ -4,7 +4,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 
 /** Where a verification sits on its owner (Clerk's `first_factor_verification`, `verifications.email_address`). */
-export type VerificationSlot = 'first_factor' | 'second_factor' | 'email_address'
+export type VerificationSlot = 'first_factor' | 'second_factor' | 'email_address' | 'passkey'
 
 /** What a verification proves ownership of, and for which flow. */
 export type VerificationTarget = {
@@ -16,6 +16,8 @@ export type VerificationTarget = {
   emailAddressId: string | null
   /** The client (browser) that asked: a link completes only there. */
   clientId: string | null
+  /** The user the flow is for, when it is known (a sign-in after its identifier). */
+  userId?: string | null | undefined
 }
 
 export type StrategyContext = {
@@ -33,6 +35,8 @@ export type AttemptInput = {
   password?: string | undefined
   /** The link token, for `email_link` (from `GET /v1/verify`). */
   token?: string | undefined
+  /** A WebAuthn credential as JSON (Clerk's `public_key_credential`), for `passkey`. */
+  publicKeyCredential?: string | undefined
 }
 
 /** A prepared verification: its row and the writes that deliver its secret, not yet written. */
@@ -52,6 +56,8 @@ export type FactorSubject = {
   emails: { id: string; email_address: string; verified: number }[]
   /** The address the sign-in was started with, if it was one. */
   identifierEmailId: string | null
+  /** The user's verified passkeys' credential ids (absent: not known to this caller). */
+  passkeyCredentialIds?: readonly string[] | undefined
 }
 
 /**
@@ -64,6 +70,13 @@ export interface VerificationStrategy {
   readonly name: string
   /** What a verified first factor leads to in a sign-in (default: a session). */
   readonly signInOutcome?: 'needs_new_password'
+  /**
+   * Proves possession and the user's presence at once (a passkey, Clerk's
+   * `passkey_settings.satisfies_second_factor`): a sign-in it completes asks no second factor.
+   */
+  readonly satisfiesSecondFactor?: true
+  /** Its prepare delivers nothing (a passkey's challenge): no resend cooldown, no send limits. */
+  readonly silent?: true
   /** The factors it offers this user in a sign-in (`supported_first_factors`). */
   factors(subject: FactorSubject): SignInFactor[]
   /** The second factors it offers this user (`supported_second_factors`); absent: none. */

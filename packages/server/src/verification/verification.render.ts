@@ -6,6 +6,18 @@ import type { VerificationRow } from '@latchkey/db'
  */
 export function verificationJSON(v: VerificationRow, now: number) {
   const status = v.status === 'unverified' && v.expire_at <= now ? 'expired' : v.status
+  if (v.strategy === 'passkey') {
+    // `Stubs.Verification.Passkey`: the nonce is the WebAuthn request options while they can
+    // still be answered.
+    return {
+      object: 'verification_passkey',
+      status,
+      strategy: v.strategy,
+      attempts: v.attempts,
+      expire_at: v.expire_at,
+      ...(status === 'unverified' && v.nonce ? { nonce: v.nonce } : {}),
+    }
+  }
   return {
     object: v.strategy === 'email_link' ? 'verification_email_link' : 'verification_otp',
     status,

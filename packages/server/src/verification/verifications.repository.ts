@@ -53,6 +53,7 @@ export const verificationUpsert =
           verified_at: null,
           expire_at: row.expire_at,
           updated_at: row.updated_at,
+          nonce: row.nonce,
         }),
       )
 

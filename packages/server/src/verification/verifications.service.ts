@@ -2,6 +2,7 @@ import { ApiError, newId } from '@latchkey/contracts'
 import type { UserRow, VerificationRow, Write } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { challengeRow } from './challenge.js'
 import { type LinkOutcome, openEmailLink } from './email-link-open.js'
 import { MAX_ATTEMPTS, VerificationSecrets } from './secrets.js'
 import { secondFactorNamed, strategyNamed } from './strategies/index.js'
@@ -76,6 +77,8 @@ export class VerificationsService {
     device: Device,
   ): Promise<Write[]> {
     if (!strategy.prepare) return []
+    if (strategy.silent)
+      return [...(await strategy.prepare({ deps: this.d, device }, target, input)).writes]
     const previous = await this.find(target.ownerId, target.slot)
     const now = this.d.clock.now()
     if (
@@ -178,12 +181,27 @@ export class VerificationsService {
       expire_at: now,
       created_at: now,
       updated_at: now,
+      nonce: null,
     })
   }
 
   /** Forgets an owner's verifications, as a write of the caller's group. */
   forgetWrite(ownerId: string): Write {
     return repo.ownerVerificationsDelete(ownerId)
+  }
+
+  /**
+   * A WebAuthn challenge (`options.challenge`) as a verification of `ownerId` in `slot`, and the
+   * write that stores it (replacing the owner's previous one there): see ./challenge.ts.
+   */
+  challenge(
+    ownerId: string,
+    slot: 'passkey' | 'first_factor',
+    options: { challenge: string },
+    clientId: string | null = null,
+  ): { row: VerificationRow; write: Write } {
+    const row = challengeRow(this.secrets, ownerId, slot, options, this.d.clock.now(), clientId)
+    return { row, write: verificationUpsert(row) }
   }
 
   /** `GET /v1/verify?token=`: see ./email-link-open.ts. */

@@ -3,6 +3,7 @@ import { backupCode } from './backup-code.js'
 import { emailCode } from './email-code.js'
 import { emailCodeSecondFactor } from './email-code-second-factor.js'
 import { emailLink } from './email-link.js'
+import { passkey } from './passkey.js'
 import { password } from './password.js'
 import { resetPasswordEmailCode } from './reset-password-email-code.js'
 import { totp } from './totp.js'
@@ -14,7 +15,7 @@ const byName = (list: VerificationStrategy[]): ReadonlyMap<string, VerificationS
  * Every first-factor and address strategy, by name (node-oidc-provider's grant-type registry).
  * A new one — `passkey`, `oauth_*` — is a file beside these and a line here.
  */
-const STRATEGIES = byName([password, emailCode, emailLink, resetPasswordEmailCode])
+const STRATEGIES = byName([password, emailCode, emailLink, resetPasswordEmailCode, passkey])
 
 /**
  * The second-factor strategies, by name: a name may mean another thing in the second step
@@ -36,6 +37,7 @@ export const FIRST_FACTOR_ORDER = [
   'email_link',
   'password',
   'reset_password_email_code',
+  'passkey',
 ] as const
 
 /** The second-factor strategies, in the order a sign-in lists them. */
