@@ -110,6 +110,7 @@ export async function seedSessions(url: string, userId: string, count: number): 
           user_agent: null,
           ip_address: null,
           second_factor_at: null,
+          tasks: null,
         })
       }
       await db.transaction().execute(async (trx) => {

@@ -101,6 +101,8 @@ export interface SessionTable {
   ip_address: ColumnType<string | null, string | null | undefined, string | null>
   /** When the session's second factor was verified (migration 0018; the token's `fva`). */
   second_factor_at: ColumnType<number | null, number | null | undefined, number | null>
+  /** Clerk's session tasks still to do, comma-separated (`setup-mfa`); null: none (0022). */
+  tasks: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface SignInTable {

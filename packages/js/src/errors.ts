@@ -25,6 +25,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   form_code_incorrect: 'That code is incorrect. Check the email and try again.',
   totp_already_enabled: 'An authenticator app is already set up. Remove it to add another.',
   backup_codes_not_available_code: 'Set up an authenticator app before creating backup codes.',
+  mfa_required: 'Two-step verification is required here: keep at least one second factor.',
   verification_failed: 'Too many incorrect codes. Ask for a new code and try again.',
   verification_expired: 'This code has expired. Ask for a new one.',
   verification_already_verified: 'This was already verified. Please continue.',

@@ -95,7 +95,9 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     box: base.box,
     rateLimits: services.rateLimits,
     users: services.users,
+    sessions: services.sessions,
     applicationName: async () => (await services.instance.settings()).application_name,
+    mfaRequired: async () => (await services.instance.settings()).mfa_required,
   })
   return services
 }

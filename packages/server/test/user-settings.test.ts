@@ -11,6 +11,7 @@ const DEFAULTS = {
     email_link: false,
     reset_password_email_code: true,
   },
+  mfa_required: false,
 }
 
 // Issue #16: Latchkey's addition for what Clerk keeps in its dashboard (sign-up mode, email
@@ -70,6 +71,7 @@ describe.each(DIALECTS)('GET/PATCH /v1/instance/user_settings (%s)', (dialect) =
       ],
       [{ first_factors: { totp: true } }, 'form_param_unknown', 'totp'],
       [{ sign_up_mode: 'restricted' }, 'form_param_unknown', 'sign_up_mode'],
+      [{ mfa_required: 'yes' }, 'form_param_format_invalid', 'mfa_required'],
       [
         { first_factors: { password: false, email_code: false, email_link: false } },
         'form_param_value_invalid',

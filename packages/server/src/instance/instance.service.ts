@@ -5,6 +5,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
+import { MFA_REQUIRED_DEFAULT, readMfaRequired } from './mfa-settings.js'
 import {
   FIRST_FACTOR_DEFAULTS,
   type FirstFactorSettings,
@@ -34,6 +35,8 @@ export type InstanceSettings = {
   sign_up: SignUpSettings
   first_factors: FirstFactorSettings
   restrictions: RestrictionSettings
+  /** Every user must enrol a second factor (instance/mfa-settings.ts). */
+  mfa_required: boolean
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -152,6 +155,7 @@ export class InstanceService {
             sign_up: SIGN_UP_DEFAULTS,
             first_factors: FIRST_FACTOR_DEFAULTS,
             restrictions: RESTRICTION_DEFAULTS,
+            mfa_required: MFA_REQUIRED_DEFAULT,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -208,6 +212,7 @@ export class InstanceService {
       sign_up: readSignUpSettings(raw.sign_up),
       first_factors: readFirstFactorSettings(raw.first_factors),
       restrictions: readRestrictionSettings(raw.restrictions),
+      mfa_required: readMfaRequired(raw.mfa_required),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -254,6 +259,7 @@ export class InstanceService {
       signUp: settings.sign_up,
       firstFactors: settings.first_factors,
       restrictions: settings.restrictions,
+      mfaRequired: settings.mfa_required,
     }
   }
 

@@ -21,13 +21,22 @@ const UpdateUserSettings = z.strictObject({
       reset_password_email_code: flag,
     })
     .optional(),
+  // Every user must enrol a second factor (mfa-settings.ts).
+  mfa_required: flag,
 })
 
-function userSettingsJSON(s: { sign_up: SignUpSettings; first_factors: FirstFactorSettings }) {
+type UserSettingsView = {
+  sign_up: SignUpSettings
+  first_factors: FirstFactorSettings
+  mfa_required: boolean
+}
+
+function userSettingsJSON(s: UserSettingsView) {
   return {
     object: 'instance_user_settings' as const,
     sign_up: { ...s.sign_up },
     first_factors: { ...s.first_factors },
+    mfa_required: s.mfa_required,
   }
 }
 
@@ -56,8 +65,9 @@ function assertSomeFirstFactor(f: FirstFactorSettings, s: SignUpSettings): void 
 
 /**
  * Latchkey addition: what Clerk keeps in its dashboard under "User & authentication" — the
- * sign-up mode, whether an email address must be verified at sign-up, and which first factors
- * sign-in offers. A field left out keeps its value; a refused request writes nothing.
+ * sign-up mode, whether an email address must be verified at sign-up, which first factors
+ * sign-in offers, and whether every user must enrol a second factor. A field left out keeps its
+ * value; a refused request writes nothing.
  */
 export function userSettingsRoutes(r: Router): void {
   r.bapi({
@@ -81,8 +91,9 @@ export function userSettingsRoutes(r: Router): void {
         if (v !== undefined) first_factors[key] = v
       }
       assertSomeFirstFactor(first_factors, sign_up)
-      await services.instance.updateSettings({ sign_up, first_factors })
-      return userSettingsJSON({ sign_up, first_factors })
+      const mfa_required = body.mfa_required ?? settings.mfa_required
+      await services.instance.updateSettings({ sign_up, first_factors, mfa_required })
+      return userSettingsJSON({ sign_up, first_factors, mfa_required })
     },
   })
 }

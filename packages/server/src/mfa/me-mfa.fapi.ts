@@ -41,7 +41,7 @@ export function meMfaRoutes(r: Router): void {
     query: Acting,
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      return { response: await services.mfa.removeTotp(s.user_id) }
+      return { response: await services.mfa.removeOwnTotp(s.user_id) }
     },
   })
 

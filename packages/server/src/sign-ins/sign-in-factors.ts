@@ -1,6 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import { fromDbBool, type SignInRow, type UserRow, type Write, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import { hasSecondFactor } from '../sessions/session-tasks.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { UserWithEmails } from '../users/users.service.js'
 import {
@@ -38,9 +39,7 @@ export function supportedSecondFactors(found: UserWithEmails): SignInFactor[] {
 }
 
 /** A user with a second factor signs in with it too (Clerk's `needs_second_factor`). */
-export function needsSecondFactor(user: UserRow): boolean {
-  return Number(user.totp_enabled) === 1 || Number(user.backup_code_enabled) === 1
-}
+export const needsSecondFactor = (user: UserRow): boolean => hasSecondFactor(user)
 
 /** The sign-in's user, refused if banned or locked by an operator (no factor gets past that). */
 export async function signInUser(d: ServiceDeps, signIn: SignInRow): Promise<UserWithEmails> {
@@ -98,8 +97,9 @@ export async function completeSignIn(
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const { clients, sessions, users } = d.services
   const now = d.clock.now()
+  const tasks = await sessions.tasksFor(user)
   const session = {
-    ...sessions.newRow(user.id, signIn.client_id, device),
+    ...sessions.newRow(user.id, signIn.client_id, device, tasks),
     second_factor_at: secondFactorAt,
   }
   const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
