@@ -96,7 +96,7 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
   }
 
   it('the flag: PATCH /v1/instance/user_settings, and the environment says so', async () => {
-    const env = async () => (await fetch(`${server.url}/v1/environment`)).json()
+    const env = async (): Promise<Json> => (await fetch(`${server.url}/v1/environment`)).json()
     expect((await env()).user_settings.sign_in.second_factor).toEqual({ required: false })
     await setRequired(true)
     expect((await env()).user_settings.sign_in.second_factor).toEqual({ required: true })
@@ -106,7 +106,7 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
       body: JSON.stringify({ mfa_required: 'yes' }),
     })
     expect(bad.status).toBe(422)
-    expect((await bad.json()).errors[0].meta.param_name).toBe('mfa_required')
+    expect(((await bad.json()) as Json).errors[0].meta.param_name).toBe('mfa_required')
     expect((await env()).user_settings.sign_in.second_factor).toEqual({ required: true })
     await setRequired(false)
   })
