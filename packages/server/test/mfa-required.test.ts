@@ -35,7 +35,7 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
   })
   afterAll(() => server?.close())
 
-  async function patchSettings(body: object) {
+  async function patchSettings(body: object): Promise<Json> {
     const r = await fetch(`${server.url}/v1/instance/user_settings`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
