@@ -156,6 +156,24 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
     expect(ended.json.client.sessions).toEqual([])
   })
 
+  it("Latchkey's hosted sign-in says enrolment is needed, and a pending session is not signed in there", async () => {
+    await setRequired(true)
+    const { email } = await newUser()
+    const b = new BrowserClient(server.url)
+    const r = await b.hostedSignIn(email, PASSWORD)
+    expect(r.status).toBe(403)
+    expect(r.html).toContain('Two-step verification required')
+    // The hosted pages (and OAuth's consent, through the same check) do not count it as signed in.
+    const again = await b.send('GET', '/sign-in')
+    expect(again.status).toBe(200)
+    expect(await again.text()).toContain('name="password"')
+    await setRequired(false)
+    const ok = await new BrowserClient(server.url).hostedSignIn(email, PASSWORD)
+    expect(ok.status).toBe(200)
+    expect(ok.html).toContain(email)
+    expect(ok.html).not.toContain('Two-step verification required')
+  })
+
   it('a sign-up with the flag on is pending too', async () => {
     await setRequired(true)
     await patchSettings({ sign_up: { verify_email_at_sign_up: false } })
