@@ -1,4 +1,5 @@
 import { createClerkClient } from '@clerk/backend'
+import { authenticateToken } from '@latchkey/backend'
 import { Secret, TOTP } from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient, type Json } from './helpers/browser-client.js'
@@ -123,6 +124,15 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
     expect(claimsOf(pendingJwt)).toMatchObject({ sts: 'pending', sub: user.id, sid })
     expect(claimsOf(session.last_active_token.jwt).sts).toBe('pending')
     expect(await backendSees(pendingJwt)).toEqual({ userId: null, anyUserId: user.id })
+    // And Latchkey's own @latchkey/backend, the same way.
+    const keys = { jwksUrl: `${server.url}/.well-known/jwks.json`, authorizedParties: [APP] }
+    expect(await authenticateToken(pendingJwt, keys)).toMatchObject({
+      isSignedIn: false,
+      reason: 'session-pending',
+    })
+    expect(
+      await authenticateToken(pendingJwt, { ...keys, treatPendingAsSignedOut: false }),
+    ).toMatchObject({ isSignedIn: true, userId: user.id })
     // A template token carries no `sts`: refused until the task is done (not a 401).
     const tpl = await b.post(`/v1/client/sessions/${sid}/tokens/convex`)
     expect(tpl.status).toBe(403)
@@ -142,6 +152,7 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
     const jwt = await b.token(sid as string)
     expect(claimsOf(jwt).sts).toBe('active')
     expect(await backendSees(jwt)).toEqual({ userId: user.id, anyUserId: user.id })
+    expect(await authenticateToken(jwt, keys)).toMatchObject({ isSignedIn: true, userId: user.id })
     expect((await b.post(`/v1/client/sessions/${sid}/tokens/convex`)).status).toBe(200)
     expect((await clerk.sessions.getSession(sid as string)).status).toBe('active')
   })
