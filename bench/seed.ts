@@ -111,6 +111,7 @@ export async function seedSessions(url: string, userId: string, count: number): 
           ip_address: null,
           second_factor_at: null,
           first_factor_at: null,
+          tasks: null,
         })
       }
       await db.transaction().execute(async (trx) => {

@@ -14,8 +14,17 @@ export type RequestAuth =
       userId: null
       sessionId: null
       claims: null
-      reason: TokenVerificationReason | 'no-token'
+      reason: TokenVerificationReason | 'no-token' | 'session-pending'
     }
+
+/** {@link authenticateToken}'s options: {@link VerifyOptions}, and how to take a pending session. */
+export type AuthenticateOptions = VerifyOptions & {
+  /**
+   * A session with tasks still to do (`sts: 'pending'`, e.g. MFA to set up) counts as signed
+   * out, reason `session-pending` (Clerk's `treatPendingAsSignedOut`, on by default).
+   */
+  treatPendingAsSignedOut?: boolean
+}
 
 const SIGNED_OUT_NO_TOKEN: RequestAuth = {
   isSignedIn: false,
@@ -50,11 +59,19 @@ export function tokenFromHeaders(
 /** Verifies a request's token (if any) into a {@link RequestAuth}; never throws for a bad token. */
 export async function authenticateToken(
   token: string | undefined,
-  options: VerifyOptions,
+  options: AuthenticateOptions,
 ): Promise<RequestAuth> {
   if (!token) return SIGNED_OUT_NO_TOKEN
   try {
     const claims = await verifyToken(token, options)
+    if (claims.sts === 'pending' && options.treatPendingAsSignedOut !== false)
+      return {
+        isSignedIn: false,
+        userId: null,
+        sessionId: null,
+        claims: null,
+        reason: 'session-pending',
+      }
     return {
       isSignedIn: true,
       userId: claims.sub,
@@ -79,7 +96,7 @@ export async function authenticateToken(
  */
 export function authenticateRequest(
   request: Request,
-  options: VerifyOptions,
+  options: AuthenticateOptions,
 ): Promise<RequestAuth> {
   return authenticateToken(
     tokenFromHeaders(request.headers.get('authorization'), request.headers.get('cookie')),

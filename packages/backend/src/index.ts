@@ -14,6 +14,7 @@ export {
   type User,
 } from './api-client.js'
 export {
+  type AuthenticateOptions,
   authenticateRequest,
   authenticateToken,
   type RequestAuth,

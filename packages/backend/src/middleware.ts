@@ -1,6 +1,10 @@
 import type { IncomingMessage } from 'node:http'
-import { authenticateToken, type RequestAuth, tokenFromHeaders } from './authenticate-request.js'
-import type { VerifyOptions } from './verify-token.js'
+import {
+  type AuthenticateOptions,
+  authenticateToken,
+  type RequestAuth,
+  tokenFromHeaders,
+} from './authenticate-request.js'
 
 const fromNode = (req: IncomingMessage) =>
   tokenFromHeaders(
@@ -18,7 +22,7 @@ const fromNode = (req: IncomingMessage) =>
  * app.get('/me', (req, res) => req.auth.isSignedIn ? res.json({ id: req.auth.userId }) : res.sendStatus(401))
  * ```
  */
-export function latchkeyExpress(options: VerifyOptions) {
+export function latchkeyExpress(options: AuthenticateOptions) {
   return (
     req: IncomingMessage & { auth?: RequestAuth },
     _res: unknown,
@@ -44,7 +48,7 @@ export function latchkeyExpress(options: VerifyOptions) {
  * app.addHook('onRequest', latchkeyFastify({ jwksUrl }))
  * ```
  */
-export function latchkeyFastify(options: VerifyOptions) {
+export function latchkeyFastify(options: AuthenticateOptions) {
   return async (request: { raw: IncomingMessage; auth?: RequestAuth | null }): Promise<void> => {
     request.auth = await authenticateToken(fromNode(request.raw), options)
   }

@@ -44,6 +44,15 @@ export const ERRORS = {
     status: 422,
     message: 'TOTP is already enabled. Remove it before adding another authenticator.',
   },
+  /**
+   * #17: the instance requires MFA and this would remove the user's last second factor. Clerk's
+   * UI never asks (it hides the removal when `sign_up.mfa.required`); Clerk's code for the
+   * refusal is not published, so this one is Latchkey's.
+   */
+  mfa_required: {
+    status: 422,
+    message: 'Multi-factor authentication is required: the last second factor cannot be removed.',
+  },
   /** #17: backup codes need another second factor first (Clerk's BackupCodesNotAvailable). */
   backup_codes_not_available_code: {
     status: 422,

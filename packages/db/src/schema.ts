@@ -103,6 +103,8 @@ export interface SessionTable {
   second_factor_at: ColumnType<number | null, number | null | undefined, number | null>
   /** When the session's first factor was last proved; null: at `created_at` (migration 0021). */
   first_factor_at: ColumnType<number | null, number | null | undefined, number | null>
+  /** Clerk's session tasks still to do, comma-separated (`setup-mfa`); null: none (0022). */
+  tasks: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /**

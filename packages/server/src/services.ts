@@ -103,8 +103,10 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     box: base.box,
     rateLimits: services.rateLimits,
     users: services.users,
+    sessions: services.sessions,
     applicationName: async () => (await services.instance.settings()).application_name,
     secondFactors: async () => (await services.instance.settings()).second_factors,
+    mfaRequired: async () => (await services.instance.settings()).mfa_required,
   })
   return services
 }

@@ -15,6 +15,7 @@ const DEFAULTS = {
   // Issue #17: the second factors users may enrol (packages/server/test/mfa-settings.test.ts).
   second_factors: { totp: true, backup_code: true, email_code: false },
   reverification: { enabled: false, max_age_minutes: 10, level: 'second_factor' },
+  mfa_required: false,
 }
 
 // Issue #16: Latchkey's addition for what Clerk keeps in its dashboard (sign-up mode, email
@@ -74,6 +75,7 @@ describe.each(DIALECTS)('GET/PATCH /v1/instance/user_settings (%s)', (dialect) =
       ],
       [{ first_factors: { totp: true } }, 'form_param_unknown', 'totp'],
       [{ sign_up_mode: 'restricted' }, 'form_param_unknown', 'sign_up_mode'],
+      [{ mfa_required: 'yes' }, 'form_param_format_invalid', 'mfa_required'],
       [
         { first_factors: { password: false, email_code: false, email_link: false } },
         'form_param_value_invalid',

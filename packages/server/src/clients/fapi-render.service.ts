@@ -3,7 +3,7 @@ import type { ClientRow, SessionRow, SignInRow, SignUpRow, UserRow } from '@latc
 import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { factorAges } from '../sessions/factor-ages.js'
-import { effectiveStatus } from '../sessions/sessions.mapper.js'
+import { effectiveStatus, isLive, tasksJSON } from '../sessions/sessions.mapper.js'
 import { supportedFirstFactors, supportedSecondFactors } from '../sign-ins/sign-in-factors.js'
 import { signUpStrategies } from '../sign-ups/sign-up-verification.js'
 import type { UserJSON } from '../users/users.mapper.js'
@@ -71,10 +71,10 @@ export class FapiRenderService {
       expire_at: s.expire_at,
       abandon_at: s.abandon_at,
       last_active_at: s.last_active_at,
-      last_active_token: status === 'active' ? await this.#lastActiveToken(s, origin) : null,
+      last_active_token: isLive(status) ? await this.#lastActiveToken(s, origin) : null,
       last_active_organization_id: null,
       actor: null,
-      tasks: null,
+      tasks: tasksJSON(s),
       user: userJSON,
       public_user_data: this.publicUserData(userJSON),
       factor_verification_age: factorAges(s, now),
@@ -175,7 +175,7 @@ export class FapiRenderService {
   async client(c: ClientRow, origin: string | undefined) {
     const sessions = await this.d.services.sessions.activeOfClient(c.id)
     const now = this.d.clock.now()
-    const usable = sessions.filter((s) => effectiveStatus(s, now) === 'active')
+    const usable = sessions.filter((s) => isLive(effectiveStatus(s, now)))
     const signIn = c.sign_in_id ? await this.d.services.signIns.find(c.sign_in_id) : undefined
     const signUp = c.sign_up_id ? await this.d.services.signUps.find(c.sign_up_id) : undefined
     return {

@@ -5,7 +5,7 @@ import { clientCookieName, writeClientToken } from '../http/client-token.js'
 import { retryAfterOf } from '../http/error-handler.js'
 import type { Services } from '../services.js'
 import type { FormGuard } from './form-guard.js'
-import { signedInPage } from './pages.js'
+import { errorPage, signedInPage } from './pages.js'
 import { html, safeRedirect, userLabel } from './respond.js'
 
 /**
@@ -83,12 +83,27 @@ export async function respondOutcome(
 ) {
   if (outcome.newClientToken) writeClientToken(req, reply, outcome.newClientToken, d.config.url)
   if (outcome.kind === 'next') return reply.redirect(outcome.location, 303)
+  if (await pendingTasks(d, outcome.newClientToken)) {
+    // MFA required and none enrolled (issue #17): the session waits on Clerk's `setup-mfa`
+    // task, which these pages cannot do yet. Say so rather than land the user as signed in.
+    const why =
+      'This application requires two-step verification. Set up an authenticator app where the application offers it, then sign in again'
+    return html(reply, 403, errorPage('Two-step verification required', why))
+  }
   const redirectUrl =
     (await safeRedirect(d.services, d.config, outcome.redirect)) ??
     (await d.services.instance.settings()).paths[fallback] ??
     undefined
   if (redirectUrl) return reply.redirect(redirectUrl, 303)
   return html(reply, 200, signedInPage(await userLabel(d.services, outcome.userId)))
+}
+
+/** Whether the client the form signed in (by its new token) has a session pending its tasks. */
+async function pendingTasks(d: FormDeps, clientToken: string | undefined): Promise<boolean> {
+  const client = clientToken ? await d.services.clients.resolve(clientToken) : undefined
+  const sid = client?.last_active_session_id
+  const session = sid ? await d.services.sessions.find(sid) : undefined
+  return session ? d.services.sessions.toJSON(session).status === 'pending' : false
 }
 
 /** A path of this server with its query (empty values left out). */

@@ -23,6 +23,8 @@ export type EnvironmentInput = {
   secondFactors: SecondFactorSettings
   /** Whether sensitive account actions ask for a recent verification (Clerk's UI then asks). */
   reverification: boolean
+  /** "Require multi-factor authentication" (instance/mfa-settings.ts). */
+  mfaRequired: boolean
 }
 
 type Attribute = {
@@ -223,7 +225,10 @@ export function environmentDocument(i: EnvironmentInput) {
       social: {},
       saml: { enabled: false },
       enterprise_sso: { enabled: false },
-      sign_in: { second_factor: { required: false } },
+      // "Require multi-factor authentication", in the spec's field. (clerk-js also reads a newer
+      // `sign_up.mfa.required` to hide the removal of a last factor; the published spec forbids
+      // it, so it is left out and the server refuses that removal itself: `mfa_required`.)
+      sign_in: { second_factor: { required: i.mfaRequired } },
       sign_up: {
         captcha_enabled: false,
         captcha_widget_type: 'smart',

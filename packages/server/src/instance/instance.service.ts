@@ -5,6 +5,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
+import { MFA_REQUIRED_DEFAULT, readMfaRequired } from './mfa-settings.js'
 import {
   REVERIFICATION_DEFAULTS,
   type ReverificationSettings,
@@ -47,6 +48,8 @@ export type InstanceSettings = {
   second_factors: SecondFactorSettings
   /** Step-up before sensitive account actions (issue #17; ./reverification-settings.ts). */
   reverification: ReverificationSettings
+  /** Every user must enrol a second factor (instance/mfa-settings.ts). */
+  mfa_required: boolean
 }
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
@@ -167,6 +170,7 @@ export class InstanceService {
             restrictions: RESTRICTION_DEFAULTS,
             second_factors: SECOND_FACTOR_DEFAULTS,
             reverification: REVERIFICATION_DEFAULTS,
+            mfa_required: MFA_REQUIRED_DEFAULT,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -225,6 +229,7 @@ export class InstanceService {
       restrictions: readRestrictionSettings(raw.restrictions),
       second_factors: readSecondFactorSettings(raw.second_factors),
       reverification: readReverificationSettings(raw.reverification),
+      mfa_required: readMfaRequired(raw.mfa_required),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -273,6 +278,7 @@ export class InstanceService {
       restrictions: settings.restrictions,
       secondFactors: settings.second_factors,
       reverification: settings.reverification.enabled,
+      mfaRequired: settings.mfa_required,
     }
   }
 

@@ -36,6 +36,8 @@ const UpdateUserSettings = z.strictObject({
       level: z.enum(REVERIFICATION_LEVELS).optional(),
     })
     .optional(),
+  // Every user must enrol a second factor (mfa-settings.ts).
+  mfa_required: flag,
 })
 
 type UserSettings = {
@@ -43,6 +45,7 @@ type UserSettings = {
   first_factors: FirstFactorSettings
   second_factors: SecondFactorSettings
   reverification: ReverificationSettings
+  mfa_required: boolean
 }
 
 function userSettingsJSON(s: UserSettings) {
@@ -52,6 +55,7 @@ function userSettingsJSON(s: UserSettings) {
     first_factors: { ...s.first_factors },
     second_factors: { ...s.second_factors },
     reverification: { ...s.reverification },
+    mfa_required: s.mfa_required,
   }
 }
 
@@ -111,9 +115,9 @@ function assertBackupCodesBackSomething(f: SecondFactorSettings): void {
 /**
  * Latchkey addition: what Clerk keeps in its dashboard under "User & authentication" — the
  * sign-up mode, whether an email address must be verified at sign-up, which first factors
- * sign-in offers, which second factors users may enrol and sign in with, and step-up before
- * sensitive actions (`reverification`). A field left out keeps its value; a refused request
- * writes nothing.
+ * sign-in offers, which second factors users may enrol and sign in with, whether every user
+ * must enrol one, and step-up before sensitive actions (`reverification`). A field left out
+ * keeps its value; a refused request writes nothing.
  */
 export function userSettingsRoutes(r: Router): void {
   r.bapi({
@@ -136,13 +140,10 @@ export function userSettingsRoutes(r: Router): void {
       assertSomeFirstFactor(first_factors, sign_up)
       assertBackupCodesBackSomething(second_factors)
       const reverification = { ...settings.reverification, ...definedOnly(body.reverification) }
-      await services.instance.updateSettings({
-        sign_up,
-        first_factors,
-        second_factors,
-        reverification,
-      })
-      return userSettingsJSON({ sign_up, first_factors, second_factors, reverification })
+      const mfa_required = body.mfa_required ?? settings.mfa_required
+      const next = { sign_up, first_factors, second_factors, reverification, mfa_required }
+      await services.instance.updateSettings(next)
+      return userSettingsJSON(next)
     },
   })
 }

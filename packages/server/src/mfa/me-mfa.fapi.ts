@@ -43,7 +43,7 @@ export function meMfaRoutes(r: Router): void {
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       await services.sessionVerifications.requireRecent(s)
-      return { response: await services.mfa.removeTotp(s.user_id) }
+      return { response: await services.mfa.removeOwnTotp(s.user_id) }
     },
   })
 

@@ -5,6 +5,7 @@ import type { SecondFactorSettings } from '../instance/second-factor-settings.js
 import type { Clock } from '../lib/clock.js'
 import type { SecretBox } from '../lib/crypto.js'
 import type { RateLimitsService } from '../rate-limits/rate-limits.service.js'
+import type { SessionsService } from '../sessions/sessions.service.js'
 import type { UsersService } from '../users/users.service.js'
 import { generateBackupCodes, hashBackupCode, normalizeBackupCode } from './backup-codes.js'
 import * as repo from './mfa.repository.js'
@@ -37,10 +38,14 @@ export type MfaDeps = {
   readonly box: SecretBox
   readonly rateLimits: RateLimitsService
   readonly users: UsersService
+  /** Enrolling a factor completes the `setup-mfa` task of the user's pending sessions. */
+  readonly sessions: SessionsService
   /** The instance's application name: the issuer authenticator apps show. */
   readonly applicationName: () => Promise<string>
   /** Which second factors the operator allows users to enrol. */
   readonly secondFactors: () => Promise<SecondFactorSettings>
+  /** Whether every user must keep a second factor (instance/mfa-settings.ts). */
+  readonly mfaRequired: () => Promise<boolean>
 }
 
 /** Wrong enrolment codes allowed per user in the window (the sign-in limits are the engine's). */
@@ -94,7 +99,8 @@ export class MfaService {
 
   /**
    * Proves the authenticator with a code; enables TOTP and, the first time and if the operator
-   * allows backup codes, issues them.
+   * allows backup codes, issues them. With a second factor now enrolled, the user's sessions
+   * waiting on `setup-mfa` turn active.
    */
   async verifyTotp(userId: string, code: string): Promise<TotpJSON> {
     const row = await repo.findTotp(this.#d.db, userId)
@@ -122,23 +128,23 @@ export class MfaService {
         { totp_enabled: 1, ...(issued ? { backup_code_enabled: 1 } : {}) },
         now,
       )
+      await this.#d.sessions.completeTask(trx, userId, 'setup-mfa')
       return issued?.codes ?? null
     })
     return totpJSON({ ...row, verified: 1, updated_at: now }, codes)
   }
 
-  /** Removes the user's TOTP; 404 when there is none. */
-  async deleteTotp(userId: string): Promise<void> {
-    await this.removeTotp(userId)
-  }
-
   /**
-   * Removes the user's TOTP and answers Clerk's deleted object. Backup codes back up another
-   * factor (Clerk's rule): with TOTP gone no other factor remains, so they go too.
+   * The user's own `DELETE /v1/me/totp`: removes the TOTP and answers Clerk's deleted object.
+   * Backup codes back up another factor (Clerk's rule): with TOTP gone no other factor remains,
+   * so they go too — which, when the instance requires MFA, is refused (`mfa_required`),
+   * nothing changed. The Backend API's deletes are the operator's and not refused.
    */
-  async removeTotp(userId: string): Promise<{ object: 'totp'; id: string; deleted: true }> {
+  async removeOwnTotp(userId: string): Promise<{ object: 'totp'; id: string; deleted: true }> {
     const row = await repo.findTotp(this.#d.db, userId)
     if (!row) throw ApiError.of('resource_not_found', { longMessage: 'No TOTP to remove.' })
+    // TOTP is the only factor backup codes can stand beside: removing it leaves none.
+    if (fromDbBool(row.verified) && (await this.#d.mfaRequired())) throw ApiError.of('mfa_required')
     await this.#clear(userId, { totp: true, backupCodes: true })
     return { object: 'totp', id: row.id, deleted: true }
   }

@@ -70,7 +70,8 @@ export async function signedInUserId(
   const client = await services.clients.resolve(clientToken)
   if (!client?.last_active_session_id) return undefined
   try {
-    const session = await services.sessions.getUsable(client.last_active_session_id, client.id)
+    // A pending session (tasks to do, issue #17) is not signed in here.
+    const session = await services.sessions.getSignedIn(client.last_active_session_id, client.id)
     return session.user_id
   } catch {
     return undefined

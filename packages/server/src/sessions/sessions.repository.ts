@@ -62,7 +62,17 @@ export async function endSessions(
   await q.execute()
 }
 
-/** Postpones inactivity expiry, but only when the stored value is older than `before`. */
+/** Clears the task `key` from the user's live sessions (the only task there is today). */
+export async function clearTask(db: Q, userId: string, key: string, now: number): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ tasks: null, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('status', '=', 'active')
+    .where('tasks', '=', key)
+    .execute()
+}
+
 /**
  * Records activity for many sessions in one statement: each `[id, at]` moves the session's
  * `last_active_at` (and its inactivity deadline) forward to `at`, never back.

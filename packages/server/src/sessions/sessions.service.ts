@@ -1,9 +1,10 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
 import { type Database, RowCache, type SessionRow, type UserRow, type Write } from '@latchkey/db'
-import type { Kysely, Transaction } from 'kysely'
+import type { Transaction } from 'kysely'
 import { sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
-import { effectiveStatus, sessionToJSON } from './sessions.mapper.js'
+import { type SessionTaskKey, tasksAtSignIn } from './session-tasks.js'
+import { effectiveStatus, isLive, sessionToJSON } from './sessions.mapper.js'
 import * as repo from './sessions.repository.js'
 
 /**
@@ -16,6 +17,12 @@ import * as repo from './sessions.repository.js'
 const ACTIVITY_WRITE_INTERVAL_MS = 60_000
 const ACTIVITY_FLUSH_MS = 2_000
 const ACTIVITY_BATCH = 500
+
+/** 403, not 401: a pending session stays signed in to do its tasks. */
+const pendingRefused = () =>
+  ApiError.of('not_allowed_access', {
+    longMessage: 'This session has tasks to complete first (it is pending).',
+  })
 
 const sessionNotFound = (id: string) =>
   ApiError.of('resource_not_found', { longMessage: `No session was found with id ${id}.` })
@@ -37,20 +44,16 @@ export class SessionsService {
     this.#usable = new RowCache(deps.changes)
   }
 
-  /** Starts a session for a user on a client, noting the device it started on. */
-  async create(
-    trx: Kysely<Database> | Transaction<Database>,
+  /**
+   * A new session, not yet written: insert it with {@link insertWrite} in the caller's group.
+   * `tasks` (from {@link tasksFor}) makes it `pending` until they are done.
+   */
+  newRow(
     userId: string,
     clientId: string,
     device: Device = {},
-  ): Promise<SessionRow> {
-    const row = this.newRow(userId, clientId, device)
-    await repo.insertSession(trx, row)
-    return row
-  }
-
-  /** A new session, not yet written: insert it with {@link insertWrite} in the caller's group. */
-  newRow(userId: string, clientId: string, device: Device = {}): SessionRow {
+    tasks: string | null = null,
+  ): SessionRow {
     const now = this.d.clock.now()
     const row: SessionRow = {
       id: newId('session'),
@@ -66,8 +69,22 @@ export class SessionsService {
       ip_address: device.ipAddress?.slice(0, 64) ?? null,
       second_factor_at: null,
       first_factor_at: null,
+      tasks,
     }
     return row
+  }
+
+  /** The tasks a session for this user starts with (instance settings; session-tasks.ts). */
+  async tasksFor(user: Parameters<typeof tasksAtSignIn>[1]): Promise<string | null> {
+    return tasksAtSignIn((await this.d.services.instance.settings()).mfa_required, user)
+  }
+
+  /**
+   * The user did `key` (enrolled a second factor): every live session of theirs waiting on it
+   * becomes active, in the caller's transaction.
+   */
+  async completeTask(trx: Transaction<Database>, userId: string, key: SessionTaskKey) {
+    await repo.clearTask(trx, userId, key, this.d.clock.now())
   }
 
   insertWrite(row: SessionRow): Write {
@@ -100,10 +117,10 @@ export class SessionsService {
     return repo.activeSessionsOfClient(this.d.db, clientId)
   }
 
-  /** Ends one session with a final status; only an active session can be ended. */
+  /** Ends one session with a final status; only a live (active or pending) one can be ended. */
   async end(id: string, status: 'revoked' | 'ended' | 'removed'): Promise<SessionRow> {
     const s = await this.get(id)
-    if (effectiveStatus(s, this.d.clock.now()) === 'active') {
+    if (isLive(effectiveStatus(s, this.d.clock.now()))) {
       await repo.updateSession(this.d.db, id, { status, updated_at: this.d.clock.now() })
     }
     return this.get(id)
@@ -118,12 +135,12 @@ export class SessionsService {
     await repo.endSessions(this.d.db, { userId, exceptId: keepId }, 'revoked', this.d.clock.now())
   }
 
-  /** The user's sessions that can still be used, most recently active first. */
+  /** The user's sessions that can still be used (active or pending), most recently active first. */
   async activeOfUser(userId: string): Promise<SessionRow[]> {
     const now = this.d.clock.now()
     const rows = await repo.listSessions(this.d.db, { userId, status: 'active' }, 100, 0)
     return rows
-      .filter((s) => effectiveStatus(s, now) === 'active')
+      .filter((s) => isLive(effectiveStatus(s, now)))
       .sort((a, b) => b.last_active_at - a.last_active_at)
   }
 
@@ -132,9 +149,11 @@ export class SessionsService {
   }
 
   /**
-   * The session if it may be used now (active, not expired or abandoned, and — from the Frontend
-   * API — owned by the calling client). Otherwise a 4xx: `resource_not_found` for a session the
-   * caller cannot see, `session_not_active` (401, which signs a browser out) for one that ended.
+   * The session if it may be used now (active or pending its tasks, not expired or abandoned,
+   * and — from the Frontend API — owned by the calling client). Otherwise a 4xx:
+   * `resource_not_found` for a session the caller cannot see, `session_not_active` (401, which
+   * signs a browser out) for one that ended. A pending session may do its tasks (`/v1/me`) and
+   * mint session tokens marked `sts: pending`; see {@link getSignedIn} for full access.
    */
   async getUsable(id: string, clientId?: string): Promise<SessionRow> {
     const s = await this.#usable.get(
@@ -146,11 +165,21 @@ export class SessionsService {
     return this.#active(s)
   }
 
-  /** The session with this process's unwritten activity, if it is active now; else a 401. */
+  /**
+   * {@link getUsable}, but only a session whose tasks are done: what signing a user in
+   * elsewhere (OAuth consent) requires. A pending session there is not signed in.
+   */
+  async getSignedIn(id: string, clientId: string): Promise<SessionRow> {
+    const s = await this.getUsable(id, clientId)
+    if (effectiveStatus(s, this.d.clock.now()) !== 'active') throw pendingRefused()
+    return s
+  }
+
+  /** The session with this process's unwritten activity, if it is live now; else a 401. */
   #active(s: SessionRow): SessionRow {
     const current = this.#withActivity(s)
     const status = effectiveStatus(current, this.d.clock.now())
-    if (status !== 'active') {
+    if (!isLive(status)) {
       throw ApiError.of('session_not_active', { longMessage: `This session is ${status}.` })
     }
     return current
@@ -231,6 +260,9 @@ export class SessionsService {
     opts: { clientToken?: string; origin?: string },
   ): Promise<string> {
     const s = await this.touch(await this.#usableFor(id, opts.clientToken))
+    // A template's token carries no `sts`: its consumers (Convex, …) could not tell a pending
+    // session from a signed-in one, so it waits until the tasks are done.
+    if (effectiveStatus(s, this.d.clock.now()) !== 'active') throw pendingRefused()
     return this.d.services.jwtTemplates.mint(s, template, opts.origin)
   }
 
@@ -245,7 +277,8 @@ export class SessionsService {
     if (user.banned) throw ApiError.of('user_banned')
     return this.d.db.transaction().execute(async (trx) => {
       const client = await this.d.services.clients.createRow(trx)
-      const s = await this.create(trx, user.id, client.id)
+      const s = this.newRow(user.id, client.id, {}, await this.tasksFor(user))
+      await repo.insertSession(trx, s)
       await this.d.services.clients.setLastActiveSession(trx, client.id, s.id as SessionId)
       return s
     })

@@ -1,6 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import { fromDbBool, type SignInRow, type UserRow, type Write, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import { hasSecondFactor } from '../sessions/session-tasks.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { UserWithEmails } from '../users/users.service.js'
 import {
@@ -137,8 +138,9 @@ export async function completeSignIn(
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const { clients, sessions, users } = d.services
   const now = d.clock.now()
+  const tasks = await sessions.tasksFor(user)
   const session = {
-    ...sessions.newRow(user.id, signIn.client_id, device),
+    ...sessions.newRow(user.id, signIn.client_id, device, tasks),
     second_factor_at: secondFactorAt,
   }
   // The user is named here too: a discoverable passkey sign-in learns it only now.

@@ -87,7 +87,10 @@ export class SignInsService {
     const completes = passed && !secondStep
     const owner = clients.owner(clientId, { rotate: completes })
     const cid = owner.id
-    const session = user && completes ? sessions.newRow(user.id, cid, device) : undefined
+    const session =
+      user && completes
+        ? sessions.newRow(user.id, cid, device, await sessions.tasksFor(user))
+        : undefined
     const row: SignInRow = {
       id: signInId,
       client_id: cid,

@@ -25,7 +25,7 @@ export async function completeSignUp(
   const now = d.clock.now()
   const user = { ...p.user, last_sign_in_at: now, last_active_at: now }
   const owner = clients.owner(pending ? row.client_id : clientId, { rotate: true })
-  const session = sessions.newRow(user.id, owner.id, device)
+  const session = sessions.newRow(user.id, owner.id, device, await sessions.tasksFor(user))
   const done: SignUpRow = {
     ...row,
     client_id: owner.id,

@@ -2,6 +2,7 @@ import { ApiError, randomBase62 } from '@latchkey/contracts'
 import type { SessionRow } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { factorAges } from '../sessions/factor-ages.js'
+import { effectiveStatus } from '../sessions/sessions.mapper.js'
 import { claimsContext } from '../templates/claims-context.js'
 import { MAX_CLAIMS_BYTES } from '../templates/jwt-templates.service.js'
 import { type Json, renderClaims } from '../templates/shortcodes.js'
@@ -82,7 +83,9 @@ export class SessionTokenService {
       ...(origin ? { azp: origin } : {}),
       iss: this.d.config.url,
       sid: session.id,
-      sts: 'active',
+      // Clerk's rule: a pending session's token says so, and Clerk's SDKs then treat the
+      // request as signed out (`treatPendingAsSignedOut`, on by default).
+      sts: effectiveStatus(session, this.d.clock.now()) === 'pending' ? 'pending' : 'active',
       sub: session.user_id,
       v: 2,
     }
