@@ -141,14 +141,14 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       // "Use another method" → "Use a backup code".
       const [backup] = codes as [string]
       await passwordStep(page, ui, email)
-      await ui.useAnotherMethod('Use a backup code')
+      await ui.chooseAnotherMethod('Use a backup code')
       await ui.enterBackupCode(backup)
       await signedInAs(page, userId)
       await signOut(page)
 
       // The same backup code again: refused, Clerk's error shown, still signed out.
       await passwordStep(page, ui, email)
-      await ui.useAnotherMethod('Use a backup code')
+      await ui.chooseAnotherMethod('Use a backup code')
       const refused = page.waitForResponse((r) => isPath(r, '/attempt_second_factor'))
       await ui.enterBackupCode(backup)
       const answer = await refused
@@ -193,7 +193,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         const ui = new ClerkUI(page)
         await passwordStep(page, ui, email)
         const at = smtp.messages.length
-        await ui.useAnotherMethod(`Email code to ${email}`)
+        await ui.chooseAnotherMethod(`Email code to ${email}`)
         await ui.part('signIn-emailCode2Fa').waitFor({ state: 'visible', timeout: 30_000 })
         const mail = await nextMail(smtp, email, at, 'second-factor code')
         await ui.enterCode(codeFrom(mail))

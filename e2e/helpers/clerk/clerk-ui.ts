@@ -182,7 +182,7 @@ export class ClerkUI {
   }
 
   /** On a second-factor card: "Use another method", then the named method (e.g. "Use a backup code"). */
-  async useAnotherMethod(name: string): Promise<void> {
+  async chooseAnotherMethod(name: string): Promise<void> {
     await this.card.getByText('Use another method').click()
     await this.card.getByRole('button', { name }).click()
   }
