@@ -19,6 +19,9 @@ export const ID_PREFIXES = {
   blocklistIdentifier: 'blid',
   totp: 'totp',
   backupCode: 'bc',
+  oauthConnection: 'oac',
+  externalAccount: 'eac',
+  oauthFlow: 'ofl',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -30,6 +30,7 @@ import * as verifications from './migrations/2026-12-01T0015-verifications.js'
 import * as mailOutbox from './migrations/2026-12-01T0016-mail-outbox.js'
 import * as signUpRestrictions from './migrations/2026-12-01T0017-sign-up-restrictions.js'
 import * as secondFactors from './migrations/2026-12-01T0018-second-factors.js'
+import * as externalAccounts from './migrations/2026-12-01T0023-external-accounts.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -247,6 +248,7 @@ export async function migrate(
         '2026-12-01T0016-mail-outbox': mailOutbox,
         '2026-12-01T0017-sign-up-restrictions': signUpRestrictions,
         '2026-12-01T0018-second-factors': secondFactors,
+        '2026-12-01T0023-external-accounts': externalAccounts,
       }),
     },
   })

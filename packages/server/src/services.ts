@@ -1,5 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
+import { ExternalAccountsService } from './external-accounts/external-accounts.service.js'
+import { OAuthConnectionsService } from './external-accounts/oauth-connections.service.js'
 import { HandshakeService } from './handshake/handshake.service.js'
 import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
@@ -50,6 +52,10 @@ export type Services = {
   readonly signUpPolicy: SignUpPolicyService
   /** A user's second factors: TOTP and backup codes (issue #17). */
   readonly mfa: MfaService
+  /** Upstream OpenID Connect providers the operator configured (issue #18). */
+  readonly oauthConnections: OAuthConnectionsService
+  /** Users' accounts at those providers, and the redirect flows that prove them (issue #18). */
+  readonly externalAccounts: ExternalAccountsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -97,5 +103,11 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     users: services.users,
     applicationName: async () => (await services.instance.settings()).application_name,
   })
+  services.oauthConnections = new OAuthConnectionsService({
+    db: base.db,
+    clock: base.clock,
+    box: base.box,
+  })
+  services.externalAccounts = new ExternalAccountsService(deps)
   return services
 }

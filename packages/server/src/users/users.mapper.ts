@@ -1,10 +1,12 @@
 import {
   type EmailAddressRow,
+  type ExternalAccountRow,
   fromDbBool,
   fromDbJson,
   type UserRow,
   type VerificationRow,
 } from '@latchkey/db'
+import { externalAccountJSON } from '../external-accounts/external-account.render.js'
 import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 import { verificationJSON } from '../verification/verification.render.js'
 
@@ -71,6 +73,8 @@ export function userToJSON(
     now: number
     /** The addresses' own verifications. */
     verifications: VerificationRow[]
+    /** The user's accounts at upstream providers (issue #18). */
+    externalAccounts?: ExternalAccountRow[]
     includePrivate: boolean
     lockoutAttempts: number
     /** LATCHKEY_URL: where the user's image (or the default avatar) is served. */
@@ -101,7 +105,7 @@ export function userToJSON(
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
     passkeys: [] as unknown[],
-    external_accounts: [] as unknown[],
+    external_accounts: (opts.externalAccounts ?? []).map(externalAccountJSON),
     saml_accounts: [] as unknown[],
     enterprise_accounts: [] as unknown[],
     organization_memberships: [] as unknown[],

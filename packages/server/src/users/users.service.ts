@@ -1,6 +1,7 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import {
   type EmailAddressRow,
+  type ExternalAccountRow,
   fromDbJson,
   isUniqueViolation,
   type JsonObject,
@@ -81,6 +82,8 @@ export type UserWithEmails = {
   user: UserRow
   emails: EmailAddressRow[]
   verifications: VerificationRow[]
+  /** Accounts at upstream providers (issue #18); absent reads as none. */
+  externalAccounts?: ExternalAccountRow[]
 }
 
 const notOneOfTheUsers = () =>
@@ -104,7 +107,12 @@ export class UsersService {
   async toJSON(user: UserRow, includePrivate = true): Promise<UserJSON> {
     const emails = await repo.emailsForUsers(this.d.db, [user.id])
     return this.render(
-      { user, emails, verifications: await this.verificationsOf(emails) },
+      {
+        user,
+        emails,
+        verifications: await this.verificationsOf(emails),
+        externalAccounts: await this.d.services.externalAccounts.accountsOfUsers([user.id]),
+      },
       includePrivate,
     )
   }
@@ -115,11 +123,12 @@ export class UsersService {
   }
 
   private render(
-    { user, emails, verifications }: UserWithEmails,
+    { user, emails, verifications, externalAccounts }: UserWithEmails,
     includePrivate: boolean,
   ): UserJSON {
     return userToJSON(user, emails, {
       verifications,
+      externalAccounts: externalAccounts ?? [],
       now: this.d.clock.now(),
       includePrivate,
       lockoutAttempts: this.d.config.lockoutAttempts,
@@ -146,7 +155,13 @@ export class UsersService {
         if (!user) return undefined
         const emails = await repo.emailsForUsers(this.d.db, [id])
         // Verification rows are not in the change feed: every change to one stamps its address.
-        return { user, emails, verifications: await this.verificationsOf(emails) }
+        // An external account is linked in the group that signs its user in (a user stamp).
+        return {
+          user,
+          emails,
+          verifications: await this.verificationsOf(emails),
+          externalAccounts: await this.d.services.externalAccounts.accountsOfUsers([id]),
+        }
       },
       () => [`user:${id}`],
     )
@@ -353,13 +368,15 @@ export class UsersService {
       users.map((u) => u.id),
     )
     const verifications = await this.verificationsOf(emails)
+    const accounts = await this.d.services.externalAccounts.accountsOfUsers(users.map((u) => u.id))
     const byUser = new Map<string, EmailAddressRow[]>()
     for (const e of emails) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e])
     return users.map((user) => {
       const mine = byUser.get(user.id) ?? []
       const ids = new Set(mine.map((e) => e.id))
       const own = verifications.filter((v) => ids.has(v.owner_id))
-      return this.render({ user, emails: mine, verifications: own }, true)
+      const externalAccounts = accounts.filter((a) => a.user_id === user.id)
+      return this.render({ user, emails: mine, verifications: own, externalAccounts }, true)
     })
   }
 

@@ -26,6 +26,8 @@ export type StrategyContext = {
 export type PrepareInput = {
   /** Where an email link sends the browser once it is opened (an allowed origin). */
   redirectUrl?: string | undefined
+  /** `oauth_*`: where the browser goes once the sign-in completes with no further step. */
+  actionCompleteRedirectUrl?: string | undefined
 }
 
 export type AttemptInput = {
@@ -33,6 +35,8 @@ export type AttemptInput = {
   password?: string | undefined
   /** The link token, for `email_link` (from `GET /v1/verify`). */
   token?: string | undefined
+  /** The provider's redirect to `/v1/oauth_callback`, for `oauth_*`. */
+  callbackUrl?: URL | undefined
 }
 
 /** A prepared verification: its row and the writes that deliver its secret, not yet written. */

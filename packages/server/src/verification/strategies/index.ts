@@ -2,6 +2,7 @@ import type { VerificationStrategy } from '../strategy.js'
 import { backupCode } from './backup-code.js'
 import { emailCode } from './email-code.js'
 import { emailLink } from './email-link.js'
+import { oauthStrategy } from './oauth.js'
 import { password } from './password.js'
 import { resetPasswordEmailCode } from './reset-password-email-code.js'
 import { totp } from './totp.js'
@@ -18,6 +19,9 @@ const STRATEGIES: ReadonlyMap<string, VerificationStrategy> = new Map(
 )
 
 export function strategyNamed(name: string): VerificationStrategy | undefined {
+  // `oauth_<provider>`: one strategy per configured connection (its provider is checked when
+  // the redirect is prepared).
+  if (name.startsWith('oauth_') && name.length > 6) return oauthStrategy(name)
   return STRATEGIES.get(name)
 }
 
