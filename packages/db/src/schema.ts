@@ -293,7 +293,7 @@ export interface BackupCodeTable {
 /** An upstream OpenID Connect provider the operator configured (migration 0023, issue #18). */
 export interface OAuthConnectionTable {
   id: string
-  /** `google`, `microsoft` or `oidc_<slug>`: the strategy is `oauth_<provider>`. */
+  /** `google`, `microsoft` or `custom_<slug>`: the strategy is `oauth_<provider>`. */
   provider: string
   issuer: string
   client_id: string

@@ -5,7 +5,7 @@ import { BrowserClient, fetchJson } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 import { UpstreamIdp } from './helpers/upstream-idp.js'
 
-const STRATEGY = 'oauth_oidc_acme'
+const STRATEGY = 'oauth_custom_acme'
 
 // Issue #18, first step: "Continue with <OpenID Connect provider>" through Clerk's redirect
 // flow, against a real OIDC provider on loopback; the sign-up transfer; and the linking rules
@@ -19,7 +19,7 @@ describe.each(DIALECTS)('sign-in with an OpenID Connect provider (%s)', (dialect
     server = await createTestServer(dialect)
     idp = await UpstreamIdp.start(`${server.url}/v1/oauth_callback`)
     const made = await bapi('POST', '/v1/oauth_connections', {
-      provider: 'oidc_acme',
+      provider: 'custom_acme',
       issuer: idp.issuer,
       client_id: idp.clientId,
       client_secret: idp.clientSecret,
@@ -301,7 +301,7 @@ describe.each(DIALECTS)('sign-in with an OpenID Connect provider (%s)', (dialect
     expect(list.json).toMatchObject([
       {
         object: 'oauth_connection',
-        provider: 'oidc_acme',
+        provider: 'custom_acme',
         strategy: STRATEGY,
         issuer: idp.issuer,
         client_id: idp.clientId,
@@ -319,13 +319,27 @@ describe.each(DIALECTS)('sign-in with an OpenID Connect provider (%s)', (dialect
     })
     expect(bad.status).toBe(422)
     const unreachable = await bapi('POST', '/v1/oauth_connections', {
-      provider: 'oidc_gone',
+      provider: 'custom_gone',
       issuer: 'http://127.0.0.1:9/',
       client_id: 'x',
       client_secret: 'y',
     })
     expect(unreachable.status).toBe(422)
     expect(unreachable.json.errors[0].meta.param_name).toBe('issuer')
+    const env = await fetchJson(`${server.url}/v1/environment`)
+    expect(env.json.user_settings.social).toEqual({
+      [STRATEGY]: {
+        enabled: true,
+        required: false,
+        authenticatable: true,
+        block_email_subaddresses: false,
+        strategy: STRATEGY,
+        not_selectable: false,
+        deprecated: false,
+        name: 'Acme',
+        logo_url: null,
+      },
+    })
     const id = list.json[0].id as string
     const off = await bapi('PATCH', `/v1/oauth_connections/${id}`, { enabled: false })
     expect(off.json.enabled).toBe(false)
@@ -342,7 +356,7 @@ describe.each(DIALECTS)('sign-in with an OpenID Connect provider (%s)', (dialect
       (await bapi('PATCH', `/v1/oauth_connections/${id}`, { enabled: true })).json.enabled,
     ).toBe(true)
     const extra = await bapi('POST', '/v1/oauth_connections', {
-      provider: 'oidc_second',
+      provider: 'custom_second',
       issuer: idp.issuer,
       client_id: 'another',
       client_secret: 'another-secret',

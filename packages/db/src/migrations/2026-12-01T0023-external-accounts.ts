@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 
 /*
  * Social connections (issue #18, first step). `oauth_connections`: an operator's upstream OpenID
- * Connect providers (one per provider key: `google`, `microsoft`, `oidc_<slug>`), the client
+ * Connect providers (one per provider key: `google`, `microsoft`, `custom_<slug>`), the client
  * secret sealed with the instance's SecretBox bound to the connection id. `external_accounts`:
  * a user's identity at a provider, `(provider, provider_user_id)` unique so one upstream account
  * is linked to one user. `oauth_flows`: one per redirect to a provider, bound to its sign-in's

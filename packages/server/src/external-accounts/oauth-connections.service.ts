@@ -6,8 +6,12 @@ import type { Clock } from '../lib/clock.js'
 import type { SecretBox } from '../lib/crypto.js'
 import * as repo from './external-accounts.repository.js'
 
-/** `google`, `microsoft`, or `oidc_<slug>` for any OpenID Connect provider by issuer. */
-export const PROVIDER_KEY = /^(google|microsoft|oidc_[a-z0-9][a-z0-9_-]{0,39})$/
+/**
+ * `google`, `microsoft`, or `custom_<slug>` for any OpenID Connect provider by issuer: the
+ * strategy is `oauth_<key>`, Clerk's names (`oauth_custom_<slug>` is how Clerk names a custom
+ * provider, and what clerk-js accepts as one).
+ */
+export const PROVIDER_KEY = /^(google|microsoft|custom_[a-z0-9][a-z0-9_-]{0,39})$/
 
 /** Issuers Latchkey knows; Microsoft's is per tenant, so the operator names it. */
 const KNOWN_ISSUERS: Record<string, string> = { google: 'https://accounts.google.com' }
@@ -59,10 +63,35 @@ export class OAuthConnectionsService {
     return row && fromDbBool(row.enabled) ? row : undefined
   }
 
+  /**
+   * `user_settings.social` of the environment (fapi spec `UserSettings.Social`): one entry per
+   * enabled connection, which clerk-js turns into a "Continue with …" button.
+   */
+  async socialSettings(): Promise<Record<string, unknown>> {
+    const rows = (await this.list()).filter((r) => fromDbBool(r.enabled))
+    return Object.fromEntries(
+      rows.map((r) => [
+        `oauth_${r.provider}`,
+        {
+          enabled: true,
+          required: false,
+          authenticatable: true,
+          block_email_subaddresses: false,
+          strategy: `oauth_${r.provider}`,
+          not_selectable: false,
+          deprecated: false,
+          name: displayName(r.provider),
+          logo_url: null,
+        },
+      ]),
+    )
+  }
+
   /** Creates a connection after its issuer's discovery document was read and checked. */
   async create(input: ConnectionInput): Promise<OAuthConnectionRow> {
     const provider = input.provider ?? ''
-    if (!PROVIDER_KEY.test(provider)) throw invalid('provider', 'google, microsoft or oidc_<slug>')
+    if (!PROVIDER_KEY.test(provider))
+      throw invalid('provider', 'google, microsoft or custom_<slug>')
     if (await repo.findConnectionByProvider(this.#d.db, provider))
       throw ApiError.of('form_identifier_exists', {
         longMessage: `A connection for ${provider} exists already.`,
@@ -167,6 +196,14 @@ export function connectionJSON(row: OAuthConnectionRow) {
     created_at: row.created_at,
     updated_at: row.updated_at,
   }
+}
+
+const NAMES: Record<string, string> = { google: 'Google', microsoft: 'Microsoft' }
+
+/** `custom_acme_id` → "Acme id": what a button says until connections carry a name. */
+function displayName(provider: string): string {
+  const slug = provider.replace(/^custom_/, '').replace(/[_-]+/g, ' ')
+  return NAMES[provider] ?? slug.charAt(0).toUpperCase() + slug.slice(1)
 }
 
 const isLoopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)

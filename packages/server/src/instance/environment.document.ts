@@ -19,6 +19,8 @@ export type EnvironmentInput = {
   signUp: SignUpSettings
   firstFactors: FirstFactorSettings
   restrictions: RestrictionSettings
+  /** The enabled social connections (issue #18), as `user_settings.social`. */
+  social?: Record<string, unknown>
 }
 
 type Attribute = {
@@ -192,7 +194,7 @@ export function environmentDocument(i: EnvironmentInput) {
     },
     user_settings: {
       attributes,
-      social: {},
+      social: i.social ?? {},
       saml: { enabled: false },
       enterprise_sso: { enabled: false },
       sign_in: { second_factor: { required: false } },
