@@ -1,4 +1,5 @@
 import { createClerkClient } from '@clerk/backend'
+import * as OTPAuth from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserAgent } from './helpers/browser-agent.js'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
@@ -175,6 +176,38 @@ describe.each(DIALECTS)('sign-in with an OpenID Connect provider (%s)', (dialect
     expect(back.location).toBe(`${server.url}/done`)
     expect(client.sessions[0].user.id).toBe(victim.id)
     expect((await bapi('GET', `/v1/users/${victim.id}`)).json.external_accounts).toHaveLength(1)
+  })
+
+  it('a linked user with TOTP proves it next: needs_second_factor, no session yet', async () => {
+    const email = `mfa-${dialect}-${n}@example.com`
+    const password = 'correct horse battery staple'
+    const user = await clerk().users.createUser({ emailAddress: [email], password })
+    const enrol = new BrowserClient(server.url, server.url)
+    await enrol.signIn(email, password)
+    const made = await enrol.post('/v1/me/totp')
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(made.json.response.secret) })
+    const verified = await enrol.post('/v1/me/totp/attempt_verification', {
+      code: totp.generate(),
+    })
+    expect(verified.status).toBe(200)
+    const { b, back, client } = await fullFlow(account({ email, email_verified: true }))
+    expect(back.location).toBe(`${server.url}/sso-callback`)
+    expect(client.sessions).toEqual([])
+    expect(client.sign_in).toMatchObject({
+      status: 'needs_second_factor',
+      supported_second_factors: [{ strategy: 'totp' }, { strategy: 'backup_code' }],
+    })
+    const code = verified.json.response.backup_codes[0] as string
+    const second = await b.request(
+      'POST',
+      `/v1/client/sign_ins/${client.sign_in.id}/attempt_second_factor`,
+      {
+        strategy: 'backup_code',
+        code,
+      },
+    )
+    expect(second.json.response.status).toBe('complete')
+    expect(second.json.client.sessions[0].user.id).toBe(user.id)
   })
 
   it('nOAuth: a provider email the provider did not verify never reaches a verified user', async () => {
