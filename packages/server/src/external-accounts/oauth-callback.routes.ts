@@ -6,6 +6,8 @@ import { readClientToken, writeClientToken } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
 import type { Services } from '../services.js'
 
+const RESPONSE_PARAMS = ['code', 'state', 'iss', 'scope', 'error', 'error_description'] as const
+
 const CallbackQuery = z.looseObject({
   state: z.string().min(1).max(512),
   code: z.string().max(4096).optional(),
@@ -30,12 +32,18 @@ export function oauthCallbackRoutes(
   config: Config,
 ): void {
   app.post('/v1/oauth_callback', async (req, reply) => {
+    // Only the authorization response's parameters travel on, each bounded (RFC 6749 §4.1.2).
+    const body = (req.body ?? {}) as Record<string, unknown>
     const form = new URLSearchParams()
-    for (const [k, v] of Object.entries((req.body as Record<string, unknown>) ?? {}))
-      if (typeof v === 'string') form.set(k, v)
+    for (const name of RESPONSE_PARAMS) {
+      const v = body[name]
+      if (typeof v !== 'string') continue
+      if (v.length > 4096) return fail(reply, ApiError.of('verification_missing'))
+      form.set(name, v)
+    }
     const to = new URL('/v1/oauth_callback', config.url)
     to.search = form.toString()
-    return reply.code(303).header('cache-control', 'no-store').header('location', to.href).send()
+    return redirect(reply, to.href)
   })
 
   app.get('/v1/oauth_callback', async (req, reply) => {
