@@ -102,7 +102,13 @@ export async function completeSignIn(
     ...sessions.newRow(user.id, signIn.client_id, device),
     second_factor_at: secondFactorAt,
   }
-  const patch = { status: 'complete', created_session_id: session.id, updated_at: now }
+  // `user_id` too: a sign-in whose user a provider's callback just found (issue #18).
+  const patch = {
+    status: 'complete',
+    user_id: user.id,
+    created_session_id: session.id,
+    updated_at: now,
+  }
   const owner = clients.rotated(signIn.client_id)
   await writeAtomically(d.db, d.dialect, [
     ...extra,

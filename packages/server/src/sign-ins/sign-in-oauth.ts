@@ -91,12 +91,12 @@ export async function completeOAuthSignIn(
   if (user.banned) throw ApiError.of('user_banned')
   assertNotLocked(user)
   const link = linked ? [] : [accounts.accountWrite(user.id, provider, claims)]
-  const bound = { ...signIn, user_id: user.id, identifier: claims.email }
-  const bind = signInUpdate(id, { user_id: user.id, identifier: claims.email, updated_at: now })
+  // One update per row in a group: on PostgreSQL the group is one statement, where two updates
+  // of the same row would not both apply.
   if (needsSecondFactor(user)) {
-    const patch = { status: 'needs_second_factor', updated_at: now }
-    await writeAtomically(d.db, d.dialect, [...link, bind, signInUpdate(id, patch)])
-    return { signIn: { ...bound, ...patch } }
+    const patch = { user_id: user.id, status: 'needs_second_factor', updated_at: now }
+    await writeAtomically(d.db, d.dialect, [...link, signInUpdate(id, patch)])
+    return { signIn: { ...signIn, ...patch } }
   }
-  return completeSignIn(d, bound, user, [...link, bind], device)
+  return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device)
 }
