@@ -86,6 +86,21 @@ export const ERRORS = {
     status: 400,
     message: 'This link was requested in another browser. Open it where you asked for it.',
   },
+  /** #18: `transfer: true` with no sign-in waiting to become a sign-up (Clerk's code). */
+  external_account_not_found: {
+    status: 422,
+    message: 'There is no external account to sign up with. Start again with the provider.',
+  },
+  /** #18: the provider refused or the person cancelled there (Clerk's code). */
+  oauth_access_denied: {
+    status: 403,
+    message: 'The provider did not allow the sign-in.',
+  },
+  /** #18: the provider's answer did not check out (code, ID token, nonce, issuer, audience). */
+  oauth_token_exchange_error: {
+    status: 422,
+    message: 'The provider’s answer could not be verified. Please try again.',
+  },
   sign_up_not_ready: { status: 400, message: 'The sign-up is not waiting for this step.' },
   sign_in_not_ready: { status: 400, message: 'The sign-in is not waiting for a first factor.' },
   sign_in_expired: { status: 400, message: 'This sign-in has expired. Please start again.' },

@@ -21,6 +21,9 @@ export const ID_PREFIXES = {
   backupCode: 'bc',
   sessionVerification: 'sver',
   passkey: 'pk',
+  oauthConnection: 'oac',
+  externalAccount: 'eac',
+  oauthFlow: 'ofl',
 } as const
 
 /** A kind of resource that has a prefixed id. */

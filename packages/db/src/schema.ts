@@ -333,6 +333,59 @@ export interface PasskeyTable {
   updated_at: number
 }
 
+/** An upstream OpenID Connect provider the operator configured (migration 0023, issue #18). */
+export interface OAuthConnectionTable {
+  id: string
+  /** `google`, `microsoft` or `custom_<slug>`: the strategy is `oauth_<provider>`. */
+  provider: string
+  issuer: string
+  client_id: string
+  /** Sealed with the instance's SecretBox, the connection id as AAD. */
+  client_secret_sealed: string
+  /** Space-separated, as sent to the provider. */
+  scopes: string
+  enabled: number
+  created_at: number
+  updated_at: number
+}
+
+/** A user's account at an upstream provider (migration 0023); `(provider, sub)` is unique. */
+export interface ExternalAccountTable {
+  id: string
+  user_id: string
+  provider: string
+  provider_user_id: string
+  email_address: string | null
+  /** What the provider asserted (`email_verified`), null when it said nothing. */
+  email_verified: number | null
+  first_name: string | null
+  last_name: string | null
+  image_url: string | null
+  approved_scopes: string
+  created_at: number
+  updated_at: number
+}
+
+/** One redirect to a provider and its callback (migration 0023): single use, expiring. */
+export interface OAuthFlowTable {
+  id: string
+  state_hash: string
+  verification_id: string
+  /** The sign-in (or sign-up) the flow belongs to. */
+  owner_id: string
+  client_id: string
+  provider: string
+  nonce: string
+  code_verifier_sealed: string
+  redirect_url: string
+  action_complete_redirect_url: string | null
+  /** The provider's claims (JSON), once the callback exchanged the code. */
+  claims: string | null
+  used_at: number | null
+  expire_at: number
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -357,6 +410,9 @@ export interface Database {
   backup_codes: BackupCodeTable
   session_verifications: SessionVerificationTable
   passkeys: PasskeyTable
+  oauth_connections: OAuthConnectionTable
+  external_accounts: ExternalAccountTable
+  oauth_flows: OAuthFlowTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -382,3 +438,6 @@ export type TotpSecretRow = Selectable<TotpSecretTable>
 export type BackupCodeRow = Selectable<BackupCodeTable>
 export type SessionVerificationRow = Selectable<SessionVerificationTable>
 export type PasskeyRow = Selectable<PasskeyTable>
+export type OAuthConnectionRow = Selectable<OAuthConnectionTable>
+export type ExternalAccountRow = Selectable<ExternalAccountTable>
+export type OAuthFlowRow = Selectable<OAuthFlowTable>

@@ -12,6 +12,8 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { oauthCallbackRoutes } from './external-accounts/oauth-callback.routes.js'
+import { oauthConnectionRoutes } from './external-accounts/oauth-connections.bapi.js'
 import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
 import { handshakeRoutes } from './handshake/handshake.fapi.js'
 import { FormGuard } from './hosted/form-guard.js'
@@ -332,12 +334,14 @@ async function buildHttp(
   emailAddressRoutes(router)
   mfaRoutes(router)
   passkeyRoutes(router)
+  oauthConnectionRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
   handshakePayloadRoutes(router)
   handshakeRoutes(app, services, config)
   emailLinkRoutes(app, services, config)
+  oauthCallbackRoutes(app, services, config)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   clerkBundleRoutes(app, config)

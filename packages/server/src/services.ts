@@ -1,5 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
+import { ExternalAccountsService } from './external-accounts/external-accounts.service.js'
+import { OAuthConnectionsService } from './external-accounts/oauth-connections.service.js'
 import { HandshakeService } from './handshake/handshake.service.js'
 import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
@@ -56,6 +58,10 @@ export type Services = {
   readonly sessionVerifications: SessionVerificationsService
   /** A user's WebAuthn passkeys (issue #17 item 5). */
   readonly passkeys: PasskeysService
+  /** Upstream OpenID Connect providers the operator configured (issue #18). */
+  readonly oauthConnections: OAuthConnectionsService
+  /** Users' accounts at those providers, and the redirect flows that prove them (issue #18). */
+  readonly externalAccounts: ExternalAccountsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -108,5 +114,11 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     secondFactors: async () => (await services.instance.settings()).second_factors,
     mfaRequired: async () => (await services.instance.settings()).mfa_required,
   })
+  services.oauthConnections = new OAuthConnectionsService({
+    db: base.db,
+    clock: base.clock,
+    box: base.box,
+  })
+  services.externalAccounts = new ExternalAccountsService(deps)
   return services
 }

@@ -25,6 +25,8 @@ export type EnvironmentInput = {
   reverification: boolean
   /** "Require multi-factor authentication" (instance/mfa-settings.ts). */
   mfaRequired: boolean
+  /** The enabled social connections (issue #18), as `user_settings.social`. */
+  social?: Record<string, unknown>
 }
 
 type Attribute = {
@@ -222,7 +224,7 @@ export function environmentDocument(i: EnvironmentInput) {
     },
     user_settings: {
       attributes,
-      social: {},
+      social: i.social ?? {},
       saml: { enabled: false },
       enterprise_sso: { enabled: false },
       // "Require multi-factor authentication", in the spec's field. (clerk-js also reads a newer

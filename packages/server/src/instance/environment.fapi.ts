@@ -4,7 +4,10 @@ import { forDevelopmentOrigin } from './development-environment.js'
 import { environmentDocument } from './environment.document.js'
 
 async function environment(services: Services) {
-  return environmentDocument(await services.instance.environmentInput())
+  return environmentDocument({
+    ...(await services.instance.environmentInput()),
+    social: await services.oauthConnections.socialSettings(),
+  })
 }
 
 export function environmentRoutes(r: Router): void {

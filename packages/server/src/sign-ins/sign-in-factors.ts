@@ -143,7 +143,8 @@ export async function completeSignIn(
     ...sessions.newRow(user.id, signIn.client_id, device, tasks),
     second_factor_at: secondFactorAt,
   }
-  // The user is named here too: a discoverable passkey sign-in learns it only now.
+  // The user is named here too: a discoverable passkey sign-in, or one whose user a provider's
+  // callback just found (issue #18), learns it only now.
   const patch = {
     status: 'complete',
     user_id: user.id,

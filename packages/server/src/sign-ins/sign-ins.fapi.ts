@@ -17,6 +17,7 @@ const CreateSignIn = z.object({
   strategy: strategy.optional(),
   email_address_id: emailAddressId,
   redirect_url: redirectUrl,
+  action_complete_redirect_url: redirectUrl,
 })
 const Prepare = z.object({
   strategy,
@@ -50,6 +51,7 @@ export function signInRoutes(r: Router): void {
           strategy: body.strategy,
           emailAddressId: body.email_address_id,
           redirectUrl: body.redirect_url,
+          actionCompleteRedirectUrl: body.action_complete_redirect_url,
         },
         client?.id,
         device,

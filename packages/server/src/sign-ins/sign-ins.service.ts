@@ -1,5 +1,6 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import { type SignInRow, type UserRow, type VerificationRow, writeAtomically } from '@latchkey/db'
+import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { passwordRefusal } from '../users/password-checks.js'
@@ -11,6 +12,7 @@ import {
   signInUser,
   supportedFirstFactors,
 } from './sign-in-factors.js'
+import { completeOAuthSignIn, startOAuthSignIn } from './sign-in-oauth.js'
 import { attemptDiscoverable, createDiscoverable } from './sign-in-passkey.js'
 import { attemptSecondFactor, prepareSecondFactor } from './sign-in-second-factor.js'
 import * as repo from './sign-ins.repository.js'
@@ -24,6 +26,8 @@ export type CreateSignInInput = {
   strategy?: string | undefined
   emailAddressId?: string | undefined
   redirectUrl?: string | undefined
+  /** `oauth_*`: where the browser lands once the sign-in completes (Clerk's name). */
+  actionCompleteRedirectUrl?: string | undefined
 }
 
 export type PrepareFirstFactorInput = {
@@ -60,6 +64,9 @@ export class SignInsService {
   ): Promise<SignInResult> {
     if (input.strategy === 'passkey' && input.identifier === undefined) {
       return createDiscoverable(this.d, clientId, device, SIGN_IN_TTL_MS)
+    }
+    if (input.strategy?.startsWith('oauth_')) {
+      return startOAuthSignIn(this.d, { ...input, strategy: input.strategy }, clientId, device)
     }
     if (input.strategy !== undefined && input.strategy !== 'password') {
       return this.createPrepared({ ...input, strategy: input.strategy }, clientId, device)
@@ -278,6 +285,17 @@ export class SignInsService {
     assertNotLocked(found.user)
     const outcome = { provedEmailId: proof.email_address_id, needsNewPassword: false }
     return finishFirstFactor(this.d, signIn, found.user, outcome, device)
+  }
+
+  /** An `oauth_*` first factor, proved by the provider's callback: see ./sign-in-oauth.ts. */
+  completeOAuth(
+    id: string,
+    provider: string,
+    claims: ProviderClaims,
+    verificationId: string,
+    device: Device,
+  ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+    return completeOAuthSignIn(this.d, id, provider, claims, verificationId, device)
   }
 
   /** `POST …/prepare_second_factor`: an email code is mailed; TOTP and backup codes send nothing. */

@@ -1,4 +1,4 @@
-import { fromDbJson, type SignUpRow, writeAtomically } from '@latchkey/db'
+import { fromDbJson, type SignUpRow, type Write, writeAtomically } from '@latchkey/db'
 import type { PasswordHasher } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
@@ -18,6 +18,8 @@ export async function completeSignUp(
   prepared: PreparedUser | undefined,
   clientId: string | undefined,
   device: Device,
+  /** Rows that come with the user (an external account, issue #18). */
+  extra: Write[] = [],
 ): Promise<SignUpResult> {
   const { clients, sessions, users } = d.services
   const pending = prepared === undefined
@@ -40,6 +42,7 @@ export async function completeSignUp(
     const writes = await users.insertWrites({ ...p, user })
     await writeAtomically(d.db, d.dialect, [
       ...writes,
+      ...extra,
       // The client keeps its completed sign-up (Clerk's `client.sign_up`, status `complete`):
       // clerk-js reads it there after the fact, e.g. Clerk's UI guards its verify-email route on
       // `client.signUp.emailAddress`, and a tab whose link was opened in another tab blanks

@@ -2,6 +2,7 @@ import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import {
   absentIfBlank,
+  boolish,
   emailField,
   idParam,
   metadataField,
@@ -33,6 +34,8 @@ const CreateSignUp = z.object({
   first_name: absentIfBlank(nameField),
   last_name: absentIfBlank(nameField),
   unsafe_metadata: absentIfBlank(metadataField),
+  /** Clerk's transfer: the sign-in's new external account becomes this sign-up (issue #18). */
+  transfer: boolish.optional(),
 })
 
 export function signUpRoutes(r: Router): void {
@@ -42,18 +45,20 @@ export function signUpRoutes(r: Router): void {
     body: CreateSignUp,
     rateLimit: CREATE_LIMIT,
     handler: async ({ body, client, services, device }) => {
-      const result = await services.signUps.create(
-        {
-          emailAddress: body.email_address,
-          password: body.password,
-          username: body.username,
-          firstName: body.first_name,
-          lastName: body.last_name,
-          unsafeMetadata: body.unsafe_metadata,
-        },
-        client?.id,
-        device,
-      )
+      const result = body.transfer
+        ? await services.signUps.transfer(client?.id, device)
+        : await services.signUps.create(
+            {
+              emailAddress: body.email_address,
+              password: body.password,
+              username: body.username,
+              firstName: body.first_name,
+              lastName: body.last_name,
+              unsafeMetadata: body.unsafe_metadata,
+            },
+            client?.id,
+            device,
+          )
       return {
         response: await services.render.signUp(result.signUp),
         clientId: result.clientId,

@@ -3,6 +3,7 @@ import { type JsonObject, type SignUpRow, toDbJson, writeAtomically } from '@lat
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { completeSignUp } from './sign-up-completion.js'
+import { transferSignUp } from './sign-up-transfer.js'
 import {
   attemptSignUpVerification,
   completeLinkedSignUp,
@@ -131,6 +132,11 @@ export class SignUpsService {
     device: Device = {},
   ): Promise<SignUpResult> {
     return attemptSignUpVerification(this.d, await this.get(id, clientId), input, device)
+  }
+
+  /** `transfer: true`: the sign-in's external account becomes a user (./sign-up-transfer.ts). */
+  transfer(clientId: string | undefined, device: Device = {}): Promise<SignUpResult> {
+    return transferSignUp(this.d, clientId, device)
   }
 
   /** An `email_link` opened in the sign-up's own browser: the sign-up completes. */

@@ -1,11 +1,13 @@
 import {
   type EmailAddressRow,
+  type ExternalAccountRow,
   fromDbBool,
   fromDbJson,
   type PasskeyRow,
   type UserRow,
   type VerificationRow,
 } from '@latchkey/db'
+import { externalAccountJSON } from '../external-accounts/external-account.render.js'
 import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 import { passkeyToJSON } from '../passkeys/passkeys.mapper.js'
 import { verificationJSON } from '../verification/verification.render.js'
@@ -75,6 +77,8 @@ export function userToJSON(
     verifications: VerificationRow[]
     /** The user's verified passkeys. */
     passkeys: PasskeyRow[]
+    /** The user's accounts at upstream providers (issue #18). */
+    externalAccounts?: ExternalAccountRow[]
     includePrivate: boolean
     lockoutAttempts: number
     /** LATCHKEY_URL: where the user's image (or the default avatar) is served. */
@@ -105,7 +109,7 @@ export function userToJSON(
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
     passkeys: opts.passkeys.map((p) => passkeyToJSON(p, undefined, opts.now)),
-    external_accounts: [] as unknown[],
+    external_accounts: (opts.externalAccounts ?? []).map(externalAccountJSON),
     saml_accounts: [] as unknown[],
     enterprise_accounts: [] as unknown[],
     organization_memberships: [] as unknown[],

@@ -1,6 +1,7 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import {
   type EmailAddressRow,
+  type ExternalAccountRow,
   fromDbJson,
   isUniqueViolation,
   type JsonObject,
@@ -84,6 +85,8 @@ export type UserWithEmails = {
   verifications: VerificationRow[]
   /** The user's verified passkeys (the resource's `passkeys`; each change stamps the user). */
   passkeys: PasskeyRow[]
+  /** Accounts at upstream providers (issue #18); absent reads as none. */
+  externalAccounts?: ExternalAccountRow[]
 }
 
 const notOneOfTheUsers = () =>
@@ -108,7 +111,13 @@ export class UsersService {
     const emails = await repo.emailsForUsers(this.d.db, [user.id])
     const passkeys = await this.d.services.passkeys.listForUsers([user.id])
     return this.render(
-      { user, emails, verifications: await this.verificationsOf(emails), passkeys },
+      {
+        user,
+        emails,
+        verifications: await this.verificationsOf(emails),
+        passkeys,
+        externalAccounts: await this.d.services.externalAccounts.accountsOfUsers([user.id]),
+      },
       includePrivate,
     )
   }
@@ -119,12 +128,13 @@ export class UsersService {
   }
 
   private render(
-    { user, emails, verifications, passkeys }: UserWithEmails,
+    { user, emails, verifications, passkeys, externalAccounts }: UserWithEmails,
     includePrivate: boolean,
   ): UserJSON {
     return userToJSON(user, emails, {
       verifications,
       passkeys,
+      externalAccounts: externalAccounts ?? [],
       now: this.d.clock.now(),
       includePrivate,
       lockoutAttempts: this.d.config.lockoutAttempts,
@@ -152,7 +162,14 @@ export class UsersService {
         const emails = await repo.emailsForUsers(this.d.db, [id])
         const passkeys = await this.d.services.passkeys.listForUsers([id])
         // Verification rows are not in the change feed: every change to one stamps its address.
-        return { user, emails, verifications: await this.verificationsOf(emails), passkeys }
+        // An external account is linked in the group that signs its user in (a user stamp).
+        return {
+          user,
+          emails,
+          verifications: await this.verificationsOf(emails),
+          passkeys,
+          externalAccounts: await this.d.services.externalAccounts.accountsOfUsers([id]),
+        }
       },
       () => [`user:${id}`],
     )
@@ -360,6 +377,7 @@ export class UsersService {
     )
     const verifications = await this.verificationsOf(emails)
     const passkeys = await this.d.services.passkeys.listForUsers(users.map((u) => u.id))
+    const accounts = await this.d.services.externalAccounts.accountsOfUsers(users.map((u) => u.id))
     const byUser = new Map<string, EmailAddressRow[]>()
     for (const e of emails) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e])
     return users.map((user) => {
@@ -367,7 +385,11 @@ export class UsersService {
       const ids = new Set(mine.map((e) => e.id))
       const own = verifications.filter((v) => ids.has(v.owner_id))
       const keys = passkeys.filter((p) => p.user_id === user.id)
-      return this.render({ user, emails: mine, verifications: own, passkeys: keys }, true)
+      const externalAccounts = accounts.filter((a) => a.user_id === user.id)
+      return this.render(
+        { user, emails: mine, verifications: own, passkeys: keys, externalAccounts },
+        true,
+      )
     })
   }
 

@@ -28,6 +28,8 @@ export type StrategyContext = {
 export type PrepareInput = {
   /** Where an email link sends the browser once it is opened (an allowed origin). */
   redirectUrl?: string | undefined
+  /** `oauth_*`: where the browser goes once the sign-in completes with no further step. */
+  actionCompleteRedirectUrl?: string | undefined
 }
 
 export type AttemptInput = {
@@ -37,6 +39,8 @@ export type AttemptInput = {
   token?: string | undefined
   /** A WebAuthn credential as JSON (Clerk's `public_key_credential`), for `passkey`. */
   publicKeyCredential?: string | undefined
+  /** The provider's redirect to `/v1/oauth_callback`, for `oauth_*`. */
+  callbackUrl?: URL | undefined
 }
 
 /** A prepared verification: its row and the writes that deliver its secret, not yet written. */

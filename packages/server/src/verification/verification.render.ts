@@ -18,13 +18,19 @@ export function verificationJSON(v: VerificationRow, now: number) {
       ...(status === 'unverified' && v.nonce ? { nonce: v.nonce } : {}),
     }
   }
+  const oauth = v.strategy.startsWith('oauth_')
   return {
-    object: v.strategy === 'email_link' ? 'verification_email_link' : 'verification_otp',
+    object: oauth
+      ? 'verification_oauth'
+      : v.strategy === 'email_link'
+        ? 'verification_email_link'
+        : 'verification_otp',
     status,
     strategy: v.strategy,
     attempts: v.attempts,
     expire_at: v.expire_at,
-    external_verification_redirect_url: null,
+    // `oauth_*`: the provider's authorize URL, while the redirect may still be followed.
+    external_verification_redirect_url: oauth && status === 'unverified' ? v.redirect_url : null,
     error: null,
     ...(v.strategy === 'email_link' ? { verified_at_client: v.verified_at_client } : {}),
   }

@@ -204,6 +204,14 @@ export class VerificationsService {
     return { row, write: verificationUpsert(row) }
   }
 
+  /**
+   * Settles a verification a flow decided on after its attempt: `transferable` (Clerk: a proved
+   * external account with no user yet, for a sign-up to take over) or `failed`.
+   */
+  async settle(id: string, status: 'transferable' | 'failed'): Promise<void> {
+    await repo.markStatus(this.d.db, id, status, this.d.clock.now())
+  }
+
   /** `GET /v1/verify?token=`: see ./email-link-open.ts. */
   openLink(token: string, clientId: string | undefined, device: Device): Promise<LinkOutcome> {
     return openEmailLink(this.d, token, clientId, device)

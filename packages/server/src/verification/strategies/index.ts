@@ -3,6 +3,7 @@ import { backupCode } from './backup-code.js'
 import { emailCode } from './email-code.js'
 import { emailCodeSecondFactor } from './email-code-second-factor.js'
 import { emailLink } from './email-link.js'
+import { oauthStrategy } from './oauth.js'
 import { passkey } from './passkey.js'
 import { password } from './password.js'
 import { resetPasswordEmailCode } from './reset-password-email-code.js'
@@ -24,6 +25,9 @@ const STRATEGIES = byName([password, emailCode, emailLink, resetPasswordEmailCod
 const SECOND_FACTOR_STRATEGIES = byName([totp, backupCode, emailCodeSecondFactor])
 
 export function strategyNamed(name: string): VerificationStrategy | undefined {
+  // `oauth_<provider>`: one strategy per configured connection (its provider is checked when
+  // the redirect is prepared).
+  if (name.startsWith('oauth_') && name.length > 6) return oauthStrategy(name)
   return STRATEGIES.get(name)
 }
 

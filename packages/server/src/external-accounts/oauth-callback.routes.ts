@@ -1,0 +1,104 @@
+import { ApiError } from '@latchkey/contracts'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import * as z from 'zod'
+import type { Config } from '../config/config.schema.js'
+import { readClientToken, writeClientToken } from '../http/client-token.js'
+import { deviceOf } from '../http/define-route.js'
+import type { Services } from '../services.js'
+
+const RESPONSE_PARAMS = ['code', 'state', 'iss', 'scope', 'error', 'error_description'] as const
+
+const CallbackQuery = z.looseObject({
+  state: z.string().min(1).max(512),
+  code: z.string().max(4096).optional(),
+  error: z.string().max(256).optional(),
+})
+
+/**
+ * `GET /v1/oauth_callback` (fapi spec `getOauthCallback`): where a provider sends the browser
+ * back. The state finds the flow; it must be this browser's (its `__client`), unexpired and
+ * unused; the engine counts the attempt and claims the verification once; the strategy
+ * exchanges the code. Then the browser goes to the app's `redirect_url`, or to
+ * `action_complete_redirect_url` when the sign-in completed. A forged, replayed or foreign
+ * state gets Clerk's error as JSON and changes nothing; a provider's refusal or a token that
+ * does not check out fails the verification and returns to the app, which reads the sign-in.
+ *
+ * `POST` (a provider's `response_mode=form_post`) answers 303 to the same GET: the `__client`
+ * cookie is `SameSite=Lax`, so only a top-level GET carries it.
+ */
+export function oauthCallbackRoutes(
+  app: FastifyInstance,
+  services: Services,
+  config: Config,
+): void {
+  app.post('/v1/oauth_callback', async (req, reply) => {
+    // Only the authorization response's parameters travel on, each bounded (RFC 6749 §4.1.2).
+    const body = (req.body ?? {}) as Record<string, unknown>
+    const form = new URLSearchParams()
+    for (const name of RESPONSE_PARAMS) {
+      const v = body[name]
+      if (typeof v !== 'string') continue
+      if (v.length > 4096) return fail(reply, ApiError.of('verification_missing'))
+      form.set(name, v)
+    }
+    const to = new URL('/v1/oauth_callback', config.url)
+    to.search = form.toString()
+    return redirect(reply, to.href)
+  })
+
+  app.get('/v1/oauth_callback', async (req, reply) => {
+    const parsed = CallbackQuery.safeParse(req.query ?? {})
+    if (!parsed.success) return fail(reply, ApiError.of('verification_missing'))
+    const token = readClientToken(req, config.url)?.value
+    const client = token ? await services.clients.resolve(token) : undefined
+    const flow = await services.externalAccounts.findFlowByState(parsed.data.state)
+    if (!flow) return fail(reply, ApiError.of('verification_missing'))
+    if (flow.client_id !== client?.id)
+      return fail(reply, ApiError.of('verification_client_mismatch'))
+    // A state is good for one callback, whatever became of it (a replay of a used one).
+    if (flow.used_at !== null) return fail(reply, ApiError.of('verification_already_verified'))
+    const row = await services.verifications.find(flow.owner_id, 'first_factor')
+    if (!row || row.id !== flow.verification_id)
+      return fail(reply, ApiError.of('verification_missing'))
+    const device = deviceOf(req)
+    const callbackUrl = new URL(req.url, config.url)
+    const strategy = services.verifications.strategy(row.strategy, [row.strategy])
+    try {
+      await services.verifications.attemptRow(
+        strategy,
+        row,
+        undefined,
+        client.id,
+        { callbackUrl },
+        device,
+      )
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error
+      const known = ['oauth_token_exchange_error', 'oauth_access_denied'].includes(error.code)
+      if (!known) return fail(reply, error)
+      await services.verifications.settle(row.id, 'failed')
+      return redirect(reply, flow.redirect_url)
+    }
+    const claims = await services.externalAccounts.claimsOf(flow.id)
+    const done = await services.signIns.completeOAuth(
+      flow.owner_id,
+      flow.provider,
+      claims,
+      row.id,
+      device,
+    )
+    if (done.newClientToken) writeClientToken(req, reply, done.newClientToken, config.url)
+    const complete = done.signIn.status === 'complete' && flow.action_complete_redirect_url
+    return redirect(reply, complete || flow.redirect_url)
+  })
+}
+
+const redirect = (reply: FastifyReply, to: string) =>
+  reply.code(303).header('cache-control', 'no-store').header('location', to).send()
+
+const fail = (reply: FastifyReply, error: ApiError) =>
+  reply
+    .code(error.status)
+    .header('cache-control', 'no-store')
+    .type('application/json')
+    .send(JSON.stringify(error.toJSON()))

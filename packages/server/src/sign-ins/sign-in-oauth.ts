@@ -1,0 +1,102 @@
+import { ApiError, newId } from '@latchkey/contracts'
+import { type SignInRow, writeAtomically } from '@latchkey/db'
+import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
+import { assertNotLocked, completeSignIn, needsSecondFactor } from './sign-in-factors.js'
+import { signInInsert, signInUpdate } from './sign-ins.repository.js'
+import type { CreateSignInInput, SignInResult } from './sign-ins.service.js'
+
+const SIGN_IN_TTL_MS = 24 * 3600 * 1000
+
+/**
+ * `POST /v1/client/sign_ins` with `strategy=oauth_<provider>` (Clerk's redirect flow): a sign-in
+ * with no identifier yet, its first factor an unverified `oauth_*` verification whose
+ * `external_verification_redirect_url` sends the browser to the provider.
+ */
+export async function startOAuthSignIn(
+  d: ServiceDeps,
+  input: CreateSignInInput & { strategy: string },
+  clientId: string | undefined,
+  device: Device,
+): Promise<SignInResult> {
+  const { clients, verifications } = d.services
+  const strategy = verifications.strategy(input.strategy, [input.strategy])
+  const owner = clients.owner(clientId, { rotate: false })
+  const now = d.clock.now()
+  const row: SignInRow = {
+    id: newId('signIn'),
+    client_id: owner.id,
+    user_id: null,
+    identifier: null,
+    status: 'needs_first_factor',
+    created_session_id: null,
+    abandon_at: now + SIGN_IN_TTL_MS,
+    created_at: now,
+    updated_at: now,
+  }
+  const target = {
+    ownerId: row.id,
+    slot: 'first_factor' as const,
+    purpose: 'sign_in' as const,
+    emailAddress: '',
+    emailAddressId: null,
+    clientId: owner.id,
+  }
+  const prepared = await strategy.prepare?.({ deps: d, device }, target, {
+    redirectUrl: input.redirectUrl,
+    actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
+  })
+  await writeAtomically(d.db, d.dialect, [
+    owner.write({ sign_in_id: row.id }),
+    signInInsert(row),
+    ...(prepared?.writes ?? []),
+  ])
+  return {
+    signIn: row,
+    clientId: owner.id,
+    ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
+  }
+}
+
+/**
+ * The provider's callback proved `claims` for the sign-in `id`. A linked account signs its user
+ * in (or waits for their second factor); a verified address the user proved here too links the
+ * account first (docs/SECURITY.md); anything else leaves the verification `transferable`, for
+ * Clerk's sign-up with `transfer: true`.
+ */
+export async function completeOAuthSignIn(
+  d: ServiceDeps,
+  id: string,
+  provider: string,
+  claims: ProviderClaims,
+  verificationId: string,
+  device: Device,
+): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+  const signIn = await d.services.signIns.find(id)
+  const now = d.clock.now()
+  if (signIn?.status !== 'needs_first_factor') throw ApiError.of('sign_in_not_ready')
+  if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+  const accounts = d.services.externalAccounts
+  const linked = await accounts.findAccount(provider, claims.sub)
+  const user = linked
+    ? await d.services.users.findById(linked.user_id)
+    : await accounts.linkableUser(claims)
+  if (!user) {
+    await d.services.verifications.settle(verificationId, 'transferable')
+    const patch = { status: 'needs_identifier', updated_at: now }
+    await writeAtomically(d.db, d.dialect, [signInUpdate(id, patch)])
+    return { signIn: { ...signIn, ...patch } }
+  }
+  if (user.banned) throw ApiError.of('user_banned')
+  assertNotLocked(user)
+  const link = linked ? [] : [accounts.accountWrite(user.id, provider, claims)]
+  // One update per row in a group: on PostgreSQL the group is one statement, where two updates
+  // of the same row would not both apply.
+  if (await needsSecondFactor(d, user)) {
+    const patch = { user_id: user.id, status: 'needs_second_factor', updated_at: now }
+    await writeAtomically(d.db, d.dialect, [...link, signInUpdate(id, patch)])
+    return { signIn: { ...signIn, ...patch } }
+  }
+  return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device)
+}

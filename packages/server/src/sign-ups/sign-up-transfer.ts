@@ -1,0 +1,58 @@
+import { ApiError, newId } from '@latchkey/contracts'
+import { type SignUpRow, toDbJson } from '@latchkey/db'
+import type { ServiceDeps } from '../service-deps.js'
+import type { Device } from '../sessions/sessions.service.js'
+import { completeSignUp } from './sign-up-completion.js'
+import type { SignUpResult } from './sign-ups.service.js'
+
+const SIGN_UP_TTL_MS = 24 * 3600 * 1000
+
+/**
+ * `POST /v1/client/sign_ups` with `transfer=true` (Clerk's transfer): the client's sign-in came
+ * back from a provider with an account nobody has, so a user is created from what the provider
+ * asserted — the address stored verified only if the provider said `email_verified: true` — with
+ * the external account, the session and the sign-up in one group. An address another user has
+ * is refused (`form_identifier_exists`): the account is linked to nobody (docs/SECURITY.md).
+ */
+export async function transferSignUp(
+  d: ServiceDeps,
+  clientId: string | undefined,
+  device: Device,
+): Promise<SignUpResult> {
+  const source = clientId ? await d.services.externalAccounts.transferable(clientId) : undefined
+  if (!source) throw ApiError.of('external_account_not_found')
+  const { flow, claims } = source
+  // TODO(#18): a provider that gives no address leaves the sign-up `missing_requirements`.
+  if (!claims.email)
+    throw ApiError.of('form_param_missing', { meta: { param_name: 'email_address' } })
+  await d.services.signUpPolicy.assertMaySignUp(claims.email)
+  const prepared = await d.services.users.prepare({
+    emailAddress: [claims.email],
+    emailsVerified: claims.emailVerified,
+    firstName: claims.givenName,
+    lastName: claims.familyName,
+  })
+  const now = d.clock.now()
+  const row: SignUpRow = {
+    id: newId('signUp'),
+    client_id: '',
+    status: 'missing_requirements',
+    email_address: claims.email,
+    username: null,
+    first_name: claims.givenName,
+    last_name: claims.familyName,
+    unsafe_metadata: toDbJson({}),
+    created_user_id: null,
+    created_session_id: null,
+    password_digest: null,
+    password_hasher: null,
+    abandon_at: now + SIGN_UP_TTL_MS,
+    created_at: now,
+    updated_at: now,
+  }
+  const accounts = d.services.externalAccounts
+  return completeSignUp(d, row, prepared, clientId, device, [
+    accounts.accountWrite(prepared.user.id, flow.provider, claims),
+    accounts.spentWrite(flow.id),
+  ])
+}

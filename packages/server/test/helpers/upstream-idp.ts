@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:http'
+import Provider from 'oidc-provider'
+import { freePort } from './test-server.js'
+
+/** What the upstream IdP says about one of its accounts: the test decides, the IdP signs. */
+export type UpstreamAccount = {
+  email?: string
+  email_verified?: boolean
+  given_name?: string
+  family_name?: string
+}
+
+/**
+ * A real OpenID Connect provider on loopback (oidc-provider, the library behind Latchkey's own
+ * provider), standing in for Google, Okta or any IdP: one confidential client for Latchkey's
+ * callback, accounts whose claims the test sets, and an interaction that signs in as
+ * `signInAs` and consents without a page — the person at the provider, scripted.
+ */
+export class UpstreamIdp {
+  readonly accounts = new Map<string, UpstreamAccount>()
+  /** The account the next interaction signs in as. */
+  signInAs = ''
+  readonly clientId = 'latchkey-test'
+  readonly clientSecret = 'upstream-client-secret-0123456789abcdef'
+  readonly issuer: string
+  private readonly server: Server
+
+  private constructor(issuer: string, server: Server) {
+    this.issuer = issuer
+    this.server = server
+  }
+
+  static async start(callbackUrl: string): Promise<UpstreamIdp> {
+    const port = await freePort()
+    const issuer = `http://127.0.0.1:${port}`
+    const server = createServer()
+    const idp = new UpstreamIdp(issuer, server)
+    const provider = new Provider(issuer, {
+      clients: [
+        {
+          client_id: idp.clientId,
+          client_secret: idp.clientSecret,
+          redirect_uris: [callbackUrl],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        },
+      ],
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['given_name', 'family_name'],
+      },
+      findAccount: (_ctx, id) => {
+        const claims = idp.accounts.get(id)
+        return claims ? { accountId: id, claims: () => ({ sub: id, ...claims }) } : undefined
+      },
+      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      features: { devInteractions: { enabled: false } },
+      cookies: { keys: ['upstream-idp-test-cookie-key'] },
+    })
+    const callback = provider.callback()
+    server.on('request', (req, res) => {
+      if (!req.url?.startsWith('/interaction/')) return callback(req, res)
+      void (async () => {
+        const details = await provider.interactionDetails(req, res)
+        if (details.prompt.name === 'login') {
+          await provider.interactionFinished(req, res, { login: { accountId: idp.signInAs } })
+          return
+        }
+        const accountId = details.session?.accountId ?? idp.signInAs
+        const grant = new provider.Grant({ accountId, clientId: idp.clientId })
+        const missing = details.prompt.details as {
+          missingOIDCScope?: string[]
+          missingOIDCClaims?: string[]
+        }
+        if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '))
+        if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims)
+        const grantId = await grant.save()
+        await provider.interactionFinished(req, res, { consent: { grantId } })
+      })().catch((error: unknown) => {
+        res.statusCode = 500
+        res.end(String(error))
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    return idp
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()))
+  }
+}
