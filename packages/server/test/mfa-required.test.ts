@@ -112,6 +112,28 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
     await setRequired(false)
   })
 
+  it("enrolling activates only the session that enrolled: another pending session (a password thief's) stays pending", async () => {
+    await setRequired(true)
+    const { email } = await newUser()
+    const thief = await signIn(email)
+    const owner = await signIn(email)
+    expect(thief.session).toMatchObject({ status: 'pending' })
+    await enrol(owner.b)
+    const sessionOf = async (b: BrowserClient, sid: string | null) =>
+      ((await b.get('/v1/client')).json.response.sessions as Json[]).find((x) => x.id === sid)
+    expect(await sessionOf(owner.b, owner.sid)).toMatchObject({ status: 'active' })
+    expect(await sessionOf(thief.b, thief.sid)).toMatchObject({
+      status: 'pending',
+      tasks: [{ key: 'setup-mfa' }],
+    })
+    const minted = await thief.b.post(`/v1/client/sessions/${thief.sid}/tokens`)
+    expect(minted.status).toBe(200)
+    expect(claimsOf(minted.json.jwt).sts).toBe('pending')
+    // The thief cannot enrol a second authenticator over the owner's.
+    expect((await thief.b.post('/v1/me/totp')).status).toBeGreaterThanOrEqual(400)
+    await setRequired(false)
+  })
+
   it('a user without MFA signs in: a pending session with setup-mfa; enrolling TOTP activates it', async () => {
     await setRequired(true)
     const { email, user } = await newUser()

@@ -32,7 +32,7 @@ export function meMfaRoutes(r: Router): void {
     rateLimit: STEP_LIMIT,
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      return { response: await services.mfa.verifyTotp(s.user_id, body.code) }
+      return { response: await services.mfa.verifyTotp(s.user_id, body.code, s.id) }
     },
   })
 

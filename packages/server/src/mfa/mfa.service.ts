@@ -99,10 +99,10 @@ export class MfaService {
 
   /**
    * Proves the authenticator with a code; enables TOTP and, the first time and if the operator
-   * allows backup codes, issues them. With a second factor now enrolled, the user's sessions
-   * waiting on `setup-mfa` turn active.
+   * allows backup codes, issues them. With a second factor now enrolled, the session that
+   * enrolled it, if it waited on `setup-mfa`, turns active (no other: see SessionsService).
    */
-  async verifyTotp(userId: string, code: string): Promise<TotpJSON> {
+  async verifyTotp(userId: string, code: string, sessionId: string): Promise<TotpJSON> {
     const row = await repo.findTotp(this.#d.db, userId)
     if (!row) throw ApiError.of('resource_not_found', { longMessage: 'No TOTP to verify.' })
     if (fromDbBool(row.verified)) throw ApiError.of('verification_already_verified')
@@ -128,7 +128,7 @@ export class MfaService {
         { totp_enabled: 1, ...(issued ? { backup_code_enabled: 1 } : {}) },
         now,
       )
-      await this.#d.sessions.completeTask(trx, userId, 'setup-mfa')
+      await this.#d.sessions.completeTask(trx, { userId, sessionId }, 'setup-mfa')
       return issued?.codes ?? null
     })
     return totpJSON({ ...row, verified: 1, updated_at: now }, codes)

@@ -62,12 +62,18 @@ export async function endSessions(
   await q.execute()
 }
 
-/** Clears the task `key` from the user's live sessions (the only task there is today). */
-export async function clearTask(db: Q, userId: string, key: string, now: number): Promise<void> {
+/** Clears the task `key` from one live session of the user's (the only task there is today). */
+export async function clearTask(
+  db: Q,
+  where: { userId: string; sessionId: string },
+  key: string,
+  now: number,
+): Promise<void> {
   await db
     .updateTable('sessions')
     .set({ tasks: null, updated_at: now })
-    .where('user_id', '=', userId)
+    .where('id', '=', where.sessionId)
+    .where('user_id', '=', where.userId)
     .where('status', '=', 'active')
     .where('tasks', '=', key)
     .execute()

@@ -80,11 +80,17 @@ export class SessionsService {
   }
 
   /**
-   * The user did `key` (enrolled a second factor): every live session of theirs waiting on it
-   * becomes active, in the caller's transaction.
+   * The session that did `key` (enrolled a second factor) becomes active, in the caller's
+   * transaction. Only that one: another pending session of the user's proved no more than a
+   * password, and may be an attacker's waiting for the owner to enrol; it stays pending and
+   * its holder must sign in again, with the new factor.
    */
-  async completeTask(trx: Transaction<Database>, userId: string, key: SessionTaskKey) {
-    await repo.clearTask(trx, userId, key, this.d.clock.now())
+  async completeTask(
+    trx: Transaction<Database>,
+    where: { userId: string; sessionId: string },
+    key: SessionTaskKey,
+  ) {
+    await repo.clearTask(trx, where, key, this.d.clock.now())
   }
 
   insertWrite(row: SessionRow): Write {
