@@ -109,6 +109,15 @@ describe.each(DIALECTS)('MFA required (%s)', (dialect) => {
     expect(bad.status).toBe(422)
     expect(((await bad.json()) as Json).errors[0].meta.param_name).toBe('mfa_required')
     expect((await env()).user_settings.sign_in.second_factor).toEqual({ required: true })
+    // Required with nothing to enrol would lock every new user out: refused, nothing written.
+    const none = await fetch(`${server.url}/v1/instance/user_settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ second_factors: { totp: false, backup_code: false } }),
+    })
+    expect(none.status).toBe(422)
+    expect(((await none.json()) as Json).errors[0].meta.param_name).toBe('mfa_required')
+    expect((await patchSettings({})).second_factors.totp).toBe(true)
     await setRequired(false)
   })
 

@@ -91,7 +91,7 @@ describe.each(DIALECTS)('second-factor settings (%s)', (dialect) => {
     expect((await settings()).json.second_factors).toEqual({ ...DEFAULTS, email_code: true })
   })
 
-  it('TOTP turned off: enrolling answers second_factor_not_enabled and writes nothing; enrolled users sign in without it', async () => {
+  it('TOTP turned off: enrolling answers second_factor_not_enabled and writes nothing; enrolled users are still asked for their factor', async () => {
     const { email, browser } = await signedIn()
     await enrol(browser)
     expect((await settings({ second_factors: { totp: false, backup_code: false } })).status).toBe(
@@ -111,12 +111,16 @@ describe.each(DIALECTS)('second-factor settings (%s)', (dialect) => {
     )
     expect(await server.snapshot()).toEqual(before)
 
-    // No allowed factor to offer: the enrolled user is not stuck at a second step.
+    // The switch stops new enrolment only: a factor the user enrolled still guards the account
+    // (failing open would let the password alone in).
     const { signIn } = await passwordStep(email)
-    expect(signIn).toMatchObject({ status: 'complete', supported_second_factors: null })
+    expect(signIn).toMatchObject({
+      status: 'needs_second_factor',
+      supported_second_factors: [{ strategy: 'totp' }, { strategy: 'backup_code' }],
+    })
   })
 
-  it('backup codes turned off: TOTP enrols without them, and sign-in offers only TOTP', async () => {
+  it('backup codes turned off: TOTP enrols without them; a user who has codes keeps them', async () => {
     const old = await signedIn()
     const { backupCodes } = await enrol(old.browser)
     expect(backupCodes).toHaveLength(10)
@@ -128,21 +132,21 @@ describe.each(DIALECTS)('second-factor settings (%s)', (dialect) => {
     expect((await clerk.users.getUser(fresh.user.id)).backupCodeEnabled).toBe(false)
     expect((await fresh.browser.post('/v1/me/backup_codes')).status).toBe(403)
 
-    // The user who has backup codes is offered only what the operator allows.
+    // The user who has backup codes keeps them, as an enrolled TOTP is kept (fail closed).
     const { b, signIn } = await passwordStep(old.email)
     expect(signIn).toMatchObject({
       status: 'needs_second_factor',
-      supported_second_factors: [{ strategy: 'totp' }],
+      supported_second_factors: [{ strategy: 'totp' }, { strategy: 'backup_code' }],
     })
     const r = await b.post(`/v1/client/sign_ins/${signIn.id}/attempt_second_factor`, {
       strategy: 'backup_code',
       code: backupCodes?.[0] ?? '',
     })
-    expect(r.status).toBe(422)
-    expect(r.json.errors[0]).toMatchObject({
-      code: 'form_param_value_invalid',
-      meta: { param_name: 'strategy' },
-    })
+    expect(r.status).toBe(200)
+    expect(r.json.response.status).toBe('complete')
+    // The user who enrolled after the switch has none to offer.
+    const later = await passwordStep(fresh.email)
+    expect(later.signIn.supported_second_factors).toEqual([{ strategy: 'totp' }])
   })
 
   it('email_code as a second factor: offered to enrolled users only, mailed to the primary address, single use', async () => {
@@ -209,5 +213,36 @@ describe.each(DIALECTS)('second-factor settings (%s)', (dialect) => {
     })
     expect(other.status).toBe(422)
     expect(other.json.errors[0].code).toBe('strategy_for_user_invalid')
+
+    // After an email code as the first factor, an email code to the same inbox is no second
+    // factor: not offered, and refused by name, nothing sent.
+    const b3 = new BrowserClient(server.url, server.url)
+    const started = await b3.post('/v1/client/sign_ins', { identifier: email })
+    expect(started.status).toBe(200)
+    const sid = started.json.response.id as string
+    const before = smtp.messages.length
+    const first = await b3.post(`/v1/client/sign_ins/${sid}/prepare_first_factor`, {
+      strategy: 'email_code',
+      email_address_id: emailId ?? '',
+    })
+    expect(first.status).toBe(200)
+    const firstCode = codeFrom(await smtp.waitForMail(email, { after: before }))
+    const proved = await b3.post(`/v1/client/sign_ins/${sid}/attempt_first_factor`, {
+      strategy: 'email_code',
+      code: firstCode,
+    })
+    expect(proved.status).toBe(200)
+    expect(proved.json.response).toMatchObject({
+      status: 'needs_second_factor',
+      supported_second_factors: [{ strategy: 'totp' }, { strategy: 'backup_code' }],
+    })
+    const sent = smtp.messages.length
+    const again = await b3.post(`/v1/client/sign_ins/${sid}/prepare_second_factor`, {
+      strategy: 'email_code',
+      email_address_id: emailId ?? '',
+    })
+    expect(again.status).toBe(422)
+    expect(again.json.errors[0].meta.param_name).toBe('strategy')
+    expect(smtp.messages.length).toBe(sent)
   })
 })

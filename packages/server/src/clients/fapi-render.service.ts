@@ -119,7 +119,9 @@ export class FapiRenderService {
       supported_identifiers: ['email_address', 'username'],
       supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
       supported_second_factors: found
-        ? nullIfEmpty(await supportedSecondFactors(this.d, found, row.identifier))
+        ? nullIfEmpty(
+            await supportedSecondFactors(this.d, found, row.identifier, v?.strategy ?? null),
+          )
         : null,
       first_factor_verification: firstFactor,
       second_factor_verification: second ? verificationJSON(second, now) : null,

@@ -141,6 +141,13 @@ export function userSettingsRoutes(r: Router): void {
       assertBackupCodesBackSomething(second_factors)
       const reverification = { ...settings.reverification, ...definedOnly(body.reverification) }
       const mfa_required = body.mfa_required ?? settings.mfa_required
+      if (mfa_required && !second_factors.totp) {
+        // Required, users must be able to enrol one: TOTP is the factor they enrol first.
+        throw ApiError.of('form_param_value_invalid', {
+          longMessage: 'mfa_required needs second_factors.totp enabled.',
+          meta: { param_name: 'mfa_required' },
+        })
+      }
       const next = { sign_up, first_factors, second_factors, reverification, mfa_required }
       await services.instance.updateSettings(next)
       return userSettingsJSON(next)

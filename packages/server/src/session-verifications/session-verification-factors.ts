@@ -17,7 +17,8 @@ export function offeredFirstFactors(names: readonly string[], found: Found): Sig
 }
 
 /**
- * The second factors a step-up may use, where the operator allows them: what the user enrolled.
+ * The second factors a step-up may use: what the user enrolled (kept when the operator turns
+ * one off, as at sign-in: sign-ins/sign-in-factors.ts enabledSecondFactors).
  * (An email code as a second factor is a sign-in's fallback for an enrolled user, not a re-proof.)
  */
 export const REVERIFY_SECOND_FACTORS = ['totp', 'backup_code'] as const

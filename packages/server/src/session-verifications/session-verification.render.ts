@@ -28,7 +28,6 @@ export async function sessionVerificationJSON(
   ])
   const now = d.clock.now()
   const enabled = REVERIFY_FIRST_FACTORS.filter((f) => settings.first_factors[f])
-  const enabledSecond = REVERIFY_SECOND_FACTORS.filter((f) => settings.second_factors[f])
   return {
     object: 'session_reverification' as const,
     id: row.id,
@@ -36,7 +35,7 @@ export async function sessionVerificationJSON(
     status: row.status,
     session: await render.session(session, origin),
     supported_first_factors: nullIfEmpty(offeredFirstFactors(enabled, found)),
-    supported_second_factors: nullIfEmpty(offeredSecondFactors(enabledSecond, found)),
+    supported_second_factors: nullIfEmpty(offeredSecondFactors(REVERIFY_SECOND_FACTORS, found)),
     first_factor_verification: first
       ? first.strategy === 'password'
         ? PASSWORD_VERIFIED

@@ -246,10 +246,9 @@ export class SessionVerificationsService {
     }
   }
 
+  /** What the user enrolled, whatever the operator turned off since (as at sign-in). */
   async #secondFactorStrategy(name: string): Promise<VerificationStrategy> {
-    const { second_factors } = await this.d.services.instance.settings()
-    const enabled = REVERIFY_SECOND_FACTORS.filter((f) => second_factors[f])
-    return this.d.services.verifications.secondFactorStrategy(name, enabled)
+    return this.d.services.verifications.secondFactorStrategy(name, REVERIFY_SECOND_FACTORS)
   }
 
   async #firstFactorStrategy(name: string): Promise<VerificationStrategy> {

@@ -38,25 +38,46 @@ export async function supportedFirstFactors(
   )
 }
 
-/** The second factors the operator allows (`second_factors` settings), in Clerk's order. */
-export async function enabledSecondFactors(d: ServiceDeps): Promise<string[]> {
+/** First factors that reach the user's inbox: after one, an email code proves nothing more. */
+const EMAIL_FIRST_FACTORS: ReadonlySet<string> = new Set([
+  'email_code',
+  'email_link',
+  'reset_password_email_code',
+])
+
+/**
+ * The second factors a sign-in after `firstFactor` may use, in Clerk's order. What the user
+ * enrolled (`totp`, `backup_code`) always: the operator's switch stops new enrolment, never an
+ * enrolled factor — failing open would let the password alone in. An email code only where the
+ * operator allows it and the first factor did not already go through the same inbox (two codes
+ * to one mailbox are one factor).
+ */
+export async function enabledSecondFactors(
+  d: ServiceDeps,
+  firstFactor: string | null = null,
+): Promise<string[]> {
   const { second_factors } = await d.services.instance.settings()
-  return SECOND_FACTOR_ORDER.filter((name) => second_factors[name])
+  return SECOND_FACTOR_ORDER.filter((name) =>
+    name === 'email_code'
+      ? second_factors.email_code && !EMAIL_FIRST_FACTORS.has(firstFactor ?? '')
+      : true,
+  )
 }
 
 /**
- * Clerk's `supported_second_factors`: each allowed second factor's offer to this user — what
- * they enrolled, and an email code to their primary address when the operator allows it.
+ * Clerk's `supported_second_factors`: what the user enrolled, and an email code to their
+ * primary address when the operator allows it (see enabledSecondFactors).
  */
 export async function supportedSecondFactors(
   d: ServiceDeps,
   found: UserWithEmails,
   identifier: string | null = null,
+  firstFactor: string | null = null,
 ): Promise<SignInFactor[]> {
   const typed = identifier?.toLowerCase()
   const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
   const subject = { user: found.user, emails: found.emails, identifierEmailId }
-  return (await enabledSecondFactors(d)).flatMap(
+  return (await enabledSecondFactors(d, firstFactor)).flatMap(
     (name) => secondFactorNamed(name)?.secondFactors?.(subject) ?? [],
   )
 }
@@ -67,13 +88,11 @@ export function mfaEnrolled(user: UserRow): boolean {
 }
 
 /**
- * A user who enrolled MFA signs in with a second factor too (Clerk's `needs_second_factor`),
- * when the operator still allows one they can use: the step never waits with nothing to offer.
+ * A user who enrolled MFA signs in with a second factor too (Clerk's `needs_second_factor`):
+ * always one they enrolled, whatever the operator turned off since (enabledSecondFactors).
  */
-export async function needsSecondFactor(d: ServiceDeps, user: UserRow): Promise<boolean> {
-  if (!mfaEnrolled(user)) return false
-  const found = await d.services.users.findWithEmails(user.id)
-  return found !== undefined && (await supportedSecondFactors(d, found)).length > 0
+export async function needsSecondFactor(_d: ServiceDeps, user: UserRow): Promise<boolean> {
+  return mfaEnrolled(user)
 }
 
 /** The sign-in's user, refused if banned or locked by an operator (no factor gets past that). */

@@ -21,9 +21,11 @@ function assertWaiting(d: ServiceDeps, signIn: SignInRow): void {
     throw ApiError.of('sign_in_not_ready')
 }
 
-/** A second factor the operator allows (`second_factors` settings), else Clerk's 422. */
-async function secondFactorStrategy(d: ServiceDeps, name: string) {
-  return d.services.verifications.secondFactorStrategy(name, await enabledSecondFactors(d))
+/** A second factor this sign-in may use (enabledSecondFactors), else Clerk's 422. */
+async function secondFactorStrategy(d: ServiceDeps, signIn: SignInRow, name: string) {
+  const first = await d.services.verifications.find(signIn.id, 'first_factor')
+  const allowed = await enabledSecondFactors(d, first?.strategy ?? null)
+  return d.services.verifications.secondFactorStrategy(name, allowed)
 }
 
 /** What the strategy offers this user (for an address: that one), else Clerk's refusal. */
@@ -52,7 +54,7 @@ export async function prepareSecondFactor(
   device: Device,
 ): Promise<SignInRow> {
   assertWaiting(d, signIn)
-  const strategy = await secondFactorStrategy(d, input.strategy)
+  const strategy = await secondFactorStrategy(d, signIn, input.strategy)
   if (!strategy.prepare) return signIn
   const found = await signInUser(d, signIn)
   assertNotLocked(found.user)
@@ -86,7 +88,7 @@ export async function attemptSecondFactor(
   device: Device,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   assertWaiting(d, signIn)
-  const strategy = await secondFactorStrategy(d, input.strategy)
+  const strategy = await secondFactorStrategy(d, signIn, input.strategy)
   const found = await signInUser(d, signIn)
   assertNotLocked(found.user)
   offeredFactor(strategy, found)
