@@ -169,6 +169,56 @@ describe.each(DIALECTS)('step-up before sensitive actions (%s)', (dialect) => {
     expect((await changePassword(b)).status).toBe(403)
   })
 
+  it('a fresh session proved no password: without the current one it must step up first', async () => {
+    await setReverification({ enabled: true, max_age_minutes: 10, level: 'second_factor' })
+    const { email, b, sid } = await signedIn()
+    const before = await server.snapshot()
+    const refused = await changePassword(b)
+    expect(refused.status).toBe(403)
+    expect(refused.json).toEqual(reverificationError('second_factor', 10))
+    expect(await server.snapshot()).toEqual(before)
+    // With the current password it is the ordinary change.
+    const withCurrent = await changePassword(b, { current_password: PASSWORD })
+    expect(withCurrent.status).toBe(200)
+    // A step-up of this session then stands in for it.
+    expect((await b.post(verifyPath(sid), { level: 'first_factor' })).status).toBe(200)
+    const proved = await b.post(verifyPath(sid, '/attempt_first_factor'), {
+      strategy: 'password',
+      password: NEW_PASSWORD,
+    })
+    expect(proved.status).toBe(200)
+    const next = await b.post('/v1/me/change_password', { new_password: `${NEW_PASSWORD} 2` })
+    expect(next.status).toBe(200)
+    const signIn = await new BrowserClient(server.url).post('/v1/client/sign_ins', {
+      identifier: email,
+      password: `${NEW_PASSWORD} 2`,
+    })
+    expect(signIn.json.response.status).toBe('complete')
+  })
+
+  it('a stale session may not add a way in: an address, a new primary, a passkey, an authenticator', async () => {
+    await setReverification({ enabled: true, max_age_minutes: 10, level: 'second_factor' })
+    const { b, userId } = await signedIn()
+    const other = await clerk().emailAddresses.createEmailAddress({
+      userId,
+      emailAddress: `second-${dialect}-${++n}@example.com`,
+      verified: true,
+    })
+    clock().advance(11 * MINUTE)
+    const before = await server.snapshot()
+    const attempts = [
+      await b.post('/v1/me/email_addresses', { email_address: `thief-${dialect}@example.com` }),
+      await b.post('/v1/me?_method=PATCH', { primary_email_address_id: other.id }),
+      await b.post('/v1/me/passkeys'),
+      await b.post('/v1/me/totp'),
+    ]
+    for (const r of attempts) {
+      expect(r.status).toBe(403)
+      expect(r.json.errors[0].code).toBe('session_reverification_required')
+    }
+    expect(await server.snapshot()).toEqual(before)
+  })
+
   it('TOTP at second_factor: removing it and replacing backup codes need a fresh code', async () => {
     await setReverification({ enabled: true, max_age_minutes: 10, level: 'second_factor' })
     const { b, sid, userId } = await signedIn()

@@ -20,6 +20,8 @@ export function meMfaRoutes(r: Router): void {
     rateLimit: STEP_LIMIT,
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
+      // A new authenticator is a new second factor: step-up first, when on.
+      await services.sessionVerifications.requireRecent(s)
       return { response: await services.mfa.createTotp(s.user_id) }
     },
   })

@@ -34,6 +34,8 @@ export function mePasskeyRoutes(r: Router): void {
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       await assertEnabled(services)
+      // A passkey signs in past both factors: step-up first, when on.
+      await services.sessionVerifications.requireRecent(s)
       return { response: await services.passkeys.create(s.user_id) }
     },
   })
@@ -84,6 +86,7 @@ export function mePasskeyRoutes(r: Router): void {
     params: PasskeyParams,
     handler: async ({ query, params, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
+      await services.sessionVerifications.requireRecent(s)
       return { response: await services.passkeys.remove(s.user_id, params.passkey_id) }
     },
   })

@@ -99,6 +99,20 @@ export class SessionVerificationsService {
     return true
   }
 
+  /**
+   * That this session completed a step-up within the policy's window (not merely signed in
+   * within it), else Clerk's reverification error. For the one action whose own proof a step-up
+   * replaces: a password change without the current password.
+   */
+  async requireSteppedUp(session: SessionRow): Promise<true> {
+    const r = (await this.d.services.instance.settings()).reverification
+    const row = await repo.findOfSession(this.d.db, session.id)
+    const now = this.d.clock.now()
+    const done = row?.status === 'complete' && now - row.updated_at < r.max_age_minutes * 60_000
+    if (!done) throw reverificationRequired(r)
+    return true
+  }
+
   /** The session's verification as it stands (what every step answers). */
   async current(sessionId: string, clientId: string): Promise<SessionVerificationState> {
     const session = await this.d.services.sessions.getUsable(sessionId, clientId)

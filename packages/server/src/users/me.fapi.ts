@@ -68,8 +68,11 @@ export function meRoutes(r: Router): void {
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       if (body.username === null) await assertKeepsAnIdentifier(services, s.user_id)
-      if (body.primary_email_address_id)
+      if (body.primary_email_address_id) {
+        // The primary address receives the codes of every email factor: step-up, when on.
+        await services.sessionVerifications.requireRecent(s)
         await services.userEmails.assertMayBePrimary(s.user_id, body.primary_email_address_id)
+      }
       const user = await services.users.update(s.user_id, {
         primaryEmailAddressId: body.primary_email_address_id,
         firstName: body.first_name,
@@ -121,12 +124,20 @@ export function meRoutes(r: Router): void {
     rateLimit: { max: 3, windowMs: 10_000 },
     handler: async ({ query, body, client, services, device }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      // With reverification on, a recent step-up proves the user instead of the current
-      // password (Clerk's UI then sends none); one that is sent is still checked.
-      const steppedUp = await services.sessionVerifications.requireRecent(s)
+      // With reverification on, a step-up of this session proves the user instead of the
+      // current password (Clerk's UI then sends none) — a real one, not the sign-in's freshness:
+      // a session minutes old from an email code or a stolen cookie proved no password.
+      // Without one, Clerk's reverification error asks for it; a password that is sent is
+      // still checked.
+      const policy = await services.sessionVerifications.requireRecent(s)
       const user = await services.users.getById(s.user_id)
       assertPasswordAllowed(body.new_password, 'new_password')
-      if (user.password_digest !== null && !(steppedUp && body.current_password === undefined)) {
+      const waived =
+        policy &&
+        body.current_password === undefined &&
+        user.password_digest !== null &&
+        (await services.sessionVerifications.requireSteppedUp(s))
+      if (user.password_digest !== null && !waived) {
         if (!body.current_password) {
           throw ApiError.of('form_param_missing', { meta: { param_name: 'current_password' } })
         }
