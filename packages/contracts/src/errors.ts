@@ -62,6 +62,11 @@ export const ERRORS = {
    * #17: enrolling a second factor the operator does not allow (Backend API
    * `PATCH /v1/instance/user_settings` `second_factors`). Latchkey's code: Clerk documents none.
    */
+  /** #17: a user holds at most MAX_PASSKEYS passkeys (Clerk's limit is 10). */
+  passkey_limit_reached: {
+    status: 422,
+    message: 'You have reached the maximum number of passkeys. Remove one to add another.',
+  },
   second_factor_not_enabled: {
     status: 403,
     message: 'This second factor is not enabled on this instance.',

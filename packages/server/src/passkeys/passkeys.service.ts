@@ -32,6 +32,9 @@ const notFound = (id: string) =>
  * one is the `passkey` strategy (verification/strategies/passkey.ts). Every change stamps the
  * user, so cached renderings of the user resource (which lists the passkeys) are dropped.
  */
+/** The passkeys one user may hold (Clerk's limit). */
+export const MAX_PASSKEYS = 10
+
 export class PasskeysService {
   private readonly d: ServiceDeps
 
@@ -59,6 +62,8 @@ export class PasskeysService {
   async create(userId: string): Promise<PasskeyJSON> {
     const { user, emails } = await this.d.services.users.withEmails(userId)
     const mine = await repo.listForUsers(this.d.db, [userId])
+    // Bounded: every render of the user and every sign-in's options list them all.
+    if (mine.length >= MAX_PASSKEYS) throw ApiError.of('passkey_limit_reached')
     const { rpId } = await relyingParty(this.d)
     const settings = await this.d.services.instance.settings()
     const primary = emails.find((e) => e.id === user.primary_email_address_id)
