@@ -27,7 +27,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   backup_codes_not_available_code: 'Set up an authenticator app before creating backup codes.',
   second_factor_not_enabled: 'This kind of two-step verification is not enabled for this app.',
   mfa_required: 'Two-step verification is required here: keep at least one second factor.',
-  passkey_limit_reached: 'You have the most passkeys an account may hold: remove one to add another.',
+  passkey_limit_reached:
+    'You have the most passkeys an account may hold: remove one to add another.',
   verification_failed: 'Too many incorrect codes. Ask for a new code and try again.',
   verification_expired: 'This code has expired. Ask for a new one.',
   verification_already_verified: 'This was already verified. Please continue.',
