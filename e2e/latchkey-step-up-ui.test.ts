@@ -19,7 +19,7 @@ type LatchkeyWindow = {
   latchkey: {
     user: {
       createTOTP(): Promise<{ secret: string }>
-      verifyTOTP(p: { code: string }): Promise<unknown>
+      verifyTOTP(p: { code: string }): Promise<{ backupCodes?: string[] }>
     }
   }
 }
@@ -67,6 +67,11 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       })
       expect(r.status).toBe(200)
     }
+    const reverificationOn = () =>
+      settings({
+        reverification: { enabled: true, max_age_minutes: 10, level: 'second_factor' },
+        mfa_required: false,
+      })
     const status = () => tab.locator('#status')
     const signedIn = (email: string) =>
       expect.poll(() => status().textContent(), { timeout: STEP_MS }).toBe(`Signed in as ${email}`)
@@ -111,10 +116,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     }
 
     it('a stale session changes its password after proving the password again', async () => {
-      await settings({
-        reverification: { enabled: true, max_age_minutes: 10, level: 'second_factor' },
-        mfa_required: false,
-      })
+      await reverificationOn()
       const email = `stepup-${dialect}@example.com`
       const { id: userId } = await clerk().users.createUser({
         emailAddress: [email],
@@ -153,6 +155,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     }, 60_000)
 
     it('with an authenticator app set up, the step asks for its code', async () => {
+      await reverificationOn()
       const email = `stepup-totp-${dialect}@example.com`
       const { id: userId } = await clerk().users.createUser({
         emailAddress: [email],
@@ -166,10 +169,13 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         async () => (await (window as unknown as LatchkeyWindow).latchkey.user.createTOTP()).secret,
       )
       const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) })
-      await tab.evaluate(
-        (code) => (window as unknown as LatchkeyWindow).latchkey.user.verifyTOTP({ code }),
+      const backupCodes = await tab.evaluate(
+        async (code) =>
+          (await (window as unknown as LatchkeyWindow).latchkey.user.verifyTOTP({ code }))
+            .backupCodes ?? [],
         totp.generate(),
       )
+      expect(backupCodes).toHaveLength(10)
 
       const step = await changePassword()
       expect(await step.getByLabel('Password').count()).toBe(0)
@@ -186,9 +192,43 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         .poll(() => passwordSection().getByRole('status').textContent(), { timeout: STEP_MS })
         .toBe('Password updated.')
       expect(await passwordWorks(userId, NEW_PASSWORD)).toBe(true)
+
+      // The second factor goes stale: regenerating the backup codes asks again, here for one.
+      await server.db.db
+        .updateTable('sessions')
+        .set({ second_factor_at: Date.now() - 30 * 60_000 })
+        .where('user_id', '=', userId)
+        .execute()
+      // The profile was drawn before the SDK call set the app up: load it again.
+      await tab.reload()
+      await signedIn(email)
+      const security = tab
+        .locator('#profile')
+        .getByRole('region', { name: 'Two-step verification' })
+      await security.getByRole('button', { name: 'Regenerate backup codes' }).click()
+      const again = security.getByRole('group', { name: 'Verification required' })
+      await again.waitFor({ timeout: STEP_MS })
+      await again.getByRole('button', { name: 'Use a backup code' }).click()
+      await again.getByLabel('Backup code').fill(backupCodes[0] ?? '')
+      await again.getByRole('button', { name: 'Continue' }).click()
+      const list = security.getByRole('list', { name: 'Backup codes' })
+      await list.waitFor({ timeout: STEP_MS })
+      const fresh = (await list.getByRole('listitem').allTextContents()).map((c) => c.trim())
+      expect(fresh).toHaveLength(10)
+      expect(fresh.filter((c) => backupCodes.includes(c))).toEqual([])
+      await security.getByRole('button', { name: 'I’ve saved them' }).click()
+      // Just proved: removing the app asks nothing more.
+      await security.getByRole('button', { name: 'Remove authenticator app' }).click()
+      await security.getByRole('button', { name: 'Yes, remove it' }).click()
+      await expect
+        .poll(() => security.getByRole('status').textContent(), { timeout: STEP_MS })
+        .toBe('The authenticator app was removed.')
+      const user = await clerk().users.getUser(userId)
+      expect(user.totpEnabled).toBe(false)
     }, 60_000)
 
     it('cancelling the step changes nothing', async () => {
+      await reverificationOn()
       const email = `stepup-cancel-${dialect}@example.com`
       const { id: userId } = await clerk().users.createUser({
         emailAddress: [email],

@@ -20,7 +20,7 @@ export async function startSessionTask(
 ): Promise<boolean> {
   const { lk } = host
   const session = lk.client?.sessions.find((s) => s.id === sessionId)
-  if (!session || session.status !== 'pending') return false
+  if (session?.status !== 'pending') return false
   if (session.currentTask?.key !== 'setup-mfa')
     throw new FlowError('This account needs a step this page can’t show yet.')
 
