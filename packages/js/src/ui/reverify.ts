@@ -1,4 +1,4 @@
-import { FlowError } from '../errors.js'
+import { describeError, FlowError } from '../errors.js'
 import { LatchkeyAPIResponseError } from '../fapi.js'
 import type { Latchkey } from '../latchkey.js'
 import type { SessionResource } from '../resources.js'
@@ -177,7 +177,7 @@ async function reverify(
         const id = email.emailAddressId ? { emailAddressId: email.emailAddressId } : {}
         void session
           .prepareFirstFactorVerification({ strategy: 'email_code', ...id })
-          .catch((err: unknown) => ctl.show(String((err as Error).message)))
+          .catch((err: unknown) => ctl.show(describeError(err).message))
         ctl.onSubmit(async (values) => {
           try {
             next(

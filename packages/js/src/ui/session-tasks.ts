@@ -1,4 +1,4 @@
-import { FlowError } from '../errors.js'
+import { describeError, FlowError } from '../errors.js'
 import type { TOTPResource } from '../mfa-resources.js'
 import { h } from './dom.js'
 import type { Host } from './host.js'
@@ -40,7 +40,7 @@ export async function startSessionTask(
   const onVerified = (result: TOTPResource) => {
     if (!result.backupCodes?.length) {
       void activate().catch((err: unknown) => {
-        alert.textContent = (err as Error).message
+        alert.textContent = describeError(err).message
       })
       return
     }
@@ -49,7 +49,7 @@ export async function startSessionTask(
       status,
       onDone: () => {
         void activate().catch((err: unknown) => {
-          alert.textContent = (err as Error).message
+          alert.textContent = describeError(err).message
         })
       },
     })
