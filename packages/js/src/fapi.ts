@@ -5,7 +5,12 @@ export type LatchkeyAPIErrorEntry = {
   code: string
   message: string
   longMessage: string
-  meta: { paramName?: string; retryAfterSeconds?: number }
+  meta: {
+    paramName?: string
+    retryAfterSeconds?: number
+    /** With `session_reverification_required`: the level to prove, within how many minutes. */
+    sessionVerification?: { level: string; afterMinutes?: number }
+  }
 }
 
 /**
@@ -42,7 +47,11 @@ type WireError = {
   code?: unknown
   message?: unknown
   long_message?: unknown
-  meta?: { param_name?: unknown; retry_after_seconds?: unknown }
+  meta?: {
+    param_name?: unknown
+    retry_after_seconds?: unknown
+    session_verification?: { level?: unknown; after_minutes?: unknown }
+  }
 }
 
 function toEntry(e: WireError): LatchkeyAPIErrorEntry {
@@ -50,6 +59,12 @@ function toEntry(e: WireError): LatchkeyAPIErrorEntry {
   if (typeof e.meta?.param_name === 'string') meta.paramName = e.meta.param_name
   if (typeof e.meta?.retry_after_seconds === 'number')
     meta.retryAfterSeconds = e.meta.retry_after_seconds
+  const sv = e.meta?.session_verification
+  if (sv && typeof sv.level === 'string')
+    meta.sessionVerification = {
+      level: sv.level,
+      ...(typeof sv.after_minutes === 'number' ? { afterMinutes: sv.after_minutes } : {}),
+    }
   const message = typeof e.message === 'string' ? e.message : 'Request failed'
   return {
     code: typeof e.code === 'string' ? e.code : 'unknown_error',

@@ -34,7 +34,7 @@ export type EnvironmentJSON = {
   id: string
   display_config: DisplayConfig
   /** `first_factors` also names the reset flow (`reset_password_email_code`). */
-  auth_config?: { first_factors?: string[] }
+  auth_config?: { first_factors?: string[]; reverification?: boolean }
   user_settings: {
     password_settings: { min_length: number; max_length: number }
     attributes?: { email_address?: UserAttributeJSON; password?: UserAttributeJSON }

@@ -9,6 +9,11 @@ import {
   type TOTPJSON,
   TOTPResource,
 } from './mfa-resources.js'
+import {
+  type SessionVerificationJSON,
+  type SessionVerificationLevel,
+  SessionVerificationResource,
+} from './session-verification.js'
 import { type SignInJSON, SignInResource } from './sign-in-resource.js'
 import { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
 
@@ -18,6 +23,10 @@ export {
   type DeletedObjectResource,
   TOTPResource,
 } from './mfa-resources.js'
+export {
+  type SessionVerificationLevel,
+  SessionVerificationResource,
+} from './session-verification.js'
 export { type SignInJSON, SignInResource } from './sign-in-resource.js'
 export { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
 
@@ -50,10 +59,12 @@ export type SessionJSON = {
   abandon_at: number
   last_active_at: number
   user: UserJSON
+  /** What a `pending` session must do first (Clerk's session tasks), e.g. `setup-mfa`. */
+  tasks?: { key: string }[] | null
   created_at: number
   updated_at: number
 }
-export type ActiveSessionJSON = Omit<SessionJSON, 'user'> & {
+export type ActiveSessionJSON = Omit<SessionJSON, 'user' | 'tasks'> & {
   latest_activity: {
     id: string
     browser_name?: string | null
@@ -293,10 +304,18 @@ export class SessionWithActivitiesResource {
   }
 }
 
-/** A signed-in session of this browser (Clerk's `SessionResource`). */
+/** A task a `pending` session must finish before it is active (Clerk's `SessionTask`). */
+export type SessionTask = { key: string }
+
+/**
+ * A session of this browser (Clerk's `SessionResource`). `status` is `active`, or `pending`
+ * while it has {@link tasks} to do (`setup-mfa`: the operator requires two-step verification);
+ * a pending session is not signed in (`Latchkey.session` skips it) until its tasks are done.
+ */
 export class SessionResource {
   readonly id: string
   readonly status: string
+  readonly tasks: SessionTask[] | null
   readonly user: UserResource
   readonly lastActiveAt: Date | null
   readonly expireAt: Date | null
@@ -308,6 +327,7 @@ export class SessionResource {
     this.#ctx = ctx
     this.id = json.id
     this.status = json.status
+    this.tasks = json.tasks?.length ? json.tasks.map((t) => ({ key: t.key })) : null
     this.user = new UserResource(json.user, ctx, json.id)
     this.lastActiveAt = date(json.last_active_at)
     this.expireAt = date(json.expire_at)
@@ -330,6 +350,70 @@ export class SessionResource {
       path: `/v1/client/sessions/${encodeURIComponent(this.id)}/end`,
     })
     this.#ctx.changed()
+  }
+
+  /** The first task still to do, or `null` (Clerk's `currentTask`). */
+  get currentTask(): SessionTask | null {
+    return this.tasks?.[0] ?? null
+  }
+
+  /**
+   * Starts a step-up (`POST /v1/client/sessions/{id}/verify`, Clerk's reverification): the
+   * user proves a factor again, replacing any step-up of this session under way. A user without
+   * a second factor asked for `second_factor` gets `first_factor`.
+   */
+  startVerification(params: {
+    level: SessionVerificationLevel
+  }): Promise<SessionVerificationResource> {
+    return this.#verify('', { level: params.level })
+  }
+
+  /** Sends what the first factor needs: an email code (`password` needs nothing). */
+  prepareFirstFactorVerification(params: {
+    strategy: 'password' | 'email_code'
+    emailAddressId?: string
+  }): Promise<SessionVerificationResource> {
+    return this.#verify('/prepare_first_factor', {
+      strategy: params.strategy,
+      email_address_id: params.emailAddressId,
+    })
+  }
+
+  /** Proves the first factor: the password, or the emailed code. */
+  attemptFirstFactorVerification(
+    params: { strategy: 'password'; password: string } | { strategy: 'email_code'; code: string },
+  ): Promise<SessionVerificationResource> {
+    return this.#verify('/attempt_first_factor', {
+      strategy: params.strategy,
+      ...('password' in params ? { password: params.password } : { code: params.code }),
+    })
+  }
+
+  /** Nothing to send for `totp` and `backup_code`; accepted for Clerk's flow. */
+  prepareSecondFactorVerification(params: {
+    strategy: 'totp' | 'backup_code'
+  }): Promise<SessionVerificationResource> {
+    return this.#verify('/prepare_second_factor', { strategy: params.strategy })
+  }
+
+  /** Proves the second factor: the authenticator's code, or a backup code (each works once). */
+  attemptSecondFactorVerification(params: {
+    strategy: 'totp' | 'backup_code'
+    code: string
+  }): Promise<SessionVerificationResource> {
+    return this.#verify('/attempt_second_factor', { strategy: params.strategy, code: params.code })
+  }
+
+  async #verify(
+    step: string,
+    body: Record<string, string | undefined>,
+  ): Promise<SessionVerificationResource> {
+    const json = await this.#ctx.fapi.request<SessionVerificationJSON>({
+      method: 'POST',
+      path: `/v1/client/sessions/${encodeURIComponent(this.id)}/verify${step}`,
+      body,
+    })
+    return new SessionVerificationResource(json)
   }
 
   /** Marks the session active now (`POST /v1/client/sessions/{id}/touch`). */
@@ -359,5 +443,10 @@ export class ClientResource {
 
   get activeSessions(): SessionResource[] {
     return this.sessions.filter((s) => s.status === 'active')
+  }
+
+  /** Active sessions and those `pending` a task (Clerk's `signedInSessions`). */
+  get signedInSessions(): SessionResource[] {
+    return this.sessions.filter((s) => s.status === 'active' || s.status === 'pending')
   }
 }

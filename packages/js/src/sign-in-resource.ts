@@ -45,7 +45,7 @@ export type SignInFirstFactorStrategy =
  */
 export type SignInSecondFactorStrategy = 'totp' | 'backup_code'
 
-const factorOf = (f: SignInFactorJSON): SignInFactor => ({
+export const factorOf = (f: SignInFactorJSON): SignInFactor => ({
   strategy: f.strategy,
   ...(f.safe_identifier !== undefined ? { safeIdentifier: f.safe_identifier } : {}),
   ...(f.email_address_id !== undefined ? { emailAddressId: f.email_address_id } : {}),

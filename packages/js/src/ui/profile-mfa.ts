@@ -2,8 +2,10 @@ import { describeError, FlowError } from '../errors.js'
 import { LatchkeyAPIResponseError } from '../fapi.js'
 import type { Latchkey } from '../latchkey.js'
 import type { TOTPResource } from '../mfa-resources.js'
+import type { UserResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
 import { qrCodeSvg } from './qr-code.js'
+import { withReverification } from './reverify.js'
 
 type Mode =
   | { kind: 'overview' }
@@ -32,22 +34,8 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
     draw()
   }
 
-  /** A button running one of the section's calls: busy meanwhile, its error in the alert. */
-  const button = (label: string, run: () => Promise<void>, style = 'lk-secondary') => {
-    const b = h('button', { type: 'button', class: `lk-button ${style}` }, label)
-    b.addEventListener('click', () => {
-      alert.textContent = ''
-      b.disabled = true
-      run()
-        .catch((err: unknown) => {
-          alert.textContent = describeError(err).message
-        })
-        .finally(() => {
-          b.disabled = false
-        })
-    })
-    return b
-  }
+  const button = (label: string, run: () => Promise<void>, style = 'lk-secondary') =>
+    actionButton(alert, label, run, style)
 
   const overview = (): Node[] => {
     const user = lk.user
@@ -85,7 +73,7 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
         'div',
         { class: 'lk-actions lk-inline-form' },
         button('Regenerate backup codes', async () => {
-          const { codes } = await user.createBackupCode()
+          const { codes } = await withReverification(lk, el, () => user.createBackupCode())
           go({ kind: 'codes', codes, why: 'Your old backup codes no longer work.' })
         }),
         button('Remove authenticator app', async () => go({ kind: 'confirm-remove' }), 'lk-danger'),
@@ -93,88 +81,20 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
     ]
   }
 
-  const scan = (totp: TOTPResource): Node[] => {
-    const uri = totp.uri ?? ''
-    const secret = totp.secret ?? ''
-    const code = field({
-      name: 'code',
-      label: 'Code from the app',
-      autocomplete: 'one-time-code',
-      inputmode: 'numeric',
-      required: true,
+  const scan = (totp: TOTPResource): Node[] =>
+    scanStep(totp, {
+      user: () => lk.user,
+      onVerified: (done) => {
+        const said = 'Two-step verification is on.'
+        if (done.backupCodes?.length)
+          go({ kind: 'codes', codes: done.backupCodes, why: said }, said)
+        else go({ kind: 'overview' }, said)
+      },
+      onCancel: () => go({ kind: 'overview' }),
     })
-    code.input.maxLength = 6
-    code.input.classList.add('lk-code')
-    const form = h('form', { novalidate: true, class: 'lk-inline-form' })
-    const ctl = formController(form, { submitLabel: 'Verify' })
-    const cancel = h('button', { type: 'button', class: 'lk-link' }, 'Cancel')
-    cancel.addEventListener('click', () => go({ kind: 'overview' }))
-    form.append(code.wrap, ctl.error, ctl.button, h('p', { class: 'lk-alternatives' }, cancel))
-    ctl.onSubmit(async (v) => {
-      const value = (v.code ?? '').replace(/\s+/g, '')
-      if (!/^\d{6}$/.test(value))
-        throw new FlowError('Enter the 6 digits from your authenticator app.', 'code')
-      const user = lk.user
-      if (!user) return
-      let done: TOTPResource
-      try {
-        done = await user.verifyTOTP({ code: value })
-      } catch (err) {
-        if (err instanceof LatchkeyAPIResponseError && err.code === 'form_code_incorrect')
-          throw new FlowError(
-            'That code is incorrect. Check your authenticator app and try again.',
-            'code',
-          )
-        throw err
-      }
-      const said = 'Two-step verification is on.'
-      if (done.backupCodes?.length) go({ kind: 'codes', codes: done.backupCodes, why: said }, said)
-      else go({ kind: 'overview' }, said)
-    })
-    const secretId = uid('secret')
-    const figure = h('figure', { class: 'lk-qr-figure', 'data-otpauth-uri': uri })
-    figure.append(qrCodeSvg(uri, 'QR code for your authenticator app'))
-    queueMicrotask(() => code.input.focus())
-    return [
-      h('p', {}, 'Scan this QR code with your authenticator app, then enter the code it shows.'),
-      figure,
-      h('p', { class: 'lk-muted', id: secretId }, 'Can’t scan it? Enter this key in the app:'),
-      h(
-        'code',
-        { class: 'lk-secret', 'aria-describedby': secretId, 'data-secret': secret },
-        grouped(secret),
-      ),
-      form,
-    ]
-  }
 
-  const codes = (list: string[], why: string): Node[] => {
-    const copy = button('Copy codes', async () => {
-      // The clipboard needs a secure context (https or localhost) and the page's permission.
-      try {
-        await navigator.clipboard.writeText(list.join('\n'))
-      } catch {
-        throw new FlowError('Copying isn’t allowed on this page. Select the codes and copy them.')
-      }
-      status.textContent = 'Backup codes copied.'
-    })
-    const done = h('button', { type: 'button', class: 'lk-button' }, 'I’ve saved them')
-    done.addEventListener('click', () => go({ kind: 'overview' }))
-    queueMicrotask(() => copy.focus())
-    return [
-      h(
-        'p',
-        {},
-        `${why} Save these backup codes somewhere safe: each one signs you in once if you lose your phone. They are shown only now.`,
-      ),
-      h(
-        'ul',
-        { class: 'lk-codes', 'aria-label': 'Backup codes' },
-        ...list.map((c) => h('li', {}, h('code', {}, c))),
-      ),
-      h('div', { class: 'lk-actions' }, copy, done),
-    ]
-  }
+  const codes = (list: string[], why: string): Node[] =>
+    codesStep(list, why, { alert, status, onDone: () => go({ kind: 'overview' }) })
 
   const confirmRemove = (): Node[] => {
     const cancel = h('button', { type: 'button', class: 'lk-button lk-secondary' }, 'Cancel')
@@ -191,7 +111,8 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
         button(
           'Yes, remove it',
           async () => {
-            await lk.user?.disableTOTP()
+            const user = lk.user
+            if (user) await withReverification(lk, el, () => user.disableTOTP())
             go({ kind: 'overview' }, 'The authenticator app was removed.')
           },
           'lk-danger',
@@ -215,4 +136,129 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
 
   draw()
   return { el }
+}
+
+/** A button running a call: busy meanwhile, its error in `alert`. */
+function actionButton(
+  alert: HTMLElement,
+  label: string,
+  run: () => Promise<void>,
+  style = 'lk-secondary',
+): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: `lk-button ${style}` }, label)
+  b.addEventListener('click', () => {
+    alert.textContent = ''
+    b.disabled = true
+    run()
+      .catch((err: unknown) => {
+        alert.textContent = describeError(err).message
+      })
+      .finally(() => {
+        b.disabled = false
+      })
+  })
+  return b
+}
+
+/**
+ * Setting up the authenticator app: the QR code of its `otpauth://` URI, the secret to type in,
+ * and the code that proves it. Shared by the profile and the sign-in's `setup-mfa` task.
+ */
+export function scanStep(
+  totp: TOTPResource,
+  o: {
+    user: () => UserResource | null
+    onVerified: (done: TOTPResource) => void
+    onCancel?: () => void
+  },
+): Node[] {
+  const uri = totp.uri ?? ''
+  const secret = totp.secret ?? ''
+  const code = field({
+    name: 'code',
+    label: 'Code from the app',
+    autocomplete: 'one-time-code',
+    inputmode: 'numeric',
+    required: true,
+  })
+  code.input.maxLength = 6
+  code.input.classList.add('lk-code')
+  const form = h('form', { novalidate: true, class: 'lk-inline-form' })
+  const ctl = formController(form, { submitLabel: 'Verify' })
+  const cancel = h('button', { type: 'button', class: 'lk-link' }, 'Cancel')
+  const onCancel = o.onCancel
+  if (onCancel) cancel.addEventListener('click', () => onCancel())
+  form.append(
+    code.wrap,
+    ctl.error,
+    ctl.button,
+    onCancel ? h('p', { class: 'lk-alternatives' }, cancel) : '',
+  )
+  ctl.onSubmit(async (v) => {
+    const value = (v.code ?? '').replace(/\s+/g, '')
+    if (!/^\d{6}$/.test(value))
+      throw new FlowError('Enter the 6 digits from your authenticator app.', 'code')
+    const user = o.user()
+    if (!user) return
+    let done: TOTPResource
+    try {
+      done = await user.verifyTOTP({ code: value })
+    } catch (err) {
+      if (err instanceof LatchkeyAPIResponseError && err.code === 'form_code_incorrect')
+        throw new FlowError(
+          'That code is incorrect. Check your authenticator app and try again.',
+          'code',
+        )
+      throw err
+    }
+    o.onVerified(done)
+  })
+  const secretId = uid('secret')
+  const figure = h('figure', { class: 'lk-qr-figure', 'data-otpauth-uri': uri })
+  figure.append(qrCodeSvg(uri, 'QR code for your authenticator app'))
+  queueMicrotask(() => code.input.focus())
+  return [
+    h('p', {}, 'Scan this QR code with your authenticator app, then enter the code it shows.'),
+    figure,
+    h('p', { class: 'lk-muted', id: secretId }, 'Can’t scan it? Enter this key in the app:'),
+    h(
+      'code',
+      { class: 'lk-secret', 'aria-describedby': secretId, 'data-secret': secret },
+      grouped(secret),
+    ),
+    form,
+  ]
+}
+
+/** The backup codes, shown once, with a copy button. */
+export function codesStep(
+  list: string[],
+  why: string,
+  o: { alert: HTMLElement; status: HTMLElement; onDone: () => void },
+): Node[] {
+  const copy = actionButton(o.alert, 'Copy codes', async () => {
+    // The clipboard needs a secure context (https or localhost) and the page's permission.
+    try {
+      await navigator.clipboard.writeText(list.join('\n'))
+    } catch {
+      throw new FlowError('Copying isn’t allowed on this page. Select the codes and copy them.')
+    }
+    o.status.textContent = 'Backup codes copied.'
+  })
+  const done = h('button', { type: 'button', class: 'lk-button' }, 'I’ve saved them')
+  done.addEventListener('click', () => o.onDone())
+  queueMicrotask(() => copy.focus())
+  return [
+    h(
+      'p',
+      {},
+      `${why} Save these backup codes somewhere safe: each one signs you in once if you lose your phone. They are shown only now.`,
+    ),
+    h(
+      'ul',
+      { class: 'lk-codes', 'aria-label': 'Backup codes' },
+      ...list.map((c) => h('li', {}, h('code', {}, c))),
+    ),
+    h('div', { class: 'lk-actions' }, copy, done),
+  ]
 }

@@ -7,6 +7,7 @@ import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
 import { resetPasswordSteps } from './reset-password.js'
 import { secondFactorStep } from './second-factor.js'
+import { startSessionTask } from './session-tasks.js'
 import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 /** After a sign-in or sign-up: go where asked, else close the modal, else stay. */
@@ -29,6 +30,7 @@ export async function completeSignIn(
   if (signIn.status === 'needs_second_factor') return secondFactorStep(host, props, card, signIn)
   if (signIn.status !== 'complete' || !signIn.createdSessionId)
     throw new FlowError('This account needs another sign-in step, which is not supported yet.')
+  if (await startSessionTask(host, card, signIn.createdSessionId, () => finish(host, props))) return
   await host.lk.setActive({ session: signIn.createdSessionId })
   finish(host, props)
 }

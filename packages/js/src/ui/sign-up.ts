@@ -5,6 +5,7 @@ import { field, formController, h, uid } from './dom.js'
 import { type EmailStrategy, proveEmail } from './email-proof.js'
 import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
+import { startSessionTask } from './session-tasks.js'
 import { finish } from './sign-in.js'
 import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
@@ -86,6 +87,7 @@ export function renderSignUp(host: Host, props: SignUpProps): Rendered {
     if (signUp.status !== 'complete' || !signUp.createdSessionId)
       throw new FlowError('This sign-up needs a step the form does not offer. Please start again.')
     proof?.destroy()
+    if (await startSessionTask(host, el, signUp.createdSessionId, () => finish(host, props))) return
     await lk.setActive({ session: signUp.createdSessionId })
     finish(host, props)
   }

@@ -5,6 +5,7 @@ import { field, formController, h, uid } from './dom.js'
 import type { Host, Rendered } from './host.js'
 import { emailAddressesSection } from './profile-emails.js'
 import { twoStepSection } from './profile-mfa.js'
+import { withReverification } from './reverify.js'
 
 /** "just now", "5 minutes ago", "yesterday", then a date: how recent a session's activity is. */
 function when(d: Date | null): string {
@@ -105,6 +106,8 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
       autocomplete: 'current-password',
       required: user.passwordEnabled,
     })
+    // With reverification on, a recent step-up stands in for the current password (as Clerk's).
+    const askCurrent = user.passwordEnabled && !lk.environment?.auth_config?.reverification
     const next = field({
       name: 'new_password',
       label: 'New password',
@@ -126,7 +129,7 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
     passwordCtl.button.classList.add('lk-secondary')
     const passwordStatus = h('p', { class: 'lk-status', role: 'status', 'aria-live': 'polite' })
     passwordForm.append(
-      ...(user.passwordEnabled ? [current.wrap] : []),
+      ...(askCurrent ? [current.wrap] : []),
       next.wrap,
       h(
         'div',
@@ -140,11 +143,13 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
     )
     passwordCtl.onSubmit(async (v) => {
       passwordStatus.textContent = ''
-      await user.updatePassword({
-        ...(v.current_password ? { currentPassword: v.current_password } : {}),
-        newPassword: v.new_password ?? '',
-        signOutOfOtherSessions: v.sign_out_of_other_sessions === 'true',
-      })
+      await withReverification(lk, passwordForm, () =>
+        user.updatePassword({
+          ...(v.current_password ? { currentPassword: v.current_password } : {}),
+          newPassword: v.new_password ?? '',
+          signOutOfOtherSessions: v.sign_out_of_other_sessions === 'true',
+        }),
+      )
       current.input.value = ''
       next.input.value = ''
       passwordStatus.textContent = 'Password updated.'
