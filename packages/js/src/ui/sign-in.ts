@@ -91,7 +91,12 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     ...(offer.password ? byEmail : []),
   )
   const passkey = passkeysOn(lk) ? passkeyButton() : null
-  if (passkey) form.append(h('p', { class: 'lk-divider' }, 'or'), passkey)
+  // One "or" before the alternatives: the email buttons' when they are shown.
+  if (passkey)
+    form.append(
+      byEmail.length && offer.password ? '' : h('p', { class: 'lk-divider' }, 'or'),
+      passkey,
+    )
 
   const signUpUrl =
     props.signUpUrl ??
