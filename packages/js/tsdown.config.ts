@@ -20,6 +20,7 @@ export default defineConfig([
     sourcemap: true,
     clean: false,
     outputOptions: { entryFileNames: '[name].js' },
-    deps: { alwaysBundle: [/^@latchkey\/contracts(\/|$)/] },
+    // One file for a <script> tag: its dependencies inside it, never globals it expects.
+    deps: { alwaysBundle: [/^@latchkey\/contracts(\/|$)/, /^@simplewebauthn\/browser$/, /^qr$/] },
   },
 ])

@@ -1,7 +1,8 @@
 import { ERRORS } from '@latchkey/contracts/errors'
 import { describe, expect, it } from 'vitest'
-import { describeError, ERROR_MESSAGES } from './errors.js'
+import { describeError, ERROR_MESSAGES, WEBAUTHN_MESSAGES } from './errors.js'
 import { LatchkeyAPIResponseError } from './fapi.js'
+import { LatchkeyWebAuthnError } from './passkey-resource.js'
 
 const apiError = (
   status: number,
@@ -22,6 +23,19 @@ describe('error messages of the prebuilt UI', () => {
       expect(message, code).toMatch(/^[A-Z].*[.!]$/)
       expect(message, code).not.toContain('_')
     }
+  })
+
+  it('says what a passkey ceremony or a refused passkey means, not “too many codes”', () => {
+    for (const [code, message] of Object.entries(WEBAUTHN_MESSAGES)) {
+      expect(message, code).toMatch(/^[A-Z].*[.!]$/)
+      const err = new LatchkeyWebAuthnError('browser text', code as keyof typeof WEBAUTHN_MESSAGES)
+      expect(describeError(err)).toEqual({ message, field: undefined })
+    }
+    const refused = apiError(422, 'verification_failed', { paramName: 'public_key_credential' })
+    expect(describeError(refused).message).toMatch(/^This passkey isn’t recognised/)
+    expect(describeError(apiError(422, 'verification_failed')).message).toBe(
+      ERROR_MESSAGES.verification_failed,
+    )
   })
 
   it('names the wait when rate limited, from Retry-After or the error meta', () => {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '@latchkey/contracts/errors'
 import { LatchkeyAPIResponseError } from './fapi.js'
+import { LatchkeyWebAuthnError, type WebAuthnErrorCode } from './passkey-resource.js'
 
 /**
  * What the prebuilt UI says for every error code the APIs can send. Keyed by the closed
@@ -67,6 +68,24 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   internal_error: 'Something went wrong on our side. Please try again.',
 }
 
+/** What the prebuilt UI says when the browser's passkey prompt (not the server) stopped. */
+export const WEBAUTHN_MESSAGES: Record<WebAuthnErrorCode, string> = {
+  passkey_not_supported: 'This browser can’t use passkeys. Sign in another way.',
+  passkey_invalid_rpID_or_domain:
+    'Passkeys aren’t set up for this website. Contact the site’s owner.',
+  passkey_already_exists: 'This device already has a passkey for your account.',
+  passkey_operation_aborted: 'The passkey request was interrupted. Try again.',
+  passkey_registration_cancelled: 'No passkey was added: the request was cancelled or timed out.',
+  passkey_registration_failed: 'The passkey couldn’t be created. Try again.',
+  passkey_retrieval_cancelled:
+    'Passkey sign-in was cancelled or timed out, or this device has no passkey for this site.',
+  passkey_retrieval_failed: 'The passkey couldn’t be used. Try again or sign in another way.',
+}
+
+/** A passkey the server refused (unknown, removed, or not this account's). */
+const PASSKEY_REFUSED =
+  'This passkey isn’t recognised. It may have been removed from your account: sign in another way.'
+
 /**
  * An error the prebuilt UI raises itself (a step this account cannot take), shown as written,
  * on `field` when given.
@@ -119,9 +138,13 @@ export function describeError(err: unknown): DescribedError {
         field: undefined,
       }
     }
+    if (code === 'verification_failed' && e?.meta.paramName === 'public_key_credential')
+      return { message: PASSKEY_REFUSED, field: undefined }
     const known = ERROR_MESSAGES[code as ErrorCode] as string | undefined
     return { message: known ?? e?.longMessage ?? err.message, field }
   }
+  if (err instanceof LatchkeyWebAuthnError)
+    return { message: WEBAUTHN_MESSAGES[err.code], field: undefined }
   if (err instanceof FlowError) return { message: err.message, field: err.field }
   if (err instanceof TypeError) {
     return {

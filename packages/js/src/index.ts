@@ -36,6 +36,7 @@ export {
   SignUpResource,
   TOTPResource,
   UserResource,
+  type WebAuthnErrorCode,
 } from './resources.js'
 export type {
   SignInFactor,

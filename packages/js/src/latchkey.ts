@@ -37,7 +37,11 @@ export type EnvironmentJSON = {
   auth_config?: { first_factors?: string[]; reverification?: boolean }
   user_settings: {
     password_settings: { min_length: number; max_length: number }
-    attributes?: { email_address?: UserAttributeJSON; password?: UserAttributeJSON }
+    attributes?: {
+      email_address?: UserAttributeJSON
+      password?: UserAttributeJSON
+      passkey?: UserAttributeJSON
+    }
     sign_up?: { mode?: string }
   }
 }

@@ -9,6 +9,7 @@ import {
   type TOTPJSON,
   TOTPResource,
 } from './mfa-resources.js'
+import { type PasskeyJSON, PasskeyResource } from './passkey-resource.js'
 import {
   type SessionVerificationJSON,
   type SessionVerificationLevel,
@@ -23,6 +24,12 @@ export {
   type DeletedObjectResource,
   TOTPResource,
 } from './mfa-resources.js'
+export {
+  LatchkeyWebAuthnError,
+  type PasskeyJSON,
+  PasskeyResource,
+  type WebAuthnErrorCode,
+} from './passkey-resource.js'
 export {
   type SessionVerificationLevel,
   SessionVerificationResource,
@@ -45,6 +52,7 @@ export type UserJSON = {
   two_factor_enabled?: boolean
   totp_enabled?: boolean
   backup_code_enabled?: boolean
+  passkeys?: PasskeyJSON[]
   public_metadata: Record<string, unknown>
   unsafe_metadata: Record<string, unknown>
   external_id: string | null
@@ -116,6 +124,8 @@ export class UserResource {
   readonly twoFactorEnabled: boolean
   readonly totpEnabled: boolean
   readonly backupCodeEnabled: boolean
+  /** The user's passkeys (verified ones: those that can sign in). */
+  readonly passkeys: PasskeyResource[]
   readonly publicMetadata: Record<string, unknown>
   readonly unsafeMetadata: Record<string, unknown>
   readonly externalId: string | null
@@ -142,6 +152,7 @@ export class UserResource {
     this.totpEnabled = json.totp_enabled ?? false
     this.backupCodeEnabled = json.backup_code_enabled ?? false
     this.twoFactorEnabled = json.two_factor_enabled ?? (this.totpEnabled || this.backupCodeEnabled)
+    this.passkeys = (json.passkeys ?? []).map((p) => new PasskeyResource(p, ctx, sessionId))
     this.publicMetadata = json.public_metadata
     this.unsafeMetadata = json.unsafe_metadata
     this.externalId = json.external_id
@@ -249,6 +260,18 @@ export class UserResource {
     const json = await this.#me<BackupCodeJSON>('POST', '/v1/me/backup_codes')
     this.#ctx.changed()
     return new BackupCodeResource(json)
+  }
+
+  /**
+   * Adds a passkey (Clerk's `user.createPasskey()`): the browser asks the user's authenticator
+   * to make one for this site, and the server keeps its public key. Throws
+   * {@link LatchkeyWebAuthnError} if the user cancels the prompt.
+   *
+   * @example
+   * const passkey = await user.createPasskey()
+   */
+  createPasskey(): Promise<PasskeyResource> {
+    return PasskeyResource.create(this.#ctx, this.#sessionId)
   }
 
   #me<T>(method: 'POST' | 'DELETE', path: string, body?: Record<string, string>): Promise<T> {

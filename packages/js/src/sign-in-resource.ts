@@ -1,3 +1,4 @@
+import { getCredential } from './passkey-resource.js'
 import type { ResourceContext } from './resources.js'
 import {
   type EmailLinkFlow,
@@ -37,6 +38,7 @@ export type SignInFirstFactorStrategy =
   | 'email_code'
   | 'email_link'
   | 'reset_password_email_code'
+  | 'passkey'
 
 /**
  * The second factors a sign-in may ask for once the first is proved (`needs_second_factor`).
@@ -96,7 +98,8 @@ export class SignInResource {
    * or `'email_link'` the code or link is sent at once.
    */
   create(params: {
-    identifier: string
+    /** Left out with `strategy: 'passkey'`: a discoverable (usernameless) passkey sign-in. */
+    identifier?: string
     password?: string
     strategy?: SignInFirstFactorStrategy
     redirectUrl?: string
@@ -122,16 +125,49 @@ export class SignInResource {
     })
   }
 
-  /** Proves the first factor with a password or the code from the mail. */
+  /**
+   * Proves the first factor with a password, the code from the mail, or a passkey's assertion
+   * (`publicKeyCredential`, JSON: {@link authenticateWithPasskey} makes it).
+   */
   attemptFirstFactor(
     params:
       | { strategy: 'password'; password: string }
-      | { strategy: 'email_code' | 'reset_password_email_code'; code: string },
+      | { strategy: 'email_code' | 'reset_password_email_code'; code: string }
+      | { strategy: 'passkey'; publicKeyCredential: string },
   ): Promise<SignInResource> {
     return this.#post(this.#path('/attempt_first_factor'), {
       strategy: params.strategy,
-      ...('password' in params ? { password: params.password } : { code: params.code }),
+      ...('password' in params
+        ? { password: params.password }
+        : 'code' in params
+          ? { code: params.code }
+          : { public_key_credential: params.publicKeyCredential }),
     })
+  }
+
+  /**
+   * Signs in with a passkey (Clerk's `authenticateWithPasskey()`). With `flow: 'discoverable'`
+   * no identifier is needed: a new sign-in is started and the browser offers the passkeys it
+   * holds for this site. Without it, call after `create({ identifier })` for a user whose
+   * `supportedFirstFactors` include `passkey`. Resolves with the `complete` sign-in; throws
+   * {@link LatchkeyWebAuthnError} when the user cancels the prompt.
+   *
+   * @example
+   * const signIn = await clerk.client.signIn.authenticateWithPasskey({ flow: 'discoverable' })
+   * await clerk.setActive({ session: signIn.createdSessionId })
+   */
+  async authenticateWithPasskey(params: { flow?: 'discoverable' } = {}): Promise<SignInResource> {
+    let signIn: SignInResource
+    if (params.flow === 'discoverable') signIn = await this.create({ strategy: 'passkey' })
+    else {
+      if (!this.supportedFirstFactors.some((f) => f.strategy === 'passkey'))
+        throw new Error(
+          'This sign-in offers no passkey: call signIn.create({ identifier }) first, or use { flow: "discoverable" }.',
+        )
+      signIn = await this.prepareFirstFactor({ strategy: 'passkey' })
+    }
+    const credential = await getCredential(signIn.firstFactorVerification.nonce)
+    return signIn.attemptFirstFactor({ strategy: 'passkey', publicKeyCredential: credential })
   }
 
   /**

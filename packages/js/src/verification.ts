@@ -9,6 +9,8 @@ export type VerificationJSON = {
   expire_at: number | null
   next_action?: string
   supported_strategies?: string[]
+  /** A passkey's WebAuthn options (JSON) while it waits for the authenticator's answer. */
+  nonce?: string | null
 }
 
 /** Clerk's `VerificationResource`: where a code or link stands. */
@@ -21,6 +23,8 @@ export class VerificationResource {
   /** On a sign-up: `needs_prepare`, `needs_attempt`, or `''` once proved. */
   readonly nextAction: string
   readonly supportedStrategies: string[]
+  /** For `passkey`: the WebAuthn options as JSON, until answered. */
+  readonly nonce: string | null
 
   constructor(json: VerificationJSON | null | undefined) {
     this.status = json?.status ?? null
@@ -29,6 +33,7 @@ export class VerificationResource {
     this.expireAt = json?.expire_at == null ? null : new Date(json.expire_at)
     this.nextAction = json?.next_action ?? ''
     this.supportedStrategies = json?.supported_strategies ?? []
+    this.nonce = json?.nonce ?? null
   }
 
   /** Whether this verification has reached an end a link's waiting tab must act on. */

@@ -5,6 +5,7 @@ import { field, formController, h, navigate, uid } from './dom.js'
 import { type EmailProof, type EmailStrategy, proveEmail } from './email-proof.js'
 import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
+import { passkeyButton, passkeysOn, signInWithPasskey } from './passkeys.js'
 import { resetPasswordSteps } from './reset-password.js'
 import { secondFactorStep } from './second-factor.js'
 import { startSessionTask } from './session-tasks.js'
@@ -91,6 +92,13 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     byEmail.length && offer.password ? h('p', { class: 'lk-divider' }, 'or') : '',
     ...(offer.password ? byEmail : []),
   )
+  const passkey = passkeysOn(lk) ? passkeyButton() : null
+  // One "or" before the alternatives: the email buttons' when they are shown.
+  if (passkey)
+    form.append(
+      byEmail.length && offer.password ? '' : h('p', { class: 'lk-divider' }, 'or'),
+      passkey,
+    )
 
   const signUpUrl =
     props.signUpUrl ??
@@ -162,6 +170,8 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     const { signIn, factor } = await begin('reset_password_email_code')
     step = await resetPasswordSteps(host, props, el, signIn, factor, back)
   })
+
+  if (passkey) run(passkey, () => signInWithPasskey(host, props, el, identifier.input.value.trim()))
 
   ctl.onSubmit(async (v) => {
     const first = offer.email[0]

@@ -3,8 +3,10 @@ import type { UserProfileProps } from '../latchkey.js'
 import type { SessionWithActivitiesResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
 import type { Host, Rendered } from './host.js'
+import { passkeysOn } from './passkeys.js'
 import { emailAddressesSection } from './profile-emails.js'
 import { twoStepSection } from './profile-mfa.js'
+import { passkeysSection } from './profile-passkeys.js'
 import { withReverification } from './reverify.js'
 
 /** "just now", "5 minutes ago", "yesterday", then a date: how recent a session's activity is. */
@@ -234,6 +236,9 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
       section('Email addresses', emails.el),
       section('Password', passwordForm),
       section('Two-step verification', twoStepSection(lk).el),
+      ...(passkeysOn(lk) || user.passkeys.length
+        ? [section('Passkeys', passkeysSection(lk).el)]
+        : []),
       section('Active devices', list, sessionsError, sessionsStatus),
       section('Sign out', signOut),
     )
