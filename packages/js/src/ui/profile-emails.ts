@@ -2,6 +2,7 @@ import type { EmailAddressResource } from '../email-address-resource.js'
 import { describeError } from '../errors.js'
 import type { Latchkey } from '../latchkey.js'
 import { field, formController, h, uid } from './dom.js'
+import { withReverification } from './reverify.js'
 import { Cooldown, codeForm } from './verify.js'
 
 /**
@@ -66,7 +67,9 @@ export function emailAddressesSection(lk: Latchkey): { el: HTMLElement; destroy(
       actions.append(
         button('Make primary', `Make ${e.emailAddress} primary`, () =>
           act(async () => {
-            await lk.user?.update({ primaryEmailAddressId: e.id })
+            const user = lk.user
+            if (user)
+              await withReverification(lk, el, () => user.update({ primaryEmailAddressId: e.id }))
             focusAfter = (root) => root.querySelector(`[data-email-id="${e.id}"]`)
             return `${e.emailAddress} is now your primary email address.`
           }),
@@ -147,7 +150,10 @@ export function emailAddressesSection(lk: Latchkey): { el: HTMLElement; destroy(
     ctl.onSubmit(async (v) => {
       const user = lk.user
       if (!user) return
-      const added = await user.createEmailAddress({ email: (v.email_address ?? '').trim() })
+      const address = (v.email_address ?? '').trim()
+      const added = await withReverification(lk, form, () =>
+        user.createEmailAddress({ email: address }),
+      )
       await sendCode(added)
     })
     return form

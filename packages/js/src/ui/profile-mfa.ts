@@ -49,7 +49,8 @@ export function twoStepSection(lk: Latchkey): { el: HTMLElement } {
         ),
         button(
           'Set up authenticator app',
-          async () => go({ kind: 'scan', totp: await user.createTOTP() }),
+          async () =>
+            go({ kind: 'scan', totp: await withReverification(lk, el, () => user.createTOTP()) }),
           'lk-button',
         ),
       ]

@@ -2,6 +2,7 @@ import { describeError, FlowError } from '../errors.js'
 import type { Latchkey } from '../latchkey.js'
 import type { PasskeyResource } from '../passkey-resource.js'
 import { field, formController, h } from './dom.js'
+import { withReverification } from './reverify.js'
 
 type Mode =
   | { kind: 'list' }
@@ -92,7 +93,7 @@ export function passkeysSection(lk: Latchkey): { el: HTMLElement } {
           button(
             'Yes, remove it',
             async () => {
-              await p.delete()
+              await withReverification(lk, el, () => p.delete())
               go({ kind: 'list' }, `${name} was removed.`)
             },
             'lk-danger',
@@ -133,7 +134,7 @@ export function passkeysSection(lk: Latchkey): { el: HTMLElement } {
     const add = button(
       'Add a passkey',
       async () => {
-        const made = await user.createPasskey()
+        const made = await withReverification(lk, el, () => user.createPasskey())
         go({ kind: 'list' }, `${nameOf(made)} was added. You can now sign in with it.`)
       },
       list.length ? 'lk-secondary' : 'lk-button',
