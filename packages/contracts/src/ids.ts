@@ -24,6 +24,7 @@ export const ID_PREFIXES = {
   oauthConnection: 'oac',
   externalAccount: 'eac',
   oauthFlow: 'ofl',
+  webhookEvent: 'msg',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -34,6 +34,7 @@ import * as passkeys from './migrations/2026-12-01T0019-passkeys.js'
 import * as sessionVerifications from './migrations/2026-12-01T0021-session-verifications.js'
 import * as sessionTasks from './migrations/2026-12-01T0022-session-tasks.js'
 import * as externalAccounts from './migrations/2026-12-01T0023-external-accounts.js'
+import * as webhookEvents from './migrations/2026-12-01T0024-webhook-events.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -255,6 +256,7 @@ export async function migrate(
         '2026-12-01T0021-session-verifications': sessionVerifications,
         '2026-12-01T0022-session-tasks': sessionTasks,
         '2026-12-01T0023-external-accounts': externalAccounts,
+        '2026-12-01T0024-webhook-events': webhookEvents,
       }),
     },
   })

@@ -255,6 +255,17 @@ export interface HandshakeNonceTable {
   expires_at: number
 }
 
+/** An event of the webhook outbox (migration 0024); its id is the deliveries' `svix-id`. */
+export interface WebhookEventTable {
+  id: string
+  type: string
+  /** The whole envelope as JSON, sealed (SecretBox, bound to `webhook_events:<id>`). */
+  payload_sealed: string | null
+  created_at: number
+  /** When the delivery worker fanned it out to the endpoints; null until then. */
+  dispatched_at: number | null
+}
+
 /** A message waiting for, or done with, delivery (migration 0016). */
 export interface MailOutboxTable {
   id: string
@@ -413,6 +424,7 @@ export interface Database {
   oauth_connections: OAuthConnectionTable
   external_accounts: ExternalAccountTable
   oauth_flows: OAuthFlowTable
+  webhook_events: WebhookEventTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -441,3 +453,5 @@ export type PasskeyRow = Selectable<PasskeyTable>
 export type OAuthConnectionRow = Selectable<OAuthConnectionTable>
 export type ExternalAccountRow = Selectable<ExternalAccountTable>
 export type OAuthFlowRow = Selectable<OAuthFlowTable>
+export type WebhookEventRow = Selectable<WebhookEventTable>
+export type NewWebhookEvent = Insertable<WebhookEventTable>

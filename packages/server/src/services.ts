@@ -25,6 +25,7 @@ import { EmailAddressesService } from './users/email-addresses.service.js'
 import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 import { VerificationsService } from './verification/verifications.service.js'
+import { WebhookEventsService } from './webhooks/webhook-events.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
 export type Services = {
@@ -62,6 +63,8 @@ export type Services = {
   readonly oauthConnections: OAuthConnectionsService
   /** Users' accounts at those providers, and the redirect flows that prove them (issue #18). */
   readonly externalAccounts: ExternalAccountsService
+  /** The webhook outbox: events written with the changes that cause them (issue #19). */
+  readonly webhookEvents: WebhookEventsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -120,5 +123,6 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     box: base.box,
   })
   services.externalAccounts = new ExternalAccountsService(deps)
+  services.webhookEvents = new WebhookEventsService(deps)
   return services
 }
