@@ -177,6 +177,7 @@ describe('the packed SDKs in an app outside the repository', () => {
         LATCHKEY_URL: server.url,
         LATCHKEY_SECRET_KEY: server.secretKey,
         APP_ORIGIN: appOrigin,
+        PUBLISHABLE_KEY: server.publishableKey,
       }),
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -316,6 +317,20 @@ describe('the packed SDKs in an app outside the repository', () => {
       await page.goto(`${appOrigin}/webpack/`)
       await expect.poll(() => page.getByLabel('Email address').count(), { timeout: 30_000 }).toBe(1)
       expect(await page.getByRole('button', { name: 'Continue' }).count()).toBe(1)
+      expect(errors).toEqual([])
+    }, 60_000)
+
+    it('the one-file build in a plain <script> tag mounts the prebuilt sign-in form', async () => {
+      // tsdown drops `Latchkey.ui = ui` unless the package lists its entry as a side effect.
+      const page = await (browser as Browser).newPage()
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(e.message))
+      await page.goto(`${appOrigin}/script-tag/`)
+      await expect.poll(() => page.getByLabel('Email address').count(), { timeout: 30_000 }).toBe(1)
+      expect(await page.getByRole('button', { name: 'Continue' }).count()).toBe(1)
+      expect(
+        await page.evaluate(() => typeof (window as { Latchkey?: { ui?: unknown } }).Latchkey?.ui),
+      ).toBe('object')
       expect(errors).toEqual([])
     }, 60_000)
   })
