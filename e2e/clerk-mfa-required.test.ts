@@ -1,16 +1,13 @@
 import { Secret, TOTP } from 'otpauth'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import { type ClerkStack, startClerkStack } from './helpers/clerk/verification-setup.js'
 
 /*
  * Issue #17 item 6 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in
@@ -43,30 +40,20 @@ async function bapi(server: TestServer, method: string, path: string, body?: obj
 
 describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's UI, MFA required (%s)", (dialect) => {
   const RETRY = { retry: 2, timeout: 120_000 }
+  let stack: ClerkStack
   let browser: Browser
   let server: TestServer
   let app: ClerkApp
   let n = 0
 
   beforeAll(async () => {
-    browser = await launchChromium()
-    const port = await freePort()
-    server = await createTestServer(dialect, {
-      env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
+    stack = await startClerkStack(dialect, {
+      fixture: FIXTURE,
+      userSettings: { mfa_required: true },
     })
-    await bapi(server, 'PATCH', '/v1/instance/user_settings', { mfa_required: true })
-    app = await startClerkApp({
-      root: FIXTURE,
-      port,
-      latchkeyUrl: server.url,
-      publishableKey: server.publishableKey,
-    })
+    ;({ browser, server, app } = stack)
   }, 120_000)
-  afterAll(async () => {
-    await app?.close()
-    await server?.close()
-    await browser?.close()
-  })
+  afterAll(() => stack?.close())
 
   const status = (page: Page) =>
     page

@@ -2,22 +2,14 @@ import * as OTPAuth from 'otpauth'
 import type { Browser, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient } from '../packages/server/test/helpers/browser-client.js'
-import {
-  codeFrom,
-  startSmtpServer,
-  type TestSmtpServer,
-} from '../packages/server/test/helpers/smtp.js'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { codeFrom, type TestSmtpServer } from '../packages/server/test/helpers/smtp.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
-import { nextMail } from './helpers/clerk/verification-setup.js'
+import { type ClerkStack, nextMail, startClerkStack } from './helpers/clerk/verification-setup.js'
 
 /*
  * Issue #17 items 3 and 7 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in
@@ -38,6 +30,7 @@ type ClerkWindow = { clerk: { signOut(): Promise<void> } }
 describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
   "Clerk's UI does MFA on Latchkey (%s)",
   (dialect) => {
+    let stack: ClerkStack
     let browser: Browser
     let server: TestServer
     let smtp: TestSmtpServer
@@ -45,26 +38,11 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     let n = 0
 
     beforeAll(async () => {
-      browser = await launchChromium()
-      smtp = await startSmtpServer()
-      const port = await freePort()
-      server = await createTestServer(dialect, {
-        smtpUrl: smtp.url,
-        env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
-      })
-      app = await startClerkApp({
-        root: FIXTURE,
-        port,
-        latchkeyUrl: server.url,
-        publishableKey: server.publishableKey,
-      })
+      stack = await startClerkStack(dialect, { fixture: FIXTURE, smtp: true })
+      ;({ browser, server, app } = stack)
+      smtp = stack.smtp as TestSmtpServer
     }, 120_000)
-    afterAll(async () => {
-      await app?.close()
-      await server?.close()
-      await smtp?.close()
-      await browser?.close()
-    })
+    afterAll(() => stack?.close())
 
     const status = (page: Page) =>
       page

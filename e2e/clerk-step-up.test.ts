@@ -1,16 +1,13 @@
 import * as OTPAuth from 'otpauth'
 import type { Browser, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import { type ClerkStack, startClerkStack } from './helpers/clerk/verification-setup.js'
 
 /*
  * Issue #17 item 4 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in Chromium
@@ -38,39 +35,21 @@ type ClerkWindow = {
 describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
   "Clerk's reverification on Latchkey (%s)",
   (dialect) => {
+    let stack: ClerkStack
     let browser: Browser
     let server: TestServer
     let app: ClerkApp
 
     beforeAll(async () => {
-      browser = await launchChromium()
-      const port = await freePort()
-      server = await createTestServer(dialect, {
-        env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
-      })
-      const settings = await fetch(`${server.url}/v1/instance/user_settings`, {
-        method: 'PATCH',
-        headers: {
-          authorization: `Bearer ${server.secretKey}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({
+      stack = await startClerkStack(dialect, {
+        fixture: FIXTURE,
+        userSettings: {
           reverification: { enabled: true, max_age_minutes: 10, level: 'second_factor' },
-        }),
+        },
       })
-      expect(settings.status).toBe(200)
-      app = await startClerkApp({
-        root: FIXTURE,
-        port,
-        latchkeyUrl: server.url,
-        publishableKey: server.publishableKey,
-      })
+      ;({ browser, server, app } = stack)
     }, 120_000)
-    afterAll(async () => {
-      await app?.close()
-      await server?.close()
-      await browser?.close()
-    })
+    afterAll(() => stack?.close())
 
     /** Whether the Frontend API now accepts `password` as this user's first factor. */
     const signsInWith = async (email: string, password: string) => {

@@ -1,22 +1,19 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserClient } from '../packages/server/test/helpers/browser-client.js'
-import {
-  codeFrom,
-  startSmtpServer,
-  type TestSmtpServer,
-} from '../packages/server/test/helpers/smtp.js'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { codeFrom, type TestSmtpServer } from '../packages/server/test/helpers/smtp.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser, userIdByEmail } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
-import { emailStatuses, nextMail, setFirstFactors } from './helpers/clerk/verification-setup.js'
+import {
+  type ClerkStack,
+  emailStatuses,
+  nextMail,
+  startClerkStack,
+} from './helpers/clerk/verification-setup.js'
 
 /*
  * Issue #16 §6 with Clerk's own clerk-js 6.40.0 and @clerk/ui 1.34.0, unchanged, in Chromium,
@@ -60,6 +57,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's UI verifies by email (%s
   // load (e2e/clerk-vanilla.test.ts); each attempt uses fresh addresses and pages, so a retry
   // never depends on the one before.
   const RETRY = { retry: 2, timeout: 120_000 }
+  let stack: ClerkStack
   let browser: Browser
   let smtp: TestSmtpServer
   let server: TestServer
@@ -68,28 +66,16 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's UI verifies by email (%s
   const address = (what: string) => `${what}-${dialect}-${++n}@example.com`
 
   beforeAll(async () => {
-    browser = await launchChromium()
-    smtp = await startSmtpServer()
-    const port = await freePort()
-    server = await createTestServer(dialect, {
-      smtpUrl: smtp.url,
-      verifyEmailAtSignUp: true,
-      env: { LATCHKEY_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` },
+    stack = await startClerkStack(dialect, {
+      fixture: FIXTURE,
+      smtp: true,
+      server: { verifyEmailAtSignUp: true },
+      userSettings: { first_factors: { email_link: false } },
     })
-    await setFirstFactors(server, { email_link: false })
-    app = await startClerkApp({
-      root: FIXTURE,
-      port,
-      latchkeyUrl: server.url,
-      publishableKey: server.publishableKey,
-    })
+    ;({ browser, server, app } = stack)
+    smtp = stack.smtp as TestSmtpServer
   }, 120_000)
-  afterAll(async () => {
-    await app?.close()
-    await server?.close()
-    await smtp?.close()
-    await browser?.close()
-  })
+  afterAll(() => stack?.close())
 
   const status = (page: Page) =>
     page
