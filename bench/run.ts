@@ -4,9 +4,8 @@ import {
   generateKeyPairSync,
   type JsonWebKey,
 } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFile } from 'node:fs/promises'
+import { availableParallelism, cpus } from 'node:os'
 import autocannon from 'autocannon'
 import { verifyToken } from '../packages/backend/src/index.js'
 import { argon2Ceiling, rs256Ceiling, rs256VerifySingle } from './ceilings.js'
@@ -18,7 +17,7 @@ import {
   seedSessions,
   seedUsers,
 } from './seed.js'
-import { cpuSeconds, freshPgDatabase, rssMiB, start } from './servers.js'
+import { BENCH_SECRET, cpuSeconds, rssMiB, start, startLatchkeyServer } from './servers.js'
 import { enrolTotpUsers, totpSignInLoad } from './totp-sign-in.js'
 import { signUpLoad, startSmtpSink, stepsNote } from './verified-sign-up.js'
 
@@ -40,7 +39,7 @@ const ONLY = process.env.BENCH_ONLY
 const DIALECTS = (process.env.DB_DIALECTS ?? 'sqlite,postgres').split(',') as Array<
   'sqlite' | 'postgres'
 >
-const SECRET = 'sk_live_benchmark_secret_key_0123456789'
+const SECRET = BENCH_SECRET
 const PASSWORD = 'benchmark passphrase 1'
 
 type Row = {
@@ -99,43 +98,11 @@ const cpuNote = (m: Measured) =>
   `server CPU ${m.serverUs.toFixed(0)} µs/req, load generator ${m.loadUs.toFixed(0)} µs/req`
 
 let nextPort = 4600
-async function startLatchkey(
+const startLatchkey = (
   dialect: 'sqlite' | 'postgres',
   tag: string,
   env: Record<string, string> = {},
-) {
-  const dataDir = await mkdtemp(join(tmpdir(), `latchkey-bench-${tag}-`))
-  const pgdb = dialect === 'postgres' ? await freshPgDatabase(tag) : undefined
-  const dbUrl = pgdb?.url ?? `sqlite:${join(dataDir, 'latchkey.db')}`
-  const port = nextPort++
-  const proc = await start(
-    ['packages/server/src/main.ts'],
-    {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LATCHKEY_URL: `http://127.0.0.1:${port}`,
-      LATCHKEY_DATA_DIR: dataDir,
-      LATCHKEY_DATABASE_URL: dbUrl,
-      LATCHKEY_WORKERS: String(CORES),
-      LATCHKEY_RATE_LIMIT: 'off',
-      LATCHKEY_SECRET_KEY: SECRET,
-      LATCHKEY_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    'Publishable key:',
-  )
-  const url = `http://127.0.0.1:${port}`
-  return {
-    proc,
-    url,
-    dbUrl,
-    stop: async () => {
-      await proc.stop()
-      await pgdb?.drop()
-      await rm(dataDir, { recursive: true, force: true })
-    },
-  }
-}
+) => startLatchkeyServer({ port: nextPort++, dialect, tag, workers: CORES, env })
 
 async function bapi(url: string, path: string, method = 'GET', body?: unknown) {
   const res = await fetch(`${url}${path}`, {

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
@@ -65,6 +67,54 @@ export async function freshPgDatabase(
       await c.connect()
       await c.query(`drop database if exists ${name} with (force)`)
       await c.end()
+    },
+  }
+}
+
+/** The secret key every benchmarked Latchkey accepts (LATCHKEY_SECRET_KEY). */
+export const BENCH_SECRET = 'sk_live_benchmark_secret_key_0123456789'
+
+export type LatchkeyServer = { proc: Proc; url: string; dbUrl: string; stop(): Promise<void> }
+
+/**
+ * A Latchkey server on `port` as the benchmarks run it: `workers` cluster workers, rate limits
+ * off, warnings only in the log, a data directory (and a PostgreSQL database) of its own.
+ */
+export async function startLatchkeyServer(opts: {
+  port: number
+  dialect: 'sqlite' | 'postgres'
+  tag: string
+  workers: number
+  env?: Record<string, string>
+}): Promise<LatchkeyServer> {
+  const { port, dialect, tag } = opts
+  const dataDir = await mkdtemp(join(tmpdir(), `latchkey-bench-${tag}-`))
+  const pgdb = dialect === 'postgres' ? await freshPgDatabase(tag) : undefined
+  const dbUrl = pgdb?.url ?? `sqlite:${join(dataDir, 'latchkey.db')}`
+  const proc = await start(
+    ['packages/server/src/main.ts'],
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LATCHKEY_URL: `http://127.0.0.1:${port}`,
+      LATCHKEY_DATA_DIR: dataDir,
+      LATCHKEY_DATABASE_URL: dbUrl,
+      LATCHKEY_WORKERS: String(opts.workers),
+      LATCHKEY_RATE_LIMIT: 'off',
+      LATCHKEY_SECRET_KEY: BENCH_SECRET,
+      LATCHKEY_LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    'Publishable key:',
+  )
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    dbUrl,
+    stop: async () => {
+      await proc.stop()
+      await pgdb?.drop()
+      await rm(dataDir, { recursive: true, force: true })
     },
   }
 }
