@@ -7,14 +7,11 @@ import type { Device } from '../sessions/sessions.service.js'
 import { assertNotLocked, needsSecondFactor } from '../sign-ins/sign-in-factors.js'
 import type { UserWithEmails } from '../users/users.service.js'
 import { countedAttempt } from '../verification/factor-attempts.js'
+import { allowedSecondFactors } from '../verification/second-factor-rule.js'
 import type { VerificationStrategy } from '../verification/strategy.js'
 import { isRecent, reverificationRequired } from './reverification-policy.js'
 import { sessionVerificationJSON } from './session-verification.render.js'
-import {
-  offeredFirstFactors,
-  REVERIFY_FIRST_FACTORS,
-  REVERIFY_SECOND_FACTORS,
-} from './session-verification-factors.js'
+import { offeredFirstFactors, REVERIFY_FIRST_FACTORS } from './session-verification-factors.js'
 import * as repo from './session-verifications.repository.js'
 
 /** A step-up left open this long is forgotten (the prompt is asked anew). */
@@ -248,9 +245,11 @@ export class SessionVerificationsService {
     return sessionVerificationJSON(this.d, state, origin)
   }
 
-  /** What the user enrolled, whatever the operator turned off since (as at sign-in). */
+  /** What the one rule allows a step-up (verification/second-factor-rule.ts), as at sign-in. */
   async #secondFactorStrategy(name: string): Promise<VerificationStrategy> {
-    return this.d.services.verifications.secondFactorStrategy(name, REVERIFY_SECOND_FACTORS)
+    const { second_factors } = await this.d.services.instance.settings()
+    const allowed = allowedSecondFactors(second_factors, 'step_up')
+    return this.d.services.verifications.secondFactorStrategy(name, allowed)
   }
 
   async #firstFactorStrategy(name: string): Promise<VerificationStrategy> {
