@@ -75,8 +75,9 @@ export async function prepareSecondFactor(
  * `attempt_second_factor`: a banned or locked user stops here too; attempts are counted per
  * sign-in and per account before the code is checked (verification/factor-attempts.ts): a
  * third wrong one fails the sign-in's second step (`verification_failed`: start again), and
- * the account's limit locks its second factors (`user_locked`). A prepared factor (`email_code`) is also checked by the
- * engine on its row (expiry, its own attempts, single use). Proved, the sign-in completes with
+ * the account's limit locks its second factors (`user_locked`). A prepared factor
+ * (`email_code`) is also checked by the engine on its row (expiry, its own attempts, single
+ * use). Proved, the sign-in completes with
  * the second factor's time on the session (the token's `fva`).
  */
 export async function attemptSecondFactor(
