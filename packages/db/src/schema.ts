@@ -56,6 +56,10 @@ export interface UserTable {
   failed_attempts: Generated<number>
   /** Password checks are refused until then (the progressive delay after repeated failures). */
   throttled_until: ColumnType<number | null, number | null | undefined, number | null>
+  /** Consecutive wrong second factors, sign-in and step-up (migration 0031); a right one clears. */
+  second_factor_failures: ColumnType<number, number | undefined, number>
+  /** Second factors are refused until then (migration 0031); passwords are not. */
+  second_factor_locked_until: ColumnType<number | null, number | null | undefined, number | null>
   primary_email_address_id: string | null
   /** 1 once a TOTP secret is verified (migration 0018). */
   totp_enabled: ColumnType<number, number | undefined, number>

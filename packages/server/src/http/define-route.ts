@@ -6,6 +6,7 @@ import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import type { FailureLimiter } from '../rate-limits/failure-limiter.js'
 import type { Services } from '../services.js'
+import { actingSession } from '../users/acting-session.js'
 import { clientCookieName, isNative, readClientToken, writeClientToken } from './client-token.js'
 import { writeClientUat } from './client-uat.js'
 import { zodToApiError } from './zod-errors.js'
@@ -66,14 +67,41 @@ export type FapiRoute<B, Q, P> = Schemas<B, Q, P> & {
    * the session in one read); `client` is then undefined.
    */
   resolveClient?: false
+  /**
+   * For a `/v1/me` route (the acting session, `_clerk_session_id`): `'allowed'` lets a pending
+   * session — one with a task to do, Clerk's `setup-mfa` — through. Every other `/v1/me` route
+   * refuses it before its handler (403 `not_allowed_access`): until the task is done, the session
+   * may read the user and set up a second factor, nothing else (a password alone got it).
+   */
+  pendingSession?: 'allowed'
+  /**
+   * A sensitive account action (a new way in, a removed factor, a password, the account): with
+   * the operator's reverification on, the acting session must have proved its factors recently
+   * (session-verifications/reverification-policy.ts), else Clerk's 403
+   * `session_reverification_required` before the handler runs. A function decides from the
+   * parsed input, for a route only some of whose changes are sensitive.
+   */
+  sensitive?: true | ((input: { body: B; query: Q; params: P }) => boolean)
   handler(
     ctx: HandlerContext<B, Q, P> & {
       client: ClientRow | undefined
       /** The `__client` cookie or the `Authorization` header's token, as sent. */
       clientToken: string | undefined
+      /** A sensitive route: whether the reverification policy applied (and was met). */
+      reverified: boolean
     },
   ): Promise<FapiResult>
 }
+
+/** The routes that act as one of the client's sessions (`users/acting-session.ts`). */
+const ACTING_PREFIX = '/v1/me'
+
+/** 403, not 401: a pending session stays signed in to do its task. */
+const pendingRefused = () =>
+  ApiError.of('not_allowed_access', {
+    longMessage:
+      'This session has a task to complete first (it is pending): only setting up a second factor, reading the user and signing out are allowed.',
+  })
 
 function parse<T>(
   schema: z.ZodType<T> | undefined,
@@ -243,6 +271,7 @@ export class Router {
           ? await services.clients.resolve(token.value)
           : undefined
       const parsed = input(def, req)
+      const reverified = await guardActing(def, parsed, client, services)
       const result = await def.handler({
         ...parsed,
         services,
@@ -250,6 +279,7 @@ export class Router {
         client,
         clientToken: token?.value,
         device: deviceOf(req),
+        reverified,
       })
       if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, publicUrl)
       if (result.bare) return sendJson(reply, 200, result.response)
@@ -272,6 +302,26 @@ export class Router {
       this.#app.route({ method: 'POST', url, config, onRequest, handler })
     }
   }
+}
+
+/**
+ * Before a `/v1/me` handler: the acting session may not be pending (unless the route allows
+ * it), and a sensitive route's session must have proved its factors recently. Returns whether
+ * the reverification policy applied.
+ */
+async function guardActing<B, Q, P>(
+  def: FapiRoute<B, Q, P>,
+  parsed: { body: B; query: Q; params: P },
+  client: ClientRow | undefined,
+  services: Services,
+): Promise<boolean> {
+  const sensitive =
+    typeof def.sensitive === 'function' ? def.sensitive(parsed) : def.sensitive === true
+  if (!def.path.startsWith(ACTING_PREFIX) && !sensitive) return false
+  const query = parsed.query as { _clerk_session_id?: string } | undefined
+  const s = await actingSession(services, client, query?._clerk_session_id)
+  if (def.pendingSession !== 'allowed' && services.sessions.isPending(s)) throw pendingRefused()
+  return sensitive ? services.sessionVerifications.requireRecent(s) : false
 }
 
 function tooManyFailures(seconds: number): ApiError {

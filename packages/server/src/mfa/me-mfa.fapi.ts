@@ -18,10 +18,12 @@ export function meMfaRoutes(r: Router): void {
     path: '/v1/me/totp',
     query: Acting,
     rateLimit: STEP_LIMIT,
+    // A new authenticator is a new second factor: step-up first, when on. The setup-mfa task's
+    // own step, so a pending session may.
+    sensitive: true,
+    pendingSession: 'allowed',
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      // A new authenticator is a new second factor: step-up first, when on.
-      await services.sessionVerifications.requireRecent(s)
       return { response: await services.mfa.createTotp(s.user_id) }
     },
   })
@@ -32,6 +34,7 @@ export function meMfaRoutes(r: Router): void {
     query: Acting,
     body: Attempt,
     rateLimit: STEP_LIMIT,
+    pendingSession: 'allowed',
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       return { response: await services.mfa.verifyTotp(s.user_id, body.code, s.id) }
@@ -42,9 +45,9 @@ export function meMfaRoutes(r: Router): void {
     method: 'DELETE',
     path: '/v1/me/totp',
     query: Acting,
+    sensitive: true,
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      await services.sessionVerifications.requireRecent(s)
       return { response: await services.mfa.removeOwnTotp(s.user_id) }
     },
   })
@@ -54,9 +57,10 @@ export function meMfaRoutes(r: Router): void {
     path: '/v1/me/backup_codes',
     query: Acting,
     rateLimit: STEP_LIMIT,
+    sensitive: true,
+    pendingSession: 'allowed',
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      await services.sessionVerifications.requireRecent(s)
       return { response: await services.mfa.regenerateBackupCodes(s.user_id) }
     },
   })

@@ -31,11 +31,13 @@ export function mePasskeyRoutes(r: Router): void {
     path: '/v1/me/passkeys',
     query: Acting,
     rateLimit: STEP_LIMIT,
+    // A passkey signs in past both factors: step-up first, when on. A factor the setup-mfa task
+    // may set up, so a pending session may.
+    sensitive: true,
+    pendingSession: 'allowed',
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       await assertEnabled(services)
-      // A passkey signs in past both factors: step-up first, when on.
-      await services.sessionVerifications.requireRecent(s)
       return { response: await services.passkeys.create(s.user_id) }
     },
   })
@@ -46,6 +48,7 @@ export function mePasskeyRoutes(r: Router): void {
     params: PasskeyParams,
     body: Attempt,
     rateLimit: STEP_LIMIT,
+    pendingSession: 'allowed',
     handler: async ({ query, params, body, client, services, device }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       await assertEnabled(services)
@@ -84,9 +87,9 @@ export function mePasskeyRoutes(r: Router): void {
     path: '/v1/me/passkeys/:passkey_id',
     query: Acting,
     params: PasskeyParams,
+    sensitive: true,
     handler: async ({ query, params, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
-      await services.sessionVerifications.requireRecent(s)
       return { response: await services.passkeys.remove(s.user_id, params.passkey_id) }
     },
   })

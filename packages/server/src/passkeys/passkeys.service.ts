@@ -1,12 +1,14 @@
 import { Buffer } from 'node:buffer'
 import { ApiError, newId } from '@latchkey/contracts'
 import {
+  type Database,
   isUniqueViolation,
   type PasskeyRow,
   type VerificationRow,
   writeAtomically,
 } from '@latchkey/db'
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server'
+import type { Transaction } from 'kysely'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { VerificationStrategy } from '../verification/strategy.js'
@@ -133,28 +135,34 @@ export class PasskeysService {
         info = await this.#checkAttestation(r, credential)
       },
     }
-    const proved = await verifications.attemptRow(registration, row, user, undefined, {}, device)
-    if (!info) throw passkeyRefused('no credential')
     const now = this.d.clock.now()
-    const fields = {
-      credential_id: info.credential.id,
-      public_key: Buffer.from(info.credential.publicKey).toString('base64url'),
-      counter: info.credential.counter,
-      transports: JSON.stringify(info.credential.transports ?? []),
-      backed_up: info.credentialBackedUp ? 1 : 0,
-      device_type: info.credentialDeviceType,
+    let fields: Parameters<typeof repo.markVerified>[2] | undefined
+    // The credential is stored in the transaction that spends the challenge (attemptRow).
+    const store = async (trx: Transaction<Database>) => {
+      if (!info) throw passkeyRefused('no credential')
+      fields = {
+        credential_id: info.credential.id,
+        public_key: Buffer.from(info.credential.publicKey).toString('base64url'),
+        counter: info.credential.counter,
+        transports: JSON.stringify(info.credential.transports ?? []),
+        backed_up: info.credentialBackedUp ? 1 : 0,
+        device_type: info.credentialDeviceType,
+      }
+      if (!(await repo.markVerified(trx, id, fields, now)))
+        throw ApiError.of('verification_already_verified')
+      await repo.touchUser(trx, userId, now)
     }
+    let proved: VerificationRow
     try {
-      await this.d.db.transaction().execute(async (trx) => {
-        if (!(await repo.markVerified(trx, id, fields, now)))
-          throw ApiError.of('verification_already_verified')
-        await repo.touchUser(trx, userId, now)
-      })
+      proved = await verifications.attemptRow(registration, row, user, undefined, {}, device, store)
     } catch (error) {
-      // The authenticator's credential is registered already (to this user or another).
+      // The authenticator's credential is registered already (to this user or another): a 422,
+      // and the challenge is not spent (the transaction rolled back), so the user may answer
+      // it with another authenticator; the attempt counted toward its three.
       if (isUniqueViolation(error)) throw passkeyRefused('this passkey is registered already')
       throw error
     }
+    if (!fields) throw passkeyRefused('no credential')
     return passkeyToJSON({ ...passkey, ...fields, verified: 1, updated_at: now }, proved, now)
   }
 

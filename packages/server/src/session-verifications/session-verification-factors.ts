@@ -16,13 +16,6 @@ export function offeredFirstFactors(names: readonly string[], found: Found): Sig
   return names.flatMap((name) => strategyNamed(name)?.factors(subject) ?? [])
 }
 
-/**
- * The second factors a step-up may use: what the user enrolled (kept when the operator turns
- * one off, as at sign-in: sign-ins/sign-in-factors.ts enabledSecondFactors).
- * (An email code as a second factor is a sign-in's fallback for an enrolled user, not a re-proof.)
- */
-export const REVERIFY_SECOND_FACTORS = ['totp', 'backup_code'] as const
-
 /** What each of `names` offers this user (Clerk's `supported_second_factors`). */
 export function offeredSecondFactors(names: readonly string[], found: Found): SignInFactor[] {
   const subject = { ...found, identifierEmailId: null }

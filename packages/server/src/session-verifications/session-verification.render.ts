@@ -1,10 +1,10 @@
 import type { ServiceDeps } from '../service-deps.js'
+import { allowedSecondFactors } from '../verification/second-factor-rule.js'
 import { PASSWORD_VERIFIED, verificationJSON } from '../verification/verification.render.js'
 import {
   offeredFirstFactors,
   offeredSecondFactors,
   REVERIFY_FIRST_FACTORS,
-  REVERIFY_SECOND_FACTORS,
 } from './session-verification-factors.js'
 import type { SessionVerificationState } from './session-verifications.service.js'
 
@@ -35,7 +35,9 @@ export async function sessionVerificationJSON(
     status: row.status,
     session: await render.session(session, origin),
     supported_first_factors: nullIfEmpty(offeredFirstFactors(enabled, found)),
-    supported_second_factors: nullIfEmpty(offeredSecondFactors(REVERIFY_SECOND_FACTORS, found)),
+    supported_second_factors: nullIfEmpty(
+      offeredSecondFactors(allowedSecondFactors(settings.second_factors, 'step_up'), found),
+    ),
     first_factor_verification: first
       ? first.strategy === 'password'
         ? PASSWORD_VERIFIED

@@ -95,7 +95,7 @@ export function sessionVerificationRoutes(r: Router): void {
       const { params, body, client, services } = ctx
       const sv = services.sessionVerifications
       const state = await sv.current(params.session_id, requireClient(client).id)
-      sv.prepareSecondFactor(state, body.strategy)
+      await sv.prepareSecondFactor(state, body.strategy)
       return answer(ctx, state)
     },
   })

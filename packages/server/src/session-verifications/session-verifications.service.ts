@@ -6,25 +6,18 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { assertNotLocked, needsSecondFactor } from '../sign-ins/sign-in-factors.js'
 import type { UserWithEmails } from '../users/users.service.js'
+import { countedAttempt } from '../verification/factor-attempts.js'
+import { allowedSecondFactors } from '../verification/second-factor-rule.js'
 import type { VerificationStrategy } from '../verification/strategy.js'
 import { isRecent, reverificationRequired } from './reverification-policy.js'
 import { sessionVerificationJSON } from './session-verification.render.js'
-import {
-  offeredFirstFactors,
-  REVERIFY_FIRST_FACTORS,
-  REVERIFY_SECOND_FACTORS,
-} from './session-verification-factors.js'
+import { offeredFirstFactors, REVERIFY_FIRST_FACTORS } from './session-verification-factors.js'
 import * as repo from './session-verifications.repository.js'
 
 /** A step-up left open this long is forgotten (the prompt is asked anew). */
 const VERIFICATION_TTL_MS = 60 * 60_000
-/** Wrong answers one session verification takes per factor (like a sign-in's second factor). */
-const MAX_ATTEMPTS = 3
-const ATTEMPT_WINDOW_MS = VERIFICATION_TTL_MS
 /** Step-ups one session may start in an hour: each brings three more guesses. */
 const STARTS_PER_SESSION = 20
-
-type Slot = 'first_factor' | 'second_factor'
 
 /** A session verification and what it was done for: its session and the session's user. */
 export type SessionVerificationState = {
@@ -181,7 +174,8 @@ export class SessionVerificationsService {
       // The engine counts an email code's attempts on its row and makes it single use.
       await verifications.attempt(strategy, owner, state.found.user, input, device)
     } else {
-      await this.#counted(state, 'first_factor', () =>
+      // A password is also limited on the account by its own checks (users/password-checks.ts).
+      await countedAttempt(this.d, { owner: `${state.row.id}|first_factor` }, () =>
         verifications.attempt(strategy, owner, state.found.user, input, device),
       )
     }
@@ -211,8 +205,8 @@ export class SessionVerificationsService {
   }
 
   /**
-   * `…/verify/attempt_second_factor`: counted before the code is compared (three wrong and
-   * the verification is spent); proved, the session's second-factor time moves and it completes.
+   * `…/verify/attempt_second_factor`: counted before the code is compared, per verification
+   * (three wrong and it is spent) and on the account (verification/factor-attempts.ts); proved, the session's second-factor time moves and it completes.
    */
   async attemptSecondFactor(
     state: SessionVerificationState,
@@ -226,7 +220,11 @@ export class SessionVerificationsService {
     if ((strategy.secondFactors?.(subject) ?? []).length === 0)
       throw ApiError.of('strategy_for_user_invalid')
     assertNotLocked(state.found.user)
-    await this.#counted(state, 'second_factor', () =>
+    const counted = {
+      owner: `${state.row.id}|second_factor`,
+      secondFactorOf: { user: state.found.user, clientId: state.session.client_id },
+    }
+    await countedAttempt(this.d, counted, () =>
       strategy.attempt(
         { deps: this.d, device },
         { row: undefined, user: state.found.user, clientId: state.session.client_id },
@@ -247,22 +245,11 @@ export class SessionVerificationsService {
     return sessionVerificationJSON(this.d, state, origin)
   }
 
-  /** An attempt counted before the proof is compared, atomically: parallel guesses included. */
-  async #counted(state: SessionVerificationState, slot: Slot, check: () => Promise<unknown>) {
-    const key = `reverify|${state.row.id}|${slot}`
-    const tries = await this.d.services.rateLimits.hit(key, ATTEMPT_WINDOW_MS)
-    if (tries.count > MAX_ATTEMPTS) throw ApiError.of('verification_failed')
-    try {
-      await check()
-    } catch (error) {
-      if (tries.count >= MAX_ATTEMPTS) throw ApiError.of('verification_failed', { cause: error })
-      throw error
-    }
-  }
-
-  /** What the user enrolled, whatever the operator turned off since (as at sign-in). */
+  /** What the one rule allows a step-up (verification/second-factor-rule.ts), as at sign-in. */
   async #secondFactorStrategy(name: string): Promise<VerificationStrategy> {
-    return this.d.services.verifications.secondFactorStrategy(name, REVERIFY_SECOND_FACTORS)
+    const { second_factors } = await this.d.services.instance.settings()
+    const allowed = allowedSecondFactors(second_factors, 'step_up')
+    return this.d.services.verifications.secondFactorStrategy(name, allowed)
   }
 
   async #firstFactorStrategy(name: string): Promise<VerificationStrategy> {

@@ -181,6 +181,11 @@ export class SessionsService {
     return s
   }
 
+  /** Whether a usable session is pending its tasks (Clerk's `pending`, e.g. `setup-mfa`). */
+  isPending(s: SessionRow): boolean {
+    return effectiveStatus(s, this.d.clock.now()) === 'pending'
+  }
+
   /** The session with this process's unwritten activity, if it is live now; else a 401. */
   #active(s: SessionRow): SessionRow {
     const current = this.#withActivity(s)

@@ -1,12 +1,11 @@
 import { ApiError } from '@latchkey/contracts'
 import { fromDbBool, type SignInRow, type UserRow, type Write, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
-import { hasSecondFactor } from '../sessions/session-tasks.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { UserWithEmails } from '../users/users.service.js'
+import { allowedSecondFactors } from '../verification/second-factor-rule.js'
 import {
   FIRST_FACTOR_ORDER,
-  SECOND_FACTOR_ORDER,
   secondFactorNamed,
   strategyNamed,
 } from '../verification/strategies/index.js'
@@ -38,30 +37,16 @@ export async function supportedFirstFactors(
   )
 }
 
-/** First factors that reach the user's inbox: after one, an email code proves nothing more. */
-const EMAIL_FIRST_FACTORS: ReadonlySet<string> = new Set([
-  'email_code',
-  'email_link',
-  'reset_password_email_code',
-])
-
 /**
- * The second factors a sign-in after `firstFactor` may use, in Clerk's order. What the user
- * enrolled (`totp`, `backup_code`) always: the operator's switch stops new enrolment, never an
- * enrolled factor — failing open would let the password alone in. An email code only where the
- * operator allows it and the first factor did not already go through the same inbox (two codes
- * to one mailbox are one factor).
+ * The second factors a sign-in after `firstFactor` may use, in Clerk's order: the one rule of
+ * verification/second-factor-rule.ts, which step-up uses too.
  */
 export async function enabledSecondFactors(
   d: ServiceDeps,
-  firstFactor: string | null = null,
+  firstFactor: string | null,
 ): Promise<string[]> {
   const { second_factors } = await d.services.instance.settings()
-  return SECOND_FACTOR_ORDER.filter((name) =>
-    name === 'email_code'
-      ? second_factors.email_code && !EMAIL_FIRST_FACTORS.has(firstFactor ?? '')
-      : true,
-  )
+  return allowedSecondFactors(second_factors, { signInFirstFactor: firstFactor })
 }
 
 /**

@@ -3,6 +3,7 @@ import { type SignInRow, writeAtomically } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { UserWithEmails } from '../users/users.service.js'
+import { countedAttempt } from '../verification/factor-attempts.js'
 import type { SignInFactor, VerificationStrategy } from '../verification/strategy.js'
 import {
   assertNotLocked,
@@ -10,10 +11,6 @@ import {
   enabledSecondFactors,
   signInUser,
 } from './sign-in-factors.js'
-
-/** Wrong second-factor codes one sign-in takes before it must start again (like a code's 3). */
-const MAX_SECOND_FACTOR_ATTEMPTS = 3
-const ATTEMPT_WINDOW_MS = 10 * 60 * 1000
 
 function assertWaiting(d: ServiceDeps, signIn: SignInRow): void {
   if (d.clock.now() >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
@@ -76,9 +73,11 @@ export async function prepareSecondFactor(
 
 /**
  * `attempt_second_factor`: a banned or locked user stops here too; attempts are counted per
- * sign-in before the code is checked, and a third wrong one fails the sign-in's second step
- * (`verification_failed`: start again). A prepared factor (`email_code`) is also checked by the
- * engine on its row (expiry, its own attempts, single use). Proved, the sign-in completes with
+ * sign-in and per account before the code is checked (verification/factor-attempts.ts): a
+ * third wrong one fails the sign-in's second step (`verification_failed`: start again), and
+ * the account's limit locks its second factors (`user_locked`). A prepared factor
+ * (`email_code`) is also checked by the engine on its row (expiry, its own attempts, single
+ * use). Proved, the sign-in completes with
  * the second factor's time on the session (the token's `fva`).
  */
 export async function attemptSecondFactor(
@@ -92,10 +91,12 @@ export async function attemptSecondFactor(
   const found = await signInUser(d, signIn)
   assertNotLocked(found.user)
   offeredFactor(strategy, found)
-  // Counted before the code is compared, atomically: parallel guesses cannot exceed the limit.
-  const tries = await d.services.rateLimits.hit(`second-factor|${signIn.id}`, ATTEMPT_WINDOW_MS)
-  if (tries.count > MAX_SECOND_FACTOR_ATTEMPTS) throw ApiError.of('verification_failed')
-  try {
+  // Counted before the code is compared, per sign-in and per account (factor-attempts.ts).
+  const counted = {
+    owner: `${signIn.id}|second_factor`,
+    secondFactorOf: { user: found.user, clientId: signIn.client_id },
+  }
+  await countedAttempt(d, counted, async () => {
     if (strategy.prepare) {
       const owner = { id: signIn.id, slot: 'second_factor' as const, clientId: signIn.client_id }
       await d.services.verifications.attempt(
@@ -112,11 +113,7 @@ export async function attemptSecondFactor(
         { code: input.code },
       )
     }
-  } catch (error) {
-    if (tries.count >= MAX_SECOND_FACTOR_ATTEMPTS)
-      throw ApiError.of('verification_failed', { cause: error })
-    throw error
-  }
+  })
   const now = d.clock.now()
   // A prepared factor's row is now verified; one proved by its code alone is recorded here.
   const proved = strategy.prepare

@@ -52,10 +52,10 @@ export function meEmailRoutes(r: Router): void {
       query: Acting,
       body: Create,
       rateLimit: STEP_LIMIT,
+      // A new address is a new way in (codes, links, recovery): step-up first, when on.
+      sensitive: true,
       handler: async ({ query, body, client, services }) => {
         const s = await actingSession(services, client, query._clerk_session_id)
-        // A new address is a new way in (codes, links, recovery): step-up first, when on.
-        await services.sessionVerifications.requireRecent(s)
         const row = await services.userEmails.add(s.user_id, body.email_address)
         return { response: await services.userEmails.toJSON(s.user_id, row.id) }
       },

@@ -52,6 +52,7 @@ export function meRoutes(r: Router): void {
     method: 'GET',
     path: '/v1/me',
     query: Acting,
+    pendingSession: 'allowed',
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       return {
@@ -65,12 +66,12 @@ export function meRoutes(r: Router): void {
     path: '/v1/me',
     query: Acting,
     body: UpdateMe,
+    // The primary address receives the codes of every email factor: step-up, when on.
+    sensitive: ({ body }) => body.primary_email_address_id !== undefined,
     handler: async ({ query, body, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       if (body.username === null) await assertKeepsAnIdentifier(services, s.user_id)
       if (body.primary_email_address_id) {
-        // The primary address receives the codes of every email factor: step-up, when on.
-        await services.sessionVerifications.requireRecent(s)
         await services.userEmails.assertMayBePrimary(s.user_id, body.primary_email_address_id)
       }
       const user = await services.users.update(s.user_id, {
@@ -89,11 +90,11 @@ export function meRoutes(r: Router): void {
     method: 'DELETE',
     path: '/v1/me',
     query: Acting,
+    sensitive: true,
     handler: async ({ query, client, services }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       if (!(await services.instance.settings()).delete_self_enabled)
         throw ApiError.of('delete_self_not_enabled')
-      await services.sessionVerifications.requireRecent(s)
       await services.users.delete(s.user_id)
       await services.clients.refreshLastActive(s.client_id)
       return { response: { object: 'user', id: s.user_id, deleted: true } }
@@ -122,14 +123,14 @@ export function meRoutes(r: Router): void {
     query: Acting,
     body: ChangePassword,
     rateLimit: { max: 3, windowMs: 10_000 },
-    handler: async ({ query, body, client, services, device }) => {
+    sensitive: true,
+    handler: async ({ query, body, client, services, device, reverified: policy }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       // With reverification on, a step-up of this session proves the user instead of the
       // current password (Clerk's UI then sends none) — a real one, not the sign-in's freshness:
       // a session minutes old from an email code or a stolen cookie proved no password.
       // Without one, Clerk's reverification error asks for it; a password that is sent is
       // still checked.
-      const policy = await services.sessionVerifications.requireRecent(s)
       const user = await services.users.getById(s.user_id)
       assertPasswordAllowed(body.new_password, 'new_password')
       const waived =

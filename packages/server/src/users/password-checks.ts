@@ -3,12 +3,8 @@ import { fromDbBool, type UserRow, type UserUpdate } from '@latchkey/db'
 import { KeyedSerial } from '../lib/keyed-serial.js'
 import { hashPassword, needsRehash, verifyPassword } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
-import {
-  KNOWN_DEVICE_FAILURES,
-  PASSWORD_CHECKS_PER_IP,
-  throttleDelayMs,
-  throttledFor,
-} from './password-attempts.js'
+import { isKnownDevice, recordDeviceFailure } from './known-device.js'
+import { PASSWORD_CHECKS_PER_IP, throttleDelayMs, throttledFor } from './password-attempts.js'
 import { lockoutExpiresIn } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
@@ -102,11 +98,7 @@ export class PasswordChecks {
     known: boolean | undefined,
   ): Promise<PasswordCheck> {
     const failures = await repo.incrementFailedAttempts(this.d.db, user.id, now)
-    if (clientId !== undefined)
-      await this.d.services.rateLimits.hit(
-        deviceKey(clientId, user.id),
-        KNOWN_DEVICE_FAILURES.windowMs,
-      )
+    await recordDeviceFailure(this.d, clientId, user.id)
     const { lockoutAttempts, lockoutSeconds } = this.d.config
     if (failures >= lockoutAttempts) {
       await repo.updateUserRow(this.d.db, user.id, {
@@ -124,17 +116,11 @@ export class PasswordChecks {
     return { ok: false, code: 'form_password_incorrect' }
   }
 
-  /** A client that has held a session of the user and has not failed too often itself lately. */
-  async #isKnownDevice(clientId: string | undefined, userId: string): Promise<boolean> {
-    if (clientId === undefined) return false
-    const { sessions, rateLimits } = this.d.services
-    if ((await sessions.count({ clientId, userId })) === 0) return false
-    const own = await rateLimits.count(deviceKey(clientId, userId), KNOWN_DEVICE_FAILURES.windowMs)
-    return own < KNOWN_DEVICE_FAILURES.max
+  #isKnownDevice(clientId: string | undefined, userId: string): Promise<boolean> {
+    return isKnownDevice(this.d, clientId, userId)
   }
 }
 
-const deviceKey = (clientId: string, userId: string) => `device-failures|${clientId}|${userId}`
 const retry = (seconds: number) => ({ retryAfterSeconds: Math.max(1, seconds) })
 
 /**

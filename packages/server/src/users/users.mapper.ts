@@ -59,9 +59,20 @@ export function lockoutExpiresIn(u: UserRow, now: number): number | null {
   return u.lockout_until && u.lockout_until > now ? Math.ceil((u.lockout_until - now) / 1000) : null
 }
 
+/**
+ * Seconds left on any lockout — wrong passwords' or wrong second factors'
+ * (second-factor-lockout.ts) — or null: what the Backend API shows as the account's lockout.
+ */
+function anyLockoutExpiresIn(u: UserRow, now: number): number | null {
+  const password = lockoutExpiresIn(u, now)
+  const until = u.second_factor_locked_until
+  if (fromDbBool(u.locked) || until === null || until <= now) return password
+  return Math.max(password ?? 0, Math.ceil((until - now) / 1000))
+}
+
 /** Whether the user cannot sign in now: locked by an admin or by repeated failures. */
 export function isLocked(u: UserRow, now: number): boolean {
-  return fromDbBool(u.locked) || (u.lockout_until !== null && u.lockout_until > now)
+  return fromDbBool(u.locked) || anyLockoutExpiresIn(u, now) !== null
 }
 
 /**
@@ -122,7 +133,7 @@ export function userToJSON(
     banned: fromDbBool(u.banned),
     locked: isLocked(u, opts.now),
     deprovisioned: false,
-    lockout_expires_in_seconds: lockoutExpiresIn(u, opts.now),
+    lockout_expires_in_seconds: anyLockoutExpiresIn(u, opts.now),
     verification_attempts_remaining: Math.max(0, opts.lockoutAttempts - u.failed_attempts),
     delete_self_enabled: opts.deleteSelfEnabled,
     create_organization_enabled: false,

@@ -319,3 +319,50 @@ export async function setEmailVerified(db: Q, id: string, verified: number, now:
     .where('id', '=', id)
     .execute()
 }
+
+/**
+ * Claims one second-factor attempt on the account before its code is compared, in one
+ * conditional UPDATE (atomic on both dialects: concurrent claims of the row serialize, and each
+ * re-reads it): counts it and, from the `lockFrom`-th consecutive one on, locks second factors
+ * until `lockUntil` in the same write, so a burst of parallel guesses cannot all pass a lock
+ * not yet written. Refused (undefined) while second factors are locked, unless `ignoreLock` (a
+ * known device). Returns the count, this attempt included.
+ */
+export async function claimSecondFactorAttempt(
+  db: Q,
+  id: string,
+  now: number,
+  opts: { lockFrom: number; lockUntil: number; ignoreLock: boolean },
+): Promise<number | undefined> {
+  let q = db
+    .updateTable('users')
+    .set((eb) => ({
+      second_factor_failures: eb('second_factor_failures', '+', 1),
+      second_factor_locked_until: eb
+        .case()
+        .when('second_factor_failures', '>=', opts.lockFrom - 1)
+        .then(opts.lockUntil)
+        .else(eb.ref('second_factor_locked_until'))
+        .end(),
+    }))
+    .where('id', '=', id)
+  if (!opts.ignoreLock)
+    q = q.where((eb) =>
+      eb.or([
+        eb('second_factor_locked_until', 'is', null),
+        eb('second_factor_locked_until', '<=', now),
+      ]),
+    )
+  const row = await q.returning('second_factor_failures').executeTakeFirst()
+  return row ? Number(row.second_factor_failures) : undefined
+}
+
+/** A right second factor: the account's consecutive second-factor failures and lock are over. */
+export async function clearSecondFactorFailures(db: Q, id: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ second_factor_failures: 0, second_factor_locked_until: null })
+    .where('id', '=', id)
+    .where('second_factor_failures', '>', 0)
+    .execute()
+}

@@ -26,6 +26,7 @@ import {
 } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { type PasswordAttempt, type PasswordCheck, PasswordChecks } from './password-checks.js'
+import { claimSecondFactor, type SecondFactorClaim } from './second-factor-lockout.js'
 import { type UserJSON, userToJSON } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
@@ -485,6 +486,8 @@ export class UsersService {
       patch.lockout_until = null
       patch.throttled_until = null
       patch.failed_attempts = 0
+      patch.second_factor_failures = 0
+      patch.second_factor_locked_until = null
     }
     await repo.updateUserRow(this.d.db, id, patch)
     if (value) {
@@ -501,6 +504,14 @@ export class UsersService {
    */
   checkPassword(user: UserRow, password: string, from?: PasswordAttempt): Promise<PasswordCheck> {
     return this.#passwords.check(user, password, from)
+  }
+
+  /**
+   * Claims a second-factor attempt on the account before its code is compared (the per-account
+   * limit of second-factor-lockout.ts), else 403 `user_locked`.
+   */
+  claimSecondFactor(user: UserRow, clientId: string | undefined): Promise<SecondFactorClaim> {
+    return claimSecondFactor(this.d, user, clientId)
   }
 
   /** `POST /users/{id}/verify_password`: no lockout counting, no side effects. */

@@ -1,5 +1,6 @@
 import { ApiError, newId } from '@latchkey/contracts'
-import type { UserRow, VerificationRow, Write } from '@latchkey/db'
+import type { Database, UserRow, VerificationRow, Write } from '@latchkey/db'
+import type { Kysely, Transaction } from 'kysely'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { challengeRow } from './challenge.js'
@@ -124,7 +125,12 @@ export class VerificationsService {
     return this.attemptRow(strategy, row, user, owner.clientId, input, device)
   }
 
-  /** {@link attempt} on a row already found (an email link finds its row by token). */
+  /**
+   * {@link attempt} on a row already found (an email link finds its row by token). `complete`
+   * runs in one transaction with the claim of the row, so what the proof creates (a passkey's
+   * credential) and the spending of its challenge happen together or not at all: when it
+   * throws, the challenge stays unverified (the attempt still counts toward its limit).
+   */
   async attemptRow(
     strategy: VerificationStrategy,
     row: VerificationRow,
@@ -132,6 +138,7 @@ export class VerificationsService {
     clientId: string | undefined,
     input: AttemptInput,
     device: Device,
+    complete?: (trx: Transaction<Database>) => Promise<void>,
   ): Promise<VerificationRow> {
     const now = this.d.clock.now()
     this.assertOpen(row, now)
@@ -151,9 +158,13 @@ export class VerificationsService {
       }
       throw error
     }
-    if (!(await repo.claimVerified(this.d.db, row.id, now, clientId ?? null))) {
-      throw ApiError.of('verification_already_verified')
+    const claim = async (q: Kysely<Database> | Transaction<Database>) => {
+      if (!(await repo.claimVerified(q, row.id, now, clientId ?? null)))
+        throw ApiError.of('verification_already_verified')
+      await complete?.(q as Transaction<Database>)
     }
+    if (complete) await this.d.db.transaction().execute(claim)
+    else await claim(this.d.db)
     return { ...row, status: 'verified', attempts, verified_at: now, secret_hash: null }
   }
 

@@ -1,0 +1,56 @@
+import { ApiError } from '@latchkey/contracts'
+import type { UserRow } from '@latchkey/db'
+import type { ServiceDeps } from '../service-deps.js'
+import { isKnownDevice, recordDeviceFailure } from './known-device.js'
+import * as repo from './users.repository.js'
+
+/**
+ * Consecutive wrong second factors (TOTP, backup codes, an email code as second factor; at
+ * sign-in and at step-up alike) from which the account refuses second factors: the attempt that
+ * reaches it locks them for `LATCHKEY_LOCKOUT_SECONDS`, and so does every further one until a
+ * right code. Per account, so new sign-ins, new IPs and new step-ups gain nothing: with the
+ * password known, a guesser gets 10 codes, then one per lockout period (24 a day by default).
+ */
+export const SECOND_FACTOR_LOCK_FROM = 10
+
+/** One second-factor attempt, claimed on the account before its code is compared. */
+export type SecondFactorClaim = {
+  /** The code was wrong: counts toward the device's own failures (the exemption's end). */
+  failed(): Promise<void>
+  /** The code was right: the account's second-factor failures and lock are over. */
+  succeeded(): Promise<void>
+}
+
+/**
+ * Claims a second-factor attempt for `user` from `clientId`, else 403 `user_locked` with
+ * `meta.retry_after_seconds` (as a password lockout). A known device (known-device.ts) is exempt
+ * from the lock, as from the password's: an attacker who has the password cannot keep the owner
+ * out of the browsers they use. Its attempts still count and lock the account for others.
+ */
+export async function claimSecondFactor(
+  d: ServiceDeps,
+  user: UserRow,
+  clientId: string | undefined,
+): Promise<SecondFactorClaim> {
+  const now = d.clock.now()
+  const opts = {
+    lockFrom: SECOND_FACTOR_LOCK_FROM,
+    lockUntil: now + d.config.lockoutSeconds * 1000,
+    ignoreLock: false,
+  }
+  let claimed = await repo.claimSecondFactorAttempt(d.db, user.id, now, opts)
+  if (claimed === undefined && (await isKnownDevice(d, clientId, user.id)))
+    claimed = await repo.claimSecondFactorAttempt(d.db, user.id, now, { ...opts, ignoreLock: true })
+  if (claimed === undefined) {
+    const current = await repo.findUserById(d.db, user.id)
+    const until = current?.second_factor_locked_until ?? now
+    throw ApiError.of('user_locked', {
+      longMessage: 'Too many wrong codes for this account. Please try again later.',
+      meta: { retry_after_seconds: Math.max(1, Math.ceil((until - now) / 1000)) },
+    })
+  }
+  return {
+    failed: () => recordDeviceFailure(d, clientId, user.id),
+    succeeded: () => repo.clearSecondFactorFailures(d.db, user.id),
+  }
+}
