@@ -250,6 +250,7 @@ describe.each(DIALECTS)('social providers (%s)', (dialect) => {
         provider: 'oauth_github',
         provider_user_id: String(id),
         username: login,
+        approved_scopes: 'read:user user:email',
         email_address: email,
         email_address_verified: true,
         image_url: 'https://avatars.example/u/1',

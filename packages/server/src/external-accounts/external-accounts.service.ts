@@ -149,7 +149,12 @@ export class ExternalAccountsService {
         familyName: profile.lastName,
         picture: profile.imageUrl,
         username: profile.username,
-        scope: tokens.scope ?? connection.scopes,
+        // GitHub separates granted scopes with commas; Clerk's `approved_scopes` uses spaces.
+        scope:
+          tokens.scope
+            ?.split(/[\s,]+/)
+            .filter(Boolean)
+            .join(' ') || connection.scopes,
       }
     } catch (error) {
       this.d.log.info({ err: error, provider: flow.provider }, 'oauth callback refused')
