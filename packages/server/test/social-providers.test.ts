@@ -1,4 +1,5 @@
 import { createClerkClient } from '@clerk/backend'
+import { exportPKCS8, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserAgent } from './helpers/browser-agent.js'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
@@ -389,6 +390,29 @@ describe.each(DIALECTS)('social providers (%s)', (dialect) => {
     back.searchParams.set('user', JSON.stringify({ name: { firstName: 'Evil', lastName: 'Twin' } }))
     expect((await callback(s.b, back)).location).toBe(`${server.url}/done`)
     expect((await clerk().users.getUser(first.userId)).firstName).toBe('Real')
+  })
+
+  it('Apple refuses a client secret from the wrong key: the verification fails, nobody signs in', async () => {
+    const list = (await bapi('GET', '/v1/oauth_connections')).json as Record<string, unknown>[]
+    const appleId = list.find((c) => c.provider === 'apple')?.id as string
+    const other = await generateKeyPair('ES256', { extractable: true })
+    const swapped = await bapi('PATCH', `/v1/oauth_connections/${appleId}`, {
+      private_key: await exportPKCS8(other.privateKey),
+    })
+    expect(swapped.status).toBe(200)
+    const sub = `001234.${uniq('apple')}`
+    apple.accounts.set(sub, { email: `${sub}@icloud.example`, firstName: 'No', lastName: 'Body' })
+    apple.signInAs = sub
+    const s = await start('oauth_apple')
+    const { back } = await viaFormPost(s.authorize)
+    expect((await callback(s.b, back)).location).toBe(`${server.url}/sso-callback`)
+    const client = (await s.b.request('GET', '/v1/client')).json.response
+    expect(client.sign_in.first_factor_verification.status).toBe('failed')
+    expect(client.sessions).toEqual([])
+    const restored = await bapi('PATCH', `/v1/oauth_connections/${appleId}`, {
+      private_key: apple.privateKeyPem,
+    })
+    expect(restored.status).toBe(200)
   })
 
   it('Backend API: each provider checks its own settings; secrets and keys never shown', async () => {
