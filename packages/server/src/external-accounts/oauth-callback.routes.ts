@@ -6,7 +6,8 @@ import { readClientToken, writeClientToken } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
 import type { Services } from '../services.js'
 
-// `user`: Apple posts the person's name there, once, on the first authorization (providers/apple.ts).
+// `user`: Apple posts the person's name there, once, on the first authorization
+// (providers/apple.ts); it travels bounded like the rest and only Apple's mapping reads it.
 const RESPONSE_PARAMS = [
   'code',
   'state',
