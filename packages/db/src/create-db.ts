@@ -36,6 +36,7 @@ import * as sessionTasks from './migrations/2026-12-01T0022-session-tasks.js'
 import * as externalAccounts from './migrations/2026-12-01T0023-external-accounts.js'
 import * as webhookEvents from './migrations/2026-12-01T0024-webhook-events.js'
 import * as secondFactorFailures from './migrations/2026-12-01T0031-second-factor-failures.js'
+import * as oauthProviders from './migrations/2026-12-01T0028-oauth-providers.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -259,6 +260,7 @@ export async function migrate(
         '2026-12-01T0023-external-accounts': externalAccounts,
         '2026-12-01T0024-webhook-events': webhookEvents,
         '2026-12-01T0031-second-factor-failures': secondFactorFailures,
+        '2026-12-01T0028-oauth-providers': oauthProviders,
       }),
     },
   })

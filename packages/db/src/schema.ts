@@ -351,15 +351,27 @@ export interface PasskeyTable {
 /** An upstream OpenID Connect provider the operator configured (migration 0023, issue #18). */
 export interface OAuthConnectionTable {
   id: string
-  /** `google`, `microsoft` or `custom_<slug>`: the strategy is `oauth_<provider>`. */
+  /**
+   * `google`, `microsoft`, `github`, `gitlab`, `discord`, `apple` or `custom_<slug>`: the
+   * strategy is `oauth_<provider>`.
+   */
   provider: string
+  /** The OpenID Connect issuer; for a plain OAuth 2 provider, its public web origin. */
   issuer: string
   client_id: string
-  /** Sealed with the instance's SecretBox, the connection id as AAD. */
+  /**
+   * Sealed with the instance's SecretBox, the connection id as AAD: the client secret, or for
+   * Apple the team's private key (PEM) its client-secret JWTs are signed with.
+   */
   client_secret_sealed: string
   /** Space-separated, as sent to the provider. */
   scopes: string
   enabled: number
+  /** Apple's team id and key id (migration 0028); null elsewhere. */
+  team_id: string | null
+  key_id: string | null
+  /** Where a plain OAuth 2 provider's endpoints are, when not its public hosts (loopback only). */
+  endpoint_base_url: string | null
   created_at: number
   updated_at: number
 }
@@ -376,6 +388,8 @@ export interface ExternalAccountTable {
   first_name: string | null
   last_name: string | null
   image_url: string | null
+  /** The provider's handle (GitHub login, …), migration 0028. */
+  username: string | null
   approved_scopes: string
   created_at: number
   updated_at: number

@@ -15,7 +15,7 @@ export function externalAccountJSON(a: ExternalAccountRow) {
     last_name: a.last_name ?? '',
     avatar_url: a.image_url ?? '',
     image_url: a.image_url ?? '',
-    username: null,
+    username: a.username,
     phone_number: null,
     public_metadata: {},
     label: null,

@@ -25,6 +25,8 @@ export type ProviderClaims = {
   givenName: string | null
   familyName: string | null
   picture: string | null
+  /** The provider's handle (GitHub login, …); absent in claims stored before migration 0028. */
+  username?: string | null
   scope: string
 }
 
@@ -64,17 +66,25 @@ export class ExternalAccountsService {
       input.actionCompleteRedirectUrl,
       'action_complete_redirect_url',
     )
-    const config = await this.d.services.oauthConnections.clientConfig(connection)
+    const connections = this.d.services.oauthConnections
+    const config = await connections.clientConfig(connection)
+    const upstream = connections.providerOf(connection)
     const state = randomToken(32)
     const nonce = oidc.randomNonce()
     const verifier = oidc.randomPKCECodeVerifier()
     const authorize = oidc.buildAuthorizationUrl(config, {
+      ...upstream.authorizationParams,
       redirect_uri: this.callbackUrl(),
       scope: connection.scopes,
       state,
-      nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
+      // The ID token's nonce is an OpenID Connect check; plain OAuth 2 providers have none.
+      ...(upstream.protocol === 'oidc' ? { nonce } : {}),
+      ...(upstream.pkce
+        ? {
+            code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+            code_challenge_method: 'S256',
+          }
+        : {}),
     })
     const now = this.d.clock.now()
     const flowId = newId('oauthFlow')
@@ -104,8 +114,9 @@ export class ExternalAccountsService {
 
   /**
    * Exchanges the callback's code (the `oauth_*` strategy's attempt): the flow is used once,
-   * then openid-client checks state, PKCE, the ID token's signature, issuer, audience, expiry
-   * and nonce. The claims are kept on the flow for what follows (sign-in or transfer).
+   * then openid-client checks state, PKCE and — for an OpenID Connect provider — the ID
+   * token's signature, issuer, audience, expiry and nonce; the provider maps the person
+   * (`providers/`). The claims are kept on the flow for what follows (sign-in or transfer).
    */
   async exchange(verificationId: string, callbackUrl: URL): Promise<ProviderClaims> {
     const flow = await repo.findFlowByVerification(this.d.db, verificationId)
@@ -115,31 +126,35 @@ export class ExternalAccountsService {
     if (callbackUrl.searchParams.has('error')) throw ApiError.of('oauth_access_denied')
     const connection = await this.d.services.oauthConnections.findEnabled(flow.provider)
     if (!connection) throw ApiError.of('oauth_access_denied')
-    const config = await this.d.services.oauthConnections.clientConfig(connection)
+    const connections = this.d.services.oauthConnections
+    const config = await connections.clientConfig(connection)
+    const upstream = connections.providerOf(connection)
+    const oidcFlow = upstream.protocol === 'oidc'
     let claims: ProviderClaims
     try {
       const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: this.d.box.open(flow.code_verifier_sealed, flow.id),
-        expectedNonce: flow.nonce,
+        ...(upstream.pkce
+          ? { pkceCodeVerifier: this.d.box.open(flow.code_verifier_sealed, flow.id) }
+          : {}),
+        ...(oidcFlow ? { expectedNonce: flow.nonce } : {}),
         expectedState: callbackUrl.searchParams.get('state') ?? '',
-        idTokenExpected: true,
+        idTokenExpected: oidcFlow,
       })
-      const id = tokens.claims()
-      if (!id) throw new Error('no ID token')
-      // Providers that keep email out of the ID token (oidc-provider's default) give it at
-      // userinfo; openid-client checks that answer's `sub` is the ID token's.
-      const info =
-        typeof id.email === 'string' || !config.serverMetadata().userinfo_endpoint
-          ? id
-          : { ...(await oidc.fetchUserInfo(config, tokens.access_token, id.sub)), ...id }
+      const profile = await upstream.profile({ config, tokens, callbackUrl })
       claims = {
-        sub: id.sub,
-        email: typeof info.email === 'string' ? info.email.trim().toLowerCase() : null,
-        emailVerified: info.email_verified === true,
-        givenName: typeof info.given_name === 'string' ? info.given_name : null,
-        familyName: typeof info.family_name === 'string' ? info.family_name : null,
-        picture: typeof info.picture === 'string' ? info.picture : null,
-        scope: tokens.scope ?? connection.scopes,
+        sub: profile.providerUserId,
+        email: profile.email,
+        emailVerified: profile.emailVerified,
+        givenName: profile.firstName,
+        familyName: profile.lastName,
+        picture: profile.imageUrl,
+        username: profile.username,
+        // GitHub separates granted scopes with commas; Clerk's `approved_scopes` uses spaces.
+        scope:
+          tokens.scope
+            ?.split(/[\s,]+/)
+            .filter(Boolean)
+            .join(' ') || connection.scopes,
       }
     } catch (error) {
       this.d.log.info({ err: error, provider: flow.provider }, 'oauth callback refused')
@@ -192,6 +207,7 @@ export class ExternalAccountsService {
       first_name: claims.givenName,
       last_name: claims.familyName,
       image_url: claims.picture,
+      username: claims.username ?? null,
       approved_scopes: claims.scope,
       created_at: now,
       updated_at: now,

@@ -6,7 +6,17 @@ import { readClientToken, writeClientToken } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
 import type { Services } from '../services.js'
 
-const RESPONSE_PARAMS = ['code', 'state', 'iss', 'scope', 'error', 'error_description'] as const
+// `user`: Apple posts the person's name there, once, on the first authorization
+// (providers/apple.ts); it travels bounded like the rest and only Apple's mapping reads it.
+const RESPONSE_PARAMS = [
+  'code',
+  'state',
+  'iss',
+  'scope',
+  'error',
+  'error_description',
+  'user',
+] as const
 
 const CallbackQuery = z.looseObject({
   state: z.string().min(1).max(512),

@@ -10,6 +10,10 @@ const fields = {
   client_secret: z.string().min(1).max(4096).optional(),
   scopes: z.string().trim().max(1024).optional(),
   enabled: z.boolean().optional(),
+  team_id: z.string().trim().min(1).max(64).optional(),
+  key_id: z.string().trim().min(1).max(64).optional(),
+  private_key: z.string().min(1).max(8192).optional(),
+  endpoint_base_url: z.string().trim().min(1).max(1024).nullable().optional(),
 }
 const CreateConnection = z.strictObject({ provider: z.string().trim().min(1).max(64), ...fields })
 const UpdateConnection = z.strictObject(fields)
@@ -20,12 +24,16 @@ const input = (b: z.infer<typeof UpdateConnection>) => ({
   clientSecret: b.client_secret,
   scopes: b.scopes,
   enabled: b.enabled,
+  teamId: b.team_id,
+  keyId: b.key_id,
+  privateKey: b.private_key,
+  endpointBaseUrl: b.endpoint_base_url,
 })
 
 /**
  * `/v1/oauth_connections` (a Latchkey addition: Clerk keeps social connections in its
- * dashboard): the operator's upstream OpenID Connect providers, one per provider key. The
- * client secret is written, never read back.
+ * dashboard): the operator's upstream providers, one per provider key (`providers/`). The
+ * client secret (Apple: the private key) is written, never read back.
  */
 export function oauthConnectionRoutes(r: Router): void {
   r.bapi({

@@ -1,21 +1,18 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import { type Database, fromDbBool, type OAuthConnectionRow, toDbBool } from '@latchkey/db'
 import type { Kysely } from 'kysely'
-import * as oidc from 'openid-client'
+import type * as oidc from 'openid-client'
 import type { Clock } from '../lib/clock.js'
 import type { SecretBox } from '../lib/crypto.js'
 import * as repo from './external-accounts.repository.js'
+import {
+  ConnectionSettingError,
+  type ConnectionSettings,
+  findProvider,
+  PROVIDER_KEYS,
+  type Provider,
+} from './providers/index.js'
 
-/**
- * `google`, `microsoft`, or `custom_<slug>` for any OpenID Connect provider by issuer: the
- * strategy is `oauth_<key>`, Clerk's names (`oauth_custom_<slug>` is how Clerk names a custom
- * provider, and what clerk-js accepts as one).
- */
-export const PROVIDER_KEY = /^(google|microsoft|custom_[a-z0-9][a-z0-9_-]{0,39})$/
-
-/** Issuers Latchkey knows; Microsoft's is per tenant, so the operator names it. */
-const KNOWN_ISSUERS: Record<string, string> = { google: 'https://accounts.google.com' }
-const DEFAULT_SCOPES = 'openid email profile'
 /** Discovery documents are re-read this often (providers rotate keys and endpoints rarely). */
 const DISCOVERY_TTL_MS = 3_600_000
 
@@ -26,15 +23,22 @@ export type ConnectionInput = {
   clientSecret?: string | undefined
   scopes?: string | undefined
   enabled?: boolean | undefined
+  /** Apple's team id, key id and private key (PEM, sealed like a client secret). */
+  teamId?: string | undefined
+  keyId?: string | undefined
+  privateKey?: string | undefined
+  /** A plain OAuth 2 provider's endpoints on loopback (a stand-in); null clears it. */
+  endpointBaseUrl?: string | null | undefined
 }
 
 type Deps = { db: Kysely<Database>; clock: Clock; box: SecretBox }
 
 /**
- * The operator's upstream OpenID Connect providers (issue #18): each a provider key, an issuer
- * found by discovery, a client id and secret (sealed, the connection id as AAD, never rendered),
- * scopes and a switch. Google and Microsoft are this same generic code with their issuers; the
- * relying party is `openid-client` (OpenID Certified), never a hand-written one.
+ * The operator's upstream providers (issue #18): each a provider key (`providers/`: Google,
+ * Microsoft, GitHub, GitLab, Discord, Apple, or any OpenID Connect issuer as `custom_<slug>`),
+ * an issuer or web origin, a client id and secret (sealed, the connection id as AAD, never
+ * rendered; Apple's private key in its place), scopes and a switch. The relying party is
+ * `openid-client` (OpenID Certified) for every provider, never a hand-written one.
  */
 export class OAuthConnectionsService {
   readonly #d: Deps
@@ -63,6 +67,13 @@ export class OAuthConnectionsService {
     return row && fromDbBool(row.enabled) ? row : undefined
   }
 
+  /** The provider a stored connection is for (its key was checked when it was created). */
+  providerOf(row: OAuthConnectionRow): Provider {
+    const provider = findProvider(row.provider)
+    if (!provider) throw new Error(`connection ${row.id} names no provider: ${row.provider}`)
+    return provider
+  }
+
   /**
    * `user_settings.social` of the environment (fapi spec `UserSettings.Social`): one entry per
    * enabled connection, which clerk-js turns into a "Continue with …" button.
@@ -80,61 +91,72 @@ export class OAuthConnectionsService {
           strategy: `oauth_${r.provider}`,
           not_selectable: false,
           deprecated: false,
-          name: displayName(r.provider),
+          name: this.providerOf(r).name,
           logo_url: null,
         },
       ]),
     )
   }
 
-  /** Creates a connection after its issuer's discovery document was read and checked. */
+  /** Creates a connection after the provider is reached (discovery) and its settings checked. */
   async create(input: ConnectionInput): Promise<OAuthConnectionRow> {
-    const provider = input.provider ?? ''
-    if (!PROVIDER_KEY.test(provider))
-      throw invalid('provider', 'google, microsoft or custom_<slug>')
-    if (await repo.findConnectionByProvider(this.#d.db, provider))
+    const key = input.provider ?? ''
+    const provider = findProvider(key)
+    if (!provider) throw invalid('provider', PROVIDER_KEYS)
+    if (await repo.findConnectionByProvider(this.#d.db, key))
       throw ApiError.of('form_identifier_exists', {
-        longMessage: `A connection for ${provider} exists already.`,
+        longMessage: `A connection for ${key} exists already.`,
         meta: { param_name: 'provider' },
       })
-    const issuer = input.issuer ?? KNOWN_ISSUERS[provider]
-    if (!issuer) throw ApiError.of('form_param_missing', { meta: { param_name: 'issuer' } })
-    if (!input.clientId)
-      throw ApiError.of('form_param_missing', { meta: { param_name: 'client_id' } })
-    if (!input.clientSecret)
-      throw ApiError.of('form_param_missing', { meta: { param_name: 'client_secret' } })
+    const issuer = input.issuer ?? provider.defaultIssuer
+    if (!issuer) throw missing('issuer')
+    if (!input.clientId) throw missing('client_id')
+    const secret = provider.secretParam === 'private_key' ? input.privateKey : input.clientSecret
+    if (!secret) throw missing(provider.secretParam)
+    await this.#check(provider, input, true)
     const now = this.#d.clock.now()
     const id = newId('oauthConnection')
     const row: OAuthConnectionRow = {
       id,
-      provider,
-      issuer: checkIssuer(issuer),
+      provider: key,
+      issuer,
       client_id: input.clientId,
-      client_secret_sealed: this.#d.box.seal(input.clientSecret, id),
-      scopes: scopesOf(input.scopes),
+      client_secret_sealed: this.#d.box.seal(secret, id),
+      scopes: scopesOf(provider, input.scopes),
       enabled: toDbBool(input.enabled ?? true),
+      team_id: input.teamId ?? null,
+      key_id: input.keyId ?? null,
+      endpoint_base_url: input.endpointBaseUrl ?? null,
       created_at: now,
       updated_at: now,
     }
-    await this.#discover(row)
+    await this.#configure(row)
     await repo.insertConnection(this.#d.db, row)
     return row
   }
 
   async update(id: string, input: ConnectionInput): Promise<OAuthConnectionRow> {
     const row = await this.get(id)
+    const provider = this.providerOf(row)
+    await this.#check(provider, input, false)
+    const secret = provider.secretParam === 'private_key' ? input.privateKey : input.clientSecret
     const next: OAuthConnectionRow = {
       ...row,
-      ...(input.issuer !== undefined ? { issuer: checkIssuer(input.issuer) } : {}),
+      ...(input.issuer !== undefined ? { issuer: input.issuer } : {}),
       ...(input.clientId !== undefined ? { client_id: input.clientId } : {}),
-      ...(input.clientSecret !== undefined
-        ? { client_secret_sealed: this.#d.box.seal(input.clientSecret, id) }
-        : {}),
-      ...(input.scopes !== undefined ? { scopes: scopesOf(input.scopes) } : {}),
+      ...(secret !== undefined ? { client_secret_sealed: this.#d.box.seal(secret, id) } : {}),
+      ...(input.scopes !== undefined ? { scopes: scopesOf(provider, input.scopes) } : {}),
       ...(input.enabled !== undefined ? { enabled: toDbBool(input.enabled) } : {}),
+      ...(input.teamId !== undefined ? { team_id: input.teamId } : {}),
+      ...(input.keyId !== undefined ? { key_id: input.keyId } : {}),
+      ...(input.endpointBaseUrl !== undefined ? { endpoint_base_url: input.endpointBaseUrl } : {}),
       updated_at: Math.max(this.#d.clock.now(), row.updated_at + 1),
     }
-    if (next.issuer !== row.issuer) await this.#discover(next)
+    const reach = ['issuer', 'endpoint_base_url', 'team_id', 'key_id', 'client_secret_sealed']
+    if (
+      reach.some((k) => next[k as keyof OAuthConnectionRow] !== row[k as keyof OAuthConnectionRow])
+    )
+      await this.#configure(next)
     const { id: _, created_at: __, provider: ___, ...patch } = next
     await repo.updateConnection(this.#d.db, id, patch)
     return next
@@ -146,35 +168,57 @@ export class OAuthConnectionsService {
     this.#configs.delete(id)
   }
 
-  /** The relying-party configuration (discovery + client credentials), cached per version. */
+  /** The relying-party configuration (discovery or endpoints + credentials), cached per version. */
   clientConfig(row: OAuthConnectionRow): Promise<oidc.Configuration> {
     const key = `${row.updated_at}`
     const now = this.#d.clock.now()
     const cached = this.#configs.get(row.id)
     if (cached && cached.key === key && now - cached.at < DISCOVERY_TTL_MS) return cached.config
-    const config = this.#discover(row)
+    const config = this.#configure(row)
     this.#configs.set(row.id, { at: now, key, config })
     config.catch(() => this.#configs.delete(row.id))
     return config
   }
 
-  async #discover(row: OAuthConnectionRow): Promise<oidc.Configuration> {
-    const issuer = new URL(row.issuer)
-    const secret = this.#d.box.open(row.client_secret_sealed, row.id)
+  /** The provider's own checks of the operator's settings, as Clerk-style 422s. */
+  async #check(provider: Provider, input: ConnectionInput, creating: boolean): Promise<void> {
     try {
-      return await oidc.discovery(
-        issuer,
-        row.client_id,
-        secret,
-        undefined,
-        // Plain http only to a provider on this machine (a test or a local IdP); elsewhere TLS.
-        isLoopback(issuer)
-          ? { execute: [oidc.allowInsecureRequests], timeout: 10 }
-          : { timeout: 10 },
+      await provider.check(
+        {
+          issuer: input.issuer,
+          endpointBaseUrl: input.endpointBaseUrl ?? undefined,
+          teamId: input.teamId,
+          keyId: input.keyId,
+          secret: input.clientSecret,
+          privateKey: input.privateKey,
+        },
+        creating,
       )
     } catch (error) {
+      if (!(error instanceof ConnectionSettingError)) throw error
       throw ApiError.of('form_param_value_invalid', {
-        longMessage: `The issuer's discovery document could not be read or did not match: ${(error as Error).message}`,
+        longMessage: error.message,
+        meta: { param_name: error.param },
+      })
+    }
+  }
+
+  async #configure(row: OAuthConnectionRow): Promise<oidc.Configuration> {
+    const provider = this.providerOf(row)
+    const settings: ConnectionSettings = {
+      issuer: row.issuer,
+      clientId: row.client_id,
+      secret: this.#d.box.open(row.client_secret_sealed, row.id),
+      teamId: row.team_id,
+      keyId: row.key_id,
+      endpointBaseUrl: row.endpoint_base_url,
+      now: () => this.#d.clock.now(),
+    }
+    try {
+      return await provider.configuration(settings)
+    } catch (error) {
+      throw ApiError.of('form_param_value_invalid', {
+        longMessage: `The provider's discovery document could not be read or did not match: ${(error as Error).message}`,
         meta: { param_name: 'issuer' },
         cause: error,
       })
@@ -193,39 +237,23 @@ export function connectionJSON(row: OAuthConnectionRow) {
     client_id: row.client_id,
     scopes: row.scopes,
     enabled: fromDbBool(row.enabled),
+    team_id: row.team_id,
+    key_id: row.key_id,
+    endpoint_base_url: row.endpoint_base_url,
     created_at: row.created_at,
     updated_at: row.updated_at,
   }
 }
 
-const NAMES: Record<string, string> = { google: 'Google', microsoft: 'Microsoft' }
-
-/** `custom_acme_id` → "Acme id": what a button says until connections carry a name. */
-function displayName(provider: string): string {
-  const slug = provider.replace(/^custom_/, '').replace(/[_-]+/g, ' ')
-  return NAMES[provider] ?? slug.charAt(0).toUpperCase() + slug.slice(1)
-}
-
-const isLoopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
-
-function checkIssuer(issuer: string): string {
-  let url: URL
-  try {
-    url = new URL(issuer)
-  } catch {
-    throw invalid('issuer', 'an https URL')
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url)))
-    throw invalid('issuer', 'an https URL')
-  return issuer
-}
-
-function scopesOf(scopes: string | undefined): string {
-  const list = [...new Set((scopes ?? DEFAULT_SCOPES).split(/[\s,]+/).filter(Boolean))]
-  // The ID token is what proves the sign-in: `openid` is always asked for.
-  if (!list.includes('openid')) list.unshift('openid')
+/** The operator's scopes (or the provider's defaults), with the ones the provider needs. */
+function scopesOf(provider: Provider, scopes: string | undefined): string {
+  const list = [...new Set((scopes ?? provider.defaultScopes).split(/[\s,]+/).filter(Boolean))]
+  for (const s of [...provider.requiredScopes].reverse()) if (!list.includes(s)) list.unshift(s)
   return list.join(' ')
 }
+
+const missing = (param: string) =>
+  ApiError.of('form_param_missing', { meta: { param_name: param } })
 
 const invalid = (param: string, what: string) =>
   ApiError.of('form_param_value_invalid', {

@@ -8,6 +8,19 @@ export type UpstreamAccount = {
   email_verified?: boolean
   given_name?: string
   family_name?: string
+  /** Any other claim the IdP's shape releases (`picture`, `name`, Microsoft's `xms_edov`). */
+  [claim: string]: unknown
+}
+
+/**
+ * A provider's discovery shape: the issuer's path (Microsoft's `/<tenant>/v2.0`), the claims
+ * each scope releases, and whether they ride in the ID token itself (Google, Microsoft) or
+ * only at userinfo (oidc-provider's default).
+ */
+export type IdpShape = {
+  path?: string
+  claims?: Record<string, string[]>
+  claimsInIdToken?: boolean
 }
 
 /**
@@ -30,9 +43,10 @@ export class UpstreamIdp {
     this.server = server
   }
 
-  static async start(callbackUrl: string): Promise<UpstreamIdp> {
+  static async start(callbackUrl: string, shape: IdpShape = {}): Promise<UpstreamIdp> {
     const port = await freePort()
-    const issuer = `http://127.0.0.1:${port}`
+    const mount = shape.path ?? ''
+    const issuer = `http://127.0.0.1:${port}${mount}`
     const server = createServer()
     const idp = new UpstreamIdp(issuer, server)
     const provider = new Provider(issuer, {
@@ -45,21 +59,32 @@ export class UpstreamIdp {
           response_types: ['code'],
         },
       ],
-      claims: {
+      claims: shape.claims ?? {
         openid: ['sub'],
         email: ['email', 'email_verified'],
         profile: ['given_name', 'family_name'],
       },
+      conformIdTokenClaims: !shape.claimsInIdToken,
       findAccount: (_ctx, id) => {
         const claims = idp.accounts.get(id)
         return claims ? { accountId: id, claims: () => ({ sub: id, ...claims }) } : undefined
       },
-      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      interactions: { url: (_ctx, interaction) => `${mount}/interaction/${interaction.uid}` },
       features: { devInteractions: { enabled: false } },
       cookies: { keys: ['upstream-idp-test-cookie-key'] },
     })
     const callback = provider.callback()
     server.on('request', (req, res) => {
+      // Mounted under the issuer's path, as behind a router: oidc-provider reads the mount
+      // point from `originalUrl` and builds its endpoint URLs under it.
+      if (mount) {
+        if (!req.url?.startsWith(`${mount}/`)) {
+          res.statusCode = 404
+          return res.end()
+        }
+        Object.assign(req, { originalUrl: req.url })
+        req.url = req.url.slice(mount.length)
+      }
       if (!req.url?.startsWith('/interaction/')) return callback(req, res)
       void (async () => {
         const details = await provider.interactionDetails(req, res)
