@@ -35,6 +35,9 @@ const notFound = (id: string) =>
 /** The passkeys one user may hold (Clerk's limit). */
 export const MAX_PASSKEYS = 10
 
+/** The database, or the caller's transaction. */
+type Q = Parameters<typeof repo.listForUsers>[0]
+
 export class PasskeysService {
   private readonly d: ServiceDeps
 
@@ -43,8 +46,8 @@ export class PasskeysService {
   }
 
   /** The verified passkeys of these users (one query). */
-  listForUsers(userIds: string[]): Promise<PasskeyRow[]> {
-    return repo.listForUsers(this.d.db, userIds)
+  listForUsers(userIds: string[], q: Q = this.d.db): Promise<PasskeyRow[]> {
+    return repo.listForUsers(q, userIds)
   }
 
   /** The verified passkey with this credential id, whoever owns it. */

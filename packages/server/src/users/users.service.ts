@@ -24,8 +24,10 @@ import {
   type PasswordHasher,
   verifyPassword as verifyDigest,
 } from '../lib/passwords.js'
+import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { type PasswordAttempt, type PasswordCheck, PasswordChecks } from './password-checks.js'
+import { userDeletedEvent, userEvent, userUpdatedIn } from './user-events.js'
 import { type UserJSON, userToJSON } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
@@ -144,6 +146,11 @@ export class UsersService {
     })
   }
 
+  /** Clerk's Backend API user JSON of a user read with their emails (no reads). */
+  toBackendJSON(found: UserWithEmails): UserJSON {
+    return this.render(found, true)
+  }
+
   /** Clerk's Frontend API user JSON (no private metadata) of a user read with their emails. */
   toFrontendJSON(found: UserWithEmails): UserJSON {
     return this.render(found, false)
@@ -204,11 +211,30 @@ export class UsersService {
     const prepared = await this.prepare(input)
     const writes = await this.insertWrites(prepared)
     try {
-      await writeAtomically(this.d.db, this.d.dialect, writes)
+      await writeAtomically(this.d.db, this.d.dialect, [
+        ...writes,
+        userEvent(this.d, 'user.created', this.preparedRows(prepared)),
+      ])
     } catch (error) {
       throw this.identifierRace(error)
     }
     return this.getById(prepared.user.id)
+  }
+
+  /**
+   * A prepared user as its rows will read once inserted (column defaults filled in), for the
+   * `user.created` event written in the same group.
+   */
+  preparedRows(p: PreparedUser, externalAccounts: ExternalAccountRow[] = []): UserWithEmails {
+    const user: UserRow = {
+      profile_image_id: null,
+      failed_attempts: 0,
+      throttled_until: null,
+      totp_enabled: 0,
+      backup_code_enabled: 0,
+      ...p.user,
+    } as UserRow
+    return { user, emails: p.emails, verifications: [], passkeys: [], externalAccounts }
   }
 
   /**
@@ -429,13 +455,15 @@ export class UsersService {
         // request that held it first is gone now, and the primary must never name it (#16).
         const primary = patch.primary_email_address_id
         if (primary && !(await repo.isEmailOfUser(trx, id, primary))) throw notOneOfTheUsers()
+        await userUpdatedIn(this.d, trx, id)
+        if (input.signOutOfOtherSessions && patch.password_digest)
+          await this.d.services.sessions.revokeAllForUser(user.id, trx)
       })
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })
       throw error
     }
     if (input.signOutOfOtherSessions && patch.password_digest) {
-      await this.d.services.sessions.revokeAllForUser(user.id)
       // Applications the user signed in to are other devices too.
       await this.d.services.oauthApplications.endGrantsOfUser(user.id)
     }
@@ -462,15 +490,20 @@ export class UsersService {
           deepMerge(fromDbJson(user.unsafe_metadata), input.unsafeMetadata),
         )
       await repo.updateUserRow(trx, id, patch)
+      await userUpdatedIn(this.d, trx, id)
       return { ...user, ...patch } as UserRow
     })
   }
 
   async delete(id: string): Promise<void> {
-    // Sessions, sign-ins and email addresses go with the user (ON DELETE CASCADE).
-    if (!(await repo.deleteUserRow(this.d.db, id))) {
-      throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
-    }
+    // Sessions, sign-ins and email addresses go with the user (ON DELETE CASCADE); the
+    // deletion and its `user.deleted` event are one transaction.
+    await this.d.db.transaction().execute(async (trx) => {
+      if (!(await repo.deleteUserRow(trx, id))) {
+        throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
+      }
+      await runWrite(trx, userDeletedEvent(this.d, id))
+    })
     await this.d.services.oauthApplications.endGrantsOfUser(id)
   }
 
@@ -486,11 +519,12 @@ export class UsersService {
       patch.throttled_until = null
       patch.failed_attempts = 0
     }
-    await repo.updateUserRow(this.d.db, id, patch)
-    if (value) {
-      await this.d.services.sessions.revokeAllForUser(id)
-      await this.d.services.oauthApplications.endGrantsOfUser(id)
-    }
+    await this.d.db.transaction().execute(async (trx) => {
+      await repo.updateUserRow(trx, id, patch)
+      await userUpdatedIn(this.d, trx, id)
+      if (value) await this.d.services.sessions.revokeAllForUser(id, trx)
+    })
+    if (value) await this.d.services.oauthApplications.endGrantsOfUser(id)
     return this.getById(id)
   }
 
