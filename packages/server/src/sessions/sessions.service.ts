@@ -97,8 +97,9 @@ export class SessionsService {
     await repo.clearTask(trx, where, key, this.d.clock.now())
   }
 
-  insertWrite(row: SessionRow): Write {
-    return repo.sessionInsert(row)
+  /** A new session's writes for the caller's group: the row and its `session.created` event. */
+  insertWrites(row: SessionRow): Write[] {
+    return [repo.sessionInsert(row), sessionEvent(this.d, 'session.created', row)]
   }
 
   async get(id: string): Promise<SessionRow> {

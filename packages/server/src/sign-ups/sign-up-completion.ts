@@ -7,7 +7,6 @@ import {
 } from '@latchkey/db'
 import type { PasswordHasher } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
-import { sessionEvent } from '../sessions/session-events.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { userEvent } from '../users/user-events.js'
 import type { PreparedUser } from '../users/users.service.js'
@@ -55,13 +54,12 @@ export async function completeSignUp(
       ...writes,
       ...extra,
       userEvent(d, 'user.created', created),
-      sessionEvent(d, 'session.created', session),
       // The client keeps its completed sign-up (Clerk's `client.sign_up`, status `complete`):
       // clerk-js reads it there after the fact, e.g. Clerk's UI guards its verify-email route on
       // `client.signUp.emailAddress`, and a tab whose link was opened in another tab blanks
       // without it; the next sign-up replaces it, signing out clears it.
       owner.write({ last_active_session_id: session.id, sign_up_id: done.id }),
-      sessions.insertWrite(session),
+      ...sessions.insertWrites(session),
       pending ? repo.signUpComplete(done) : repo.signUpInsert(done),
     ])
   } catch (error) {

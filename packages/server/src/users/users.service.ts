@@ -1,5 +1,6 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import {
+  type Database,
   type EmailAddressRow,
   type ExternalAccountRow,
   fromDbJson,
@@ -16,6 +17,7 @@ import {
   type Write,
   writeAtomically,
 } from '@latchkey/db'
+import type { Transaction } from 'kysely'
 import { deepMerge } from '../lib/json.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import {
@@ -65,6 +67,8 @@ export type UpdateUserInput = PasswordInput & {
   privateMetadata?: JsonObject | undefined
   unsafeMetadata?: JsonObject | undefined
   signOutOfOtherSessions?: boolean | undefined
+  /** With `signOutOfOtherSessions`: the session that stays (the profile's own). */
+  keepSessionId?: string | undefined
 }
 
 export type MetadataInput = {
@@ -144,6 +148,11 @@ export class UsersService {
       // Settings as this process last read them (every request reads them within 5 s).
       deleteSelfEnabled: this.d.services.instance.lastSettings?.delete_self_enabled ?? true,
     })
+  }
+
+  /** Records `user.updated` in the caller's transaction, after its writes (user-events.ts). */
+  emitUpdatedIn(trx: Transaction<Database>, id: string): Promise<void> {
+    return userUpdatedIn(this.d, trx, id)
   }
 
   /** Clerk's Backend API user JSON of a user read with their emails (no reads). */
@@ -456,8 +465,11 @@ export class UsersService {
         const primary = patch.primary_email_address_id
         if (primary && !(await repo.isEmailOfUser(trx, id, primary))) throw notOneOfTheUsers()
         await userUpdatedIn(this.d, trx, id)
-        if (input.signOutOfOtherSessions && patch.password_digest)
-          await this.d.services.sessions.revokeAllForUser(user.id, trx)
+        if (input.signOutOfOtherSessions && patch.password_digest) {
+          const { sessions } = this.d.services
+          if (input.keepSessionId) await sessions.revokeOthersOfUser(id, input.keepSessionId, trx)
+          else await sessions.revokeAllForUser(id, trx)
+        }
       })
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })
