@@ -152,6 +152,7 @@ export class PasskeysService {
         if (!(await repo.markVerified(trx, id, fields, now)))
           throw ApiError.of('verification_already_verified')
         await repo.touchUser(trx, userId, now)
+        await this.d.services.users.emitUpdatedIn(trx, userId)
       })
     } catch (error) {
       // The authenticator's credential is registered already (to this user or another).
@@ -177,6 +178,7 @@ export class PasskeysService {
     await this.d.db.transaction().execute(async (trx) => {
       await repo.rename(trx, id, trimmed, now)
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     })
     const row = await this.d.services.verifications.find(id, 'passkey')
     return passkeyToJSON({ ...passkey, name: trimmed, updated_at: now }, row, now)
@@ -189,6 +191,7 @@ export class PasskeysService {
     await this.d.db.transaction().execute(async (trx) => {
       if (!(await repo.deletePasskey(trx, id))) throw notFound(id)
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     })
     return { object: 'passkey' as const, id, deleted: true as const }
   }
