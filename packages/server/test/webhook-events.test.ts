@@ -139,6 +139,20 @@ describe.each(DIALECTS)('webhook events (%s)', (dialect) => {
     expect(removed?.data).toEqual(await get(`/v1/sessions/${second}`))
   })
 
+  it('the hosted sign-in form (no JavaScript) emits session.created', async () => {
+    const b = browser()
+    const r = await b.hostedSignIn('ada@example.com', PASSWORD)
+    expect(r.status).toBeLessThan(400)
+    const events = await newEvents()
+    expect(events.map((e) => e.type)).toEqual(['session.created'])
+    const data = events[0]?.data as Json
+    expect(data).toEqual(await get(`/v1/sessions/${data.id}`))
+    expect(events[0]?.event_attributes.http_request).toEqual(fromBrowser)
+    // A wrong password there starts nothing.
+    await browser().hostedSignIn('ada@example.com', 'not the passphrase at all')
+    expect(await newEvents()).toEqual([])
+  })
+
   it('the Backend API: create, update, metadata, ban, revoke, delete', async () => {
     const api = clerk()
     const user = await api.users.createUser({
