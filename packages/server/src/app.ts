@@ -21,6 +21,7 @@ import { hostedRoutes } from './hosted/hosted.routes.js'
 import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
+import { trackRequestCause } from './http/request-cause.js'
 import { apiSecurityHeaders, isJsonContentType, securityHeaders } from './http/security-headers.js'
 import { imageRoutes } from './images/images.routes.js'
 import { profileImageRoutes } from './images/profile-image.fapi.js'
@@ -254,6 +255,7 @@ async function buildHttp(
   })
   await app.register(cookie)
   await app.register(formbody)
+  trackRequestCause(app)
   // Every answer starts with the API set; one that turns out not to be JSON (a page, a script,
   // an image, a redirect, an empty answer) gains Helmet's document set, except where its route
   // chose a header of its own (the hosted pages' stricter CSP).

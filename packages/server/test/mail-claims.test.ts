@@ -38,7 +38,7 @@ describe.each(DIALECTS)('two mail workers on one database (%s)', (dialect) => {
     const writes = Array.from({ length: n }, (_, i) =>
       a.services.mail.enqueue(to(i), { kind: 'reset_password_code', code: String(100000 + i) }),
     )
-    await writeAtomically(a.db.db, a.db.dialect, writes)
+    await writeAtomically(a.db.db, a.db.dialect, writes.flat())
     a.services.mail.kick()
     b.services.mail.kick()
     for (let i = 0; i < n; i++) await smtp.waitForMail(to(i))
@@ -66,7 +66,7 @@ describe.each(DIALECTS)('two mail workers on one database (%s)', (dialect) => {
         code: '123123',
       }),
     )
-    await writeAtomically(a.db.db, a.db.dialect, writes)
+    await writeAtomically(a.db.db, a.db.dialect, writes.flat())
     const now = Date.now()
     const claim = (db: Db) => claimDue(db.db, db.dialect, now, now + 60_000, 8)
     const rounds = await Promise.all([

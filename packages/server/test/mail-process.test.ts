@@ -60,7 +60,7 @@ async function openCore(env: Record<string, string>): Promise<LatchkeyCore> {
 async function queueCodes(core: LatchkeyCore, codes: string[], to: (i: number) => string) {
   for (const [i, code] of codes.entries())
     await writeAtomically(core.db.db, core.db.dialect, [
-      core.services.mail.enqueue(to(i), { kind: 'verification_code', code, purpose: 'sign_in' }),
+      ...core.services.mail.enqueue(to(i), { kind: 'verification_code', code, purpose: 'sign_in' }),
     ])
 }
 

@@ -17,7 +17,7 @@ async function queue(server: TestServer, to: string, code = '123456'): Promise<v
     code,
     purpose: 'sign_up',
   })
-  await writeAtomically(server.db.db, server.db.dialect, [write])
+  await writeAtomically(server.db.db, server.db.dialect, write)
   server.services.mail.kick()
 }
 
@@ -71,7 +71,9 @@ describe.each(DIALECTS)('mail delivery through SMTP (%s)', (dialect) => {
     })
     const stored: string[] = []
     // Build the row without running it, to see what the database would hold.
-    const compiled = write(server.db.db).compile()
+    const [row] = write
+    if (!row) throw new Error('no mail row')
+    const compiled = row(server.db.db).compile()
     for (const p of compiled.parameters) if (typeof p === 'string') stored.push(p)
     expect(stored.some((p) => p.includes('token=abc'))).toBe(false)
     expect(stored.filter((p) => p.startsWith('v1.')).length).toBe(2)
@@ -81,7 +83,7 @@ describe.each(DIALECTS)('mail delivery through SMTP (%s)', (dialect) => {
     const after = smtp.messages.length
     const url = 'http://127.0.0.1:1/v1/verify?token=tok_123'
     await writeAtomically(server.db.db, server.db.dialect, [
-      server.services.mail.enqueue('link@example.com', {
+      ...server.services.mail.enqueue('link@example.com', {
         kind: 'verification_link',
         url,
         purpose: 'sign_in',
@@ -101,7 +103,7 @@ describe.each(DIALECTS)('mail delivery through SMTP (%s)', (dialect) => {
       .executeTakeFirstOrThrow()
     await expect(
       writeAtomically(server.db.db, server.db.dialect, [
-        server.services.mail.enqueue('never@example.com', {
+        ...server.services.mail.enqueue('never@example.com', {
           kind: 'reset_password_code',
           code: '000111',
         }),

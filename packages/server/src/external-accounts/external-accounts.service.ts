@@ -30,6 +30,9 @@ export type ProviderClaims = {
   scope: string
 }
 
+/** The database, or the caller's transaction. */
+type Q = Parameters<typeof repo.accountsOfUsers>[0]
+
 /**
  * External accounts (issue #18): the redirect to an upstream provider (state, nonce and PKCE
  * S256, bound to the sign-in's verification and its client), the code exchange and ID-token
@@ -175,8 +178,8 @@ export class ExternalAccountsService {
     return repo.findAccount(this.d.db, provider, sub)
   }
 
-  accountsOfUsers(userIds: string[]): Promise<ExternalAccountRow[]> {
-    return repo.accountsOfUsers(this.d.db, userIds)
+  accountsOfUsers(userIds: string[], q: Q = this.d.db): Promise<ExternalAccountRow[]> {
+    return repo.accountsOfUsers(q, userIds)
   }
 
   /**
@@ -196,8 +199,18 @@ export class ExternalAccountsService {
 
   /** The external account row, as a write of the group that links or creates the user. */
   accountWrite(userId: string, provider: string, claims: ProviderClaims): Write {
+    return repo.accountInsert(this.accountRow(userId, provider, claims))
+  }
+
+  /** Inserts a row made by {@link accountRow}: a group's write. */
+  accountInsertWrite(row: ExternalAccountRow): Write {
+    return repo.accountInsert(row)
+  }
+
+  /** The row {@link accountWrite} inserts (rendered into the user's webhook event first). */
+  accountRow(userId: string, provider: string, claims: ProviderClaims): ExternalAccountRow {
     const now = this.d.clock.now()
-    return repo.accountInsert({
+    return {
       id: newId('externalAccount'),
       user_id: userId,
       provider,
@@ -211,7 +224,7 @@ export class ExternalAccountsService {
       approved_scopes: claims.scope,
       created_at: now,
       updated_at: now,
-    })
+    }
   }
 
   /** The client's flow whose provider answered, with its claims, for `transfer: true`. */

@@ -49,15 +49,20 @@ export class ProfileImagesService {
       data: bytes,
       created_at: now,
     }
-    await this.d.db.transaction().execute((trx) => repo.replaceImage(trx, row, now))
+    await this.d.db.transaction().execute(async (trx) => {
+      await repo.replaceImage(trx, row, now)
+      await this.d.services.users.emitUpdatedIn(trx, row.user_id)
+    })
     return this.toJSON(row.id, name)
   }
 
   /** Removes the user's image (they get the default avatar again); 404 when there was none. */
   async remove(userId: string): Promise<void> {
-    const removed = await this.d.db
-      .transaction()
-      .execute((trx) => repo.removeImage(trx, userId, this.d.clock.now()))
+    const removed = await this.d.db.transaction().execute(async (trx) => {
+      const done = await repo.removeImage(trx, userId, this.d.clock.now())
+      if (done) await this.d.services.users.emitUpdatedIn(trx, userId)
+      return done
+    })
     if (!removed) {
       throw ApiError.of('resource_not_found', { longMessage: 'This user has no profile image.' })
     }

@@ -4,6 +4,7 @@ import type { Router } from '../http/define-route.js'
 import { nameField } from '../http/params.js'
 import { assertClaimsAllowed } from '../templates/jwt-templates.service.js'
 import {
+  EMAIL_DELIVERY,
   type InstancePaths,
   OAUTH_DEFAULTS,
   type OAuthSettings,
@@ -32,6 +33,8 @@ const UpdateInstance = z.strictObject({
   application_name: nameField.pipe(z.string().min(1)).optional(),
   // Latchkey addition (Clerk's dashboard: "Allow users to delete their accounts").
   delete_self_enabled: z.boolean().optional(),
+  // Latchkey addition: `webhook_only` leaves sending to the operator's provider (email.created).
+  email_delivery: z.enum(EMAIL_DELIVERY).optional(),
 })
 
 const lifetime = (max: number) => z.number().int().min(60).max(max).nullable().optional()
@@ -86,6 +89,8 @@ export function instanceRoutes(r: Router): void {
         await services.instance.updateSettings({ application_name: body.application_name })
       if (body.delete_self_enabled !== undefined)
         await services.instance.updateSettings({ delete_self_enabled: body.delete_self_enabled })
+      if (body.email_delivery)
+        await services.instance.updateSettings({ email_delivery: body.email_delivery })
     },
   })
   // Latchkey addition (Clerk keeps these in its dashboard): where the SDKs send people. Every URL

@@ -50,7 +50,16 @@ export type InstanceSettings = {
   reverification: ReverificationSettings
   /** Every user must enrol a second factor (instance/mfa-settings.ts). */
   mfa_required: boolean
+  /**
+   * Who sends the instance's mail: `latchkey` (the default: the SMTP relay or the dev mailbox),
+   * or `webhook_only` (the operator's own provider, from the `email.created` webhook event,
+   * Clerk's `delivered_by_clerk: false`; Latchkey sends nothing).
+   */
+  email_delivery: EmailDelivery
 }
+
+export const EMAIL_DELIVERY = ['latchkey', 'webhook_only'] as const
+export type EmailDelivery = (typeof EMAIL_DELIVERY)[number]
 
 export const DEFAULT_APPLICATION_NAME = 'Latchkey'
 
@@ -171,6 +180,7 @@ export class InstanceService {
             second_factors: SECOND_FACTOR_DEFAULTS,
             reverification: REVERIFICATION_DEFAULTS,
             mfa_required: MFA_REQUIRED_DEFAULT,
+            email_delivery: 'latchkey',
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -230,6 +240,7 @@ export class InstanceService {
       second_factors: readSecondFactorSettings(raw.second_factors),
       reverification: readReverificationSettings(raw.reverification),
       mfa_required: readMfaRequired(raw.mfa_required),
+      email_delivery: raw.email_delivery === 'webhook_only' ? 'webhook_only' : 'latchkey',
     }
     this.#settings = { value, readAt: now }
     return value
@@ -316,6 +327,8 @@ export class InstanceService {
         ...new Set([...this.d.config.allowedOrigins, ...(await this.settings()).allowed_origins]),
       ],
       application_name: (await this.settings()).application_name,
+      // Latchkey addition: who sends the instance's mail (see email_delivery).
+      email_delivery: (await this.settings()).email_delivery,
       workspace_id: null,
     }
   }

@@ -3,7 +3,8 @@ import type { MailOutboxRow, Write } from '@latchkey/db'
 import { DEFAULT_APPLICATION_NAME } from '../instance/instance.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { DevMailbox } from './dev-mailbox.js'
-import type { MailMessage, OutgoingMail } from './mail-message.js'
+import { emailJSON, type MailAbout } from './mail-event.js'
+import type { MailMessage, OutgoingMail, RenderedMail } from './mail-message.js'
 import * as repo from './mail-outbox.repository.js'
 import { renderMail } from './mail-templates.js'
 import { type MailTransport, PermanentSendError, SmtpTransport } from './mail-transport.js'
@@ -56,12 +57,30 @@ export class MailService {
    * last read its settings (every flow that sends reads them first; at most seconds old): the
    * stored message is then exactly what is sent, on every retry.
    */
-  enqueue(to: string, message: MailMessage): Write {
+  enqueue(to: string, message: MailMessage, about: MailAbout = {}): Write[] {
     if (/[\r\n]/.test(to) || !to.includes('@')) throw new Error('invalid mail recipient')
-    const name = this.d.services.instance.lastSettings?.application_name
-    const rendered = renderMail(message, name || DEFAULT_APPLICATION_NAME)
+    const settings = this.d.services.instance.lastSettings
+    const rendered = renderMail(message, settings?.application_name || DEFAULT_APPLICATION_NAME)
     const id = `mail_${randomBase62(27)}`
     const now = this.d.clock.now()
+    // `webhook_only` (an instance setting): the operator's own provider sends it, from the
+    // `email.created` event; Latchkey queues nothing for SMTP.
+    const byLatchkey = settings?.email_delivery !== 'webhook_only'
+    const event = this.d.services.webhookEvents.event(
+      'email.created',
+      emailJSON(id, to, message, rendered, about, this.d.config.emailFrom, byLatchkey),
+    )
+    if (!byLatchkey) return [event]
+    return [this.#insert(id, to, message, rendered, now), event]
+  }
+
+  #insert(
+    id: string,
+    to: string,
+    message: MailMessage,
+    rendered: RenderedMail,
+    now: number,
+  ): Write {
     return repo.insertMail({
       id,
       to_address: to,

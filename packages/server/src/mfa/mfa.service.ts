@@ -129,6 +129,7 @@ export class MfaService {
         now,
       )
       await this.#d.sessions.completeTask(trx, { userId, sessionId }, 'setup-mfa')
+      await this.#d.users.emitUpdatedIn(trx, userId)
       return issued?.codes ?? null
     })
     return totpJSON({ ...row, verified: 1, updated_at: now }, codes)
@@ -159,6 +160,7 @@ export class MfaService {
       await repo.deleteBackupCodes(trx, userId)
       const set = await this.#issueCodes(trx, userId, now)
       await repo.setUserFactors(trx, userId, { backup_code_enabled: 1 }, now)
+      await this.#d.users.emitUpdatedIn(trx, userId)
       return { object: 'backup_code', ...set, created_at: now, updated_at: now }
     })
   }
@@ -182,8 +184,10 @@ export class MfaService {
     const now = this.#d.clock.now()
     return this.#d.db.transaction().execute(async (trx) => {
       if (!(await repo.claimBackupCode(trx, user.id, hash, now))) return false
-      if ((await repo.countUnusedBackupCodes(trx, user.id)) === 0)
+      if ((await repo.countUnusedBackupCodes(trx, user.id)) === 0) {
         await repo.setUserFactors(trx, user.id, { backup_code_enabled: 0 }, now)
+        await this.#d.users.emitUpdatedIn(trx, user.id)
+      }
       return true
     })
   }
@@ -217,6 +221,7 @@ export class MfaService {
         },
         now,
       )
+      await this.#d.users.emitUpdatedIn(trx, userId)
     })
   }
 

@@ -37,6 +37,9 @@ const notFound = (id: string) =>
 /** The passkeys one user may hold (Clerk's limit). */
 export const MAX_PASSKEYS = 10
 
+/** The database, or the caller's transaction. */
+type Q = Parameters<typeof repo.listForUsers>[0]
+
 export class PasskeysService {
   private readonly d: ServiceDeps
 
@@ -45,8 +48,8 @@ export class PasskeysService {
   }
 
   /** The verified passkeys of these users (one query). */
-  listForUsers(userIds: string[]): Promise<PasskeyRow[]> {
-    return repo.listForUsers(this.d.db, userIds)
+  listForUsers(userIds: string[], q: Q = this.d.db): Promise<PasskeyRow[]> {
+    return repo.listForUsers(q, userIds)
   }
 
   /** The verified passkey with this credential id, whoever owns it. */
@@ -151,6 +154,7 @@ export class PasskeysService {
       if (!(await repo.markVerified(trx, id, fields, now)))
         throw ApiError.of('verification_already_verified')
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     }
     let proved: VerificationRow
     try {
@@ -182,6 +186,7 @@ export class PasskeysService {
     await this.d.db.transaction().execute(async (trx) => {
       await repo.rename(trx, id, trimmed, now)
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     })
     const row = await this.d.services.verifications.find(id, 'passkey')
     return passkeyToJSON({ ...passkey, name: trimmed, updated_at: now }, row, now)
@@ -194,6 +199,7 @@ export class PasskeysService {
     await this.d.db.transaction().execute(async (trx) => {
       if (!(await repo.deletePasskey(trx, id))) throw notFound(id)
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     })
     return { object: 'passkey' as const, id, deleted: true as const }
   }

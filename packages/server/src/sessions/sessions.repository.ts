@@ -48,18 +48,18 @@ export async function updateSession(
   await db.updateTable('sessions').set(patch).where('id', '=', id).execute()
 }
 
-/** Moves every still-active session matching the filter to `status`. */
-export async function endSessions(
+/** Moves every still-active session matching the filter to `status`; the rows as they are now. */
+export function endSessions(
   db: Q,
   where: { userId?: string; clientId?: string; exceptId?: string },
   status: string,
   now: number,
-): Promise<void> {
+): Promise<SessionRow[]> {
   let q = db.updateTable('sessions').set({ status, updated_at: now }).where('status', '=', 'active')
   if (where.userId) q = q.where('user_id', '=', where.userId)
   if (where.clientId) q = q.where('client_id', '=', where.clientId)
   if (where.exceptId) q = q.where('id', '!=', where.exceptId)
-  await q.execute()
+  return q.returningAll().execute()
 }
 
 /** Clears the task `key` from one live session of the user's (the only task there is today). */

@@ -2,7 +2,9 @@ import { ApiError, newId, type SessionId } from '@latchkey/contracts'
 import { type Database, RowCache, type SessionRow, type UserRow, type Write } from '@latchkey/db'
 import type { Transaction } from 'kysely'
 import { sha256 } from '../lib/crypto.js'
+import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
+import { sessionEvent } from './session-events.js'
 import { type SessionTaskKey, tasksAtSignIn } from './session-tasks.js'
 import { effectiveStatus, isLive, sessionToJSON } from './sessions.mapper.js'
 import * as repo from './sessions.repository.js'
@@ -26,6 +28,8 @@ const pendingRefused = () =>
 
 const sessionNotFound = (id: string) =>
   ApiError.of('resource_not_found', { longMessage: `No session was found with id ${id}.` })
+
+type EndStatus = 'revoked' | 'ended' | 'removed'
 
 /** Where a session was started: the request's User-Agent and client IP. */
 export type Device = { userAgent?: string | undefined; ipAddress?: string | undefined }
@@ -93,8 +97,9 @@ export class SessionsService {
     await repo.clearTask(trx, where, key, this.d.clock.now())
   }
 
-  insertWrite(row: SessionRow): Write {
-    return repo.sessionInsert(row)
+  /** A new session's writes for the caller's group: the row and its `session.created` event. */
+  insertWrites(row: SessionRow): Write[] {
+    return [repo.sessionInsert(row), sessionEvent(this.d, 'session.created', row)]
   }
 
   async get(id: string): Promise<SessionRow> {
@@ -123,22 +128,51 @@ export class SessionsService {
     return repo.activeSessionsOfClient(this.d.db, clientId)
   }
 
-  /** Ends one session with a final status; only a live (active or pending) one can be ended. */
-  async end(id: string, status: 'revoked' | 'ended' | 'removed'): Promise<SessionRow> {
-    const s = await this.get(id)
-    if (isLive(effectiveStatus(s, this.d.clock.now()))) {
-      await repo.updateSession(this.d.db, id, { status, updated_at: this.d.clock.now() })
-    }
-    return this.get(id)
+  /**
+   * Ends one session with a final status; only a live (active or pending) one can be ended.
+   * The change and its webhook event (`session.revoked|ended|removed`) are one transaction.
+   */
+  async end(id: string, status: EndStatus): Promise<SessionRow> {
+    return this.d.db.transaction().execute(async (trx) => {
+      const s = await repo.findSession(trx, id)
+      if (!s) throw sessionNotFound(id)
+      const now = this.d.clock.now()
+      if (!isLive(effectiveStatus(s, now))) return s
+      const after: SessionRow = { ...s, status, updated_at: now }
+      await repo.updateSession(trx, id, { status, updated_at: now })
+      await runWrite(trx, sessionEvent(this.d, `session.${status}`, after))
+      return after
+    })
   }
 
-  async revokeAllForUser(userId: string): Promise<void> {
-    await repo.endSessions(this.d.db, { userId }, 'revoked', this.d.clock.now())
+  /**
+   * Ends the sessions matching `where` in `trx` (or a transaction of its own), with one
+   * webhook event per session ended.
+   */
+  async endWhere(
+    where: { userId?: string; clientId?: string; exceptId?: string },
+    status: EndStatus,
+    trx?: Transaction<Database>,
+  ): Promise<void> {
+    const run = async (t: Transaction<Database>) => {
+      const ended = await repo.endSessions(t, where, status, this.d.clock.now())
+      for (const s of ended) await runWrite(t, sessionEvent(this.d, `session.${status}`, s))
+    }
+    if (trx) await run(trx)
+    else await this.d.db.transaction().execute(run)
+  }
+
+  async revokeAllForUser(userId: string, trx?: Transaction<Database>): Promise<void> {
+    await this.endWhere({ userId }, 'revoked', trx)
   }
 
   /** Signs the user out everywhere but `keepId` (a password change from the profile). */
-  async revokeOthersOfUser(userId: string, keepId: string): Promise<void> {
-    await repo.endSessions(this.d.db, { userId, exceptId: keepId }, 'revoked', this.d.clock.now())
+  async revokeOthersOfUser(
+    userId: string,
+    keepId: string,
+    trx?: Transaction<Database>,
+  ): Promise<void> {
+    await this.endWhere({ userId, exceptId: keepId }, 'revoked', trx)
   }
 
   /** The user's sessions that can still be used (active or pending), most recently active first. */
@@ -150,8 +184,12 @@ export class SessionsService {
       .sort((a, b) => b.last_active_at - a.last_active_at)
   }
 
-  async endAllOfClient(clientId: string, status: 'ended' | 'removed'): Promise<void> {
-    await repo.endSessions(this.d.db, { clientId }, status, this.d.clock.now())
+  async endAllOfClient(
+    clientId: string,
+    status: 'ended' | 'removed',
+    trx?: Transaction<Database>,
+  ): Promise<void> {
+    await this.endWhere({ clientId }, status, trx)
   }
 
   /**
@@ -290,6 +328,7 @@ export class SessionsService {
       const client = await this.d.services.clients.createRow(trx)
       const s = this.newRow(user.id, client.id, {}, await this.tasksFor(user))
       await repo.insertSession(trx, s)
+      await runWrite(trx, sessionEvent(this.d, 'session.created', s))
       await this.d.services.clients.setLastActiveSession(trx, client.id, s.id as SessionId)
       return s
     })

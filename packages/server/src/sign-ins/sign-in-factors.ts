@@ -158,7 +158,7 @@ export async function completeSignIn(
   const owner = clients.rotated(signIn.client_id)
   await writeAtomically(d.db, d.dialect, [
     ...extra,
-    sessions.insertWrite(session),
+    ...sessions.insertWrites(session),
     signInUpdate(signIn.id, patch),
     owner.write({ last_active_session_id: session.id, sign_in_id: null }),
     users.signInStamp(user.id),

@@ -120,7 +120,7 @@ export class SignInsService {
       : { sign_in_id: signInId }
     await writeAtomically(this.d.db, this.d.dialect, [
       owner.write(state),
-      ...(session ? [sessions.insertWrite(session)] : []),
+      ...(session ? sessions.insertWrites(session) : []),
       repo.signInInsert(row),
       ...(session && user ? [users.signInStamp(user.id)] : []),
     ])

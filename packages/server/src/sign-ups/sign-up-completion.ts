@@ -1,7 +1,14 @@
-import { fromDbJson, type SignUpRow, type Write, writeAtomically } from '@latchkey/db'
+import {
+  type ExternalAccountRow,
+  fromDbJson,
+  type SignUpRow,
+  type Write,
+  writeAtomically,
+} from '@latchkey/db'
 import type { PasswordHasher } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { userEvent } from '../users/user-events.js'
 import type { PreparedUser } from '../users/users.service.js'
 import * as repo from './sign-ups.repository.js'
 import type { SignUpResult } from './sign-ups.service.js'
@@ -20,6 +27,8 @@ export async function completeSignUp(
   device: Device,
   /** Rows that come with the user (an external account, issue #18). */
   extra: Write[] = [],
+  /** The external accounts `extra` inserts, for the user's `user.created` event. */
+  externalAccounts: ExternalAccountRow[] = [],
 ): Promise<SignUpResult> {
   const { clients, sessions, users } = d.services
   const pending = prepared === undefined
@@ -40,15 +49,17 @@ export async function completeSignUp(
   }
   try {
     const writes = await users.insertWrites({ ...p, user })
+    const created = users.preparedRows({ ...p, user }, externalAccounts)
     await writeAtomically(d.db, d.dialect, [
       ...writes,
       ...extra,
+      userEvent(d, 'user.created', created),
       // The client keeps its completed sign-up (Clerk's `client.sign_up`, status `complete`):
       // clerk-js reads it there after the fact, e.g. Clerk's UI guards its verify-email route on
       // `client.signUp.emailAddress`, and a tab whose link was opened in another tab blanks
       // without it; the next sign-up replaces it, signing out clears it.
       owner.write({ last_active_session_id: session.id, sign_up_id: done.id }),
-      sessions.insertWrite(session),
+      ...sessions.insertWrites(session),
       pending ? repo.signUpComplete(done) : repo.signUpInsert(done),
     ])
   } catch (error) {

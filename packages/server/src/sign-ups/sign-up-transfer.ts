@@ -51,8 +51,14 @@ export async function transferSignUp(
     updated_at: now,
   }
   const accounts = d.services.externalAccounts
-  return completeSignUp(d, row, prepared, clientId, device, [
-    accounts.accountWrite(prepared.user.id, flow.provider, claims),
-    accounts.spentWrite(flow.id),
-  ])
+  const account = accounts.accountRow(prepared.user.id, flow.provider, claims)
+  return completeSignUp(
+    d,
+    row,
+    prepared,
+    clientId,
+    device,
+    [accounts.accountInsertWrite(account), accounts.spentWrite(flow.id)],
+    [account],
+  )
 }

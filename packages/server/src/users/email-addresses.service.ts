@@ -70,6 +70,7 @@ export class EmailAddressesService {
           updated_at: now,
           ...(primary ? { primary_email_address_id: row.id } : {}),
         })
+        await this.d.users.emitUpdatedIn(trx, user.id)
       })
     } catch (error) {
       if (isUniqueViolation(error)) throw taken(error)
@@ -100,6 +101,7 @@ export class EmailAddressesService {
           primary_email_address_id: id,
           updated_at: now,
         })
+      await this.d.users.emitUpdatedIn(trx, row.user_id)
     })
     return this.get(id)
   }
@@ -113,6 +115,7 @@ export class EmailAddressesService {
     await this.d.db.transaction().execute(async (trx) => {
       if (!(await repo.deleteEmailOfUser(trx, row.user_id, id, this.d.clock.now())))
         throw primaryStays()
+      await this.d.users.emitUpdatedIn(trx, row.user_id)
     })
   }
 }

@@ -157,12 +157,13 @@ export function meRoutes(r: Router): void {
             : passwordRefusal(check)
         }
       }
-      const updated = await services.users.update(user.id, { password: body.new_password })
-      if (body.sign_out_of_other_sessions) {
-        await services.sessions.revokeOthersOfUser(user.id, s.id)
-        // The applications the user signed in to are other devices too.
-        await services.oauthApplications.endGrantsOfUser(user.id)
-      }
+      // The change, its user.updated and the other sessions' revocations are one transaction;
+      // the applications the user signed in to are other devices too (ended by update).
+      const updated = await services.users.update(user.id, {
+        password: body.new_password,
+        signOutOfOtherSessions: body.sign_out_of_other_sessions === true,
+        keepSessionId: s.id,
+      })
       return { response: await services.users.toJSON(updated, false) }
     },
   })

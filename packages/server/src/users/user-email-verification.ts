@@ -5,9 +5,11 @@ import {
   type VerificationRow,
   writeAtomically,
 } from '@latchkey/db'
+import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { VerificationTarget } from '../verification/strategy.js'
+import { userUpdatedIn } from './user-events.js'
 import * as repo from './users.repository.js'
 
 /**
@@ -87,6 +89,11 @@ export async function completeLinkedEmail(
   return { createdSessionId: null }
 }
 
+/** The address proved, with its user's `user.updated`, in one transaction. */
 function markVerified(d: ServiceDeps, emailId: string): Promise<void> {
-  return writeAtomically(d.db, d.dialect, [repo.emailVerifiedUpdate(emailId, d.clock.now())])
+  return d.db.transaction().execute(async (trx) => {
+    await runWrite(trx, repo.emailVerifiedUpdate(emailId, d.clock.now()))
+    const email = await repo.findEmailById(trx, emailId)
+    if (email) await userUpdatedIn(d, trx, email.user_id)
+  })
 }

@@ -13,6 +13,7 @@ import {
   completeLinkedEmail,
   prepareEmailVerification,
 } from './user-email-verification.js'
+import { userUpdatedIn } from './user-events.js'
 import { emailsToJSON } from './users.mapper.js'
 import * as repo from './users.repository.js'
 import type { UserWithEmails } from './users.service.js'
@@ -91,6 +92,7 @@ export class UserEmailsService {
         await repo.releaseEmails(trx, [row.email_address])
         await repo.insertEmail(trx, row)
         await repo.updateUserRow(trx, userId, { updated_at: now })
+        await userUpdatedIn(this.d, trx, userId)
       })
     } catch (error) {
       // Two requests racing for one address: the unique index decides.
@@ -115,6 +117,7 @@ export class UserEmailsService {
         const done = await repo.deleteEmailOfUser(trx, userId, emailId, now)
         // Nothing deleted: undo the stamp, then say why.
         if (!done) throw new NotDeleted()
+        await userUpdatedIn(this.d, trx, userId)
         return done
       })
       .catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import {
+  type Database,
   type EmailAddressRow,
   type ExternalAccountRow,
   fromDbJson,
@@ -16,6 +17,7 @@ import {
   type Write,
   writeAtomically,
 } from '@latchkey/db'
+import type { Transaction } from 'kysely'
 import { deepMerge } from '../lib/json.js'
 import { assertPasswordAllowed } from '../lib/password-policy.js'
 import {
@@ -24,9 +26,11 @@ import {
   type PasswordHasher,
   verifyPassword as verifyDigest,
 } from '../lib/passwords.js'
+import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { type PasswordAttempt, type PasswordCheck, PasswordChecks } from './password-checks.js'
 import { claimSecondFactor, type SecondFactorClaim } from './second-factor-lockout.js'
+import { userDeletedEvent, userEvent, userUpdatedIn } from './user-events.js'
 import { type UserJSON, userToJSON } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
@@ -64,6 +68,8 @@ export type UpdateUserInput = PasswordInput & {
   privateMetadata?: JsonObject | undefined
   unsafeMetadata?: JsonObject | undefined
   signOutOfOtherSessions?: boolean | undefined
+  /** With `signOutOfOtherSessions`: the session that stays (the profile's own). */
+  keepSessionId?: string | undefined
 }
 
 export type MetadataInput = {
@@ -145,6 +151,16 @@ export class UsersService {
     })
   }
 
+  /** Records `user.updated` in the caller's transaction, after its writes (user-events.ts). */
+  emitUpdatedIn(trx: Transaction<Database>, id: string): Promise<void> {
+    return userUpdatedIn(this.d, trx, id)
+  }
+
+  /** Clerk's Backend API user JSON of a user read with their emails (no reads). */
+  toBackendJSON(found: UserWithEmails): UserJSON {
+    return this.render(found, true)
+  }
+
   /** Clerk's Frontend API user JSON (no private metadata) of a user read with their emails. */
   toFrontendJSON(found: UserWithEmails): UserJSON {
     return this.render(found, false)
@@ -205,11 +221,30 @@ export class UsersService {
     const prepared = await this.prepare(input)
     const writes = await this.insertWrites(prepared)
     try {
-      await writeAtomically(this.d.db, this.d.dialect, writes)
+      await writeAtomically(this.d.db, this.d.dialect, [
+        ...writes,
+        userEvent(this.d, 'user.created', this.preparedRows(prepared)),
+      ])
     } catch (error) {
       throw this.identifierRace(error)
     }
     return this.getById(prepared.user.id)
+  }
+
+  /**
+   * A prepared user as its rows will read once inserted (column defaults filled in), for the
+   * `user.created` event written in the same group.
+   */
+  preparedRows(p: PreparedUser, externalAccounts: ExternalAccountRow[] = []): UserWithEmails {
+    const user: UserRow = {
+      profile_image_id: null,
+      failed_attempts: 0,
+      throttled_until: null,
+      totp_enabled: 0,
+      backup_code_enabled: 0,
+      ...p.user,
+    } as UserRow
+    return { user, emails: p.emails, verifications: [], passkeys: [], externalAccounts }
   }
 
   /**
@@ -430,13 +465,18 @@ export class UsersService {
         // request that held it first is gone now, and the primary must never name it (#16).
         const primary = patch.primary_email_address_id
         if (primary && !(await repo.isEmailOfUser(trx, id, primary))) throw notOneOfTheUsers()
+        await userUpdatedIn(this.d, trx, id)
+        if (input.signOutOfOtherSessions && patch.password_digest) {
+          const { sessions } = this.d.services
+          if (input.keepSessionId) await sessions.revokeOthersOfUser(id, input.keepSessionId, trx)
+          else await sessions.revokeAllForUser(id, trx)
+        }
       })
     } catch (error) {
       if (isUniqueViolation(error)) throw ApiError.of('form_identifier_exists', { cause: error })
       throw error
     }
     if (input.signOutOfOtherSessions && patch.password_digest) {
-      await this.d.services.sessions.revokeAllForUser(user.id)
       // Applications the user signed in to are other devices too.
       await this.d.services.oauthApplications.endGrantsOfUser(user.id)
     }
@@ -463,15 +503,20 @@ export class UsersService {
           deepMerge(fromDbJson(user.unsafe_metadata), input.unsafeMetadata),
         )
       await repo.updateUserRow(trx, id, patch)
+      await userUpdatedIn(this.d, trx, id)
       return { ...user, ...patch } as UserRow
     })
   }
 
   async delete(id: string): Promise<void> {
-    // Sessions, sign-ins and email addresses go with the user (ON DELETE CASCADE).
-    if (!(await repo.deleteUserRow(this.d.db, id))) {
-      throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
-    }
+    // Sessions, sign-ins and email addresses go with the user (ON DELETE CASCADE); the
+    // deletion and its `user.deleted` event are one transaction.
+    await this.d.db.transaction().execute(async (trx) => {
+      if (!(await repo.deleteUserRow(trx, id))) {
+        throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
+      }
+      await runWrite(trx, userDeletedEvent(this.d, id))
+    })
     await this.d.services.oauthApplications.endGrantsOfUser(id)
   }
 
@@ -489,11 +534,12 @@ export class UsersService {
       patch.second_factor_failures = 0
       patch.second_factor_locked_until = null
     }
-    await repo.updateUserRow(this.d.db, id, patch)
-    if (value) {
-      await this.d.services.sessions.revokeAllForUser(id)
-      await this.d.services.oauthApplications.endGrantsOfUser(id)
-    }
+    await this.d.db.transaction().execute(async (trx) => {
+      await repo.updateUserRow(trx, id, patch)
+      await userUpdatedIn(this.d, trx, id)
+      if (value) await this.d.services.sessions.revokeAllForUser(id, trx)
+    })
+    if (value) await this.d.services.oauthApplications.endGrantsOfUser(id)
     return this.getById(id)
   }
 

@@ -48,7 +48,10 @@ export function prepareCode(
     row,
     writes: [
       verificationUpsert(row),
-      ctx.deps.services.mail.enqueue(target.emailAddress, message(code)),
+      ...ctx.deps.services.mail.enqueue(target.emailAddress, message(code), {
+        emailAddressId: target.emailAddressId,
+        userId: target.userId,
+      }),
     ],
   }
 }

@@ -24,6 +24,9 @@ const SENDS_PER_ADDRESS = 10
 const SENDS_PER_IP = 30
 const HOUR_MS = 3_600_000
 
+/** The database, or the caller's transaction. */
+type Q = Parameters<typeof repo.findByOwners>[0]
+
 /**
  * The verification engine: prepares and attempts verifications for the sign-in, sign-up and
  * email-address flows through the strategy registry. What every strategy shares lives here —
@@ -63,8 +66,8 @@ export class VerificationsService {
     return repo.findVerification(this.d.db, ownerId, slot)
   }
 
-  findByOwners(ownerIds: string[]): Promise<VerificationRow[]> {
-    return repo.findByOwners(this.d.db, ownerIds)
+  findByOwners(ownerIds: string[], q: Q = this.d.db): Promise<VerificationRow[]> {
+    return repo.findByOwners(q, ownerIds)
   }
 
   /**

@@ -1,5 +1,6 @@
 import { newId } from '@latchkey/contracts'
 import type { Write } from '@latchkey/db'
+import { requestCause } from '../http/request-cause.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { EventCause, WebhookEnvelope, WebhookEventType } from './webhook-events.js'
 import * as repo from './webhook-events.repository.js'
@@ -18,9 +19,10 @@ export class WebhookEventsService {
 
   /**
    * The write recording `type` with `data` (the Backend API resource after the change), caused by
-   * `cause` (the request's device; omitted for the CLI and the server's own jobs).
+   * `cause`: the request's device, by default that of the HTTP request being served
+   * (http/request-cause.ts); none for the CLI and the server's own jobs.
    */
-  event(type: WebhookEventType, data: unknown, cause: EventCause = {}): Write {
+  event(type: WebhookEventType, data: unknown, cause: EventCause = requestCause()): Write {
     const id = newId('webhookEvent')
     const now = this.d.clock.now()
     const envelope: WebhookEnvelope = {

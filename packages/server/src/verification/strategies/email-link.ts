@@ -28,11 +28,11 @@ export const emailLink: VerificationStrategy = {
       row,
       writes: [
         verificationUpsert(row),
-        ctx.deps.services.mail.enqueue(target.emailAddress, {
-          kind: 'verification_link',
-          url: url.href,
-          purpose: target.purpose,
-        }),
+        ...ctx.deps.services.mail.enqueue(
+          target.emailAddress,
+          { kind: 'verification_link', url: url.href, purpose: target.purpose },
+          { emailAddressId: target.emailAddressId, userId: target.userId },
+        ),
       ],
     }
   },

@@ -1,0 +1,59 @@
+import type { Database, Write } from '@latchkey/db'
+import type { Kysely, Transaction } from 'kysely'
+import { runWrite } from '../lib/run-write.js'
+import type { ServiceDeps } from '../service-deps.js'
+import * as repo from './users.repository.js'
+import type { UserWithEmails } from './users.service.js'
+
+type Q = Kysely<Database> | Transaction<Database>
+
+/**
+ * The user's webhook events (issue #19), in one place for every route that changes a user.
+ * `data` is the Backend API's user (`GET /v1/users/{id}`) after the change, rendered from rows
+ * the caller holds in memory: on PostgreSQL an atomic group is one statement that cannot read
+ * its own writes. A caller inside a transaction uses {@link userUpdatedIn}, which reads through
+ * it. The event's cause is the request being served (http/request-cause.ts).
+ */
+export function userEvent(
+  d: ServiceDeps,
+  type: 'user.created' | 'user.updated',
+  found: UserWithEmails,
+): Write {
+  return d.services.webhookEvents.event(type, d.services.users.toBackendJSON(found))
+}
+
+/** `user.deleted`: Clerk's deleted-object shape. */
+export function userDeletedEvent(d: ServiceDeps, id: string): Write {
+  return d.services.webhookEvents.event('user.deleted', { object: 'user', id, deleted: true })
+}
+
+/** The user's rows as `q` sees them (inside a transaction: with its own writes). */
+export async function userRowsIn(
+  d: ServiceDeps,
+  q: Q,
+  id: string,
+): Promise<UserWithEmails | undefined> {
+  const user = await repo.findUserById(q, id)
+  if (!user) return undefined
+  const emails = await repo.emailsForUsers(q, [id])
+  return {
+    user,
+    emails,
+    verifications: await d.services.verifications.findByOwners(
+      emails.map((e) => e.id),
+      q,
+    ),
+    passkeys: await d.services.passkeys.listForUsers([id], q),
+    externalAccounts: await d.services.externalAccounts.accountsOfUsers([id], q),
+  }
+}
+
+/**
+ * Records `user.updated` inside the caller's transaction, after its writes: the user as the
+ * transaction sees them, so the event commits or rolls back with the change.
+ */
+export async function userUpdatedIn(d: ServiceDeps, trx: Transaction<Database>, id: string) {
+  const found = await userRowsIn(d, trx, id)
+  if (!found) return
+  await runWrite(trx, userEvent(d, 'user.updated', found))
+}
