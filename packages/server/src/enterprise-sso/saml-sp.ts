@@ -20,13 +20,18 @@ export function spUrls(baseUrl: string, id: string) {
  * this response came back to is known, so a response to another browser's request (or one with
  * an InResponseTo on an IdP-initiated path) is refused. Single use is the flow's, not the cache's.
  */
-function expectedRequest(requestId: string | null): CacheProvider {
+function expectedRequest(request: SentRequest | null): CacheProvider {
   return {
-    saveAsync: async (key, value) => ({ value, createdAt: Date.now() }),
-    getAsync: async (key) => (requestId !== null && key === requestId ? 'expected' : null),
+    saveAsync: async (_key, value) => ({ value, createdAt: Date.now() }),
+    // node-saml reads the value as the request's instant (its own expiry check).
+    getAsync: async (key) =>
+      request !== null && key === request.id ? new Date(request.at).toISOString() : null,
     removeAsync: async (key) => key,
   }
 }
+
+/** The AuthnRequest a flow sent: its id and when. */
+export type SentRequest = { id: string; at: number }
 
 /**
  * A node-saml service provider for one connection. Signed assertions are required
@@ -37,7 +42,7 @@ function expectedRequest(requestId: string | null): CacheProvider {
 export function serviceProvider(
   row: EnterpriseConnectionRow,
   baseUrl: string,
-  requestId: string | null,
+  request: SentRequest | null,
 ): SAML {
   const urls = spUrls(baseUrl, row.id)
   return new SAML({
@@ -52,10 +57,10 @@ export function serviceProvider(
     maxAssertionAgeMs: MAX_ASSERTION_AGE_MS,
     identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
     disableRequestedAuthnContext: true,
-    validateInResponseTo: requestId ? ValidateInResponseTo.always : ValidateInResponseTo.ifPresent,
+    validateInResponseTo: request ? ValidateInResponseTo.always : ValidateInResponseTo.ifPresent,
     requestIdExpirationPeriodMs: MAX_ASSERTION_AGE_MS,
-    cacheProvider: expectedRequest(requestId),
-    ...(requestId ? { generateUniqueId: () => requestId } : {}),
+    cacheProvider: expectedRequest(request),
+    ...(request ? { generateUniqueId: () => request.id } : {}),
   })
 }
 

@@ -23,7 +23,7 @@ export function samlRoutes(app: FastifyInstance, services: Services, config: Con
     const file = (req.params as { file: string }).file
     const id = file.endsWith('.xml') ? file.slice(0, -4) : ''
     const row = ID.test(id) ? await services.enterpriseConnections.find(id) : undefined
-    if (!row || row.protocol !== 'saml')
+    if (row?.protocol !== 'saml')
       return fail(reply, ApiError.of('resource_not_found', { longMessage: 'No SAML connection.' }))
     return reply
       .code(200)

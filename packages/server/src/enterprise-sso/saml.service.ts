@@ -16,6 +16,7 @@ import {
   assertionFacts,
   CLOCK_SKEW_MS,
   responseDestination,
+  type SentRequest,
   serviceProvider,
   spMetadata,
   spUrls,
@@ -50,7 +51,10 @@ export class SamlService {
     // An xsd:ID must not start with a digit.
     const requestId = `_${randomBytes(20).toString('hex')}`
     const made = await this.d.services.externalAccounts.newFlow(row.id, v, input, requestId)
-    const sp = serviceProvider(row, this.d.config.url, requestId)
+    const sp = serviceProvider(row, this.d.config.url, {
+      id: requestId,
+      at: made.flow.created_at,
+    })
     const authorizeUrl = await sp.getAuthorizeUrlAsync(made.state, undefined, {})
     return { authorizeUrl, expireAt: made.flow.expire_at, write: made.write }
   }
@@ -66,7 +70,7 @@ export class SamlService {
     relayState: string | undefined,
   ): Promise<{ flow: OAuthFlowRow; state: string }> {
     const row = await this.d.services.enterpriseConnections.find(connectionId)
-    if (!row || row.protocol !== 'saml' || !fromDbBool(row.active))
+    if (row?.protocol !== 'saml' || !fromDbBool(row.active))
       throw ApiError.of('saml_connection_active_not_found')
     const accounts = this.d.services.externalAccounts
     const flow = relayState ? await accounts.findFlowByState(relayState) : undefined
@@ -79,7 +83,7 @@ export class SamlService {
         longMessage: 'IdP-initiated sign-in is not available yet; start the sign-in at the app.',
       })
     }
-    const claims = await this.validate(row, samlResponse, flow.nonce)
+    const claims = await this.validate(row, samlResponse, { id: flow.nonce, at: flow.created_at })
     if (!(await accounts.answerFlow(flow.id, claims)))
       throw ApiError.of('verification_already_verified')
     return { flow, state: relayState }
@@ -88,13 +92,13 @@ export class SamlService {
   private async validate(
     row: EnterpriseConnectionRow,
     samlResponse: string,
-    requestId: string | null,
+    request: SentRequest | null,
   ): Promise<ProviderClaims> {
     const urls = spUrls(this.d.config.url, row.id)
     let profile: Profile | null
     try {
       profile = (
-        await serviceProvider(row, this.d.config.url, requestId).validatePostResponseAsync({
+        await serviceProvider(row, this.d.config.url, request).validatePostResponseAsync({
           SAMLResponse: samlResponse,
         })
       ).profile
