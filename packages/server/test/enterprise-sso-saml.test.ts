@@ -191,6 +191,19 @@ describe.each(DIALECTS)('enterprise SSO with a SAML IdP (%s)', (dialect) => {
     expect(await userCount()).toBe(before + 1)
   })
 
+  it('links an existing user whose address is verified here: signed in, no new user', async () => {
+    const email = `existing-${dialect}@${domain}`
+    const existing = await clerk().users.createUser({ emailAddress: [email] })
+    expect(existing.emailAddresses[0]?.verification?.status).toBe('verified')
+    const users = await userCount()
+    const linked = await linkedCount()
+    const s = await signInFlow(email)
+    expect(s.back).toMatchObject({ status: 303, location: `${server.url}/done` })
+    expect(s.client.sessions.map((x: { user: { id: string } }) => x.user.id)).toEqual([existing.id])
+    expect(await userCount()).toBe(users)
+    expect(await linkedCount()).toBe(linked + 1)
+  })
+
   it('refuses a replayed response: the same POST twice, and the same response for another request', async () => {
     const email = `replay-${dialect}@${domain}`
     const first = await signInFlow(email)
