@@ -106,6 +106,31 @@ export const ERRORS = {
     status: 422,
     message: 'The provider’s answer could not be verified. Please try again.',
   },
+  /** #18: no active enterprise connection for the identifier's email domain (Clerk's code). */
+  saml_connection_active_not_found: {
+    status: 422,
+    message: 'There is no active enterprise SSO connection for this email address domain.',
+  },
+  /** #18: a SAML response that does not check out (signature, audience, recipient, time, replay). */
+  saml_response_invalid: {
+    status: 400,
+    message: 'The identity provider’s SAML response could not be verified.',
+  },
+  /** #18: the IdP asserted an address outside the connection's domains (Clerk's code). */
+  saml_email_address_domain_mismatch: {
+    status: 403,
+    message: 'The email address the identity provider asserted is not in the connection’s domains.',
+  },
+  /** #18: the IdP's answer lacks the email address (Clerk's code). */
+  saml_user_attribute_missing: {
+    status: 422,
+    message: 'The identity provider did not send the email address attribute.',
+  },
+  /** #18: an IdP-initiated response for a connection that does not allow it. */
+  saml_idp_initiated_not_allowed: {
+    status: 403,
+    message: 'This connection does not accept sign-ins started at the identity provider.',
+  },
   sign_up_not_ready: { status: 400, message: 'The sign-up is not waiting for this step.' },
   sign_in_not_ready: { status: 400, message: 'The sign-in is not waiting for a first factor.' },
   sign_in_expired: { status: 400, message: 'This sign-in has expired. Please start again.' },

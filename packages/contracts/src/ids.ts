@@ -25,6 +25,8 @@ export const ID_PREFIXES = {
   externalAccount: 'eac',
   oauthFlow: 'ofl',
   webhookEvent: 'msg',
+  samlConnection: 'samlc',
+  enterpriseConnection: 'entc',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -415,6 +415,42 @@ export interface OAuthFlowTable {
   created_at: number
 }
 
+/** An enterprise SSO connection, SAML or OIDC, bound to email domains (migration T0026). */
+export interface EnterpriseConnectionTable {
+  id: string
+  protocol: 'saml' | 'oidc'
+  provider: string
+  name: string
+  /** JSON array of lowercase domains. */
+  domains: string
+  active: number
+  allow_subdomains: number
+  allow_idp_initiated: number
+  sync_user_attributes: number
+  idp_entity_id: string | null
+  idp_sso_url: string | null
+  idp_certificate: string | null
+  idp_metadata_url: string | null
+  idp_metadata: string | null
+  /** JSON object: user_id, email_address, first_name, last_name → attribute names. */
+  attribute_mapping: string
+  oidc_issuer: string | null
+  oidc_client_id: string | null
+  oidc_client_secret_sealed: string | null
+  oidc_scopes: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** An accepted SAML assertion id, kept until it expires (replay prevention). */
+export interface SamlAssertionTable {
+  issuer: string
+  assertion_id: string
+  connection_id: string
+  expire_at: number
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -443,6 +479,8 @@ export interface Database {
   external_accounts: ExternalAccountTable
   oauth_flows: OAuthFlowTable
   webhook_events: WebhookEventTable
+  enterprise_connections: EnterpriseConnectionTable
+  saml_assertions: SamlAssertionTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -473,3 +511,5 @@ export type ExternalAccountRow = Selectable<ExternalAccountTable>
 export type OAuthFlowRow = Selectable<OAuthFlowTable>
 export type WebhookEventRow = Selectable<WebhookEventTable>
 export type NewWebhookEvent = Insertable<WebhookEventTable>
+export type EnterpriseConnectionRow = Selectable<EnterpriseConnectionTable>
+export type SamlAssertionRow = Selectable<SamlAssertionTable>

@@ -12,6 +12,8 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { samlRoutes } from './enterprise-sso/saml.routes.js'
+import { samlConnectionRoutes } from './enterprise-sso/saml-connections.bapi.js'
 import { oauthCallbackRoutes } from './external-accounts/oauth-callback.routes.js'
 import { oauthConnectionRoutes } from './external-accounts/oauth-connections.bapi.js'
 import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
@@ -337,6 +339,7 @@ async function buildHttp(
   mfaRoutes(router)
   passkeyRoutes(router)
   oauthConnectionRoutes(router)
+  samlConnectionRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
@@ -344,6 +347,7 @@ async function buildHttp(
   handshakeRoutes(app, services, config)
   emailLinkRoutes(app, services, config)
   oauthCallbackRoutes(app, services, config)
+  samlRoutes(app, services, config)
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   clerkBundleRoutes(app, config)

@@ -1,5 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
+import { EnterpriseConnectionsService } from './enterprise-sso/enterprise-connections.service.js'
+import { SamlService } from './enterprise-sso/saml.service.js'
 import { ExternalAccountsService } from './external-accounts/external-accounts.service.js'
 import { OAuthConnectionsService } from './external-accounts/oauth-connections.service.js'
 import { HandshakeService } from './handshake/handshake.service.js'
@@ -65,6 +67,10 @@ export type Services = {
   readonly externalAccounts: ExternalAccountsService
   /** The webhook outbox: events written with the changes that cause them (issue #19). */
   readonly webhookEvents: WebhookEventsService
+  /** Enterprise SSO connections bound to email domains (issue #18 item 4). */
+  readonly enterpriseConnections: EnterpriseConnectionsService
+  /** The SAML 2.0 service provider (issue #18 item 4). */
+  readonly saml: SamlService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -124,5 +130,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   })
   services.externalAccounts = new ExternalAccountsService(deps)
   services.webhookEvents = new WebhookEventsService(deps)
+  services.enterpriseConnections = new EnterpriseConnectionsService(deps)
+  services.saml = new SamlService(deps)
   return services
 }

@@ -136,3 +136,16 @@ export async function claimFlow(db: Q, id: string, now: number): Promise<boolean
 export async function storeClaims(db: Q, id: string, claims: string): Promise<void> {
   await db.updateTable('oauth_flows').set({ claims }).where('id', '=', id).execute()
 }
+
+/** Stores an IdP's answer on a flow nobody used or answered yet, before it expires. */
+export async function answerFlow(db: Q, id: string, claims: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('oauth_flows')
+    .set({ claims })
+    .where('id', '=', id)
+    .where('claims', 'is', null)
+    .where('used_at', 'is', null)
+    .where('expire_at', '>', now)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}

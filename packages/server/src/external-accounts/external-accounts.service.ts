@@ -62,24 +62,17 @@ export class ExternalAccountsService {
         meta: { param_name: 'strategy' },
       })
     }
-    const redirectUrl = await this.allowedRedirect(input.redirectUrl, 'redirect_url')
-    if (!redirectUrl)
-      throw ApiError.of('form_param_missing', { meta: { param_name: 'redirect_url' } })
-    const complete = await this.allowedRedirect(
-      input.actionCompleteRedirectUrl,
-      'action_complete_redirect_url',
-    )
     const connections = this.d.services.oauthConnections
     const config = await connections.clientConfig(connection)
     const upstream = connections.providerOf(connection)
-    const state = randomToken(32)
     const nonce = oidc.randomNonce()
     const verifier = oidc.randomPKCECodeVerifier()
+    const made = await this.newFlow(provider, v, input, nonce, verifier)
     const authorize = oidc.buildAuthorizationUrl(config, {
       ...upstream.authorizationParams,
       redirect_uri: this.callbackUrl(),
       scope: connection.scopes,
-      state,
+      state: made.state,
       // The ID token's nonce is an OpenID Connect check; plain OAuth 2 providers have none.
       ...(upstream.protocol === 'oidc' ? { nonce } : {}),
       ...(upstream.pkce
@@ -89,6 +82,29 @@ export class ExternalAccountsService {
           }
         : {}),
     })
+    return { authorizeUrl: authorize.href, expireAt: made.flow.expire_at, write: made.write }
+  }
+
+  /**
+   * A redirect flow bound to the verification `v` (its client and owner), with a fresh state:
+   * what an OAuth redirect and a SAML AuthnRequest (`nonce` = its request id, the state its
+   * RelayState) share. Refuses app URLs off the allowed origins.
+   */
+  async newFlow(
+    provider: string,
+    v: { id: string; ownerId: string; clientId: string },
+    input: PrepareInput,
+    nonce: string,
+    codeVerifier = '',
+  ): Promise<{ state: string; flow: OAuthFlowRow; write: Write }> {
+    const redirectUrl = await this.allowedRedirect(input.redirectUrl, 'redirect_url')
+    if (!redirectUrl)
+      throw ApiError.of('form_param_missing', { meta: { param_name: 'redirect_url' } })
+    const complete = await this.allowedRedirect(
+      input.actionCompleteRedirectUrl,
+      'action_complete_redirect_url',
+    )
+    const state = randomToken(32)
     const now = this.d.clock.now()
     const flowId = newId('oauthFlow')
     const flow: OAuthFlowRow = {
@@ -99,7 +115,7 @@ export class ExternalAccountsService {
       client_id: v.clientId,
       provider,
       nonce,
-      code_verifier_sealed: this.d.box.seal(verifier, flowId),
+      code_verifier_sealed: this.d.box.seal(codeVerifier, flowId),
       redirect_url: redirectUrl,
       action_complete_redirect_url: complete,
       claims: null,
@@ -107,7 +123,27 @@ export class ExternalAccountsService {
       expire_at: now + FLOW_TTL_MS,
       created_at: now,
     }
-    return { authorizeUrl: authorize.href, expireAt: flow.expire_at, write: repo.flowInsert(flow) }
+    return { state, flow, write: repo.flowInsert(flow) }
+  }
+
+  /**
+   * Stores what an IdP asserted on an unused, unexpired, unanswered flow (a SAML ACS): once,
+   * so a second response to the same request is refused. The browser's callback then uses it.
+   */
+  answerFlow(flowId: string, claims: ProviderClaims): Promise<boolean> {
+    return repo.answerFlow(this.d.db, flowId, JSON.stringify(claims), this.d.clock.now())
+  }
+
+  /**
+   * The attempt of a flow answered by `answerFlow`: the flow is used once, here, by the browser
+   * that started it (the callback checked its client); returns the claims stored.
+   */
+  async consumeAnswered(verificationId: string): Promise<ProviderClaims> {
+    const flow = await repo.findFlowByVerification(this.d.db, verificationId)
+    if (!flow?.claims) throw ApiError.of('verification_missing')
+    if (!(await repo.claimFlow(this.d.db, flow.id, this.d.clock.now())))
+      throw ApiError.of('verification_already_verified')
+    return JSON.parse(flow.claims) as ProviderClaims
   }
 
   /** The flow a callback's state names, or undefined (a forged or unknown state). */

@@ -28,7 +28,8 @@ export async function startOAuthSignIn(
     id: newId('signIn'),
     client_id: owner.id,
     user_id: null,
-    identifier: null,
+    // `enterprise_sso`: the email address whose domain chose the connection.
+    identifier: input.identifier?.trim().toLowerCase() ?? null,
     status: 'needs_first_factor',
     created_session_id: null,
     abandon_at: now + SIGN_IN_TTL_MS,
@@ -39,7 +40,7 @@ export async function startOAuthSignIn(
     ownerId: row.id,
     slot: 'first_factor' as const,
     purpose: 'sign_in' as const,
-    emailAddress: '',
+    emailAddress: input.identifier?.trim().toLowerCase() ?? '',
     emailAddressId: null,
     clientId: owner.id,
   }

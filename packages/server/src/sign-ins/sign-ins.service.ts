@@ -65,7 +65,11 @@ export class SignInsService {
     if (input.strategy === 'passkey' && input.identifier === undefined) {
       return createDiscoverable(this.d, clientId, device, SIGN_IN_TTL_MS)
     }
-    if (input.strategy?.startsWith('oauth_')) {
+    const redirectFlow =
+      input.strategy?.startsWith('oauth_') ||
+      input.strategy === 'enterprise_sso' ||
+      input.strategy === 'saml'
+    if (input.strategy && redirectFlow) {
       return startOAuthSignIn(this.d, { ...input, strategy: input.strategy }, clientId, device)
     }
     if (input.strategy !== undefined && input.strategy !== 'password') {

@@ -18,7 +18,9 @@ export function verificationJSON(v: VerificationRow, now: number) {
       ...(status === 'unverified' && v.nonce ? { nonce: v.nonce } : {}),
     }
   }
-  const oauth = v.strategy.startsWith('oauth_')
+  // `enterprise_sso` / `saml`: the IdP's AuthnRequest redirect, the same shape clerk-js follows.
+  const oauth =
+    v.strategy.startsWith('oauth_') || v.strategy === 'enterprise_sso' || v.strategy === 'saml'
   return {
     object: oauth
       ? 'verification_oauth'

@@ -3,6 +3,7 @@ import { backupCode } from './backup-code.js'
 import { emailCode } from './email-code.js'
 import { emailCodeSecondFactor } from './email-code-second-factor.js'
 import { emailLink } from './email-link.js'
+import { enterpriseSso, saml } from './enterprise-sso.js'
 import { oauthStrategy } from './oauth.js'
 import { passkey } from './passkey.js'
 import { password } from './password.js'
@@ -16,7 +17,15 @@ const byName = (list: VerificationStrategy[]): ReadonlyMap<string, VerificationS
  * Every first-factor and address strategy, by name (node-oidc-provider's grant-type registry).
  * A new one — `passkey`, `oauth_*` — is a file beside these and a line here.
  */
-const STRATEGIES = byName([password, emailCode, emailLink, resetPasswordEmailCode, passkey])
+const STRATEGIES = byName([
+  password,
+  emailCode,
+  emailLink,
+  resetPasswordEmailCode,
+  passkey,
+  enterpriseSso,
+  saml,
+])
 
 /**
  * The second-factor strategies, by name: a name may mean another thing in the second step
