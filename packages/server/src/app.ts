@@ -12,6 +12,8 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { externalAccountRoutes } from './external-accounts/external-accounts.bapi.js'
+import { meExternalAccountRoutes } from './external-accounts/me-external-accounts.fapi.js'
 import { oauthCallbackRoutes } from './external-accounts/oauth-callback.routes.js'
 import { oauthConnectionRoutes } from './external-accounts/oauth-connections.bapi.js'
 import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
@@ -325,6 +327,7 @@ async function buildHttp(
   meEmailRoutes(router)
   meMfaRoutes(router)
   mePasskeyRoutes(router)
+  meExternalAccountRoutes(router)
   await profileImageRoutes(app, services, config)
   imageRoutes(app, services)
   instanceRoutes(router)
@@ -334,6 +337,7 @@ async function buildHttp(
   emailAddressRoutes(router)
   mfaRoutes(router)
   passkeyRoutes(router)
+  externalAccountRoutes(router)
   oauthConnectionRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
