@@ -281,22 +281,37 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     idp.accessTokenTtl = 600
     await connectAs(b, sub)
     const [linked] = await accountsOf(userId)
-    const got = await clerk().users.getUserOauthAccessToken(userId, ACME)
+    const got = await clerk().users.getUserOauthAccessToken(userId, 'custom_acme')
     expect(got.data).toHaveLength(1)
     const first = got.data[0]
     expect(first).toMatchObject({
       externalAccountId: linked?.id,
-      providerUserId: sub,
       provider: ACME,
       scopes: expect.arrayContaining(['openid', 'email']),
     })
     expect(first?.token).toMatch(/.{20,}/)
+    // The spec's shape, as the Backend API answers it without the SDK.
+    const plain = await bapi('GET', `/v1/users/${userId}/oauth_access_tokens/${ACME}`)
+    expect(plain.json).toEqual([
+      {
+        object: 'oauth_access_token',
+        external_account_id: linked?.id,
+        provider_user_id: sub,
+        token: first?.token,
+        provider: ACME,
+        public_metadata: {},
+        label: null,
+        scopes: ['openid', 'email', 'profile'],
+        token_secret: null,
+        expires_at: expect.any(Number),
+      },
+    ])
     // The token is the provider's: its userinfo answers for this account with it.
     const info = await fetch(`${idp.issuer}/me`, {
       headers: { authorization: `Bearer ${first?.token}` },
     })
     expect(info.status).toBe(200)
-    expect((await info.json()).sub).toBe(sub)
+    expect(((await info.json()) as { sub: string }).sub).toBe(sub)
 
     // At rest, only sealed values: neither token appears in the row.
     const row = await server.db.db
@@ -312,11 +327,11 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     for (const f of flows) expect(f.claims ?? '').not.toContain(first?.token)
 
     // Not expired: the same token again.
-    const again = await clerk().users.getUserOauthAccessToken(userId, ACME)
+    const again = await clerk().users.getUserOauthAccessToken(userId, 'custom_acme')
     expect(again.data[0]?.token).toBe(first?.token)
     // Expired: refreshed with the refresh token, a new token the provider accepts.
     clock().advance(11 * MINUTE)
-    const fresh = await clerk().users.getUserOauthAccessToken(userId, ACME)
+    const fresh = await clerk().users.getUserOauthAccessToken(userId, 'custom_acme')
     const token = fresh.data[0]?.token
     expect(token).toBeTruthy()
     expect(token).not.toBe(first?.token)
@@ -327,10 +342,10 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     expect(info2.status).toBe(200)
     // The rotated refresh token was kept: a second expiry refreshes again.
     clock().advance(11 * MINUTE)
-    const third = await clerk().users.getUserOauthAccessToken(userId, ACME)
+    const third = await clerk().users.getUserOauthAccessToken(userId, 'custom_acme')
     expect(third.data[0]?.token).not.toBe(token)
     // Another provider, or no user: an empty list, a 404.
-    expect((await clerk().users.getUserOauthAccessToken(userId, BETA)).data).toEqual([])
+    expect((await clerk().users.getUserOauthAccessToken(userId, 'custom_beta')).data).toEqual([])
     const none = await bapi('GET', '/v1/users/user_nobody/oauth_access_tokens/oauth_custom_acme')
     expect(none.status).toBe(404)
   })
@@ -339,7 +354,8 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     const { b, userId } = await signedIn()
     const sub = account()
     await connectAs(b, sub)
-    const before = (await clerk().users.getUserOauthAccessToken(userId, ACME)).data[0]?.token
+    const before = (await clerk().users.getUserOauthAccessToken(userId, 'custom_acme')).data[0]
+      ?.token
     const s = new BrowserClient(server.url, server.url)
     const started = await s.post('/v1/client/sign_ins', {
       strategy: ACME,
@@ -352,7 +368,8 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
         sub,
       ),
     )
-    const after = (await clerk().users.getUserOauthAccessToken(userId, ACME)).data[0]?.token
+    const after = (await clerk().users.getUserOauthAccessToken(userId, 'custom_acme')).data[0]
+      ?.token
     expect(after).toBeTruthy()
     expect(after).not.toBe(before)
   })

@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { idParam } from '../http/params.js'
+import { idParam, listResponse, pageQuery } from '../http/params.js'
 
 const TokenParams = z.object({
   user_id: idParam('user'),
@@ -9,6 +9,7 @@ const TokenParams = z.object({
     .regex(/^(oauth_)?[a-z0-9_-]+$/)
     .max(64),
 })
+const TokenQuery = z.object(pageQuery(10))
 const AccountParams = z.object({
   user_id: idParam('user'),
   external_account_id: idParam('eac'),
@@ -25,9 +26,15 @@ export function externalAccountRoutes(r: Router): void {
     method: 'GET',
     path: '/v1/users/:user_id/oauth_access_tokens/:provider',
     params: TokenParams,
-    handler: async ({ params, services }) => {
+    query: TokenQuery,
+    handler: async ({ params, query, services }) => {
       await services.users.getById(params.user_id)
-      return services.externalAccounts.accessTokens(params.user_id, params.provider)
+      // Only the page's accounts are refreshed; a user has few accounts at one provider.
+      const all = await services.externalAccounts.accessTokens(params.user_id, params.provider, {
+        limit: query.limit,
+        offset: query.offset,
+      })
+      return listResponse(all.data, query.paginated, async () => all.total)
     },
   })
   r.bapi({

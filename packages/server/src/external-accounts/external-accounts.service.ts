@@ -302,13 +302,17 @@ export class ExternalAccountsService {
    * token when it has expired (or is about to) and the provider gave one. A refresh the provider
    * refuses leaves the stored token, its past `expires_at` telling the app so.
    */
-  async accessTokens(userId: string, provider: string): Promise<OAuthAccessTokenJSON[]> {
+  async accessTokens(
+    userId: string,
+    provider: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ data: OAuthAccessTokenJSON[]; total: number }> {
     const key = provider.startsWith('oauth_') ? provider.slice('oauth_'.length) : provider
     const accounts = (await repo.accountsOfUsers(this.d.db, [userId])).filter(
       (a) => a.provider === key && a.access_token_sealed !== null,
     )
     const out: OAuthAccessTokenJSON[] = []
-    for (const account of accounts) {
+    for (const account of accounts.slice(page.offset, page.offset + page.limit)) {
       const set = await this.freshTokens(account)
       out.push({
         object: 'oauth_access_token',
@@ -323,7 +327,7 @@ export class ExternalAccountsService {
         expires_at: set.expiresAt === null ? null : Math.floor(set.expiresAt / 1000),
       })
     }
-    return out
+    return { data: out, total: accounts.length }
   }
 
   private async freshTokens(account: ExternalAccountRow): Promise<TokenSet> {
