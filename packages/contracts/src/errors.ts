@@ -96,6 +96,22 @@ export const ERRORS = {
     status: 422,
     message: 'There is no external account to sign up with. Start again with the provider.',
   },
+  /** #18: connecting a provider account already linked to another user (Clerk's code). */
+  external_account_exists: {
+    status: 422,
+    message: 'This account is already connected to another user. Please use another account.',
+  },
+  /** #18: a reauthorization came back as another account at the provider. */
+  external_account_mismatch: {
+    status: 422,
+    message: 'The provider signed in a different account than the one being reauthorized.',
+  },
+  /** #18: disconnecting the user's last way in (Clerk's code for removing the last one). */
+  identification_deletion_failed: {
+    status: 403,
+    message:
+      'You cannot disconnect your last way to sign in. Set a password or connect another account first.',
+  },
   /** #18: the provider refused or the person cancelled there (Clerk's code). */
   oauth_access_denied: {
     status: 403,

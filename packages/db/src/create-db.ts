@@ -38,6 +38,7 @@ import * as webhookEvents from './migrations/2026-12-01T0024-webhook-events.js'
 import * as secondFactorFailures from './migrations/2026-12-01T0031-second-factor-failures.js'
 import * as oauthProviders from './migrations/2026-12-01T0028-oauth-providers.js'
 import * as enterpriseSso from './migrations/2026-12-01T0026-enterprise-sso.js'
+import * as externalAccountTokens from './migrations/2026-12-01T0027-external-account-tokens.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -263,6 +264,7 @@ export async function migrate(
         '2026-12-01T0031-second-factor-failures': secondFactorFailures,
         '2026-12-01T0028-oauth-providers': oauthProviders,
         '2026-12-01T0026-enterprise-sso': enterpriseSso,
+        '2026-12-01T0027-external-account-tokens': externalAccountTokens,
       }),
     },
   })

@@ -391,6 +391,15 @@ export interface ExternalAccountTable {
   /** The provider's handle (GitHub login, …), migration 0028. */
   username: string | null
   approved_scopes: string
+  /** The provider's access token, sealed (AAD: the account id) (migration 0027). */
+  access_token_sealed: ColumnType<string | null, string | null | undefined, string | null>
+  /** The provider's refresh token, sealed (AAD: `refresh:` + the account id). */
+  refresh_token_sealed: ColumnType<string | null, string | null | undefined, string | null>
+  /** When the access token expires (ms), null when the provider did not say. */
+  token_expires_at: ColumnType<number | null, number | null | undefined, number | null>
+  token_type: ColumnType<string | null, string | null | undefined, string | null>
+  /** The scopes granted to the access token (space-separated). */
+  token_scopes: ColumnType<string | null, string | null | undefined, string | null>
   created_at: number
   updated_at: number
 }
@@ -413,6 +422,10 @@ export interface OAuthFlowTable {
   used_at: number | null
   expire_at: number
   created_at: number
+  /** A connect flow's session: its callback links to this session's user only (0027). */
+  session_id: ColumnType<string | null, string | null | undefined, string | null>
+  /** The external account a connect flow creates or reauthorizes (0027). */
+  account_id: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 /** An enterprise SSO connection, SAML or OIDC, bound to email domains (migration T0026). */

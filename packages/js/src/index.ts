@@ -26,6 +26,7 @@ export {
   ClientResource,
   type DeletedObjectResource,
   EmailAddressResource,
+  ExternalAccountResource,
   type GetTokenOptions,
   SessionResource,
   type SessionTask,

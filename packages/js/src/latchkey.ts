@@ -42,6 +42,8 @@ export type EnvironmentJSON = {
       password?: UserAttributeJSON
       passkey?: UserAttributeJSON
     }
+    /** The enabled social connections, by strategy (`oauth_<provider>`). */
+    social?: Record<string, { enabled: boolean; strategy: string; name?: string }>
     sign_up?: { mode?: string }
   }
 }

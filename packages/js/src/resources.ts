@@ -1,4 +1,5 @@
 import { type EmailAddressJSON, EmailAddressResource } from './email-address-resource.js'
+import { type ExternalAccountJSON, ExternalAccountResource } from './external-account-resource.js'
 import type { FapiClient } from './fapi.js'
 import {
   type BackupCodeJSON,
@@ -19,6 +20,10 @@ import { type SignInJSON, SignInResource } from './sign-in-resource.js'
 import { type SignUpJSON, SignUpResource } from './sign-up-resource.js'
 
 export { type EmailAddressJSON, EmailAddressResource } from './email-address-resource.js'
+export {
+  type ExternalAccountJSON,
+  ExternalAccountResource,
+} from './external-account-resource.js'
 export {
   BackupCodeResource,
   type DeletedObjectResource,
@@ -53,6 +58,7 @@ export type UserJSON = {
   totp_enabled?: boolean
   backup_code_enabled?: boolean
   passkeys?: PasskeyJSON[]
+  external_accounts?: ExternalAccountJSON[]
   public_metadata: Record<string, unknown>
   unsafe_metadata: Record<string, unknown>
   external_id: string | null
@@ -126,6 +132,8 @@ export class UserResource {
   readonly backupCodeEnabled: boolean
   /** The user's passkeys (verified ones: those that can sign in). */
   readonly passkeys: PasskeyResource[]
+  /** The user's linked accounts at providers (`oauth_*`). */
+  readonly externalAccounts: ExternalAccountResource[]
   readonly publicMetadata: Record<string, unknown>
   readonly unsafeMetadata: Record<string, unknown>
   readonly externalId: string | null
@@ -153,6 +161,9 @@ export class UserResource {
     this.backupCodeEnabled = json.backup_code_enabled ?? false
     this.twoFactorEnabled = json.two_factor_enabled ?? (this.totpEnabled || this.backupCodeEnabled)
     this.passkeys = (json.passkeys ?? []).map((p) => new PasskeyResource(p, ctx, sessionId))
+    this.externalAccounts = (json.external_accounts ?? []).map(
+      (a) => new ExternalAccountResource(a, ctx, sessionId),
+    )
     this.publicMetadata = json.public_metadata
     this.unsafeMetadata = json.unsafe_metadata
     this.externalId = json.external_id
@@ -272,6 +283,19 @@ export class UserResource {
    */
   createPasskey(): Promise<PasskeyResource> {
     return PasskeyResource.create(this.#ctx, this.#sessionId)
+  }
+
+  /**
+   * Starts connecting another provider (Clerk's `user.createExternalAccount()`): send the
+   * browser to the answer's `verification.externalVerificationRedirectURL`; the provider returns
+   * it to `redirectUrl` with the account linked (or `latchkey_error=<code>` added on refusal).
+   */
+  createExternalAccount(params: {
+    strategy: string
+    redirectUrl: string
+    additionalScopes?: string[]
+  }): Promise<ExternalAccountResource> {
+    return ExternalAccountResource.create(this.#ctx, this.#sessionId, params)
   }
 
   #me<T>(method: 'POST' | 'DELETE', path: string, body?: Record<string, string>): Promise<T> {

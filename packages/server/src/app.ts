@@ -14,6 +14,8 @@ import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
 import { samlRoutes } from './enterprise-sso/saml.routes.js'
 import { samlConnectionRoutes } from './enterprise-sso/saml-connections.bapi.js'
+import { externalAccountRoutes } from './external-accounts/external-accounts.bapi.js'
+import { meExternalAccountRoutes } from './external-accounts/me-external-accounts.fapi.js'
 import { oauthCallbackRoutes } from './external-accounts/oauth-callback.routes.js'
 import { oauthConnectionRoutes } from './external-accounts/oauth-connections.bapi.js'
 import { handshakePayloadRoutes } from './handshake/handshake.bapi.js'
@@ -329,6 +331,7 @@ async function buildHttp(
   meEmailRoutes(router)
   meMfaRoutes(router)
   mePasskeyRoutes(router)
+  meExternalAccountRoutes(router)
   await profileImageRoutes(app, services, config)
   imageRoutes(app, services)
   instanceRoutes(router)
@@ -338,6 +341,7 @@ async function buildHttp(
   emailAddressRoutes(router)
   mfaRoutes(router)
   passkeyRoutes(router)
+  externalAccountRoutes(router)
   oauthConnectionRoutes(router)
   samlConnectionRoutes(router)
   sessionRoutes(router)

@@ -4,6 +4,7 @@ import type { SessionWithActivitiesResource } from '../resources.js'
 import { field, formController, h, uid } from './dom.js'
 import type { Host, Rendered } from './host.js'
 import { passkeysOn } from './passkeys.js'
+import { connectedAccountsSection, socialProviders } from './profile-connected-accounts.js'
 import { emailAddressesSection } from './profile-emails.js'
 import { twoStepSection } from './profile-mfa.js'
 import { passkeysSection } from './profile-passkeys.js'
@@ -238,6 +239,9 @@ export function renderUserProfile(host: Host, props: UserProfileProps): Rendered
       section('Two-step verification', twoStepSection(lk).el),
       ...(passkeysOn(lk) || user.passkeys.length
         ? [section('Passkeys', passkeysSection(lk).el)]
+        : []),
+      ...(socialProviders(lk).length || user.externalAccounts.length
+        ? [section('Connected accounts', connectedAccountsSection(lk).el)]
         : []),
       section('Active devices', list, sessionsError, sessionsStatus),
       section('Sign out', signOut),

@@ -149,3 +149,70 @@ export async function answerFlow(db: Q, id: string, claims: string, now: number)
     .executeTakeFirst()
   return Number(r.numUpdatedRows) === 1
 }
+
+export function findAccountById(db: Q, id: string): Promise<ExternalAccountRow | undefined> {
+  return db.selectFrom('external_accounts').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** The provider's tokens on a linked account (a sign-in, a reauthorization, a refresh). */
+export type TokenColumns = Pick<
+  ExternalAccountRow,
+  | 'access_token_sealed'
+  | 'refresh_token_sealed'
+  | 'token_expires_at'
+  | 'token_type'
+  | 'token_scopes'
+>
+
+export const accountTokensUpdate =
+  (id: string, patch: TokenColumns & { approved_scopes?: string; updated_at: number }): Write =>
+  (q) =>
+    q.updateTable('external_accounts').set(patch).where('id', '=', id)
+
+export async function deleteAccount(db: Q, id: string, userId: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('external_accounts')
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+  return Number(r.numDeletedRows) === 1
+}
+
+export async function touchUser(db: Q, userId: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ updated_at: now }).where('id', '=', userId).execute()
+}
+
+/** The user's ways in besides external accounts: a password, passkeys, verified addresses. */
+export async function otherWaysIn(
+  db: Q,
+  userId: string,
+): Promise<{ password: boolean; passkeys: number; verifiedEmails: number }> {
+  const user = await db
+    .selectFrom('users')
+    .select('password_digest')
+    .where('id', '=', userId)
+    .executeTakeFirst()
+  const passkeys = await db
+    .selectFrom('passkeys')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('verified', '=', 1)
+    .executeTakeFirstOrThrow()
+  const emails = await db
+    .selectFrom('email_addresses')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('verified', '=', 1)
+    .executeTakeFirstOrThrow()
+  return {
+    password: !!user?.password_digest,
+    passkeys: Number(passkeys.n),
+    verifiedEmails: Number(emails.n),
+  }
+}
+
+/** Flows long expired (used or not): nothing reads them a day on. */
+export async function pruneFlows(db: Q, before: number): Promise<number> {
+  const r = await db.deleteFrom('oauth_flows').where('expire_at', '<', before).executeTakeFirst()
+  return Number(r.numDeletedRows)
+}

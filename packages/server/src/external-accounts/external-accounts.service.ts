@@ -6,11 +6,13 @@ import {
   toDbBool,
   type UserRow,
   type Write,
+  writeAtomically,
 } from '@latchkey/db'
 import * as oidc from 'openid-client'
 import { randomToken } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { PrepareInput } from '../verification/strategy.js'
+import { externalAccountJSON } from './external-account.render.js'
 import * as repo from './external-accounts.repository.js'
 
 /** A redirect to the provider must come back within 10 minutes. */
@@ -28,10 +30,31 @@ export type ProviderClaims = {
   /** The provider's handle (GitHub login, …); absent in claims stored before migration 0028. */
   username?: string | null
   scope: string
+  /**
+   * The provider's tokens (a {@link TokenSet} as JSON), sealed with AAD `tokens:<provider>:<sub>`
+   * while they wait on the flow; resealed to the external account's id when it is written.
+   */
+  tokensSealed?: string | null
 }
 
 /** The database, or the caller's transaction. */
 type Q = Parameters<typeof repo.accountsOfUsers>[0]
+
+/** What a provider's token endpoint answered, as Latchkey keeps it. */
+export type TokenSet = {
+  accessToken: string
+  refreshToken: string | null
+  /** ms since the epoch; null when the provider did not say. */
+  expiresAt: number | null
+  tokenType: string | null
+  scope: string | null
+}
+
+/** A token within this long of its expiry is refreshed before it is handed out. */
+const REFRESH_SKEW_MS = 30_000
+/** Flows are deleted this long after they expired (used or not). */
+const FLOW_KEEP_MS = 24 * 3600_000
+const PRUNE_EVERY_MS = 3600_000
 
 /**
  * External accounts (issue #18): the redirect to an upstream provider (state, nonce and PKCE
@@ -52,8 +75,8 @@ export class ExternalAccountsService {
    */
   async beginFlow(
     provider: string,
-    v: { id: string; ownerId: string; clientId: string },
-    input: PrepareInput,
+    v: { id: string; ownerId: string; clientId: string; sessionId?: string; accountId?: string },
+    input: PrepareInput & { additionalScopes?: string[] },
   ): Promise<{ authorizeUrl: string; expireAt: number; write: Write }> {
     const connection = await this.d.services.oauthConnections.findEnabled(provider)
     if (!connection) {
@@ -68,10 +91,13 @@ export class ExternalAccountsService {
     const nonce = oidc.randomNonce()
     const verifier = oidc.randomPKCECodeVerifier()
     const made = await this.newFlow(provider, v, input, nonce, verifier)
+    const scopes = [
+      ...new Set([...connection.scopes.split(' '), ...(input.additionalScopes ?? [])]),
+    ].join(' ')
     const authorize = oidc.buildAuthorizationUrl(config, {
       ...upstream.authorizationParams,
       redirect_uri: this.callbackUrl(),
-      scope: connection.scopes,
+      scope: scopes,
       state: made.state,
       // The ID token's nonce is an OpenID Connect check; plain OAuth 2 providers have none.
       ...(upstream.protocol === 'oidc' ? { nonce } : {}),
@@ -92,7 +118,7 @@ export class ExternalAccountsService {
    */
   async newFlow(
     provider: string,
-    v: { id: string; ownerId: string; clientId: string },
+    v: { id: string; ownerId: string; clientId: string; sessionId?: string; accountId?: string },
     input: PrepareInput,
     nonce: string,
     codeVerifier = '',
@@ -105,6 +131,7 @@ export class ExternalAccountsService {
       'action_complete_redirect_url',
     )
     const state = randomToken(32)
+    await this.pruneNowAndThen()
     const now = this.d.clock.now()
     const flowId = newId('oauthFlow')
     const flow: OAuthFlowRow = {
@@ -122,6 +149,8 @@ export class ExternalAccountsService {
       used_at: null,
       expire_at: now + FLOW_TTL_MS,
       created_at: now,
+      session_id: v.sessionId ?? null,
+      account_id: v.accountId ?? null,
     }
     return { state, flow, write: repo.flowInsert(flow) }
   }
@@ -160,6 +189,11 @@ export class ExternalAccountsService {
   async exchange(verificationId: string, callbackUrl: URL): Promise<ProviderClaims> {
     const flow = await repo.findFlowByVerification(this.d.db, verificationId)
     if (!flow) throw ApiError.of('verification_missing')
+    return this.exchangeFlow(flow, callbackUrl)
+  }
+
+  /** {@link exchange} for a flow in hand (a connect flow has no verification row). */
+  async exchangeFlow(flow: OAuthFlowRow, callbackUrl: URL): Promise<ProviderClaims> {
     if (!(await repo.claimFlow(this.d.db, flow.id, this.d.clock.now())))
       throw ApiError.of('verification_already_verified')
     if (callbackUrl.searchParams.has('error')) throw ApiError.of('oauth_access_denied')
@@ -180,6 +214,7 @@ export class ExternalAccountsService {
         idTokenExpected: oidcFlow,
       })
       const profile = await upstream.profile({ config, tokens, callbackUrl })
+      const set = this.tokenSet(tokens, null)
       claims = {
         sub: profile.providerUserId,
         email: profile.email,
@@ -194,6 +229,10 @@ export class ExternalAccountsService {
             ?.split(/[\s,]+/)
             .filter(Boolean)
             .join(' ') || connection.scopes,
+        tokensSealed: this.d.box.seal(
+          JSON.stringify(set),
+          pendingTokensAad(flow.provider, profile.providerUserId),
+        ),
       }
     } catch (error) {
       this.d.log.info({ err: error, provider: flow.provider }, 'oauth callback refused')
@@ -201,6 +240,21 @@ export class ExternalAccountsService {
     }
     await repo.storeClaims(this.d.db, flow.id, JSON.stringify(claims))
     return claims
+  }
+
+  /** A token endpoint's answer as kept; `previous` supplies a refresh token not rotated. */
+  private tokenSet(
+    tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
+    previous: TokenSet | null,
+  ): TokenSet {
+    const expiresIn = tokens.expiresIn()
+    return {
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token ?? previous?.refreshToken ?? null,
+      expiresAt: expiresIn === undefined ? null : this.d.clock.now() + expiresIn * 1000,
+      tokenType: tokens.token_type ?? null,
+      scope: tokens.scope ?? previous?.scope ?? null,
+    }
   }
 
   /** The claims a flow's callback stored. */
@@ -234,8 +288,13 @@ export class ExternalAccountsService {
   }
 
   /** The external account row, as a write of the group that links or creates the user. */
-  accountWrite(userId: string, provider: string, claims: ProviderClaims): Write {
-    return repo.accountInsert(this.accountRow(userId, provider, claims))
+  accountWrite(
+    userId: string,
+    provider: string,
+    claims: ProviderClaims,
+    id: string = newId('externalAccount'),
+  ): Write {
+    return repo.accountInsert(this.accountRow(userId, provider, claims, id))
   }
 
   /** Inserts a row made by {@link accountRow}: a group's write. */
@@ -244,10 +303,16 @@ export class ExternalAccountsService {
   }
 
   /** The row {@link accountWrite} inserts (rendered into the user's webhook event first). */
-  accountRow(userId: string, provider: string, claims: ProviderClaims): ExternalAccountRow {
+  accountRow(
+    userId: string,
+    provider: string,
+    claims: ProviderClaims,
+    id: string = newId('externalAccount'),
+  ): ExternalAccountRow {
     const now = this.d.clock.now()
     return {
-      id: newId('externalAccount'),
+      ...this.tokenColumns(id, provider, claims),
+      id,
       user_id: userId,
       provider,
       provider_user_id: claims.sub,
@@ -262,6 +327,249 @@ export class ExternalAccountsService {
       updated_at: now,
     }
   }
+
+  /**
+   * A sign-in (or reauthorization) through a linked account: the provider's new tokens replace
+   * the old ones, and what it now grants is the account's scopes.
+   */
+  tokensWrite(account: ExternalAccountRow, claims: ProviderClaims): Write {
+    return repo.accountTokensUpdate(account.id, {
+      ...this.tokenColumns(account.id, account.provider, claims),
+      approved_scopes: claims.scope,
+      updated_at: Math.max(this.d.clock.now(), account.updated_at + 1),
+    })
+  }
+
+  /** The token columns of account `id`, sealed to it, from a flow's pending tokens. */
+  private tokenColumns(id: string, provider: string, claims: ProviderClaims): repo.TokenColumns {
+    if (!claims.tokensSealed) {
+      return {
+        access_token_sealed: null,
+        refresh_token_sealed: null,
+        token_expires_at: null,
+        token_type: null,
+        token_scopes: null,
+      }
+    }
+    const set = JSON.parse(
+      this.d.box.open(claims.tokensSealed, pendingTokensAad(provider, claims.sub)),
+    ) as TokenSet
+    return this.sealedColumns(id, set)
+  }
+
+  private sealedColumns(id: string, set: TokenSet): repo.TokenColumns {
+    return {
+      access_token_sealed: this.d.box.seal(set.accessToken, accessAad(id)),
+      refresh_token_sealed: set.refreshToken
+        ? this.d.box.seal(set.refreshToken, refreshAad(id))
+        : null,
+      token_expires_at: set.expiresAt,
+      token_type: set.tokenType,
+      token_scopes: set.scope,
+    }
+  }
+
+  /**
+   * `GET /v1/users/{id}/oauth_access_tokens/{provider}` (bapi spec `GetOAuthAccessToken`): each of
+   * the user's accounts at `provider` with its access token, refreshed first with the refresh
+   * token when it has expired (or is about to) and the provider gave one. A refresh the provider
+   * refuses leaves the stored token, its past `expires_at` telling the app so.
+   */
+  async accessTokens(
+    userId: string,
+    provider: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ data: OAuthAccessTokenJSON[]; total: number }> {
+    const key = provider.startsWith('oauth_') ? provider.slice('oauth_'.length) : provider
+    const accounts = (await repo.accountsOfUsers(this.d.db, [userId])).filter(
+      (a) => a.provider === key && a.access_token_sealed !== null,
+    )
+    const out: OAuthAccessTokenJSON[] = []
+    for (const account of accounts.slice(page.offset, page.offset + page.limit)) {
+      const set = await this.freshTokens(account)
+      out.push({
+        object: 'oauth_access_token',
+        external_account_id: account.id,
+        provider_user_id: account.provider_user_id,
+        token: set.accessToken,
+        provider: `oauth_${account.provider}`,
+        public_metadata: {},
+        label: null,
+        scopes: (set.scope ?? account.approved_scopes).split(' ').filter(Boolean),
+        token_secret: null,
+        expires_at: set.expiresAt === null ? null : Math.floor(set.expiresAt / 1000),
+      })
+    }
+    return { data: out, total: accounts.length }
+  }
+
+  private async freshTokens(account: ExternalAccountRow): Promise<TokenSet> {
+    const stored: TokenSet = {
+      accessToken: this.d.box.open(account.access_token_sealed ?? '', accessAad(account.id)),
+      refreshToken: account.refresh_token_sealed
+        ? this.d.box.open(account.refresh_token_sealed, refreshAad(account.id))
+        : null,
+      expiresAt: account.token_expires_at,
+      tokenType: account.token_type,
+      scope: account.token_scopes,
+    }
+    const now = this.d.clock.now()
+    if (stored.expiresAt === null || stored.expiresAt - REFRESH_SKEW_MS > now) return stored
+    if (!stored.refreshToken) return stored
+    const connection = await this.d.services.oauthConnections.findEnabled(account.provider)
+    if (!connection) return stored
+    let next: TokenSet
+    try {
+      const config = await this.d.services.oauthConnections.clientConfig(connection)
+      const tokens = await oidc.refreshTokenGrant(config, stored.refreshToken)
+      // A refresh that names someone else (an ID token for another `sub`) is not this account's.
+      const id = tokens.claims()
+      if (id && id.sub !== account.provider_user_id) throw new Error('refresh for another sub')
+      next = this.tokenSet(tokens, stored)
+    } catch (error) {
+      this.d.log.info({ err: error, provider: account.provider }, 'oauth token refresh refused')
+      return stored
+    }
+    await writeAtomically(this.d.db, this.d.dialect, [
+      repo.accountTokensUpdate(account.id, {
+        ...this.sealedColumns(account.id, next),
+        updated_at: Math.max(now, account.updated_at + 1),
+      }),
+    ])
+    return next
+  }
+
+  findAccountById(id: string): Promise<ExternalAccountRow | undefined> {
+    return repo.findAccountById(this.d.db, id)
+  }
+
+  /**
+   * Starts connecting (or, with `accountId` of an existing account, reauthorizing) `provider`
+   * for the session's user: a flow bound to this session and client, whose callback links the
+   * provider's account to this user only. Answers the external account to be, unverified, its
+   * redirect the provider's authorize URL.
+   */
+  async beginConnect(
+    session: { id: string; user_id: string; client_id: string },
+    provider: string,
+    input: PrepareInput & { additionalScopes?: string[] },
+    existing?: ExternalAccountRow,
+  ) {
+    const accountId = existing?.id ?? newId('externalAccount')
+    const flow = await this.beginFlow(
+      provider,
+      {
+        id: accountId,
+        ownerId: session.user_id,
+        clientId: session.client_id,
+        sessionId: session.id,
+        accountId,
+      },
+      input,
+    )
+    await writeAtomically(this.d.db, this.d.dialect, [flow.write])
+    const now = this.d.clock.now()
+    const shown = externalAccountJSON(
+      existing ?? {
+        id: accountId,
+        user_id: session.user_id,
+        provider,
+        provider_user_id: '',
+        email_address: null,
+        email_verified: null,
+        first_name: null,
+        username: null,
+        last_name: null,
+        image_url: null,
+        approved_scopes: '',
+        access_token_sealed: null,
+        refresh_token_sealed: null,
+        token_expires_at: null,
+        token_type: null,
+        token_scopes: null,
+        created_at: now,
+        updated_at: now,
+      },
+    )
+    return {
+      ...shown,
+      verification: {
+        ...shown.verification,
+        status: 'unverified' as const,
+        expire_at: flow.expireAt,
+        external_verification_redirect_url: flow.authorizeUrl,
+      },
+    }
+  }
+
+  /**
+   * A connect flow's callback: the flow's session must still be usable, on this client, and its
+   * user the one who started it; then the code is exchanged and the provider's account linked to
+   * that user — whatever its email says, since the user proved both. One linked to another user
+   * is refused (`external_account_exists`); a reauthorization must come back as the same account.
+   */
+  async completeConnect(flow: OAuthFlowRow, clientId: string, callbackUrl: URL): Promise<void> {
+    if (!flow.session_id || !flow.account_id) throw ApiError.of('verification_missing')
+    const session = await this.d.services.sessions.getUsable(flow.session_id, clientId)
+    if (session.user_id !== flow.owner_id) throw ApiError.of('verification_client_mismatch')
+    const claims = await this.exchangeFlow(flow, callbackUrl)
+    const linked = await repo.findAccount(this.d.db, flow.provider, claims.sub)
+    const reauthorizing = await repo.findAccountById(this.d.db, flow.account_id)
+    if (linked && linked.user_id !== flow.owner_id) throw ApiError.of('external_account_exists')
+    if (reauthorizing && reauthorizing.provider_user_id !== claims.sub)
+      throw ApiError.of('external_account_mismatch')
+    const now = this.d.clock.now()
+    const account = linked ?? reauthorizing
+    await writeAtomically(this.d.db, this.d.dialect, [
+      account
+        ? this.tokensWrite(account, claims)
+        : this.accountWrite(flow.owner_id, flow.provider, claims, flow.account_id),
+      repo.flowClaimsSpent(flow.id),
+      (q) => q.updateTable('users').set({ updated_at: now }).where('id', '=', flow.owner_id),
+    ])
+  }
+
+  /**
+   * Disconnects an external account. From the Frontend API (`guard`) not when it is the user's
+   * last way in: no password, no verified address the instance lets sign in by code or link, no
+   * passkey, no other linked provider that is still enabled.
+   */
+  async remove(userId: string, id: string, guard: boolean): Promise<void> {
+    const account = await repo.findAccountById(this.d.db, id)
+    if (!account || account.user_id !== userId)
+      throw ApiError.of('resource_not_found', { longMessage: `No external account ${id}.` })
+    if (guard && !(await this.hasOtherWayIn(userId, id)))
+      throw ApiError.of('identification_deletion_failed')
+    const now = this.d.clock.now()
+    await this.d.db.transaction().execute(async (trx) => {
+      if (!(await repo.deleteAccount(trx, id, userId)))
+        throw ApiError.of('resource_not_found', { longMessage: `No external account ${id}.` })
+      await repo.touchUser(trx, userId, now)
+    })
+  }
+
+  private async hasOtherWayIn(userId: string, exceptId: string): Promise<boolean> {
+    const f = (await this.d.services.instance.settings()).first_factors
+    const ways = await repo.otherWaysIn(this.d.db, userId)
+    if (f.password && ways.password) return true
+    if (f.passkey && ways.passkeys > 0) return true
+    if ((f.email_code || f.email_link) && ways.verifiedEmails > 0) return true
+    for (const other of await repo.accountsOfUsers(this.d.db, [userId])) {
+      if (other.id === exceptId) continue
+      if (await this.d.services.oauthConnections.findEnabled(other.provider)) return true
+    }
+    return false
+  }
+
+  /** Deletes flows a day past their expiry, at most hourly (from the flow starts). */
+  private async pruneNowAndThen(): Promise<void> {
+    const now = this.d.clock.now()
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return
+    this.prunedAt = now
+    await repo.pruneFlows(this.d.db, now - FLOW_KEEP_MS)
+  }
+
+  private prunedAt = 0
 
   /** The client's flow whose provider answered, with its claims, for `transfer: true`. */
   async transferable(
@@ -278,6 +586,11 @@ export class ExternalAccountsService {
   /** Spends a flow's claims, in the group that used them. */
   spentWrite(flowId: string): Write {
     return repo.flowClaimsSpent(flowId)
+  }
+
+  /** Prunes now (the hourly pruning's step, for the operator's tools and tests). */
+  pruneFlows(): Promise<number> {
+    return repo.pruneFlows(this.d.db, this.d.clock.now() - FLOW_KEEP_MS)
   }
 
   callbackUrl(): string {
@@ -301,4 +614,22 @@ export class ExternalAccountsService {
     }
     return url.href
   }
+}
+
+const pendingTokensAad = (provider: string, sub: string) => `tokens:${provider}:${sub}`
+const accessAad = (accountId: string) => accountId
+const refreshAad = (accountId: string) => `refresh:${accountId}`
+
+/** One entry of the bapi spec's `OAuthAccessToken` array. */
+export type OAuthAccessTokenJSON = {
+  object: 'oauth_access_token'
+  external_account_id: string
+  provider_user_id: string
+  token: string
+  provider: string
+  public_metadata: Record<string, unknown>
+  label: string | null
+  scopes: string[]
+  token_secret: string | null
+  expires_at: number | null
 }

@@ -1,4 +1,5 @@
 import { ApiError } from '@latchkey/contracts'
+import type { OAuthFlowRow } from '@latchkey/db'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
@@ -67,6 +68,8 @@ export function oauthCallbackRoutes(
       return fail(reply, ApiError.of('verification_client_mismatch'))
     // A state is good for one callback, whatever became of it (a replay of a used one).
     if (flow.used_at !== null) return fail(reply, ApiError.of('verification_already_verified'))
+    if (flow.session_id !== null)
+      return connectCallback(services, flow, client.id, new URL(req.url, config.url), reply)
     const row = await services.verifications.find(flow.owner_id, 'first_factor')
     if (!row || row.id !== flow.verification_id)
       return fail(reply, ApiError.of('verification_missing'))
@@ -102,6 +105,39 @@ export function oauthCallbackRoutes(
     return redirect(reply, complete || flow.redirect_url)
   })
 }
+
+/**
+ * A connect flow's callback (`POST /v1/me/external_accounts`): linked to the session that
+ * started it, in the browser that started it (checked above: the flow's client is this
+ * `__client`). Back to the app's `redirect_url` either way; a refusal (another user's provider
+ * account, a provider that said no) adds `latchkey_error=<code>` to it, and links nothing.
+ */
+async function connectCallback(
+  services: Services,
+  flow: OAuthFlowRow,
+  clientId: string,
+  callbackUrl: URL,
+  reply: FastifyReply,
+) {
+  try {
+    await services.externalAccounts.completeConnect(flow, clientId, callbackUrl)
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error
+    // Not this session's flow any more (signed out, another user): nothing to send back to.
+    if (!CONNECT_OUTCOMES.has(error.code)) return fail(reply, error)
+    const to = new URL(flow.redirect_url)
+    to.searchParams.set('latchkey_error', error.code)
+    return redirect(reply, to.href)
+  }
+  return redirect(reply, flow.action_complete_redirect_url ?? flow.redirect_url)
+}
+
+const CONNECT_OUTCOMES = new Set([
+  'external_account_exists',
+  'external_account_mismatch',
+  'oauth_access_denied',
+  'oauth_token_exchange_error',
+])
 
 const redirect = (reply: FastifyReply, to: string) =>
   reply.code(303).header('cache-control', 'no-store').header('location', to).send()

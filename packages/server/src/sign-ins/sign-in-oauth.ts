@@ -91,7 +91,9 @@ export async function completeOAuthSignIn(
   }
   if (user.banned) throw ApiError.of('user_banned')
   assertNotLocked(user)
-  const link = linked ? [] : [accounts.accountWrite(user.id, provider, claims)]
+  const link = linked
+    ? [accounts.tokensWrite(linked, claims)]
+    : [accounts.accountWrite(user.id, provider, claims)]
   // One update per row in a group: on PostgreSQL the group is one statement, where two updates
   // of the same row would not both apply.
   if (await needsSecondFactor(d, user)) {

@@ -33,6 +33,10 @@ export class UpstreamIdp {
   readonly accounts = new Map<string, UpstreamAccount>()
   /** The account the next interaction signs in as. */
   signInAs = ''
+  /** Lifetime in seconds of the access tokens issued from now on (short to test refresh). */
+  accessTokenTtl = 3600
+  /** Whether refresh tokens are issued with the code (a provider that allows refresh). */
+  refreshTokens = true
   readonly clientId = 'latchkey-test'
   readonly clientSecret = 'upstream-client-secret-0123456789abcdef'
   readonly issuer: string
@@ -55,7 +59,7 @@ export class UpstreamIdp {
           client_id: idp.clientId,
           client_secret: idp.clientSecret,
           redirect_uris: [callbackUrl],
-          grant_types: ['authorization_code'],
+          grant_types: ['authorization_code', 'refresh_token'],
           response_types: ['code'],
         },
       ],
@@ -72,6 +76,12 @@ export class UpstreamIdp {
       interactions: { url: (_ctx, interaction) => `${mount}/interaction/${interaction.uid}` },
       features: { devInteractions: { enabled: false } },
       cookies: { keys: ['upstream-idp-test-cookie-key'] },
+      // A provider that issues refresh tokens without `offline_access` (as GitHub Apps and
+      // Google with `access_type=offline` do), rotating each on use.
+      issueRefreshToken: async (_ctx, client) =>
+        idp.refreshTokens && client.grantTypeAllowed('refresh_token'),
+      rotateRefreshToken: true,
+      ttl: { AccessToken: () => idp.accessTokenTtl },
     })
     const callback = provider.callback()
     server.on('request', (req, res) => {
