@@ -64,6 +64,7 @@ export class ExternalAccountsService {
       input.actionCompleteRedirectUrl,
       'action_complete_redirect_url',
     )
+    const proxyUrl = await this.allowedProxy(input.proxyUrl)
     const config = await this.d.services.oauthConnections.clientConfig(connection)
     const state = randomToken(32)
     const nonce = oidc.randomNonce()
@@ -89,6 +90,7 @@ export class ExternalAccountsService {
       code_verifier_sealed: this.d.box.seal(verifier, flowId),
       redirect_url: redirectUrl,
       action_complete_redirect_url: complete,
+      proxy_url: proxyUrl,
       claims: null,
       used_at: null,
       expire_at: now + FLOW_TTL_MS,
@@ -217,6 +219,19 @@ export class ExternalAccountsService {
 
   callbackUrl(): string {
     return new URL('/v1/oauth_callback', this.d.config.url).href
+  }
+
+  /**
+   * The proxy a flow's callback may forward the authorization response to: only on an allowed
+   * origin (an app the operator named), so a caller that sends a `Clerk-Proxy-Url` of its own
+   * choosing cannot have someone else's code and state delivered to it. Anything else: none.
+   */
+  private async allowedProxy(value: string | undefined): Promise<string | null> {
+    const url = value && URL.canParse(value) ? new URL(value) : undefined
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return null
+    if (url.origin === new URL(this.d.config.url).origin) return null
+    if (!(await this.d.services.instance.isAllowedOrigin(url.origin))) return null
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
   }
 
   /** An app URL the browser may be sent back to: absolute http(s) on an allowed origin. */

@@ -46,6 +46,7 @@ export async function startOAuthSignIn(
   const prepared = await strategy.prepare?.({ deps: d, device }, target, {
     redirectUrl: input.redirectUrl,
     actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
+    proxyUrl: input.proxyUrl,
   })
   await writeAtomically(d.db, d.dialect, [
     owner.write({ sign_in_id: row.id }),

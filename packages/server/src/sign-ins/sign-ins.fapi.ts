@@ -43,7 +43,7 @@ export function signInRoutes(r: Router): void {
     path: '/v1/client/sign_ins',
     body: CreateSignIn,
     rateLimit: CREATE_LIMIT,
-    handler: async ({ body, client, services, device }) => {
+    handler: async ({ body, client, services, device, proxyUrl }) => {
       const result = await services.signIns.create(
         {
           identifier: body.identifier,
@@ -52,6 +52,7 @@ export function signInRoutes(r: Router): void {
           emailAddressId: body.email_address_id,
           redirectUrl: body.redirect_url,
           actionCompleteRedirectUrl: body.action_complete_redirect_url,
+          proxyUrl,
         },
         client?.id,
         device,

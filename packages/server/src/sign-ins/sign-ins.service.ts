@@ -28,6 +28,8 @@ export type CreateSignInInput = {
   redirectUrl?: string | undefined
   /** `oauth_*`: where the browser lands once the sign-in completes (Clerk's name). */
   actionCompleteRedirectUrl?: string | undefined
+  /** `oauth_*`: the app's proxy of the Frontend API the call came through. */
+  proxyUrl?: string | undefined
 }
 
 export type PrepareFirstFactorInput = {
