@@ -8,6 +8,7 @@ import {
   type SessionResource,
   type UserResource,
 } from './resources.js'
+import { finishRedirectFlow, type RedirectOutcome } from './sso-callback.js'
 import { jwtClaims, TokenCache } from './token-cache.js'
 import type { Appearance } from './ui/theme.js'
 
@@ -43,6 +44,8 @@ export type EnvironmentJSON = {
       passkey?: UserAttributeJSON
     }
     sign_up?: { mode?: string }
+    /** The enabled social connections, by strategy (`oauth_google`): Clerk's `social`. */
+    social?: Record<string, { enabled: boolean; strategy: string; name?: string }>
   }
 }
 
@@ -243,6 +246,40 @@ export class Latchkey {
     }
     this.#broadcast()
     if (params.redirectUrl && isBrowser()) window.location.assign(params.redirectUrl)
+  }
+
+  /**
+   * The page a provider's redirect returns to (Clerk's `handleRedirectCallback`): reads the
+   * client as the callback left it and finishes the flow — the session becomes active (then
+   * `redirectUrl`), a new account transfers from sign-in to sign-up and an existing one from
+   * sign-up to sign-in. A second factor or missing fields are returned (or sent to
+   * `secondFactorUrl` / `continueSignUpUrl`) for the app to ask; the prebuilt UI does both.
+   *
+   * @example
+   * // on /sso-callback
+   * const outcome = await latchkey.handleRedirectCallback({ redirectUrl: '/' })
+   * if (outcome.status === 'failed') showError(outcome.message)
+   */
+  async handleRedirectCallback(
+    params: { redirectUrl?: string; secondFactorUrl?: string; continueSignUpUrl?: string } = {},
+  ): Promise<RedirectOutcome> {
+    await this.load()
+    await this.#fapi.request<ClientJSON | null>({ method: 'GET', path: '/v1/client' })
+    if (!this.client) return { status: 'none' }
+    const outcome = await finishRedirectFlow(this.client)
+    if (outcome.status === 'complete')
+      await this.setActive({
+        session: outcome.sessionId,
+        ...(params.redirectUrl ? { redirectUrl: params.redirectUrl } : {}),
+      })
+    const next =
+      outcome.status === 'needs_second_factor'
+        ? params.secondFactorUrl
+        : outcome.status === 'missing_requirements'
+          ? params.continueSignUpUrl
+          : undefined
+    if (next && isBrowser()) window.location.assign(next)
+    return outcome
   }
 
   // Navigation
