@@ -96,6 +96,14 @@ export const ERRORS = {
     status: 422,
     message: 'There is no external account to sign up with. Start again with the provider.',
   },
+  /**
+   * #18: a sign-up's provider account already belongs to a user (Clerk's code, on the sign-up's
+   * `external_account` verification): the app transfers to a sign-in (`transfer: true`).
+   */
+  external_account_exists: {
+    status: 422,
+    message: 'This account already exists. Sign in instead.',
+  },
   /** #18: the provider refused or the person cancelled there (Clerk's code). */
   oauth_access_denied: {
     status: 403,

@@ -200,15 +200,29 @@ export class ExternalAccountsService {
     })
   }
 
-  /** The client's flow whose provider answered, with its claims, for `transfer: true`. */
+  /**
+   * The client's flow whose provider answered, with its claims, for `transfer: true`: from a
+   * sign-in (to a sign-up) or from a sign-up (to a sign-in), its verification `transferable`.
+   */
   async transferable(
     clientId: string,
+    from: 'sign_in' | 'sign_up' = 'sign_in',
   ): Promise<{ flow: OAuthFlowRow; claims: ProviderClaims } | undefined> {
     const flow = await repo.latestAnsweredFlow(this.d.db, clientId)
     if (!flow?.claims) return undefined
+    if (!flow.owner_id.startsWith(from === 'sign_in' ? 'sia_' : 'sua_')) return undefined
     const v = await this.d.services.verifications.find(flow.owner_id, 'first_factor')
     if (v?.id !== flow.verification_id || v.status !== 'transferable') return undefined
     if (this.d.clock.now() >= flow.expire_at + FLOW_TTL_MS) return undefined
+    return { flow, claims: JSON.parse(flow.claims) as ProviderClaims }
+  }
+
+  /** The answered, unspent flow of a sign-up (or sign-in) `ownerId`, with its claims. */
+  async answeredFlowOf(
+    ownerId: string,
+  ): Promise<{ flow: OAuthFlowRow; claims: ProviderClaims } | undefined> {
+    const flow = await repo.answeredFlowOfOwner(this.d.db, ownerId)
+    if (!flow?.claims) return undefined
     return { flow, claims: JSON.parse(flow.claims) as ProviderClaims }
   }
 

@@ -96,15 +96,17 @@ export function oauthCallbackRoutes(
       return redirect(reply, flow.redirect_url)
     }
     const claims = await services.externalAccounts.claimsOf(flow.id)
-    const done = await services.signIns.completeOAuth(
-      flow.owner_id,
-      flow.provider,
-      claims,
-      row.id,
-      device,
-    )
+    // The flow's owner is a sign-in or, for a sign-up that started at the provider, a sign-up.
+    const args = [flow.owner_id, flow.provider, claims, row.id, device] as const
+    const done = flow.owner_id.startsWith('sua_')
+      ? await services.signUps
+          .completeOAuth(...args)
+          .then((r) => ({ ...r, status: r.signUp.status }))
+      : await services.signIns
+          .completeOAuth(...args)
+          .then((r) => ({ ...r, status: r.signIn.status }))
     if (done.newClientToken) writeClientToken(req, reply, done.newClientToken, config.url)
-    const complete = done.signIn.status === 'complete' && flow.action_complete_redirect_url
+    const complete = done.status === 'complete' && flow.action_complete_redirect_url
     return redirect(reply, complete || flow.redirect_url)
   })
 }

@@ -18,6 +18,8 @@ const CreateSignIn = z.object({
   email_address_id: emailAddressId,
   redirect_url: redirectUrl,
   action_complete_redirect_url: redirectUrl,
+  /** Clerk's transfer: the sign-up's provider account exists; sign its user in (issue #18). */
+  transfer: boolish.optional(),
 })
 const Prepare = z.object({
   strategy,
@@ -53,6 +55,7 @@ export function signInRoutes(r: Router): void {
           redirectUrl: body.redirect_url,
           actionCompleteRedirectUrl: body.action_complete_redirect_url,
           proxyUrl,
+          transfer: body.transfer,
         },
         client?.id,
         device,
