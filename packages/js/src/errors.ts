@@ -36,6 +36,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   verification_missing: 'Ask for a code first.',
   verification_client_mismatch: 'Open the link in the browser where you asked for it.',
   external_account_not_found: 'There is no account to sign up with. Please start again.',
+  external_account_exists: 'This account already exists. Sign in instead.',
   oauth_access_denied: 'The provider did not allow the sign-in.',
   oauth_token_exchange_error: 'The provider’s answer could not be verified. Please try again.',
   sign_up_not_ready: 'This sign-up is no longer waiting for this step. Please start again.',

@@ -97,6 +97,9 @@ export function frontendApiFromKey(publishableKey: string): string {
   return `${loopback ? 'http' : 'https'}://${host}`
 }
 
+/** The marker `ui/social.ts` puts on the return URL (`modal`: the flow began in a modal). */
+const SSO_MODAL_PARAM = 'latchkey_sso_callback'
+
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined'
 const DEFAULT_TOKEN = ''
 const SESSION_COOKIE = '__session'
@@ -185,6 +188,10 @@ export class Latchkey {
     if (isBrowser()) this.#listenAcrossTabs()
     this.#emit(true)
     if (this.session) void this.session.getToken().catch(() => {})
+    // A provider's return to a page whose sign-in or sign-up was a modal: it opens again there
+    // and finishes the flow (ui/social.ts); a mounted component finishes it where it is.
+    const sso = isBrowser() ? new URL(window.location.href).searchParams.get(SSO_MODAL_PARAM) : null
+    if (sso === 'modal' && Latchkey.ui) this.openSignIn()
   }
 
   /** The active session of this browser, or `null` when signed out. */

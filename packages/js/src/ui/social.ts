@@ -21,9 +21,10 @@ export function socialConnections(host: Host): { strategy: OAuthStrategy; name: 
 }
 
 /** This page with the return marker: where the provider's answer and the completed flow land. */
-function returnUrl(): string {
+function returnUrl(host: Host): string {
   const url = new URL(window.location.href)
-  url.searchParams.set(SSO_RETURN_PARAM, '1')
+  // From a modal, `load()` opens the sign-in modal on the return to finish there.
+  url.searchParams.set(SSO_RETURN_PARAM, host.inModal ? 'modal' : '1')
   url.hash = ''
   return url.href
 }
@@ -49,7 +50,8 @@ export function socialButtons(
     button.addEventListener('click', () => {
       button.disabled = true
       const client = loadedClient(host.lk)
-      const params = { strategy, redirectUrl: returnUrl(), redirectUrlComplete: returnUrl() }
+      const back = returnUrl(host)
+      const params = { strategy, redirectUrl: back, redirectUrlComplete: back }
       const go =
         kind === 'sign-in'
           ? client.signIn.authenticateWithRedirect(params)
