@@ -136,6 +136,13 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         const context = await browser.newContext()
         const page = await context.newPage()
         const watch = watchPage(page)
+        // The provider's return reaches Latchkey without the app's cookie and goes on, once,
+        // to the app's proxy, where it is.
+        const forwarded: string[] = []
+        page.on('request', (r) => {
+          if (r.url().startsWith(`${clerkApp.url}/__clerk/v1/oauth_callback?`))
+            forwarded.push(r.url())
+        })
         await page.goto(`${clerkApp.url}/sign-in`)
         const button = page
           .locator('.cl-socialButtonsBlockButton, .cl-socialButtonsIconButton')
@@ -147,7 +154,25 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         await expect.poll(() => statusOf(page), { timeout: STEP_MS }).toMatch(/^Signed in as user_/)
         const userId = await userIdByEmail(server, email)
         expect(await statusOf(page)).toBe(`Signed in as ${userId}`)
+        expect(forwarded).toHaveLength(1)
         watch.assertClean()
+        await context.close()
+      },
+    )
+
+    it(
+      "the hosted sign-in page's button (its prebuilt UI): Google, back, on to the app",
+      RETRY,
+      async () => {
+        const email = address('hosted')
+        const login = google.account(email)
+        const context = await browser.newContext()
+        const page = await context.newPage()
+        await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(plainUrl)}`)
+        await page.getByRole('button', { name: 'Continue with Google' }).click()
+        await google.signIn(page, login)
+        await page.waitForURL((u) => u.href.startsWith(plainUrl), { timeout: STEP_MS })
+        await expect.poll(() => statusOf(page), { timeout: STEP_MS }).toBe(`Signed in as ${email}`)
         await context.close()
       },
     )
