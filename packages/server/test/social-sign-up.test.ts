@@ -154,6 +154,50 @@ describe.each(DIALECTS)('sign-up with an OpenID Connect provider (%s)', (dialect
     expect(user.externalAccounts).toHaveLength(1)
   })
 
+  it('a sign-in whose provider gives no address: transfer, missing_requirements, PATCH', async () => {
+    const sub = `in-${dialect}-${++n}`
+    idp.accounts.set(sub, { given_name: 'Alan' })
+    const b = new BrowserClient(server.url, server.url)
+    const r = await b.request('POST', '/v1/client/sign_ins', {
+      strategy: STRATEGY,
+      redirect_url: `${server.url}/sso-callback`,
+    })
+    idp.signInAs = sub
+    const authorize = r.json.response.first_factor_verification.external_verification_redirect_url
+    const back = new URL((await new BrowserAgent(idp.issuer).goto(authorize)).url)
+    expect((await b.send('GET', back.pathname + back.search)).status).toBe(303)
+    const up = await b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.status).toBe(200)
+    expect(up.json.response).toMatchObject({
+      status: 'missing_requirements',
+      missing_fields: ['email_address'],
+      first_name: 'Alan',
+    })
+    expect(up.json.client.sessions).toEqual([])
+    // The answer moved to the sign-up: no second transfer.
+    const twice = await b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(twice.json.errors[0].code).toBe('external_account_not_found')
+    const id = up.json.response.id as string
+    const email = `alan-${dialect}@example.com`
+    const patched = await b.request('POST', `/v1/client/sign_ups/${id}?_method=PATCH`, {
+      email_address: email,
+    })
+    expect(patched.json.response.unverified_fields).toEqual(['email_address'])
+    const at = smtp.messages.length
+    await b.request('POST', `/v1/client/sign_ups/${id}/prepare_verification`, {
+      strategy: 'email_code',
+    })
+    const code = codeFrom(await smtp.waitForMail(email, { after: at }))
+    const done = await b.request('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: 'email_code',
+      code,
+    })
+    expect(done.json.response.status).toBe('complete')
+    const user = await clerk().users.getUser(done.json.response.created_user_id)
+    expect(user.externalAccounts).toHaveLength(1)
+    expect(user.firstName).toBe('Alan')
+  })
+
   it('PATCH of a sign-up no provider answered is refused', async () => {
     const b = new BrowserClient(server.url, server.url)
     const r = await b.request('POST', '/v1/client/sign_ups', {

@@ -143,7 +143,11 @@ export class FapiRenderService {
     const oauth = external?.strategy.startsWith('oauth_') ? external : undefined
     // Before the callback only the provider is missing; after one that gave no address, that.
     const waiting = pending && oauth !== undefined && oauth.status !== 'verified'
-    const missing = pending && oauth?.status === 'verified' && !row.email_address
+    const missing =
+      pending &&
+      !row.email_address &&
+      (oauth?.status === 'verified' ||
+        (!v && (await this.d.services.externalAccounts.answeredFlowOf(row.id)) !== undefined))
     const email =
       (v || pending) && !waiting && !missing
         ? signUpEmailVerificationJSON(v, await signUpStrategies(this.d), now)

@@ -226,6 +226,11 @@ export class ExternalAccountsService {
     return { flow, claims: JSON.parse(flow.claims) as ProviderClaims }
   }
 
+  /** Hands a flow's claims to the sign-up `ownerId` (a transfer that still misses fields). */
+  handOverWrite(flowId: string, ownerId: string): Write {
+    return repo.flowOwnerSet(flowId, ownerId)
+  }
+
   /** Spends a flow's claims, in the group that used them. */
   spentWrite(flowId: string): Write {
     return repo.flowClaimsSpent(flowId)
