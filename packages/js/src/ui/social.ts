@@ -4,6 +4,7 @@ import type { OAuthStrategy } from '../sign-in-resource.js'
 import type { SignUpResource } from '../sign-up-resource.js'
 import { finishRedirectFlow } from '../sso-callback.js'
 import { field, formController, h, uid } from './dom.js'
+import { proveEmail } from './email-proof.js'
 import type { Host, Rendered } from './host.js'
 import { startSessionTask } from './session-tasks.js'
 import { completeSignIn, finish } from './sign-in.js'
@@ -171,8 +172,35 @@ function missingFieldsStep(
       ...(v.first_name ? { firstName: v.first_name } : {}),
       ...(v.last_name ? { lastName: v.last_name } : {}),
     })
-    if (done.status !== 'complete' || !done.createdSessionId)
+    if (done.status === 'complete' && done.createdSessionId) return activate(done.createdSessionId)
+    if (!done.unverifiedFields.includes('email_address'))
       throw new FlowError('This sign-up needs another step. Please start again.')
-    await activate(done.createdSessionId)
+    // Nobody proved the typed address: the code mailed to it does (Clerk's "Verify your email").
+    await done.prepareEmailAddressVerification({ strategy: 'email_code' })
+    proveEmail(
+      card,
+      {
+        email: done.emailAddress ?? '',
+        strategies: ['email_code'],
+        sendCode: async () => {
+          await done.prepareEmailAddressVerification({ strategy: 'email_code' })
+        },
+        attemptCode: async (code) => {
+          const proved = await done.attemptEmailAddressVerification({ code })
+          if (proved.status !== 'complete' || !proved.createdSessionId)
+            throw new FlowError('This sign-up needs another step. Please start again.')
+          await activate(proved.createdSessionId)
+        },
+        startLink: () => ({
+          done: Promise.reject(new FlowError('Use the code from the mail.')),
+          cancel: () => {},
+        }),
+        back: {
+          label: 'Use another email address',
+          run: () => missingFieldsStep(card, signUp, activate),
+        },
+      },
+      'email_code',
+    )
   })
 }
