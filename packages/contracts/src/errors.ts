@@ -96,7 +96,11 @@ export const ERRORS = {
     status: 422,
     message: 'There is no external account to sign up with. Start again with the provider.',
   },
-  /** #18: connecting a provider account already linked to another user (Clerk's code). */
+  /**
+   * #18: a provider account already linked to a user (Clerk's code): connecting it to another
+   * user is refused; on a sign-up's `external_account` verification the app transfers to a
+   * sign-in (`transfer: true`).
+   */
   external_account_exists: {
     status: 422,
     message: 'This account is already connected to another user. Please use another account.',

@@ -417,6 +417,11 @@ export interface OAuthFlowTable {
   code_verifier_sealed: string
   redirect_url: string
   action_complete_redirect_url: string | null
+  /**
+   * The app's proxy of the Frontend API (`https://app.example/__clerk`) the flow was started
+   * through, where its client cookie lives; null when started against Latchkey's own URL.
+   */
+  proxy_url: string | null
   /** The provider's claims (JSON), once the callback exchanged the code. */
   claims: string | null
   used_at: number | null

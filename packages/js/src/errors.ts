@@ -42,6 +42,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
     'The provider signed in a different account. Use the account you connected before.',
   identification_deletion_failed:
     'This is your last way to sign in. Set a password or connect another account first.',
+  saml_connection_active_not_found:
+    'Your organization has no single sign-on set up for this address.',
+  saml_response_invalid: 'Your organization’s sign-in could not be verified. Try again.',
+  saml_email_address_domain_mismatch:
+    'Your organization signed in an address outside its domains. Use your work address.',
+  saml_user_attribute_missing: 'Your organization did not send the details needed to sign you in.',
+  saml_idp_initiated_not_allowed:
+    'Start signing in from this app, not from your organization’s portal.',
   oauth_access_denied: 'The provider did not allow the sign-in.',
   oauth_token_exchange_error: 'The provider’s answer could not be verified. Please try again.',
   sign_up_not_ready: 'This sign-up is no longer waiting for this step. Please start again.',

@@ -40,10 +40,13 @@ export {
   type WebAuthnErrorCode,
 } from './resources.js'
 export type {
+  AuthenticateWithRedirectParams,
+  OAuthStrategy,
   SignInFactor,
   SignInFirstFactorStrategy,
   SignInSecondFactorStrategy,
 } from './sign-in-resource.js'
+export type { RedirectOutcome } from './sso-callback.js'
 export { jwtExpiry, TokenCache, type TokenCacheOptions } from './token-cache.js'
 export type { Appearance } from './ui/theme.js'
 export { type EmailLinkFlow, VerificationResource } from './verification.js'

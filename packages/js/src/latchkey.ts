@@ -8,6 +8,7 @@ import {
   type SessionResource,
   type UserResource,
 } from './resources.js'
+import { finishRedirectFlow, type RedirectOutcome } from './sso-callback.js'
 import { jwtClaims, TokenCache } from './token-cache.js'
 import type { Appearance } from './ui/theme.js'
 
@@ -42,9 +43,9 @@ export type EnvironmentJSON = {
       password?: UserAttributeJSON
       passkey?: UserAttributeJSON
     }
-    /** The enabled social connections, by strategy (`oauth_<provider>`). */
-    social?: Record<string, { enabled: boolean; strategy: string; name?: string }>
     sign_up?: { mode?: string }
+    /** The enabled social connections, by strategy (`oauth_google`): Clerk's `social`. */
+    social?: Record<string, { enabled: boolean; strategy: string; name?: string }>
   }
 }
 
@@ -95,6 +96,9 @@ export function frontendApiFromKey(publishableKey: string): string {
   const loopback = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host)
   return `${loopback ? 'http' : 'https'}://${host}`
 }
+
+/** The marker `ui/social.ts` puts on the return URL (`modal`: the flow began in a modal). */
+const SSO_MODAL_PARAM = 'latchkey_sso_callback'
 
 const isBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined'
 const DEFAULT_TOKEN = ''
@@ -184,6 +188,10 @@ export class Latchkey {
     if (isBrowser()) this.#listenAcrossTabs()
     this.#emit(true)
     if (this.session) void this.session.getToken().catch(() => {})
+    // A provider's return to a page whose sign-in or sign-up was a modal: it opens again there
+    // and finishes the flow (ui/social.ts); a mounted component finishes it where it is.
+    const sso = isBrowser() ? new URL(window.location.href).searchParams.get(SSO_MODAL_PARAM) : null
+    if (sso === 'modal' && Latchkey.ui) this.openSignIn()
   }
 
   /** The active session of this browser, or `null` when signed out. */
@@ -245,6 +253,40 @@ export class Latchkey {
     }
     this.#broadcast()
     if (params.redirectUrl && isBrowser()) window.location.assign(params.redirectUrl)
+  }
+
+  /**
+   * The page a provider's redirect returns to (Clerk's `handleRedirectCallback`): reads the
+   * client as the callback left it and finishes the flow — the session becomes active (then
+   * `redirectUrl`), a new account transfers from sign-in to sign-up and an existing one from
+   * sign-up to sign-in. A second factor or missing fields are returned (or sent to
+   * `secondFactorUrl` / `continueSignUpUrl`) for the app to ask; the prebuilt UI does both.
+   *
+   * @example
+   * // on /sso-callback
+   * const outcome = await latchkey.handleRedirectCallback({ redirectUrl: '/' })
+   * if (outcome.status === 'failed') showError(outcome.message)
+   */
+  async handleRedirectCallback(
+    params: { redirectUrl?: string; secondFactorUrl?: string; continueSignUpUrl?: string } = {},
+  ): Promise<RedirectOutcome> {
+    await this.load()
+    await this.#fapi.request<ClientJSON | null>({ method: 'GET', path: '/v1/client' })
+    if (!this.client) return { status: 'none' }
+    const outcome = await finishRedirectFlow(this.client)
+    if (outcome.status === 'complete')
+      await this.setActive({
+        session: outcome.sessionId,
+        ...(params.redirectUrl ? { redirectUrl: params.redirectUrl } : {}),
+      })
+    const next =
+      outcome.status === 'needs_second_factor'
+        ? params.secondFactorUrl
+        : outcome.status === 'missing_requirements'
+          ? params.continueSignUpUrl
+          : undefined
+    if (next && isBrowser()) window.location.assign(next)
+    return outcome
   }
 
   // Navigation

@@ -3,6 +3,7 @@ import type { ResourceContext } from './resources.js'
 import {
   type EmailLinkFlow,
   emailLinkFlow,
+  goTo,
   type VerificationJSON,
   VerificationResource,
 } from './verification.js'
@@ -39,6 +40,19 @@ export type SignInFirstFactorStrategy =
   | 'email_link'
   | 'reset_password_email_code'
   | 'passkey'
+  | OAuthStrategy
+
+/** A social connection's strategy, as `user_settings.social` names it (`oauth_google`, …). */
+export type OAuthStrategy = `oauth_${string}`
+
+/** Clerk's `authenticateWithRedirect` parameters. */
+export type AuthenticateWithRedirectParams = {
+  strategy: OAuthStrategy
+  /** Where the provider's answer lands: a page that calls `handleRedirectCallback()`. */
+  redirectUrl: string
+  /** Where the browser goes once signed in, when no further step is needed. */
+  redirectUrlComplete: string
+}
 
 /**
  * The second factors a sign-in may ask for once the first is proved (`needs_second_factor`).
@@ -103,13 +117,42 @@ export class SignInResource {
     password?: string
     strategy?: SignInFirstFactorStrategy
     redirectUrl?: string
+    /** `oauth_*`: where the browser lands once the sign-in completes. */
+    actionCompleteRedirectUrl?: string
+    /** Clerk's transfer: the client's sign-up found an account that exists; sign it in. */
+    transfer?: boolean
   }): Promise<SignInResource> {
     return this.#post('/v1/client/sign_ins', {
       identifier: params.identifier,
       password: params.password,
       strategy: params.strategy,
       redirect_url: params.redirectUrl,
+      action_complete_redirect_url: params.actionCompleteRedirectUrl,
+      ...(params.transfer ? { transfer: true } : {}),
     })
+  }
+
+  /**
+   * "Continue with <provider>" (Clerk's `authenticateWithRedirect`): starts a sign-in with the
+   * social connection's strategy and sends the browser to the provider. It comes back to
+   * `redirectUrl`, whose page calls `latchkey.handleRedirectCallback()`.
+   *
+   * @example
+   * await latchkey.client.signIn.authenticateWithRedirect({
+   *   strategy: 'oauth_google',
+   *   redirectUrl: `${location.origin}/sso-callback`,
+   *   redirectUrlComplete: `${location.origin}/`,
+   * })
+   */
+  async authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
+    const signIn = await this.create({
+      strategy: params.strategy,
+      redirectUrl: params.redirectUrl,
+      actionCompleteRedirectUrl: params.redirectUrlComplete,
+    })
+    const to = signIn.firstFactorVerification.externalVerificationRedirectURL
+    if (!to) throw new Error(`The server gave no redirect for ${params.strategy}.`)
+    goTo(to.href)
   }
 
   /** Sends the code or link of `strategy` to the address (`POST …/prepare_first_factor`). */

@@ -1,7 +1,9 @@
 import type { ResourceContext } from './resources.js'
+import type { AuthenticateWithRedirectParams, OAuthStrategy } from './sign-in-resource.js'
 import {
   type EmailLinkFlow,
   emailLinkFlow,
+  goTo,
   type VerificationJSON,
   VerificationResource,
 } from './verification.js'
@@ -17,7 +19,10 @@ export type SignUpJSON = {
   created_user_id: string | null
   missing_fields?: string[]
   unverified_fields?: string[]
-  verifications?: { email_address?: VerificationJSON | null } | null
+  verifications?: {
+    email_address?: VerificationJSON | null
+    external_account?: VerificationJSON | null
+  } | null
 }
 
 /**
@@ -35,7 +40,11 @@ export class SignUpResource {
   readonly createdUserId: string | null
   readonly missingFields: string[]
   readonly unverifiedFields: string[]
-  readonly verifications: { emailAddress: VerificationResource }
+  readonly verifications: {
+    emailAddress: VerificationResource
+    /** `oauth_*`: the provider's proof, for a sign-up that started with one. */
+    externalAccount: VerificationResource
+  }
   readonly #ctx: ResourceContext
 
   constructor(json: SignUpJSON | null, ctx: ResourceContext) {
@@ -52,6 +61,7 @@ export class SignUpResource {
     this.unverifiedFields = json?.unverified_fields ?? []
     this.verifications = {
       emailAddress: new VerificationResource(json?.verifications?.email_address),
+      externalAccount: new VerificationResource(json?.verifications?.external_account),
     }
   }
 
@@ -60,7 +70,11 @@ export class SignUpResource {
     return `/v1/client/sign_ups/${encodeURIComponent(this.id)}${step}`
   }
 
-  async #send(method: 'GET' | 'POST', path: string, body?: Record<string, string | undefined>) {
+  async #send(
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    body?: Record<string, string | undefined>,
+  ) {
     const json = await this.#ctx.fapi.request<SignUpJSON>({
       method,
       path,
@@ -76,8 +90,18 @@ export class SignUpResource {
     lastName?: string
     username?: string
     unsafeMetadata?: Record<string, unknown>
+    /** Clerk's transfer: the client's sign-in came back from a provider with a new account. */
+    transfer?: boolean
+    /** `oauth_*`: a sign-up that starts at the provider (see {@link authenticateWithRedirect}). */
+    strategy?: OAuthStrategy
+    redirectUrl?: string
+    actionCompleteRedirectUrl?: string
   }): Promise<SignUpResource> {
     return this.#send('POST', '/v1/client/sign_ups', {
+      ...(params.transfer ? { transfer: 'true' } : {}),
+      strategy: params.strategy,
+      redirect_url: params.redirectUrl,
+      action_complete_redirect_url: params.actionCompleteRedirectUrl,
       email_address: params.emailAddress,
       password: params.password,
       first_name: params.firstName || undefined,
@@ -85,6 +109,40 @@ export class SignUpResource {
       username: params.username || undefined,
       unsafe_metadata: params.unsafeMetadata ? JSON.stringify(params.unsafeMetadata) : undefined,
     })
+  }
+
+  /**
+   * Adds what the sign-up is missing (`missingFields`, e.g. an address the provider did not
+   * give): Clerk's `signUp.update()`, `PATCH /v1/client/sign_ups/{id}`.
+   */
+  update(params: {
+    emailAddress?: string
+    username?: string
+    firstName?: string
+    lastName?: string
+  }): Promise<SignUpResource> {
+    return this.#send('PATCH', this.#path(), {
+      email_address: params.emailAddress,
+      username: params.username || undefined,
+      first_name: params.firstName || undefined,
+      last_name: params.lastName || undefined,
+    })
+  }
+
+  /**
+   * "Continue with <provider>" from a sign-up (Clerk's `authenticateWithRedirect`): the sign-up
+   * starts at the provider; an account that already exists comes back as a sign-in to transfer
+   * to, which `latchkey.handleRedirectCallback()` does.
+   */
+  async authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
+    const signUp = await this.create({
+      strategy: params.strategy,
+      redirectUrl: params.redirectUrl,
+      actionCompleteRedirectUrl: params.redirectUrlComplete,
+    })
+    const to = signUp.verifications.externalAccount.externalVerificationRedirectURL
+    if (!to) throw new Error(`The server gave no redirect for ${params.strategy}.`)
+    goTo(to.href)
   }
 
   /** Sends a code (`email_code`) or a link (`email_link`, landing on `redirectUrl`). */

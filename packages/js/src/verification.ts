@@ -11,6 +11,10 @@ export type VerificationJSON = {
   supported_strategies?: string[]
   /** A passkey's WebAuthn options (JSON) while it waits for the authenticator's answer. */
   nonce?: string | null
+  /** `oauth_*`: where the browser goes to prove the account (the provider's authorize URL). */
+  external_verification_redirect_url?: string | null
+  /** Why a verification failed or was transferred (Clerk's `error`), when it says. */
+  error?: { code?: string; long_message?: string; message?: string } | null
 }
 
 /** Clerk's `VerificationResource`: where a code or link stands. */
@@ -25,6 +29,10 @@ export class VerificationResource {
   readonly supportedStrategies: string[]
   /** For `passkey`: the WebAuthn options as JSON, until answered. */
   readonly nonce: string | null
+  /** `oauth_*`: the provider's authorize URL, while the verification waits for the callback. */
+  readonly externalVerificationRedirectURL: URL | null
+  /** The error the server recorded on it, e.g. why an `oauth_*` verification failed. */
+  readonly error: { code: string; longMessage: string } | null
 
   constructor(json: VerificationJSON | null | undefined) {
     this.status = json?.status ?? null
@@ -34,6 +42,14 @@ export class VerificationResource {
     this.nextAction = json?.next_action ?? ''
     this.supportedStrategies = json?.supported_strategies ?? []
     this.nonce = json?.nonce ?? null
+    const redirect = json?.external_verification_redirect_url
+    this.externalVerificationRedirectURL = redirect ? new URL(redirect) : null
+    this.error = json?.error
+      ? {
+          code: json.error.code ?? '',
+          longMessage: json.error.long_message ?? json.error.message ?? '',
+        }
+      : null
   }
 
   /** Whether this verification has reached an end a link's waiting tab must act on. */
@@ -102,4 +118,14 @@ export function emailLinkFlow<T, P>(steps: {
     },
     cancelEmailLinkFlow: () => stop?.(),
   }
+}
+
+/**
+ * Sends the browser to `url` (a provider's authorize URL). Typed without the DOM library, as
+ * the resources are also compiled for servers, where there is no page to leave.
+ */
+export function goTo(url: string): void {
+  const loc = (globalThis as { location?: { assign(u: string): void } }).location
+  if (!loc) throw new Error('A redirect flow needs a browser page.')
+  loc.assign(url)
 }

@@ -9,6 +9,7 @@ import { passkeyButton, passkeysOn, signInWithPasskey } from './passkeys.js'
 import { resetPasswordSteps } from './reset-password.js'
 import { secondFactorStep } from './second-factor.js'
 import { startSessionTask } from './session-tasks.js'
+import { isSsoReturn, socialButtons, ssoReturnCard } from './social.js'
 import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 /** After a sign-in or sign-up: go where asked, else close the modal, else stay. */
@@ -55,6 +56,7 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
   const { lk } = host
   const landing = linkLanding()
   if (landing) return linkLandingCard(host, props, landing, 'sign-in')
+  if (isSsoReturn()) return ssoReturnCard(host, props)
   const offer = offers(lk)
   const titleId = uid('title')
   const identifier = field({
@@ -121,6 +123,7 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     { class: 'lk-card', 'data-latchkey': 'sign-in' },
     h('h1', { id: titleId, class: 'lk-title' }, 'Sign in'),
     h('p', { class: 'lk-subtitle' }, `to continue to ${appName}`),
+    socialButtons(host, 'sign-in', (m) => ctl.show(m)) ?? '',
     form,
     footer,
   )

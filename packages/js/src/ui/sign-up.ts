@@ -7,10 +7,12 @@ import type { Host, Rendered } from './host.js'
 import { linkLandingCard } from './link-landing.js'
 import { startSessionTask } from './session-tasks.js'
 import { finish } from './sign-in.js'
+import { isSsoReturn, socialButtons, ssoReturnCard } from './social.js'
 import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 export function renderSignUp(host: Host, props: SignUpProps): Rendered {
   const { lk } = host
+  if (isSsoReturn()) return ssoReturnCard(host, props)
   const titleId = uid('title')
   const min = lk.environment?.user_settings.password_settings.min_length ?? 8
   const first = field({ name: 'first_name', label: 'First name', autocomplete: 'given-name' })
@@ -52,6 +54,7 @@ export function renderSignUp(host: Host, props: SignUpProps): Rendered {
       { class: 'lk-subtitle' },
       `to continue to ${lk.environment?.display_config.application_name ?? 'the app'}`,
     ),
+    socialButtons(host, 'sign-up', (m) => ctl.show(m)) ?? '',
     form,
     h(
       'p',

@@ -134,23 +134,41 @@ export class FapiRenderService {
 
   async signUp(row: SignUpRow) {
     const pending = row.status === 'missing_requirements'
-    const v = await this.d.services.verifications.find(row.id, 'email_address')
+    const [v, external] = await Promise.all([
+      this.d.services.verifications.find(row.id, 'email_address'),
+      // A sign-up that started at a provider keeps its proof where a sign-in does (issue #18).
+      this.d.services.verifications.find(row.id, 'first_factor'),
+    ])
     const now = this.d.clock.now()
+    const oauth = external?.strategy.startsWith('oauth_') ? external : undefined
+    // Before the callback only the provider is missing; after one that gave no address, that.
+    const waiting = pending && oauth !== undefined && oauth.status !== 'verified'
+    const missing =
+      pending &&
+      !row.email_address &&
+      (oauth?.status === 'verified' ||
+        (!v && (await this.d.services.externalAccounts.answeredFlowOf(row.id)) !== undefined))
     const email =
-      v || pending ? signUpEmailVerificationJSON(v, await signUpStrategies(this.d), now) : null
+      (v || pending) && !waiting && !missing
+        ? signUpEmailVerificationJSON(v, await signUpStrategies(this.d), now)
+        : null
     return {
       object: 'sign_up_attempt' as const,
       id: row.id,
       status: row.status,
       required_fields: ['email_address', 'password'],
       optional_fields: ['first_name', 'last_name', 'username'],
-      missing_fields: [] as string[],
-      unverified_fields: pending ? ['email_address'] : [],
+      missing_fields: missing ? ['email_address'] : ([] as string[]),
+      unverified_fields: waiting
+        ? ['external_account']
+        : pending && !missing
+          ? ['email_address']
+          : [],
       verifications: {
         email_address: email,
         phone_number: null,
         web3_wallet: null,
-        external_account: null,
+        external_account: oauth ? verificationJSON(oauth, now) : null,
       },
       username: row.username,
       email_address: row.email_address,

@@ -118,6 +118,23 @@ export function latestAnsweredFlow(db: Q, clientId: string): Promise<OAuthFlowRo
     .executeTakeFirst()
 }
 
+/** A transfer hands a flow's claims to the sign-up it became (a provider that gave no address). */
+export const flowOwnerSet =
+  (id: string, ownerId: string): Write =>
+  (q) =>
+    q.updateTable('oauth_flows').set({ owner_id: ownerId }).where('id', '=', id)
+
+/** The owner's latest flow whose claims are kept (answered and not yet spent). */
+export function answeredFlowOfOwner(db: Q, ownerId: string): Promise<OAuthFlowRow | undefined> {
+  return db
+    .selectFrom('oauth_flows')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .where('claims', 'is not', null)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst()
+}
+
 /**
  * Marks a flow used, once, before its code is exchanged: of two callbacks racing with the same
  * state, one exchanges. Only an unexpired flow can be used.

@@ -130,6 +130,7 @@ export class ExternalAccountsService {
       input.actionCompleteRedirectUrl,
       'action_complete_redirect_url',
     )
+    const proxyUrl = await this.allowedProxy(input.proxyUrl)
     const state = randomToken(32)
     await this.pruneNowAndThen()
     const now = this.d.clock.now()
@@ -145,6 +146,7 @@ export class ExternalAccountsService {
       code_verifier_sealed: this.d.box.seal(codeVerifier, flowId),
       redirect_url: redirectUrl,
       action_complete_redirect_url: complete,
+      proxy_url: proxyUrl,
       claims: null,
       used_at: null,
       expire_at: now + FLOW_TTL_MS,
@@ -571,16 +573,35 @@ export class ExternalAccountsService {
 
   private prunedAt = 0
 
-  /** The client's flow whose provider answered, with its claims, for `transfer: true`. */
+  /**
+   * The client's flow whose provider answered, with its claims, for `transfer: true`: from a
+   * sign-in (to a sign-up) or from a sign-up (to a sign-in), its verification `transferable`.
+   */
   async transferable(
     clientId: string,
+    from: 'sign_in' | 'sign_up' = 'sign_in',
   ): Promise<{ flow: OAuthFlowRow; claims: ProviderClaims } | undefined> {
     const flow = await repo.latestAnsweredFlow(this.d.db, clientId)
     if (!flow?.claims) return undefined
+    if (!flow.owner_id.startsWith(from === 'sign_in' ? 'sia_' : 'sua_')) return undefined
     const v = await this.d.services.verifications.find(flow.owner_id, 'first_factor')
     if (v?.id !== flow.verification_id || v.status !== 'transferable') return undefined
     if (this.d.clock.now() >= flow.expire_at + FLOW_TTL_MS) return undefined
     return { flow, claims: JSON.parse(flow.claims) as ProviderClaims }
+  }
+
+  /** The answered, unspent flow of a sign-up (or sign-in) `ownerId`, with its claims. */
+  async answeredFlowOf(
+    ownerId: string,
+  ): Promise<{ flow: OAuthFlowRow; claims: ProviderClaims } | undefined> {
+    const flow = await repo.answeredFlowOfOwner(this.d.db, ownerId)
+    if (!flow?.claims) return undefined
+    return { flow, claims: JSON.parse(flow.claims) as ProviderClaims }
+  }
+
+  /** Hands a flow's claims to the sign-up `ownerId` (a transfer that still misses fields). */
+  handOverWrite(flowId: string, ownerId: string): Write {
+    return repo.flowOwnerSet(flowId, ownerId)
   }
 
   /** Spends a flow's claims, in the group that used them. */
@@ -595,6 +616,19 @@ export class ExternalAccountsService {
 
   callbackUrl(): string {
     return new URL('/v1/oauth_callback', this.d.config.url).href
+  }
+
+  /**
+   * The proxy a flow's callback may forward the authorization response to: only on an allowed
+   * origin (an app the operator named), so a caller that sends a `Clerk-Proxy-Url` of its own
+   * choosing cannot have someone else's code and state delivered to it. Anything else: none.
+   */
+  private async allowedProxy(value: string | undefined): Promise<string | null> {
+    const url = value && URL.canParse(value) ? new URL(value) : undefined
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return null
+    if (url.origin === new URL(this.d.config.url).origin) return null
+    if (!(await this.d.services.instance.isAllowedOrigin(url.origin))) return null
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
   }
 
   /** An app URL the browser may be sent back to: absolute http(s) on an allowed origin. */

@@ -19,8 +19,12 @@ const RESPONSE_PARAMS = [
   'user',
 ] as const
 
+/** Marks a callback forwarded to the app's proxy, so it is forwarded at most once. */
+const HOPPED = 'latchkey_proxied'
+
 const CallbackQuery = z.looseObject({
   state: z.string().min(1).max(512),
+  [HOPPED]: z.string().max(8).optional(),
   code: z.string().max(4096).optional(),
   error: z.string().max(256).optional(),
 })
@@ -33,6 +37,11 @@ const CallbackQuery = z.looseObject({
  * `action_complete_redirect_url` when the sign-in completed. A forged, replayed or foreign
  * state gets Clerk's error as JSON and changes nothing; a provider's refusal or a token that
  * does not check out fails the verification and returns to the app, which reads the sign-in.
+ *
+ * A flow started through the app's proxy of the Frontend API (clerk-js with `proxyUrl:
+ * '/__clerk'`) has its client cookie on the app's origin, which a provider's redirect to
+ * Latchkey's URL does not carry: the callback forwards the response, once, to the same path on
+ * that proxy (an allowed origin, recorded when the flow began), where the cookie comes along.
  *
  * `POST` (a provider's `response_mode=form_post`) answers 303 to the same GET: the `__client`
  * cookie is `SameSite=Lax`, so only a top-level GET carries it.
@@ -64,8 +73,14 @@ export function oauthCallbackRoutes(
     const client = token ? await services.clients.resolve(token) : undefined
     const flow = await services.externalAccounts.findFlowByState(parsed.data.state)
     if (!flow) return fail(reply, ApiError.of('verification_missing'))
-    if (flow.client_id !== client?.id)
+    if (flow.client_id !== client?.id) {
+      // Started through the app's proxy: this browser's cookie is on the app's origin. The
+      // response goes there once, where the same check meets that cookie; a browser that is
+      // not the flow's is refused there (login CSRF), never here on the state's word alone.
+      if (flow.proxy_url && flow.used_at === null && parsed.data[HOPPED] === undefined)
+        return redirect(reply, proxiedCallback(flow.proxy_url, req.query))
       return fail(reply, ApiError.of('verification_client_mismatch'))
+    }
     // A state is good for one callback, whatever became of it (a replay of a used one).
     if (flow.used_at !== null) return fail(reply, ApiError.of('verification_already_verified'))
     if (flow.session_id !== null)
@@ -74,7 +89,8 @@ export function oauthCallbackRoutes(
     if (!row || row.id !== flow.verification_id)
       return fail(reply, ApiError.of('verification_missing'))
     const device = deviceOf(req)
-    const callbackUrl = new URL(req.url, config.url)
+    const callbackUrl = new URL('/v1/oauth_callback', config.url)
+    callbackUrl.search = responseParams(req.query).toString()
     const strategy = services.verifications.strategy(row.strategy, [row.strategy])
     try {
       await services.verifications.attemptRow(
@@ -93,15 +109,17 @@ export function oauthCallbackRoutes(
       return redirect(reply, flow.redirect_url)
     }
     const claims = await services.externalAccounts.claimsOf(flow.id)
-    const done = await services.signIns.completeOAuth(
-      flow.owner_id,
-      flow.provider,
-      claims,
-      row.id,
-      device,
-    )
+    // The flow's owner is a sign-in or, for a sign-up that started at the provider, a sign-up.
+    const args = [flow.owner_id, flow.provider, claims, row.id, device] as const
+    const done = flow.owner_id.startsWith('sua_')
+      ? await services.signUps
+          .completeOAuth(...args)
+          .then((r) => ({ ...r, status: r.signUp.status }))
+      : await services.signIns
+          .completeOAuth(...args)
+          .then((r) => ({ ...r, status: r.signIn.status }))
     if (done.newClientToken) writeClientToken(req, reply, done.newClientToken, config.url)
-    const complete = done.signIn.status === 'complete' && flow.action_complete_redirect_url
+    const complete = done.status === 'complete' && flow.action_complete_redirect_url
     return redirect(reply, complete || flow.redirect_url)
   })
 }
@@ -138,6 +156,25 @@ const CONNECT_OUTCOMES = new Set([
   'oauth_access_denied',
   'oauth_token_exchange_error',
 ])
+/** The authorization response's own parameters (RFC 6749 §4.1.2, RFC 9207 `iss`), no others. */
+function responseParams(query: unknown): URLSearchParams {
+  const q = (query ?? {}) as Record<string, unknown>
+  const out = new URLSearchParams()
+  for (const name of RESPONSE_PARAMS) {
+    const v = q[name]
+    if (typeof v === 'string') out.set(name, v)
+  }
+  return out
+}
+
+/** The same callback on the app's proxy of the Frontend API, marked as forwarded. */
+function proxiedCallback(proxyUrl: string, query: unknown): string {
+  const to = new URL(`${proxyUrl}/v1/oauth_callback`)
+  const params = responseParams(query)
+  params.set(HOPPED, '1')
+  to.search = params.toString()
+  return to.href
+}
 
 const redirect = (reply: FastifyReply, to: string) =>
   reply.code(303).header('cache-control', 'no-store').header('location', to).send()

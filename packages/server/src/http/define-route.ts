@@ -89,6 +89,8 @@ export type FapiRoute<B, Q, P> = Schemas<B, Q, P> & {
       clientToken: string | undefined
       /** A sensitive route: whether the reverification policy applied (and was met). */
       reverified: boolean
+      /** The app's proxy of the Frontend API this call came through ({@link proxyUrlOf}). */
+      proxyUrl: string | undefined
     },
   ): Promise<FapiResult>
 }
@@ -175,6 +177,22 @@ async function checkOrigin(req: FastifyRequest, services: Services): Promise<voi
   const origin = originOf(req)
   if (origin !== undefined && !(await services.instance.isAllowedOrigin(origin)))
     throw ApiError.of('origin_invalid', { longMessage: `Origin ${origin} is not allowed.` })
+}
+
+/**
+ * The app's own proxy of the Frontend API a browser call came through, where that browser keeps
+ * its client cookie: Clerk's `Clerk-Proxy-Url` header when the proxy sends it, else, for a call
+ * the browser made same-origin (`Sec-Fetch-Site: same-origin`) from a page that is not
+ * Latchkey's, the documented relative path `/__clerk` on the page's origin
+ * (docs/MOVE-FROM-CLERK.md). A hint only: whoever uses it checks the origin is allowed.
+ */
+export function proxyUrlOf(req: FastifyRequest, publicUrl: string): string | undefined {
+  const header = req.headers['clerk-proxy-url']
+  if (typeof header === 'string' && URL.canParse(header)) return header.replace(/\/+$/, '')
+  const origin = req.headers.origin
+  if (req.headers['sec-fetch-site'] !== 'same-origin' || typeof origin !== 'string') return
+  if (!URL.canParse(origin) || origin === new URL(publicUrl).origin) return
+  return `${origin}/__clerk`
 }
 
 /** The caller's User-Agent and IP, recorded on the sessions a request starts. */
@@ -280,6 +298,7 @@ export class Router {
         clientToken: token?.value,
         device: deviceOf(req),
         reverified,
+        proxyUrl: proxyUrlOf(req, publicUrl),
       })
       if (result.newClientToken) writeClientToken(req, reply, result.newClientToken, publicUrl)
       if (result.bare) return sendJson(reply, 200, result.response)

@@ -47,6 +47,7 @@ export async function startOAuthSignIn(
   const prepared = await strategy.prepare?.({ deps: d, device }, target, {
     redirectUrl: input.redirectUrl,
     actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
+    proxyUrl: input.proxyUrl,
   })
   await writeAtomically(d.db, d.dialect, [
     owner.write({ sign_in_id: row.id }),
@@ -102,4 +103,57 @@ export async function completeOAuthSignIn(
     return { signIn: { ...signIn, ...patch } }
   }
   return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device)
+}
+
+/**
+ * `POST /v1/client/sign_ins` with `transfer=true` (Clerk's transfer the other way): the client's
+ * sign-up came back from a provider with an account that is linked to a user, or that may be
+ * linked by an address verified on both sides; that user signs in (or proves a second factor
+ * next), the account linked in the same group. The claims are spent: one transfer per answer.
+ */
+export async function transferSignIn(
+  d: ServiceDeps,
+  clientId: string | undefined,
+  device: Device,
+): Promise<SignInResult> {
+  const accounts = d.services.externalAccounts
+  const source = clientId ? await accounts.transferable(clientId, 'sign_up') : undefined
+  if (!source || !clientId) throw ApiError.of('external_account_not_found')
+  const { flow, claims } = source
+  const linked = await accounts.findAccount(flow.provider, claims.sub)
+  const user = linked
+    ? await d.services.users.findById(linked.user_id)
+    : await accounts.linkableUser(claims)
+  if (!user) throw ApiError.of('external_account_not_found')
+  if (user.banned) throw ApiError.of('user_banned')
+  assertNotLocked(user)
+  const now = d.clock.now()
+  const row: SignInRow = {
+    id: newId('signIn'),
+    client_id: clientId,
+    user_id: user.id,
+    identifier: claims.email,
+    status: 'needs_first_factor',
+    created_session_id: null,
+    abandon_at: now + SIGN_IN_TTL_MS,
+    created_at: now,
+    updated_at: now,
+  }
+  const link = [
+    ...(linked ? [] : [accounts.accountWrite(user.id, flow.provider, claims)]),
+    accounts.spentWrite(flow.id),
+  ]
+  const owner = d.services.clients.owner(clientId, { rotate: false })
+  if (await needsSecondFactor(d, user)) {
+    const waiting = { ...row, status: 'needs_second_factor' }
+    await writeAtomically(d.db, d.dialect, [
+      ...link,
+      signInInsert(waiting),
+      owner.write({ sign_in_id: row.id }),
+    ])
+    return { signIn: waiting, clientId }
+  }
+  await writeAtomically(d.db, d.dialect, [signInInsert(row)])
+  const done = await completeSignIn(d, row, user, link, device)
+  return { ...done, clientId }
 }

@@ -18,6 +18,8 @@ const CreateSignIn = z.object({
   email_address_id: emailAddressId,
   redirect_url: redirectUrl,
   action_complete_redirect_url: redirectUrl,
+  /** Clerk's transfer: the sign-up's provider account exists; sign its user in (issue #18). */
+  transfer: boolish.optional(),
 })
 const Prepare = z.object({
   strategy,
@@ -43,7 +45,7 @@ export function signInRoutes(r: Router): void {
     path: '/v1/client/sign_ins',
     body: CreateSignIn,
     rateLimit: CREATE_LIMIT,
-    handler: async ({ body, client, services, device }) => {
+    handler: async ({ body, client, services, device, proxyUrl }) => {
       const result = await services.signIns.create(
         {
           identifier: body.identifier,
@@ -52,6 +54,8 @@ export function signInRoutes(r: Router): void {
           emailAddressId: body.email_address_id,
           redirectUrl: body.redirect_url,
           actionCompleteRedirectUrl: body.action_complete_redirect_url,
+          proxyUrl,
+          transfer: body.transfer,
         },
         client?.id,
         device,

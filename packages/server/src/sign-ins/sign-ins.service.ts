@@ -12,7 +12,7 @@ import {
   signInUser,
   supportedFirstFactors,
 } from './sign-in-factors.js'
-import { completeOAuthSignIn, startOAuthSignIn } from './sign-in-oauth.js'
+import { completeOAuthSignIn, startOAuthSignIn, transferSignIn } from './sign-in-oauth.js'
 import { attemptDiscoverable, createDiscoverable } from './sign-in-passkey.js'
 import { attemptSecondFactor, prepareSecondFactor } from './sign-in-second-factor.js'
 import * as repo from './sign-ins.repository.js'
@@ -28,6 +28,10 @@ export type CreateSignInInput = {
   redirectUrl?: string | undefined
   /** `oauth_*`: where the browser lands once the sign-in completes (Clerk's name). */
   actionCompleteRedirectUrl?: string | undefined
+  /** `oauth_*`: the app's proxy of the Frontend API the call came through. */
+  proxyUrl?: string | undefined
+  /** Clerk's transfer from a sign-up whose provider account exists (./sign-in-oauth.ts). */
+  transfer?: boolean | undefined
 }
 
 export type PrepareFirstFactorInput = {
@@ -65,6 +69,7 @@ export class SignInsService {
     if (input.strategy === 'passkey' && input.identifier === undefined) {
       return createDiscoverable(this.d, clientId, device, SIGN_IN_TTL_MS)
     }
+    if (input.transfer) return transferSignIn(this.d, clientId, device)
     const redirectFlow =
       input.strategy?.startsWith('oauth_') ||
       input.strategy === 'enterprise_sso' ||

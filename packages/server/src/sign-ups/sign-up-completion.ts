@@ -29,12 +29,23 @@ export async function completeSignUp(
   extra: Write[] = [],
   /** The external accounts `extra` inserts, for the user's `user.created` event. */
   externalAccounts: ExternalAccountRow[] = [],
+  /** The sign-up row is stored already (defaults to: no `prepared`, a pending sign-up). */
+  stored: boolean = prepared === undefined,
 ): Promise<SignUpResult> {
   const { clients, sessions, users } = d.services
-  const pending = prepared === undefined
+  const pending = stored
   const p = prepared ?? (await provedUser(d, row))
   const now = d.clock.now()
   const user = { ...p.user, last_sign_in_at: now, last_active_at: now }
+  // A sign-up a provider started and left short (issue #18): its account comes with the user.
+  const flow =
+    prepared === undefined ? await d.services.externalAccounts.answeredFlowOf(row.id) : undefined
+  if (flow) {
+    const accounts = d.services.externalAccounts
+    const account = accounts.accountRow(user.id, flow.flow.provider, flow.claims)
+    extra = [...extra, accounts.accountInsertWrite(account), accounts.spentWrite(flow.flow.id)]
+    externalAccounts = [...externalAccounts, account]
+  }
   const owner = clients.owner(pending ? row.client_id : clientId, { rotate: true })
   const session = sessions.newRow(user.id, owner.id, device, await sessions.tasksFor(user))
   const done: SignUpRow = {

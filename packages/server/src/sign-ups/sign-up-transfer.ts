@@ -1,8 +1,10 @@
 import { ApiError, newId } from '@latchkey/contracts'
-import { type SignUpRow, toDbJson } from '@latchkey/db'
+import { type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
+import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { completeSignUp } from './sign-up-completion.js'
+import * as repo from './sign-ups.repository.js'
 import type { SignUpResult } from './sign-ups.service.js'
 
 const SIGN_UP_TTL_MS = 24 * 3600 * 1000
@@ -22,9 +24,7 @@ export async function transferSignUp(
   const source = clientId ? await d.services.externalAccounts.transferable(clientId) : undefined
   if (!source) throw ApiError.of('external_account_not_found')
   const { flow, claims } = source
-  // TODO(#18): a provider that gives no address leaves the sign-up `missing_requirements`.
-  if (!claims.email)
-    throw ApiError.of('form_param_missing', { meta: { param_name: 'email_address' } })
+  if (!claims.email) return missingEmail(d, flow.id, claims, clientId)
   await d.services.signUpPolicy.assertMaySignUp(claims.email)
   const prepared = await d.services.users.prepare({
     emailAddress: [claims.email],
@@ -61,4 +61,46 @@ export async function transferSignUp(
     [accounts.accountInsertWrite(account), accounts.spentWrite(flow.id)],
     [account],
   )
+}
+
+/**
+ * A provider that gave no address: the sign-up waits `missing_requirements` for one
+ * (`missing_fields: ['email_address']`, then `PATCH`, ./sign-up-oauth.ts `completeMissing`);
+ * the flow's claims move to it, so the sign-in cannot transfer twice.
+ */
+async function missingEmail(
+  d: ServiceDeps,
+  flowId: string,
+  claims: ProviderClaims,
+  clientId: string | undefined,
+): Promise<SignUpResult> {
+  const owner = d.services.clients.owner(clientId, { rotate: false })
+  const now = d.clock.now()
+  const row: SignUpRow = {
+    id: newId('signUp'),
+    client_id: owner.id,
+    status: 'missing_requirements',
+    email_address: null,
+    username: null,
+    first_name: claims.givenName,
+    last_name: claims.familyName,
+    unsafe_metadata: toDbJson({}),
+    created_user_id: null,
+    created_session_id: null,
+    password_digest: null,
+    password_hasher: null,
+    abandon_at: now + SIGN_UP_TTL_MS,
+    created_at: now,
+    updated_at: now,
+  }
+  await writeAtomically(d.db, d.dialect, [
+    owner.write({ sign_up_id: row.id }),
+    repo.signUpInsert(row),
+    d.services.externalAccounts.handOverWrite(flowId, row.id),
+  ])
+  return {
+    signUp: row,
+    clientId: owner.id,
+    ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
+  }
 }

@@ -1,3 +1,4 @@
+import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import {
@@ -36,6 +37,15 @@ const CreateSignUp = z.object({
   unsafe_metadata: absentIfBlank(metadataField),
   /** Clerk's transfer: the sign-in's new external account becomes this sign-up (issue #18). */
   transfer: boolish.optional(),
+  /** `oauth_<provider>`: the sign-up starts at the provider (issue #18). */
+  strategy: absentIfBlank(z.string().min(1).max(64)),
+  redirect_url: absentIfBlank(z.string().max(2048)),
+  action_complete_redirect_url: absentIfBlank(z.string().max(2048)),
+})
+
+/** `PATCH`: what a sign-up is missing (the address a provider did not give). */
+const UpdateSignUp = z.object({
+  email_address: absentIfBlank(emailField),
 })
 
 export function signUpRoutes(r: Router): void {
@@ -44,21 +54,59 @@ export function signUpRoutes(r: Router): void {
     path: '/v1/client/sign_ups',
     body: CreateSignUp,
     rateLimit: CREATE_LIMIT,
-    handler: async ({ body, client, services, device }) => {
+    handler: async ({ body, client, services, device, proxyUrl }) => {
+      const oauth = body.strategy?.startsWith('oauth_') ? body.strategy : undefined
+      if (body.strategy !== undefined && !oauth)
+        throw ApiError.of('form_param_value_invalid', {
+          longMessage: `Unsupported strategy ${body.strategy}.`,
+          meta: { param_name: 'strategy' },
+        })
       const result = body.transfer
         ? await services.signUps.transfer(client?.id, device)
-        : await services.signUps.create(
-            {
-              emailAddress: body.email_address,
-              password: body.password,
-              username: body.username,
-              firstName: body.first_name,
-              lastName: body.last_name,
-              unsafeMetadata: body.unsafe_metadata,
-            },
-            client?.id,
-            device,
-          )
+        : oauth
+          ? await services.signUps.startOAuth(
+              {
+                strategy: oauth,
+                redirectUrl: body.redirect_url,
+                actionCompleteRedirectUrl: body.action_complete_redirect_url,
+                proxyUrl,
+              },
+              client?.id,
+              device,
+            )
+          : await services.signUps.create(
+              {
+                emailAddress: body.email_address,
+                password: body.password,
+                username: body.username,
+                firstName: body.first_name,
+                lastName: body.last_name,
+                unsafeMetadata: body.unsafe_metadata,
+              },
+              client?.id,
+              device,
+            )
+      return {
+        response: await services.render.signUp(result.signUp),
+        clientId: result.clientId,
+        ...(result.newClientToken ? { newClientToken: result.newClientToken } : {}),
+      }
+    },
+  })
+
+  r.fapi({
+    method: 'PATCH',
+    path: '/v1/client/sign_ups/:sign_up_id',
+    params: SignUpParams,
+    body: UpdateSignUp,
+    rateLimit: STEP_LIMIT,
+    handler: async ({ params, body, client, services, device }) => {
+      const result = await services.signUps.update(
+        params.sign_up_id,
+        client?.id,
+        { emailAddress: body.email_address },
+        device,
+      )
       return {
         response: await services.render.signUp(result.signUp),
         clientId: result.clientId,

@@ -22,6 +22,9 @@ export const signUpComplete =
       .set({
         status: row.status,
         client_id: row.client_id,
+        email_address: row.email_address,
+        first_name: row.first_name,
+        last_name: row.last_name,
         created_user_id: row.created_user_id,
         created_session_id: row.created_session_id,
         password_digest: null,
@@ -29,3 +32,12 @@ export const signUpComplete =
         updated_at: row.updated_at,
       })
       .where('id', '=', row.id)
+
+/** The address a sign-up the provider left short was given (`PATCH`, issue #18). */
+export const signUpEmailSet =
+  (id: string, emailAddress: string, now: number): Write =>
+  (q) =>
+    q
+      .updateTable('sign_ups')
+      .set({ email_address: emailAddress, updated_at: now })
+      .where('id', '=', id)

@@ -1,8 +1,15 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import { type JsonObject, type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
+import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { completeSignUp } from './sign-up-completion.js'
+import {
+  completeMissing,
+  completeOAuthSignUp,
+  type OAuthSignUpInput,
+  startOAuthSignUp,
+} from './sign-up-oauth.js'
 import { transferSignUp } from './sign-up-transfer.js'
 import {
   attemptSignUpVerification,
@@ -137,6 +144,36 @@ export class SignUpsService {
   /** `transfer: true`: the sign-in's external account becomes a user (./sign-up-transfer.ts). */
   transfer(clientId: string | undefined, device: Device = {}): Promise<SignUpResult> {
     return transferSignUp(this.d, clientId, device)
+  }
+
+  /** `strategy=oauth_<provider>`: a sign-up that starts at the provider (./sign-up-oauth.ts). */
+  startOAuth(
+    input: OAuthSignUpInput,
+    clientId: string | undefined,
+    device: Device = {},
+  ): Promise<SignUpResult> {
+    return startOAuthSignUp(this.d, input, clientId, device)
+  }
+
+  /** The provider's callback for a sign-up (./sign-up-oauth.ts). */
+  completeOAuth(
+    id: string,
+    provider: string,
+    claims: ProviderClaims,
+    verificationId: string,
+    device: Device,
+  ): Promise<SignUpResult> {
+    return completeOAuthSignUp(this.d, id, provider, claims, verificationId, device)
+  }
+
+  /** `PATCH /v1/client/sign_ups/{id}`: the fields a provider did not give. */
+  async update(
+    id: string,
+    clientId: string | undefined,
+    input: { emailAddress?: string | undefined },
+    device: Device = {},
+  ): Promise<SignUpResult> {
+    return completeMissing(this.d, await this.get(id, clientId), input, device)
   }
 
   /** An `email_link` opened in the sign-up's own browser: the sign-up completes. */

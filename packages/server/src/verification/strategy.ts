@@ -30,6 +30,8 @@ export type PrepareInput = {
   redirectUrl?: string | undefined
   /** `oauth_*`: where the browser goes once the sign-in completes with no further step. */
   actionCompleteRedirectUrl?: string | undefined
+  /** `oauth_*`: the app's proxy of the Frontend API the flow started through (its cookie's). */
+  proxyUrl?: string | undefined
 }
 
 export type AttemptInput = {

@@ -1,3 +1,4 @@
+import { ApiError } from '@latchkey/contracts'
 import type { VerificationRow } from '@latchkey/db'
 
 /**
@@ -33,7 +34,8 @@ export function verificationJSON(v: VerificationRow, now: number) {
     expire_at: v.expire_at,
     // `oauth_*`: the provider's authorize URL, while the redirect may still be followed.
     external_verification_redirect_url: oauth && status === 'unverified' ? v.redirect_url : null,
-    error: null,
+    // Clerk's reason for a transfer: the sign-up's account exists, the sign-in's does not.
+    error: oauth && status === 'transferable' ? transferError(v.owner_id.startsWith('sua_')) : null,
     ...(v.strategy === 'email_link' ? { verified_at_client: v.verified_at_client } : {}),
   }
 }
@@ -77,4 +79,9 @@ export function signUpEmailVerificationJSON(
     next_action: json.status === 'verified' ? '' : 'needs_attempt',
     supported_strategies: supported,
   }
+}
+
+function transferError(exists: boolean) {
+  const e = ApiError.of(exists ? 'external_account_exists' : 'external_account_not_found')
+  return e.toJSON().errors[0] ?? null
 }

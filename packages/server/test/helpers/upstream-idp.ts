@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import Provider from 'oidc-provider'
 import { freePort } from './test-server.js'
 
@@ -47,7 +47,15 @@ export class UpstreamIdp {
     this.server = server
   }
 
-  static async start(callbackUrl: string, shape: IdpShape = {}): Promise<UpstreamIdp> {
+  /**
+   * `loginForm: true`: the login prompt is a page with a form (`input[name=login]`, the account
+   * id, and a "Sign in" button) that a browser test fills, as a person would at Google; an
+   * unknown account gets the form again with an error. Consent stays scripted.
+   */
+  static async start(
+    callbackUrl: string,
+    shape: IdpShape & { loginForm?: boolean } = {},
+  ): Promise<UpstreamIdp> {
     const port = await freePort()
     const mount = shape.path ?? ''
     const issuer = `http://127.0.0.1:${port}${mount}`
@@ -99,7 +107,14 @@ export class UpstreamIdp {
       void (async () => {
         const details = await provider.interactionDetails(req, res)
         if (details.prompt.name === 'login') {
-          await provider.interactionFinished(req, res, { login: { accountId: idp.signInAs } })
+          if (!shape.loginForm) {
+            await provider.interactionFinished(req, res, { login: { accountId: idp.signInAs } })
+            return
+          }
+          if (req.method !== 'POST') return loginPage(res, details.uid, '')
+          const login = new URLSearchParams(await readBody(req)).get('login') ?? ''
+          if (!idp.accounts.has(login)) return loginPage(res, details.uid, 'No such account.')
+          await provider.interactionFinished(req, res, { login: { accountId: login } })
           return
         }
         const accountId = details.session?.accountId ?? idp.signInAs
@@ -124,4 +139,27 @@ export class UpstreamIdp {
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()))
   }
+}
+
+/** The IdP's sign-in page: one field, one button, a fixed layout a browser test can drive. */
+function loginPage(res: ServerResponse, uid: string, error: string): void {
+  const esc = (v: string) => v.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)
+  res.statusCode = 200
+  res.setHeader('content-type', 'text/html; charset=utf-8')
+  res.end(`<!doctype html><html lang="en"><head><title>Upstream IdP: sign in</title></head><body>
+<h1>Sign in to the upstream IdP</h1>
+<form method="post" action="/interaction/${esc(uid)}">
+<p id="idp-error">${esc(error)}</p>
+<label>Account <input name="login" autocomplete="username"></label>
+<button type="submit">Sign in</button>
+</form></body></html>`)
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let body = ''
+  for await (const chunk of req) {
+    body += String(chunk)
+    if (body.length > 10_000) break
+  }
+  return body
 }

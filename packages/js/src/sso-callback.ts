@@ -1,0 +1,57 @@
+import type { ClientResource } from './resources.js'
+import type { SignInResource } from './sign-in-resource.js'
+import type { SignUpResource } from './sign-up-resource.js'
+
+/**
+ * Where a return from a provider left the flow ({@link finishRedirectFlow}): signed in (the
+ * session to make active), a second factor to prove, a sign-up that needs more fields, or a
+ * provider that refused.
+ */
+export type RedirectOutcome =
+  | { status: 'complete'; sessionId: string }
+  | { status: 'needs_second_factor'; signIn: SignInResource }
+  | { status: 'missing_requirements'; signUp: SignUpResource }
+  | { status: 'failed'; message: string }
+  | { status: 'none' }
+
+/**
+ * Clerk's `handleRedirectCallback` decisions, over the client as the server has it after the
+ * callback: a completed sign-in or sign-up gives its session; a sign-in whose provider account
+ * belongs to nobody transfers to a sign-up (`transfer: true`), a sign-up whose account exists
+ * transfers to a sign-in; what the provider did not give leaves the sign-up
+ * `missing_requirements` for the app to complete.
+ */
+export async function finishRedirectFlow(client: ClientResource): Promise<RedirectOutcome> {
+  const { signIn, signUp } = client
+  const inV = signIn.firstFactorVerification
+  const upV = signUp.verifications.externalAccount
+  if (signIn.status === 'complete' && signIn.createdSessionId)
+    return { status: 'complete', sessionId: signIn.createdSessionId }
+  if (signIn.status === 'needs_second_factor') return { status: 'needs_second_factor', signIn }
+  if (inV.strategy?.startsWith('oauth_') && inV.status === 'transferable')
+    return ofSignUp(await signUp.create({ transfer: true }))
+  if (upV.strategy?.startsWith('oauth_') && upV.status === 'transferable') {
+    const transferred = await signIn.create({ transfer: true })
+    if (transferred.status === 'complete' && transferred.createdSessionId)
+      return { status: 'complete', sessionId: transferred.createdSessionId }
+    if (transferred.status === 'needs_second_factor')
+      return { status: 'needs_second_factor', signIn: transferred }
+    return failed(transferred.firstFactorVerification.error?.longMessage)
+  }
+  if (upV.strategy?.startsWith('oauth_')) return ofSignUp(signUp)
+  if (inV.strategy?.startsWith('oauth_') && inV.status === 'failed')
+    return failed(inV.error?.longMessage)
+  return { status: 'none' }
+}
+
+function ofSignUp(signUp: SignUpResource): RedirectOutcome {
+  if (signUp.status === 'complete' && signUp.createdSessionId)
+    return { status: 'complete', sessionId: signUp.createdSessionId }
+  if (signUp.status === 'missing_requirements') return { status: 'missing_requirements', signUp }
+  return failed(signUp.verifications.externalAccount.error?.longMessage)
+}
+
+const failed = (message: string | undefined): RedirectOutcome => ({
+  status: 'failed',
+  message: message || 'The sign-in with that provider did not complete. Please try again.',
+})
