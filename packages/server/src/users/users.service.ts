@@ -242,6 +242,8 @@ export class UsersService {
       throttled_until: null,
       totp_enabled: 0,
       backup_code_enabled: 0,
+      second_factor_failures: 0,
+      second_factor_locked_until: null,
       ...p.user,
     } as UserRow
     return { user, emails: p.emails, verifications: [], passkeys: [], externalAccounts }
