@@ -25,6 +25,9 @@ export const ID_PREFIXES = {
   externalAccount: 'eac',
   oauthFlow: 'ofl',
   webhookEvent: 'msg',
+  webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
 } as const
 
 /** A kind of resource that has a prefixed id. */

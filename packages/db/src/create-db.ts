@@ -35,6 +35,7 @@ import * as sessionVerifications from './migrations/2026-12-01T0021-session-veri
 import * as sessionTasks from './migrations/2026-12-01T0022-session-tasks.js'
 import * as externalAccounts from './migrations/2026-12-01T0023-external-accounts.js'
 import * as webhookEvents from './migrations/2026-12-01T0024-webhook-events.js'
+import * as webhookEndpoints from './migrations/2026-12-01T0025-webhook-endpoints.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -257,6 +258,7 @@ export async function migrate(
         '2026-12-01T0022-session-tasks': sessionTasks,
         '2026-12-01T0023-external-accounts': externalAccounts,
         '2026-12-01T0024-webhook-events': webhookEvents,
+        '2026-12-01T0025-webhook-endpoints': webhookEndpoints,
       }),
     },
   })

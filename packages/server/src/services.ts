@@ -26,6 +26,8 @@ import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 import { VerificationsService } from './verification/verifications.service.js'
 import { WebhookEventsService } from './webhooks/webhook-events.service.js'
+import { WebhookWorker } from './webhooks/webhook-worker.js'
+import { WebhooksService } from './webhooks/webhooks.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
 export type Services = {
@@ -65,6 +67,10 @@ export type Services = {
   readonly externalAccounts: ExternalAccountsService
   /** The webhook outbox: events written with the changes that cause them (issue #19). */
   readonly webhookEvents: WebhookEventsService
+  /** Webhook endpoints, their deliveries, replay, test events and lag (issue #19). */
+  readonly webhooks: WebhooksService
+  /** Fans events out to endpoints and delivers them, in every server process (issue #19). */
+  readonly webhookWorker: WebhookWorker
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -124,5 +130,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   })
   services.externalAccounts = new ExternalAccountsService(deps)
   services.webhookEvents = new WebhookEventsService(deps)
+  services.webhooks = new WebhooksService(deps)
+  services.webhookWorker = new WebhookWorker(deps)
   return services
 }
