@@ -285,6 +285,12 @@ export async function undispatchedStats(db: Db) {
  * delivery still needs. Returns the number of events dropped.
  */
 export async function prune(db: Db, before: number): Promise<number> {
+  const finished = db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('status', '!=', 'pending')
+    .where('created_at', '<', before)
+  await db.deleteFrom('webhook_attempts').where('delivery_id', 'in', finished).execute()
   await db.deleteFrom('webhook_attempts').where('created_at', '<', before).execute()
   await db
     .deleteFrom('webhook_deliveries')

@@ -77,15 +77,17 @@ export class WebhookWorker {
     clearTimeout(timer)
   }
 
-  /** Resolves once the worker has nothing due now (tests, the bench). */
+  /** Resolves once this process's worker has nothing due now (tests, the bench). */
   async drained(): Promise<void> {
     const { db, clock } = this.d
     for (;;) {
-      await this.#running
-      if (!(await deliveries.anyUndispatched(db)) && !(await deliveries.anyDue(db, clock.now())))
-        return
+      if (this.#stopped) throw new Error('the webhook worker is stopped')
       this.kick()
-      await new Promise((r) => setTimeout(r, 20))
+      await new Promise((r) => setTimeout(r, 5))
+      while (this.#running) await this.#running
+      const busy =
+        (await deliveries.anyUndispatched(db)) || (await deliveries.anyDue(db, clock.now()))
+      if (!busy && !this.#running) return
     }
   }
 
