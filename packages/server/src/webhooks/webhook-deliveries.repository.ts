@@ -41,10 +41,11 @@ export async function anyUndispatched(db: Db): Promise<boolean> {
 }
 
 /**
- * Fans up to `limit` undispatched events out, in one transaction: each gets a delivery per
- * endpoint `targets` picks (the endpoints enabled and subscribed now) and its `dispatched_at`,
+ * Fans up to `limit` undispatched events out, in one transaction: each gets its `dispatched_at`
+ * and a delivery per endpoint `targets` picks (the endpoints enabled and subscribed now),
  * together, so an event is fanned out exactly once. On PostgreSQL the events are taken `FOR
- * UPDATE SKIP LOCKED`: two processes fan out different events at once. SQLite has one writer.
+ * UPDATE SKIP LOCKED` (the condition repeated on the updated row): two processes fan out
+ * different events at once. SQLite has one writer.
  */
 export async function fanOut(
   db: Db,
@@ -54,13 +55,23 @@ export async function fanOut(
   targets: (event: WebhookEventRow, endpoints: WebhookEndpointRow[]) => WebhookEndpointRow[],
 ): Promise<{ events: number; deliveries: number }> {
   return db.transaction().execute(async (trx) => {
-    const pick = trx
-      .selectFrom('webhook_events')
-      .selectAll()
+    // The claim comes first: on SQLite the transaction then holds the write lock from its first
+    // statement (a read first would have to upgrade, and fail at once, under another writer).
+    const events = await trx
+      .updateTable('webhook_events')
+      .set({ dispatched_at: now })
+      .where('id', 'in', (eb) => {
+        const pick = eb
+          .selectFrom('webhook_events')
+          .select('id')
+          .where('dispatched_at', 'is', null)
+          .orderBy('created_at')
+          .limit(limit)
+        return dialect === 'postgres' ? pick.forUpdate().skipLocked() : pick
+      })
       .where('dispatched_at', 'is', null)
-      .orderBy('created_at')
-      .limit(limit)
-    const events = await (dialect === 'postgres' ? pick.forUpdate().skipLocked() : pick).execute()
+      .returningAll()
+      .execute()
     if (events.length === 0) return { events: 0, deliveries: 0 }
     const endpoints = await trx
       .selectFrom('webhook_endpoints')
@@ -75,15 +86,6 @@ export async function fanOut(
         .insertInto('webhook_deliveries')
         .values(rows.slice(i, i + 500))
         .execute()
-    await trx
-      .updateTable('webhook_events')
-      .set({ dispatched_at: now })
-      .where(
-        'id',
-        'in',
-        events.map((e) => e.id),
-      )
-      .execute()
     return { events: events.length, deliveries: rows.length }
   })
 }
