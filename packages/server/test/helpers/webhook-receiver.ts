@@ -58,6 +58,8 @@ export class WebhookReceiver {
   status = 200
   answer = 'ok'
   hang = false
+  /** The `svix-id`s of requests left unanswered while `hang` was set. */
+  readonly hung: string[] = []
   #server: Server | undefined
   #port = 0
   #waiters: Array<() => void> = []
@@ -82,7 +84,11 @@ export class WebhookReceiver {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
-        if (this.hang) return
+        if (this.hang) {
+          this.hung.push(String(req.headers['svix-id']))
+          for (const w of this.#waiters.splice(0)) w()
+          return
+        }
         const headers = req.headers
         this.received.push({
           id: String(headers['svix-id']),
@@ -110,9 +116,12 @@ export class WebhookReceiver {
   }
 
   /** Resolves once `predicate` holds over what was received. */
-  async waitFor(predicate: (r: Received[]) => boolean, timeoutMs = 15_000): Promise<void> {
+  async waitFor(
+    predicate: (r: Received[], hung: string[]) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    while (!predicate(this.received)) {
+    while (!predicate(this.received, this.hung)) {
       if (Date.now() > deadline)
         throw new Error(`receiver: condition not met; got ${this.received.length} requests`)
       await new Promise<void>((resolve) => {
