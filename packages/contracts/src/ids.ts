@@ -27,6 +27,9 @@ export const ID_PREFIXES = {
   webhookEvent: 'msg',
   samlConnection: 'samlc',
   enterpriseConnection: 'entc',
+  webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
+  webhookAttempt: 'wha',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -40,6 +40,7 @@ import * as externalAccountTokens from './migrations/2026-12-01T0027-external-ac
 import * as oauthProviders from './migrations/2026-12-01T0028-oauth-providers.js'
 import * as oauthFlowProxy from './migrations/2026-12-01T0030-oauth-flow-proxy.js'
 import * as secondFactorFailures from './migrations/2026-12-01T0031-second-factor-failures.js'
+import * as webhookEndpoints from './migrations/2026-12-01T0025-webhook-endpoints.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -267,6 +268,7 @@ export async function migrate(
         '2026-12-01T0026-enterprise-sso': enterpriseSso,
         '2026-12-01T0027-external-account-tokens': externalAccountTokens,
         '2026-12-01T0030-oauth-flow-proxy': oauthFlowProxy,
+        '2026-12-01T0025-webhook-endpoints': webhookEndpoints,
       }),
     },
   })

@@ -270,6 +270,56 @@ export interface WebhookEventTable {
   dispatched_at: number | null
 }
 
+/** Where webhook events go (migration 0025). */
+export interface WebhookEndpointTable {
+  id: string
+  url: string
+  description: string
+  /** JSON array of the event types it takes; null: every type. */
+  event_types: string | null
+  enabled: number
+  /** Sealed JSON `[{ secret, expires_at }]`, current first (SecretBox, `webhook_endpoints:<id>`). */
+  secrets_sealed: string
+  /** The first failure of the current unbroken run of failures; null while it succeeds. */
+  failing_since: number | null
+  /** Why it was disabled by the server (`failing`), or null. */
+  disabled_reason: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** One event to one endpoint (migration 0025). */
+export interface WebhookDeliveryTable {
+  id: string
+  event_id: string
+  endpoint_id: string
+  /** `pending`, `succeeded` or `failed` (given up). */
+  status: string
+  attempts: number
+  next_attempt_at: number
+  locked_until: number | null
+  last_status_code: number | null
+  last_response: string | null
+  last_error: string | null
+  created_at: number
+  updated_at: number
+  delivered_at: number | null
+}
+
+/** One HTTP attempt of a delivery (migration 0025). */
+export interface WebhookAttemptTable {
+  id: string
+  delivery_id: string
+  endpoint_id: string
+  event_id: string
+  attempt: number
+  status_code: number | null
+  response_excerpt: string | null
+  error: string | null
+  duration_ms: number
+  created_at: number
+}
+
 /** A message waiting for, or done with, delivery (migration 0016). */
 export interface MailOutboxTable {
   id: string
@@ -499,6 +549,9 @@ export interface Database {
   webhook_events: WebhookEventTable
   enterprise_connections: EnterpriseConnectionTable
   saml_assertions: SamlAssertionTable
+  webhook_endpoints: WebhookEndpointTable
+  webhook_deliveries: WebhookDeliveryTable
+  webhook_attempts: WebhookAttemptTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -531,3 +584,6 @@ export type WebhookEventRow = Selectable<WebhookEventTable>
 export type NewWebhookEvent = Insertable<WebhookEventTable>
 export type EnterpriseConnectionRow = Selectable<EnterpriseConnectionTable>
 export type SamlAssertionRow = Selectable<SamlAssertionTable>
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>
+export type WebhookAttemptRow = Selectable<WebhookAttemptTable>

@@ -67,6 +67,7 @@ import { meRoutes } from './users/me.fapi.js'
 import { meEmailRoutes } from './users/me-emails.fapi.js'
 import { userRoutes } from './users/users.bapi.js'
 import { emailLinkRoutes } from './verification/email-link.routes.js'
+import { webhookRoutes } from './webhooks/webhooks.bapi.js'
 
 export type AppOptions = {
   config: Config
@@ -184,6 +185,8 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
     // stay open past the grace period are cut.
     // Every process drains the mail outbox (the CLI, on the core alone, sends nothing).
     services.mail.start(opts.printMail ? { print: opts.printMail } : {})
+    // And delivers webhooks (issue #19): claims are safe across processes.
+    services.webhookWorker.start()
     let draining = false
     app.addHook('onSend', (_req, reply, payload, done) => {
       if (draining) reply.header('connection', 'close')
@@ -204,6 +207,7 @@ export async function createApp(opts: AppOptions): Promise<LatchkeyApp> {
         }
         await services.sessions.flushActivity()
         await services.mail.stop()
+        await services.webhookWorker.stop()
         await db.close()
       },
     }
@@ -348,6 +352,7 @@ async function buildHttp(
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)
   handshakePayloadRoutes(router)
+  webhookRoutes(router)
   handshakeRoutes(app, services, config)
   emailLinkRoutes(app, services, config)
   oauthCallbackRoutes(app, services, config)

@@ -3,6 +3,8 @@ import type { Config } from './config/config.schema.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import { listMailbox, readMailboxEntry } from './mail/mailbox-reader.js'
 import { PRESET_NAMES, type PresetName } from './templates/presets.js'
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhooks/webhook-events.js'
+import { endpointJSON } from './webhooks/webhooks.service.js'
 
 const USAGE = `usage: latchkey <command>
 
@@ -16,6 +18,15 @@ const USAGE = `usage: latchkey <command>
   mail [list]                       list the dev mailbox (mail kept when LATCHKEY_SMTP_URL is
                                     unset), newest first
   mail show N|ID                    print message N of the list (1 = newest) or by id
+  webhooks list                     list webhook endpoints (JSON)
+  webhooks create URL [TYPES]       add an endpoint for every event, or the comma-separated
+                                    TYPES (user.created,user.deleted…); prints its secret once
+  webhooks delete|enable|disable ID
+  webhooks secret ID                print the endpoint's current signing secret
+  webhooks rotate-secret ID         a new secret, printed once (the old one signs 24 h more)
+  webhooks test ID                  queue a test event to the endpoint (a running server sends it)
+  webhooks deliveries ID            the endpoint's latest deliveries with their attempts (JSON)
+  webhooks stats                    delivery lag and counts per endpoint (JSON)
 
 Reads the same environment variables as the server (see the README).`
 
@@ -62,6 +73,76 @@ const COMMANDS: Record<string, { run: Command; needsArg?: boolean }> = {
   },
 }
 
+/** `latchkey webhooks …`: the Backend API's /v1/webhooks, on the database directly. */
+const WEBHOOKS: Record<string, (core: LatchkeyCore, args: string[]) => Promise<unknown>> = {
+  list: async ({ services }) => (await services.webhooks.list()).map(endpointJSON),
+  create: async ({ services }, [url, types]) => {
+    const eventTypes = types?.split(',').map((t) => t.trim())
+    for (const t of eventTypes ?? [])
+      if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(t))
+        throw new UsageError(`unknown event type ${t}; types: ${WEBHOOK_EVENT_TYPES.join(', ')}`)
+    const { row, secret } = await services.webhooks.create({
+      url,
+      eventTypes: eventTypes as WebhookEventType[] | undefined,
+    })
+    return { ...endpointJSON(row), secret }
+  },
+  delete: async ({ services }, [id = '']) => {
+    await services.webhooks.delete(id)
+    return { object: 'webhook_endpoint', id, deleted: true }
+  },
+  enable: async ({ services }, [id = '']) =>
+    endpointJSON(await services.webhooks.update(id, { enabled: true })),
+  disable: async ({ services }, [id = '']) =>
+    endpointJSON(await services.webhooks.update(id, { enabled: false })),
+  secret: async ({ services }, [id = '']) => ({
+    object: 'webhook_endpoint_secret',
+    endpoint_id: id,
+    secret: await services.webhooks.secret(id),
+  }),
+  'rotate-secret': async ({ services }, [id = '']) => {
+    const { row, secret } = await services.webhooks.rotateSecret(id)
+    return { ...endpointJSON(row), secret }
+  },
+  test: async ({ services }, [id = '']) => {
+    const sent = await services.webhooks.sendTest(id)
+    return { object: 'webhook_test', endpoint_id: id, event_id: sent.eventId }
+  },
+  deliveries: async ({ services }, [id = '']) =>
+    services.webhooks.deliveries(id, { limit: 20, offset: 0 }),
+  stats: async ({ services }) => services.webhooks.stats(),
+}
+/** How many arguments each `webhooks` subcommand takes: [min, max]. */
+const WEBHOOK_ARITY: Record<string, [number, number]> = {
+  list: [0, 0],
+  create: [1, 2],
+  stats: [0, 0],
+}
+
+class UsageError extends Error {}
+
+async function webhooks(sub: string | undefined, args: string[]): Promise<number> {
+  const run = sub ? WEBHOOKS[sub] : undefined
+  const [min, max] = (sub && WEBHOOK_ARITY[sub]) || [1, 1]
+  if (!run || args.length < min || args.length > max) {
+    process.stderr.write(
+      `latchkey: unknown command: webhooks ${[sub, ...args].join(' ')}\n\n${USAGE}\n`,
+    )
+    return 2
+  }
+  const core = await createCore({ config: loadConfig(process.env) })
+  try {
+    json(await run(core, args))
+    return 0
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    process.stderr.write(`latchkey: ${error.message}\n`)
+    return 2
+  } finally {
+    await core.db.close()
+  }
+}
+
 /**
  * `latchkey mail`: the dev mailbox is files in the data directory (dev-mailbox.ts); reading it
  * needs neither the database nor the instance's keys.
@@ -101,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2
   }
   if (command === 'mail') return mail(sub, arg, Math.max(0, argv.length - 3))
+  if (command === 'webhooks') return webhooks(sub, argv.slice(2))
   const name = command === 'info' ? command : `${command} ${sub}`
   const found = COMMANDS[name]
   if (!found || (found.needsArg === true) !== (arg !== undefined) || argv.length > 3) {

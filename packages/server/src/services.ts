@@ -28,6 +28,8 @@ import { UserEmailsService } from './users/user-emails.service.js'
 import { UsersService } from './users/users.service.js'
 import { VerificationsService } from './verification/verifications.service.js'
 import { WebhookEventsService } from './webhooks/webhook-events.service.js'
+import { WebhookWorker } from './webhooks/webhook-worker.js'
+import { WebhooksService } from './webhooks/webhooks.service.js'
 
 /** Every service, built once per app (composition root: app.ts). */
 export type Services = {
@@ -71,6 +73,10 @@ export type Services = {
   readonly enterpriseConnections: EnterpriseConnectionsService
   /** The SAML 2.0 service provider (issue #18 item 4). */
   readonly saml: SamlService
+  /** Webhook endpoints, their deliveries, replay, test events and lag (issue #19). */
+  readonly webhooks: WebhooksService
+  /** Fans events out to endpoints and delivers them, in every server process (issue #19). */
+  readonly webhookWorker: WebhookWorker
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -132,5 +138,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.webhookEvents = new WebhookEventsService(deps)
   services.enterpriseConnections = new EnterpriseConnectionsService(deps)
   services.saml = new SamlService(deps)
+  services.webhooks = new WebhooksService(deps)
+  services.webhookWorker = new WebhookWorker(deps)
   return services
 }

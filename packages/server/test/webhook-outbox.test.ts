@@ -11,6 +11,8 @@ describe.each(DIALECTS)('webhook outbox (%s)', (dialect) => {
 
   beforeAll(async () => {
     server = await createTestServer(dialect)
+    // The delivery worker would fan the events out (setting dispatched_at) while this looks.
+    await server.services.webhookWorker.stop()
   })
   afterAll(async () => {
     await server?.close()

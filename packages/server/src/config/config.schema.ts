@@ -68,6 +68,16 @@ export const EnvSchema = z.object({
     .trim()
     .regex(/^[^\r\n@]*[^\s@<>]+@[^\s@<>]+>?$/, 'must be an address, e.g. Acme <no-reply@acme.com>')
     .optional(),
+  /**
+   * Webhook endpoints on loopback, private or link-local addresses (refused by default, against
+   * server-side request forgery): `off`, `on` (any address), or the IPs / CIDR ranges allowed.
+   * Parsed by load-config.ts `parseWebhookAllowPrivate`.
+   */
+  LATCHKEY_WEBHOOK_ALLOW_PRIVATE: z.string().trim().default('off'),
+  /** Days webhook events, deliveries and attempts are kept. */
+  LATCHKEY_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Seconds an endpoint has to answer one delivery attempt. */
+  LATCHKEY_WEBHOOK_TIMEOUT: z.coerce.number().int().min(1).max(120).default(15),
   LATCHKEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -112,6 +122,15 @@ export type Config = {
   readonly emailFrom: string
   /** HTTP worker processes (node:cluster); 1 serves from the main process. */
   readonly workers: number
+  /**
+   * Addresses webhook endpoints may have beyond public ones: `all`, or IPs / CIDR ranges
+   * (`LATCHKEY_WEBHOOK_ALLOW_PRIVATE`); empty: public addresses only.
+   */
+  readonly webhookAllowPrivate: 'all' | readonly string[]
+  /** How long webhook events, deliveries and attempts are kept, in ms. */
+  readonly webhookRetentionMs: number
+  /** How long one delivery attempt may take, in ms. */
+  readonly webhookTimeoutMs: number
   /** Password hashes one process runs at once (default: its share of the cores, at least 1). */
   readonly hashConcurrency: number
 }

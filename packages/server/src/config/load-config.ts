@@ -55,6 +55,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const clerkBundles = parseClerkBundles(e.LATCHKEY_CLERK_BUNDLES)
   if (typeof clerkBundles === 'string') issues.push(`LATCHKEY_CLERK_BUNDLES: ${clerkBundles}`)
+  const webhookAllowPrivate = parseWebhookAllowPrivate(e.LATCHKEY_WEBHOOK_ALLOW_PRIVATE)
+  if (typeof webhookAllowPrivate === 'string')
+    issues.push(`LATCHKEY_WEBHOOK_ALLOW_PRIVATE: ${webhookAllowPrivate}`)
   if (issues.length > 0) throw new ConfigError(issues)
   const url = (e.LATCHKEY_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
@@ -81,6 +84,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     smtpUrl: e.LATCHKEY_SMTP_URL,
     emailFrom: e.LATCHKEY_EMAIL_FROM ?? `Latchkey <no-reply@${new URL(url).hostname}>`,
     workers,
+    webhookAllowPrivate:
+      typeof webhookAllowPrivate === 'object' && !Array.isArray(webhookAllowPrivate)
+        ? 'all'
+        : Object.freeze(Array.isArray(webhookAllowPrivate) ? webhookAllowPrivate : []),
+    webhookRetentionMs: e.LATCHKEY_WEBHOOK_RETENTION_DAYS * 86_400_000,
+    webhookTimeoutMs: e.LATCHKEY_WEBHOOK_TIMEOUT * 1000,
     hashConcurrency:
       e.LATCHKEY_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / workers)),
   })
@@ -120,6 +129,25 @@ export function urlProblem(value: string): string | undefined {
   if (u.search || u.hash) return 'must not have a query or a fragment'
   if (u.username || u.password) return 'must not carry credentials'
   return undefined
+}
+
+/**
+ * `LATCHKEY_WEBHOOK_ALLOW_PRIVATE`: `off` (public addresses only), `on` / `1` (any: a
+ * development machine, a test), or a comma-separated list of IPs and CIDR ranges the operator's
+ * own receivers live on (`10.0.5.0/24, fd00::/8`). Returns `{ all: true }`, the list, or why not.
+ */
+export function parseWebhookAllowPrivate(value: string): { all: true } | string[] | string {
+  if (value === '' || value === 'off' || value === '0') return []
+  if (value === 'on' || value === '1' || value === 'true') return { all: true }
+  const entries = value.split(',').map((s) => s.trim())
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/')
+    const family = isIP(address)
+    const bits = prefix === undefined ? 0 : /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1
+    if (family === 0 || rest.length > 0 || bits < 0 || bits > (family === 4 ? 32 : 128))
+      return `${JSON.stringify(entry)} is not an IP address or a CIDR range (e.g. 10.0.5.0/24), or on / off`
+  }
+  return entries
 }
 
 /** proxy-addr's named ranges, which Fastify's `trustProxy` accepts beside addresses. */
