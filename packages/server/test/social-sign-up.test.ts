@@ -154,6 +154,68 @@ describe.each(DIALECTS)('sign-up with an OpenID Connect provider (%s)', (dialect
     expect(user.externalAccounts).toHaveLength(1)
   })
 
+  /** The mailed code proves the sign-up's address; the user comes with its external account. */
+  async function proveByCode(b: BrowserClient, id: string, email: string) {
+    const at = smtp.messages.length
+    const prep = await b.request('POST', `/v1/client/sign_ups/${id}/prepare_verification`, {
+      strategy: 'email_code',
+    })
+    expect(prep.status).toBe(200)
+    const code = codeFrom(await smtp.waitForMail(email, { after: at }))
+    const done = await b.request('POST', `/v1/client/sign_ups/${id}/attempt_verification`, {
+      strategy: 'email_code',
+      code,
+    })
+    expect(done.json.response.status).toBe('complete')
+    return clerk().users.getUser(done.json.response.created_user_id)
+  }
+
+  it('an address the provider did not verify creates nobody until its code is proved', async () => {
+    // A user created with the provider's unproved address would hold it: its real owner could
+    // later prove it by email code into the account the provider's holder signs in to.
+    const email = `unproved-${dialect}@example.com`
+    const { b, client } = await signUpAt({ email, email_verified: false })
+    expect(client.sign_up).toMatchObject({
+      status: 'missing_requirements',
+      email_address: email,
+      missing_fields: [],
+      unverified_fields: ['email_address'],
+    })
+    expect(client.sessions).toEqual([])
+    expect((await clerk().users.getUserList({ emailAddress: [email] })).data).toEqual([])
+    const user = await proveByCode(b, client.sign_up.id as string, email)
+    expect(user.emailAddresses.map((e) => [e.emailAddress, e.verification?.status])).toEqual([
+      [email, 'verified'],
+    ])
+    expect(user.externalAccounts).toHaveLength(1)
+  })
+
+  it('a sign-in transfer with an unverified provider address waits for the code too', async () => {
+    const sub = `unproved-in-${dialect}-${++n}`
+    const email = `unproved-in-${dialect}@example.com`
+    idp.accounts.set(sub, { email, email_verified: false })
+    const b = new BrowserClient(server.url, server.url)
+    const r = await b.request('POST', '/v1/client/sign_ins', {
+      strategy: STRATEGY,
+      redirect_url: `${server.url}/sso-callback`,
+    })
+    idp.signInAs = sub
+    const authorize = r.json.response.first_factor_verification.external_verification_redirect_url
+    const back = new URL((await new BrowserAgent(idp.issuer).goto(authorize)).url)
+    expect((await b.send('GET', back.pathname + back.search)).status).toBe(303)
+    const up = await b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.status).toBe(200)
+    expect(up.json.response).toMatchObject({
+      status: 'missing_requirements',
+      email_address: email,
+      unverified_fields: ['email_address'],
+    })
+    expect(up.json.client.sessions).toEqual([])
+    expect((await clerk().users.getUserList({ emailAddress: [email] })).data).toEqual([])
+    const user = await proveByCode(b, up.json.response.id as string, email)
+    expect(user.externalAccounts).toHaveLength(1)
+  })
+
   it('a sign-in whose provider gives no address: transfer, missing_requirements, PATCH', async () => {
     const sub = `in-${dialect}-${++n}`
     idp.accounts.set(sub, { given_name: 'Alan' })

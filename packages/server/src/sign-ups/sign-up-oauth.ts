@@ -101,6 +101,21 @@ export async function completeOAuthSignUp(
     return { signUp, clientId: signUp.client_id }
   }
   if (!claims.email) return { signUp, clientId: signUp.client_id }
+  // An address the provider did not vouch for waits for its proof (`unverified_fields`), as in
+  // ./sign-up-transfer.ts: created unproved, its owner could later prove it into this account.
+  if (
+    !claims.emailVerified &&
+    (await d.services.instance.settings()).sign_up.verify_email_at_sign_up
+  ) {
+    await d.services.signUpPolicy.assertMaySignUp(claims.email)
+    await d.services.users.assertIdentifiersAvailable([claims.email], null)
+    const now = d.clock.now()
+    await writeAtomically(d.db, d.dialect, [repo.signUpEmailSet(signUp.id, claims.email, now)])
+    return {
+      signUp: { ...signUp, email_address: claims.email, updated_at: now },
+      clientId: signUp.client_id,
+    }
+  }
   return createFromClaims(d, signUp, provider, claims, claims.email, device)
 }
 

@@ -24,8 +24,18 @@ export async function transferSignUp(
   const source = clientId ? await d.services.externalAccounts.transferable(clientId) : undefined
   if (!source) throw ApiError.of('external_account_not_found')
   const { flow, claims } = source
-  if (!claims.email) return missingEmail(d, flow.id, claims, clientId)
+  if (!claims.email) return waitForEmail(d, flow.id, claims, clientId, null)
   await d.services.signUpPolicy.assertMaySignUp(claims.email)
+  // An address the provider did not vouch for is proved here first (the default), as a
+  // password sign-up's is: a user created with it unproved would hold an identifier its owner
+  // could later prove into an account the provider's holder signs in to (pre-account takeover).
+  if (
+    !claims.emailVerified &&
+    (await d.services.instance.settings()).sign_up.verify_email_at_sign_up
+  ) {
+    await d.services.users.assertIdentifiersAvailable([claims.email], null)
+    return waitForEmail(d, flow.id, claims, clientId, claims.email)
+  }
   const prepared = await d.services.users.prepare({
     emailAddress: [claims.email],
     emailsVerified: claims.emailVerified,
@@ -64,15 +74,18 @@ export async function transferSignUp(
 }
 
 /**
- * A provider that gave no address: the sign-up waits `missing_requirements` for one
- * (`missing_fields: ['email_address']`, then `PATCH`, ./sign-up-oauth.ts `completeMissing`);
- * the flow's claims move to it, so the sign-in cannot transfer twice.
+ * A provider that gave no address, or one it did not vouch for: the sign-up waits
+ * `missing_requirements` for it (`missing_fields: ['email_address']`, then `PATCH`,
+ * ./sign-up-oauth.ts `completeMissing`) or for its proof (`unverified_fields`, then prepare and
+ * attempt an email code, which bring the external account along); the flow's claims move to
+ * it, so the sign-in cannot transfer twice.
  */
-async function missingEmail(
+async function waitForEmail(
   d: ServiceDeps,
   flowId: string,
   claims: ProviderClaims,
   clientId: string | undefined,
+  email: string | null,
 ): Promise<SignUpResult> {
   const owner = d.services.clients.owner(clientId, { rotate: false })
   const now = d.clock.now()
@@ -80,7 +93,7 @@ async function missingEmail(
     id: newId('signUp'),
     client_id: owner.id,
     status: 'missing_requirements',
-    email_address: null,
+    email_address: email,
     username: null,
     first_name: claims.givenName,
     last_name: claims.familyName,
