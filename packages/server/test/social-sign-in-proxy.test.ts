@@ -115,6 +115,16 @@ describe.each(DIALECTS)('social sign-in behind the app’s proxy (%s)', (dialect
     expect(JSON.parse(res.body).errors[0].code).toBe('verification_client_mismatch')
   })
 
+  it('a Clerk-Proxy-Url naming another path of an allowed app is ignored: no forward there', async () => {
+    // The code and state would land on a page the caller chose (one that leaks its URL, say),
+    // and Latchkey redeems the code for whoever holds the flow.
+    const b = proxied({ 'clerk-proxy-url': `${APP}/any/chosen/path` })
+    const back = await atProvider(await start(b), `proxy-path-${dialect}@example.com`)
+    const res = await direct(back)
+    expect(res.status).toBe(400)
+    expect(JSON.parse(res.body).errors[0].code).toBe('verification_client_mismatch')
+  })
+
   it('a flow started directly against Latchkey is never forwarded', async () => {
     const b = new BrowserClient(server.url, APP)
     const back = await atProvider(await start(b), `direct-${dialect}@example.com`)

@@ -50,6 +50,9 @@ export type TokenSet = {
   scope: string | null
 }
 
+/** The app's relative proxy of the Frontend API, as docs/MOVE-FROM-CLERK.md sets it up. */
+const PROXY_PATH = '/__clerk'
+
 /** A token within this long of its expiry is refreshed before it is handed out. */
 const REFRESH_SKEW_MS = 30_000
 /** Flows are deleted this long after they expired (used or not). */
@@ -619,16 +622,19 @@ export class ExternalAccountsService {
   }
 
   /**
-   * The proxy a flow's callback may forward the authorization response to: only on an allowed
-   * origin (an app the operator named), so a caller that sends a `Clerk-Proxy-Url` of its own
-   * choosing cannot have someone else's code and state delivered to it. Anything else: none.
+   * The proxy a flow's callback may forward the authorization response to: only the documented
+   * `/__clerk` path on an allowed origin (an app the operator named). Neither the origin nor the
+   * path is the caller's to choose: a `Clerk-Proxy-Url` naming another page of an allowed app
+   * would have a victim's code and state delivered where the caller might read them, and
+   * Latchkey redeems the code for whoever holds the flow. Anything else: none.
    */
   private async allowedProxy(value: string | undefined): Promise<string | null> {
     const url = value && URL.canParse(value) ? new URL(value) : undefined
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return null
     if (url.origin === new URL(this.d.config.url).origin) return null
+    if (url.pathname.replace(/\/+$/, '') !== PROXY_PATH || url.search || url.hash) return null
     if (!(await this.d.services.instance.isAllowedOrigin(url.origin))) return null
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+    return `${url.origin}${PROXY_PATH}`
   }
 
   /** An app URL the browser may be sent back to: absolute http(s) on an allowed origin. */
