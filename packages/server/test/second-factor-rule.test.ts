@@ -23,7 +23,16 @@ describe('the one second-factor rule', () => {
       'backup_code',
       'email_code',
     ])
-    for (const first of ['email_code', 'email_link', 'reset_password_email_code'])
+    for (const first of [
+      'email_code',
+      'email_link',
+      'reset_password_email_code',
+      // The provider may host the mailbox (Google, Microsoft, a company IdP).
+      'oauth_google',
+      'oauth_custom_acme',
+      'enterprise_sso',
+      'saml',
+    ])
       expect(allowedSecondFactors(on, { signInFirstFactor: first })).toEqual([
         'totp',
         'backup_code',

@@ -129,9 +129,15 @@ describe.each(DIALECTS)('webhook delivery (%s)', (dialect) => {
     await emit('user.created', { object: 'user', id: 'user_f1' })
     await emit('user.deleted', { object: 'user', id: 'user_f1', deleted: true })
     await emit('session.created', { object: 'session', id: 'sess_f1' })
+    // Live codes: only to an endpoint that names the type, never to a catch-all one.
+    const mail = await receiver()
+    await endpoint(mail.url, { event_types: ['email.created'] })
+    await emit('email.created', { object: 'email', id: 'ema_f1', otp_code: '123456' })
     await drain()
     await all.waitFor((got) => got.length === 3)
     await some.waitFor((got) => got.length === 1)
+    await mail.waitFor((got) => got.length === 1)
+    expect(mail.delivered().map((d) => d.envelope.type)).toEqual(['email.created'])
     expect(some.delivered().map((d) => d.envelope.type)).toEqual(['user.deleted'])
     expect(
       all

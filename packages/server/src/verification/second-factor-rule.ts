@@ -9,6 +9,17 @@ const EMAIL_FIRST_FACTORS: ReadonlySet<string> = new Set([
 ])
 
 /**
+ * Whether a first factor went through the user's inbox or may have: an email factor, or an
+ * identity provider (`oauth_*`, `enterprise_sso`, `saml`), which as often as not hosts that
+ * very mailbox (Google, Microsoft, a company's IdP) — a code sent there after it is one factor.
+ */
+const viaInbox = (strategy: string) =>
+  EMAIL_FIRST_FACTORS.has(strategy) ||
+  strategy.startsWith('oauth_') ||
+  strategy === 'enterprise_sso' ||
+  strategy === 'saml'
+
+/**
  * What a second factor is proved after: a sign-in's first factor (its verification's strategy;
  * null for one proved without a verification row — a password: every factor that goes through
  * the inbox leaves its row), or a step-up of a session, whose own first factor this proof does
@@ -32,8 +43,6 @@ export function allowedSecondFactors(
   context: SecondFactorContext,
 ): string[] {
   const emailCode =
-    settings.email_code &&
-    context !== 'step_up' &&
-    !EMAIL_FIRST_FACTORS.has(context.signInFirstFactor ?? '')
+    settings.email_code && context !== 'step_up' && !viaInbox(context.signInFirstFactor ?? '')
   return SECOND_FACTOR_ORDER.filter((name) => (name === 'email_code' ? emailCode : true))
 }

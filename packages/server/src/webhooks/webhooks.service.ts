@@ -31,7 +31,9 @@ export function openSecrets(box: SecretBox, row: WebhookEndpointRow): EndpointSe
 
 /** Whether the endpoint takes events of `type` (no filter: every type). */
 export function subscribes(row: WebhookEndpointRow, type: string): boolean {
-  if (row.event_types === null) return true
+  // `email.created` carries live sign-in codes and links: only to an endpoint that names it,
+  // never to a catch-all receiver (a logger, an automation tool) by default.
+  if (row.event_types === null) return type !== 'email.created'
   return (JSON.parse(row.event_types) as string[]).includes(type)
 }
 
