@@ -20,13 +20,15 @@ import {
 import { BENCH_SECRET, cpuSeconds, rssMiB, start, startLatchkeyServer } from './servers.js'
 import { enrolTotpUsers, totpSignInLoad } from './totp-sign-in.js'
 import { signUpLoad, startSmtpSink, stepsNote } from './verified-sign-up.js'
+import { burstOfUpdates, startReceiver } from './webhook-burst.js'
 
 /*
  * `npm run bench`: real servers on loopback, loaded from this (second) process with autocannon,
  * each figure next to a ceiling measured in the same run. Writes docs/BENCHMARKS.md.
  * Knobs: BENCH_SECONDS (per load, 10), BENCH_USERS (1000000), BENCH_SOAK_SECONDS (300),
  * BENCH_SESSIONS (100000), BENCH_MINT_SESSIONS (100000), DB_DIALECTS (sqlite,postgres),
- * BENCH_ONLY=3, 7, 8 or 9 (only that item, printed, docs/BENCHMARKS.md left as it is).
+ * BENCH_ONLY=3, 7, 8, 9 or 10 (only that item, printed, docs/BENCHMARKS.md left as it is).
+ * BENCH_WEBHOOK_EVENTS (10000): the burst of item 10.
  */
 
 const CORES = availableParallelism()
@@ -238,6 +240,10 @@ async function main() {
     for (const dialect of DIALECTS) await totpBench(dialect)
     return
   }
+  if (ONLY === '10') {
+    for (const dialect of DIALECTS) await webhookBench(dialect)
+    return
+  }
   const started = new Date()
   log(`ceilings (${CORES} cores)…`)
   const signCeiling = await rs256Ceiling('sign', CORES, 5000)
@@ -403,6 +409,7 @@ async function main() {
     }
     await signUpBench(dialect)
     await totpBench(dialect)
+    await webhookBench(dialect)
 
     log(`${dialect}: scale…`)
     const scale = await startLatchkey(dialect, `${dialect}scale`)
@@ -656,6 +663,77 @@ async function totpBench(dialect: 'sqlite' | 'postgres') {
     })
   } finally {
     await srv.stop()
+  }
+}
+
+/**
+ * Item 10 (issue #19 item 5, #21 item 6): a burst of `user.updated` events drained by the
+ * server's delivery workers to a receiver in this process, with password sign-ins alongside;
+ * the sign-in rate is set beside the same sign-in load just before, without a burst.
+ */
+async function webhookBench(dialect: 'sqlite' | 'postgres') {
+  const n = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000)
+  log(`${dialect}: webhook burst of ${n} events…`)
+  const receiver = await startReceiver()
+  const srv = await startLatchkey(dialect, `${dialect}hooks`, {
+    LATCHKEY_WEBHOOK_ALLOW_PRIVATE: 'on',
+  })
+  try {
+    const target = await bapi(srv.url, '/v1/users', 'POST', {
+      email_address: [`hooks-${dialect}@example.com`],
+    })
+    await bapi(srv.url, '/v1/users', 'POST', {
+      email_address: [`hookstorm-${dialect}@example.com`],
+      password: PASSWORD,
+    })
+    // Only the burst's type: sign-ins' session events would be counted otherwise.
+    await bapi(srv.url, '/v1/webhooks/endpoints', 'POST', {
+      url: receiver.url,
+      event_types: ['user.updated'],
+    })
+    const signIns: Load = {
+      url: `${srv.url}/v1/client/sign_ins`,
+      method: 'POST',
+      body: new URLSearchParams({
+        identifier: `hookstorm-${dialect}@example.com`,
+        password: PASSWORD,
+        strategy: 'password',
+      }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      connections: 16,
+    }
+    await load({ ...signIns, duration: 2 })
+    const alone = await load(signIns)
+    const started = performance.now()
+    const drained = (async () => {
+      const sent = await burstOfUpdates(srv.url, SECRET, String(target.id), n)
+      const written = (performance.now() - started) / 1000
+      if (sent.bad)
+        log(
+          `  ! ${sent.bad} of ${n} updates failed: ${JSON.stringify(sent.codes)}, ${sent.errors} errors (${sent.timeouts} timeouts)`,
+        )
+      // Every update that answered 2xx committed its event: each must arrive.
+      await receiver.until(sent.ok, 600_000)
+      return { sent, written, seconds: (performance.now() - started) / 1000 }
+    })()
+    const during = await load(signIns)
+    const { sent, written, seconds } = await drained
+    const rate = n / seconds
+    const ratio = rps(during) / rps(alone)
+    push({
+      item: '10',
+      name: `Webhook delivery: a burst of ${n.toLocaleString('en')} user.updated events (Backend API updates) to one endpoint, with password sign-ins alongside`,
+      dialect,
+      rate,
+      ceiling: `sign-ins ${rps(alone).toFixed(1)}/s alone → ${rps(during).toFixed(1)}/s during the burst`,
+      ratio,
+      target: 'every event delivered; sign-ins during the burst ≥ 0.80 of alone',
+      met: receiver.distinct() >= sent.ok && sent.bad === 0 && ratio >= 0.8,
+      note: `events written in ${written.toFixed(1)} s, all delivered in ${seconds.toFixed(1)} s (${rate.toFixed(0)} deliveries/s, ${receiver.deliveries()} POSTs for ${receiver.distinct()} events); ${sent.bad} failed updates ${JSON.stringify(sent.codes)}; sign-in p99 ${alone.latency.p99} → ${during.latency.p99} ms`,
+    })
+  } finally {
+    await srv.stop()
+    await receiver.close()
   }
 }
 
