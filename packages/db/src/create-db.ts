@@ -35,12 +35,12 @@ import * as sessionVerifications from './migrations/2026-12-01T0021-session-veri
 import * as sessionTasks from './migrations/2026-12-01T0022-session-tasks.js'
 import * as externalAccounts from './migrations/2026-12-01T0023-external-accounts.js'
 import * as webhookEvents from './migrations/2026-12-01T0024-webhook-events.js'
+import * as webhookEndpoints from './migrations/2026-12-01T0025-webhook-endpoints.js'
 import * as enterpriseSso from './migrations/2026-12-01T0026-enterprise-sso.js'
 import * as externalAccountTokens from './migrations/2026-12-01T0027-external-account-tokens.js'
 import * as oauthProviders from './migrations/2026-12-01T0028-oauth-providers.js'
 import * as oauthFlowProxy from './migrations/2026-12-01T0030-oauth-flow-proxy.js'
 import * as secondFactorFailures from './migrations/2026-12-01T0031-second-factor-failures.js'
-import * as webhookEndpoints from './migrations/2026-12-01T0025-webhook-endpoints.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
 
@@ -263,12 +263,12 @@ export async function migrate(
         '2026-12-01T0022-session-tasks': sessionTasks,
         '2026-12-01T0023-external-accounts': externalAccounts,
         '2026-12-01T0024-webhook-events': webhookEvents,
-        '2026-12-01T0031-second-factor-failures': secondFactorFailures,
-        '2026-12-01T0028-oauth-providers': oauthProviders,
+        '2026-12-01T0025-webhook-endpoints': webhookEndpoints,
         '2026-12-01T0026-enterprise-sso': enterpriseSso,
         '2026-12-01T0027-external-account-tokens': externalAccountTokens,
+        '2026-12-01T0028-oauth-providers': oauthProviders,
         '2026-12-01T0030-oauth-flow-proxy': oauthFlowProxy,
-        '2026-12-01T0025-webhook-endpoints': webhookEndpoints,
+        '2026-12-01T0031-second-factor-failures': secondFactorFailures,
       }),
     },
   })
