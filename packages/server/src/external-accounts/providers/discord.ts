@@ -1,9 +1,8 @@
-import * as oidc from 'openid-client'
 import {
   checkEndpointBase,
   emailOf,
   fetchJson,
-  insecureOnLoopback,
+  oauth2Configuration,
   type Provider,
   refuseUnused,
   str,
@@ -44,19 +43,11 @@ export const discord: Provider = {
     refuseUnused(input, ['endpointBaseUrl', 'secret'])
     checkEndpointBase(input.endpointBaseUrl)
   },
-  configuration: async (s) => {
-    const web = s.endpointBaseUrl ?? WEB
-    const config = new oidc.Configuration(
-      {
-        issuer: web,
-        authorization_endpoint: new URL('/oauth2/authorize', web).href,
-        token_endpoint: new URL('/api/oauth2/token', web).href,
-      },
-      s.clientId,
-      s.secret,
-    )
-    return insecureOnLoopback(config, new URL(web))
-  },
+  configuration: async (s) =>
+    oauth2Configuration(s, s.endpointBaseUrl ?? WEB, {
+      authorize: '/oauth2/authorize',
+      token: '/api/oauth2/token',
+    }),
   profile: async (input) => {
     const web = input.config.serverMetadata().issuer
     const me = (await fetchJson(input, new URL('/api/users/@me', web))) as DiscordUser

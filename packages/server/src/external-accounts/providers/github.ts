@@ -1,9 +1,9 @@
-import * as oidc from 'openid-client'
+import type * as oidc from 'openid-client'
 import {
   checkEndpointBase,
   emailOf,
   fetchJson,
-  insecureOnLoopback,
+  oauth2Configuration,
   type Provider,
   refuseUnused,
   splitName,
@@ -46,19 +46,11 @@ export const github: Provider = {
     refuseUnused(input, ['endpointBaseUrl', 'secret'])
     checkEndpointBase(input.endpointBaseUrl)
   },
-  configuration: async (s) => {
-    const web = s.endpointBaseUrl ?? WEB
-    const config = new oidc.Configuration(
-      {
-        issuer: web,
-        authorization_endpoint: new URL('/login/oauth/authorize', web).href,
-        token_endpoint: new URL('/login/oauth/access_token', web).href,
-      },
-      s.clientId,
-      s.secret,
-    )
-    return insecureOnLoopback(config, new URL(web))
-  },
+  configuration: async (s) =>
+    oauth2Configuration(s, s.endpointBaseUrl ?? WEB, {
+      authorize: '/login/oauth/authorize',
+      token: '/login/oauth/access_token',
+    }),
   profile: async (input) => {
     const api = apiBase(input.config)
     const user = (await fetchJson(input, new URL('/user', api), HEADERS)) as GitHubUser

@@ -158,6 +158,27 @@ export function insecureOnLoopback(config: oidc.Configuration, url: URL): oidc.C
   return config
 }
 
+/**
+ * A plain OAuth 2 provider's relying-party configuration: its documented authorize and token
+ * paths on `web` (the connection's loopback `endpoint_base_url` in tests), no discovery.
+ */
+export function oauth2Configuration(
+  s: ConnectionSettings,
+  web: string,
+  paths: { authorize: string; token: string },
+): oidc.Configuration {
+  const config = new oidc.Configuration(
+    {
+      issuer: web,
+      authorization_endpoint: new URL(paths.authorize, web).href,
+      token_endpoint: new URL(paths.token, web).href,
+    },
+    s.clientId,
+    s.secret,
+  )
+  return insecureOnLoopback(config, new URL(web))
+}
+
 /** OpenID Connect discovery of `issuer`, with the connection's client credentials. */
 export function discover(
   s: ConnectionSettings,
