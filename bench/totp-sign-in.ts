@@ -1,4 +1,5 @@
 import * as OTPAuth from 'otpauth'
+import { post as formPost } from './verified-sign-up.js'
 
 /*
  * Issue #21 item 6, "a TOTP second factor": whole two-step sign-ins, each a browser of its own —
@@ -12,36 +13,15 @@ import * as OTPAuth from 'otpauth'
 const PASSWORD = 'benchmark passphrase 1'
 const PERIOD_MS = 30_000
 
-type Json = {
-  response?: {
-    id?: string
-    status?: string
-    created_session_id?: string | null
-    secret?: string
-  }
-  errors?: { code?: string }[]
+type Answer = {
+  id?: string
+  status?: string
+  created_session_id?: string | null
+  secret?: string
 }
 
-/** One browser: form posts with an Origin and its `__client` cookie, as clerk-js sends them. */
-async function post(url: string, path: string, jar: Map<string, string>, form: object) {
-  const headers: Record<string, string> = {
-    origin: url,
-    'content-type': 'application/x-www-form-urlencoded',
-  }
-  if (jar.size > 0) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers,
-    body: new URLSearchParams(form as Record<string, string>).toString(),
-  })
-  for (const c of res.headers.getSetCookie()) {
-    const [k, ...v] = (c.split(';')[0] ?? '').split('=')
-    if (k) jar.set(k, v.join('='))
-  }
-  const json = (await res.json()) as Json
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${json.errors?.[0]?.code ?? ''}`)
-  return json.response ?? {}
-}
+const post = (url: string, path: string, jar: Map<string, string>, form: object) =>
+  formPost<Answer>(url, path, jar, form)
 
 type Enrolled = { email: string; totp: OTPAuth.TOTP; lastStep: number }
 
@@ -71,12 +51,13 @@ async function enrol(url: string, secretKey: string, email: string): Promise<Enr
     period: 30,
     secret: OTPAuth.Secret.fromBase32(created.secret ?? ''),
   })
-  const now = step(Date.now())
+  // Enrolment proves the previous step (accepted, one step of drift), leaving this one and the
+  // next to sign-ins.
+  const previous = step(Date.now()) - 1
   await post(url, `/v1/me/totp/attempt_verification?_clerk_session_id=${sid}`, jar, {
-    code: totp.generate({ timestamp: now * PERIOD_MS }),
+    code: totp.generate({ timestamp: previous * PERIOD_MS }),
   })
-  // Enrolment used this step: sign-ins take the next ones.
-  return { email, totp, lastStep: now }
+  return { email, totp, lastStep: previous }
 }
 
 /** `n` enrolled users, `concurrency` at a time. */

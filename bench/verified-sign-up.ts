@@ -75,7 +75,12 @@ type SignUpJson = {
 }
 
 /** One browser: form posts with an Origin and its `__client` cookie, as clerk-js sends them. */
-async function post(url: string, path: string, jar: Map<string, string>, form: object) {
+export async function post<R = SignUpJson['response']>(
+  url: string,
+  path: string,
+  jar: Map<string, string>,
+  form: object,
+): Promise<NonNullable<R>> {
   const headers: Record<string, string> = {
     origin: url,
     'content-type': 'application/x-www-form-urlencoded',
@@ -90,9 +95,9 @@ async function post(url: string, path: string, jar: Map<string, string>, form: o
     const [k, ...v] = (c.split(';')[0] ?? '').split('=')
     if (k) jar.set(k, v.join('='))
   }
-  const json = (await res.json()) as SignUpJson
+  const json = (await res.json()) as { response?: R; errors?: { code?: string }[] }
   if (!res.ok) throw new Error(`${path}: ${res.status} ${json.errors?.[0]?.code ?? ''}`)
-  return json.response ?? {}
+  return (json.response ?? {}) as NonNullable<R>
 }
 
 let serial = 0
