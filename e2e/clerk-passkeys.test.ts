@@ -100,26 +100,36 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)("Clerk's passkeys on Latchkey (%s
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(String(e)))
     const authenticator = await addVirtualAuthenticator(page)
-    const load = async () => {
-      // After signOut() Clerk navigates to the same page itself; under load its navigation may
-      // still be running and interrupt ours: then that one is the load to wait for.
-      await page.goto(app.url).catch(async (error: unknown) => {
-        if (!String(error).includes('interrupted by another navigation')) throw error
-        await page.waitForLoadState('load')
-      })
-      await expect
+    const clerkReady = () =>
+      expect
         .poll(
-          () => page.evaluate(() => (window as unknown as ClerkWindow).clerk?.loaded === true),
+          () =>
+            page
+              .evaluate(() => (window as unknown as ClerkWindow).clerk?.loaded === true)
+              .catch(() => false),
           { timeout: 60_000 },
         )
         .toBe(true)
+    const load = async () => {
+      await page.goto(app.url)
+      await clerkReady()
     }
-    /** clerk.signOut() ends the session and navigates to the after-sign-out page: come back. */
+    /**
+     * clerk.signOut() ends the session and reloads the after-sign-out page itself (this one).
+     * The test waits for that navigation rather than starting its own: under a full CI run a
+     * goto issued while Clerk's was still in flight never reached `load`.
+     */
     const signOut = async () => {
+      const navigated = page.waitForEvent('framenavigated', {
+        predicate: (frame) => frame === page.mainFrame(),
+        timeout: 60_000,
+      })
       await page
         .evaluate(() => (window as unknown as ClerkWindow).clerk.signOut())
         .catch(() => undefined)
-      await load()
+      await navigated
+      await page.waitForLoadState('load', { timeout: 60_000 })
+      await clerkReady()
       expect(await page.evaluate(() => (window as unknown as ClerkWindow).clerk.user)).toBeNull()
     }
     await load()
