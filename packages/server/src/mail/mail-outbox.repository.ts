@@ -49,20 +49,26 @@ export async function claimDue(
   leaseUntil: number,
   limit: number,
 ): Promise<MailOutboxRow[]> {
+  // A materialized CTE, run once: as an `IN (subquery)` PostgreSQL may run the pick again for
+  // each row, each run skipping the rows this statement already locked, and claim them all.
   const rows = await db
+    .with(
+      (cte) => cte('picked').materialized(),
+      (qb) => {
+        const due = qb
+          .selectFrom('mail_outbox')
+          .select('id')
+          .where('status', '=', 'queued')
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
+          .orderBy('next_attempt_at')
+          .limit(limit)
+        return dialect === 'postgres' ? due.forUpdate().skipLocked() : due
+      },
+    )
     .updateTable('mail_outbox')
     .set((eb) => ({ locked_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', (eb) => {
-      const due = eb
-        .selectFrom('mail_outbox')
-        .select('id')
-        .where('status', '=', 'queued')
-        .where('next_attempt_at', '<=', now)
-        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
-        .orderBy('next_attempt_at')
-        .limit(limit)
-      return dialect === 'postgres' ? due.forUpdate().skipLocked() : due
-    })
+    .where('id', 'in', (eb) => eb.selectFrom('picked').select('picked.id'))
     .where('status', '=', 'queued')
     .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
     .returningAll()

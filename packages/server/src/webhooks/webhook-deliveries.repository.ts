@@ -57,18 +57,24 @@ export async function fanOut(
   return db.transaction().execute(async (trx) => {
     // The claim comes first: on SQLite the transaction then holds the write lock from its first
     // statement (a read first would have to upgrade, and fail at once, under another writer).
+    // The pick is a materialized CTE, run once: as an `IN (subquery)` PostgreSQL may run it again
+    // for each row, each run skipping the rows this statement already locked, and take them all.
     const events = await trx
+      .with(
+        (cte) => cte('picked').materialized(),
+        (qb) => {
+          const pick = qb
+            .selectFrom('webhook_events')
+            .select('id')
+            .where('dispatched_at', 'is', null)
+            .orderBy('created_at')
+            .limit(limit)
+          return dialect === 'postgres' ? pick.forUpdate().skipLocked() : pick
+        },
+      )
       .updateTable('webhook_events')
       .set({ dispatched_at: now })
-      .where('id', 'in', (eb) => {
-        const pick = eb
-          .selectFrom('webhook_events')
-          .select('id')
-          .where('dispatched_at', 'is', null)
-          .orderBy('created_at')
-          .limit(limit)
-        return dialect === 'postgres' ? pick.forUpdate().skipLocked() : pick
-      })
+      .where('id', 'in', (eb) => eb.selectFrom('picked').select('picked.id'))
       .where('dispatched_at', 'is', null)
       .returningAll()
       .execute()
@@ -116,19 +122,23 @@ export async function claimDue(
   limit: number,
 ): Promise<WebhookDeliveryRow[]> {
   return db
+    .with(
+      (cte) => cte('picked').materialized(),
+      (qb) => {
+        const q = qb
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
+          .orderBy('next_attempt_at')
+          .limit(limit)
+        return dialect === 'postgres' ? q.forUpdate().skipLocked() : q
+      },
+    )
     .updateTable('webhook_deliveries')
     .set((eb) => ({ locked_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
-    .where('id', 'in', (eb) => {
-      const q = eb
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
-        .orderBy('next_attempt_at')
-        .limit(limit)
-      return dialect === 'postgres' ? q.forUpdate().skipLocked() : q
-    })
+    .where('id', 'in', (eb) => eb.selectFrom('picked').select('picked.id'))
     .where('status', '=', 'pending')
     .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<=', now)]))
     .returningAll()
