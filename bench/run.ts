@@ -204,7 +204,7 @@ function push(row: Row) {
   rows.push(row)
   const fmt = (n?: number, d = 0) => (n === undefined ? '' : n.toFixed(d))
   log(
-    `  ${row.item} ${row.name} [${row.dialect}]: ${fmt(row.rate)} req/s p50 ${fmt(row.p50, 1)} ms p99 ${fmt(row.p99, 1)} ms ratio ${fmt(row.ratio, 2)} ${row.met === undefined ? '' : row.met ? 'MET' : 'NOT MET'}${row.rate === undefined && row.note ? ` ${row.note}` : ''}`,
+    `  ${row.item} ${row.name} [${row.dialect}]: ${fmt(row.rate)} req/s p50 ${fmt(row.p50, 1)} ms p99 ${fmt(row.p99, 1)} ms ratio ${fmt(row.ratio, 2)} ${row.met === undefined ? '' : row.met ? 'MET' : 'NOT MET'}${(row.rate === undefined || ONLY) && row.note ? ` ${row.note}` : ''}`,
   )
 }
 
@@ -669,8 +669,12 @@ async function totpBench(dialect: 'sqlite' | 'postgres') {
 
 /**
  * Item 10 (issue #19 item 5, #21 item 6): a burst of `user.updated` events drained by the
- * server's delivery workers to a receiver in this process, with password sign-ins alongside;
- * the sign-in rate is set beside the same sign-in load just before, without a burst.
+ * server's delivery workers to a receiver in this process, with password sign-ins alongside.
+ * The burst is written first (Backend API updates, each committing its event) to an endpoint
+ * that is disabled, so nothing is sent yet; then the endpoint is enabled and `replay { since }`
+ * queues every one of them at once. Sign-ins run from that moment until the last event arrives,
+ * and their rate is set beside the same sign-in load just before, with nothing to drain: what
+ * is measured is the drain's cost to sign-ins, not the cost of the updates that wrote it.
  */
 async function webhookBench(dialect: 'sqlite' | 'postgres') {
   const n = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 10_000)
@@ -688,10 +692,19 @@ async function webhookBench(dialect: 'sqlite' | 'postgres') {
       password: PASSWORD,
     })
     // Only the burst's type: sign-ins' session events would be counted otherwise.
-    await bapi(srv.url, '/v1/webhooks/endpoints', 'POST', {
+    const endpoint = await bapi(srv.url, '/v1/webhooks/endpoints', 'POST', {
       url: receiver.url,
       event_types: ['user.updated'],
+      enabled: false,
     })
+    const since = Date.now() - 1_000
+    const writing = performance.now()
+    const sent = await burstOfUpdates(srv.url, SECRET, String(target.id), n)
+    const written = (performance.now() - writing) / 1000
+    if (sent.bad)
+      log(
+        `  ! ${sent.bad} of ${n} updates failed: ${JSON.stringify(sent.codes)}, ${sent.errors} errors (${sent.timeouts} timeouts)`,
+      )
     const signIns: Load = {
       url: `${srv.url}/v1/client/sign_ins`,
       method: 'POST',
@@ -705,37 +718,46 @@ async function webhookBench(dialect: 'sqlite' | 'postgres') {
     }
     await load({ ...signIns, duration: 2 })
     const alone = await load(signIns)
+    // Every event was fanned out while the endpoint was disabled (none queued for it): enabled
+    // now, the replay is its only source of deliveries.
+    await bapi(srv.url, `/v1/webhooks/endpoints/${endpoint.id}`, 'PATCH', { enabled: true })
     const started = performance.now()
-    const drained = (async () => {
-      const sent = await burstOfUpdates(srv.url, SECRET, String(target.id), n)
-      const written = (performance.now() - started) / 1000
-      if (sent.bad)
-        log(
-          `  ! ${sent.bad} of ${n} updates failed: ${JSON.stringify(sent.codes)}, ${sent.errors} errors (${sent.timeouts} timeouts)`,
-        )
-      // Every update that answered 2xx committed its event: each must arrive.
-      await receiver.until(sent.ok, 600_000)
-      return { sent, written, seconds: (performance.now() - started) / 1000 }
-    })()
-    const during = await load(signIns)
-    const { sent, written, seconds } = await drained
-    const rate = n / seconds
-    const ratio = rps(during) / rps(alone)
+    const replay = await bapi(srv.url, `/v1/webhooks/endpoints/${endpoint.id}/replay`, 'POST', {
+      since,
+    })
+    // Every update that answered 2xx committed its event: each must arrive.
+    const drained = receiver.until(sent.ok, 600_000)
+    const during = await loadUntil(signIns, drained)
+    await drained
+    const seconds = (performance.now() - started) / 1000
+    const rate = sent.ok / seconds
+    const duringRate = during.requests.total / Math.max(during.duration, 0.001)
+    const ratio = duringRate / rps(alone)
     push({
       item: '10',
-      name: `Webhook delivery: a burst of ${n.toLocaleString('en')} user.updated events (Backend API updates) to one endpoint, with password sign-ins alongside`,
+      name: `Webhook delivery: a burst of ${n.toLocaleString('en')} user.updated events drained to one endpoint, with password sign-ins alongside`,
       dialect,
       rate,
-      ceiling: `sign-ins ${rps(alone).toFixed(1)}/s alone → ${rps(during).toFixed(1)}/s during the burst`,
+      ceiling: `sign-ins ${rps(alone).toFixed(1)}/s alone → ${duringRate.toFixed(1)}/s while draining`,
       ratio,
-      target: 'every event delivered; sign-ins during the burst ≥ 0.80 of alone',
+      target: 'every event delivered; sign-ins while draining ≥ 0.80 of alone',
       met: receiver.distinct() >= sent.ok && sent.bad === 0 && ratio >= 0.8,
-      note: `events written in ${written.toFixed(1)} s, all delivered in ${seconds.toFixed(1)} s (${rate.toFixed(0)} deliveries/s, ${receiver.deliveries()} POSTs for ${receiver.distinct()} events); ${sent.bad} failed updates ${JSON.stringify(sent.codes)}; sign-in p99 ${alone.latency.p99} → ${during.latency.p99} ms`,
+      note: `${replay.deliveries} deliveries queued at once, all delivered in ${seconds.toFixed(1)} s (${rate.toFixed(0)} deliveries/s, ${receiver.deliveries()} POSTs for ${receiver.distinct()} events); the ${n} updates that wrote them took ${written.toFixed(1)} s, ${sent.bad} failed ${JSON.stringify(sent.codes)}; sign-in p99 ${alone.latency.p99} → ${during.latency.p99} ms`,
     })
   } finally {
     await srv.stop()
     await receiver.close()
   }
+}
+
+/** A load that runs until `done` settles (at most ten minutes). */
+function loadUntil(opts: Load, done: Promise<unknown>): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const run = autocannon({ connections: 32, ...opts, duration: 600 }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    )
+    void done.finally(() => run.stop())
+  })
 }
 
 /** Item 4: @latchkey/backend verifyToken with a cached JWKS, one thread, against raw verification. */

@@ -5,8 +5,9 @@ import autocannon from 'autocannon'
  * Issue #19 item 5 and #21 item 6, webhook delivery: a burst of events (Backend API metadata
  * updates, each one `user.updated` in the outbox with its change) drained by the server's own
  * delivery workers to a receiver on loopback, which counts each distinct `svix-id` and answers
- * 204. The drain rate is from the first update to the last event's arrival. Sign-ins run during
- * the drain, so their rate can be set beside the same load without a burst.
+ * 204. The burst is written while the endpoint is disabled and queued at once by a replay; the
+ * drain rate is from the replay to the last event's arrival. Sign-ins run during the drain, so
+ * their rate can be set beside the same load without a burst.
  */
 
 /** A receiver counting the distinct events (svix-id) it was sent, and every delivery. */

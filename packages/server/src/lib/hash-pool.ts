@@ -58,6 +58,11 @@ export class HashPool {
     return this.#size
   }
 
+  /** Jobs queued or running: password work waiting on the cores. */
+  get inFlight(): number {
+    return this.#queue.length + this.#slots.filter((s) => s.job).length
+  }
+
   /** Changes how many threads may run; jobs under way finish, extra threads then stop. */
   resize(size: number): void {
     this.#size = Math.max(1, size)

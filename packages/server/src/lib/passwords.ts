@@ -44,6 +44,15 @@ export function setHashConcurrency(n: number): void {
   pool.resize(n)
 }
 
+/**
+ * Password hashes queued or running in this process: people signing in or up wait on them.
+ * Background work (webhook delivery) yields while there are any — it runs at normal priority
+ * and would otherwise take the cores from the low-priority hash threads.
+ */
+export function passwordWorkInFlight(): number {
+  return pool.inFlight
+}
+
 /** Hashes with argon2id on the low-priority pool, never on the event loop. */
 export function hashPassword(password: string): Promise<string> {
   return pool.hash(password, ARGON2_OPTIONS)

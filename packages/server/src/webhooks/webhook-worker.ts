@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { fromDbBool, type WebhookDeliveryRow, type WebhookEndpointRow } from '@latchkey/db'
+import { passwordWorkInFlight } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import * as deliveries from './webhook-deliveries.repository.js'
 import * as endpoints from './webhook-endpoints.repository.js'
@@ -20,6 +21,14 @@ const POLL_MS = 1_000
 /** Events fanned out per transaction; deliveries claimed and sent at once. */
 const FAN_OUT_BATCH = 200
 const BATCH = 16
+/**
+ * While people wait on password hashes in this process, deliveries yield to them: a batch is
+ * this small and is followed by a pause {@link YIELD_FACTOR} times as long as the event loop was
+ * busy during it, so the worker takes about a fifth of the process's time; the backlog waits.
+ */
+const BATCH_UNDER_LOAD = 8
+const YIELD_FACTOR = 4
+const MIN_PAUSE_MS = 20
 const PRUNE_EVERY_MS = 3_600_000
 const STOP_GRACE_MS = 5_000
 
@@ -119,9 +128,19 @@ export class WebhookWorker {
       if (this.#stopped) return
       const now = clock.now()
       if (!(await deliveries.anyDue(db, now))) break
-      const rows = await deliveries.claimDue(db, dialect, now, now + this.leaseMs, BATCH)
+      const yielding = passwordWorkInFlight() > 0
+      const size = yielding ? BATCH_UNDER_LOAD : BATCH
+      const before = performance.eventLoopUtilization()
+      const rows = await deliveries.claimDue(db, dialect, now, now + this.leaseMs, size)
       await Promise.all(rows.map((row) => this.#deliver(row)))
-      if (rows.length < BATCH) break
+      if (rows.length < size) break
+      if (yielding) {
+        // The event loop's busy time during the batch (not its wall time: on PostgreSQL most
+        // of that is waiting on round trips, which costs the cores nothing).
+        const busy = performance.eventLoopUtilization(before).active
+        const pause = Math.max(MIN_PAUSE_MS, busy * YIELD_FACTOR)
+        await new Promise((resolve) => setTimeout(resolve, pause))
+      }
     }
     await this.#pruneNowAndThen()
   }
