@@ -411,4 +411,65 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     await server.services.externalAccounts.pruneFlows()
     expect(await count()).toBe(0)
   })
+
+  // Issue "concurrent connects": two requests linking one provider account at once both found it
+  // unlinked and both inserted it; the loser's unique violation was a 500.
+  it('concurrent connects of one provider account: one user gets it, the others external_account_exists', async () => {
+    const sub = account()
+    const racers = await Promise.all([signedIn(), signedIn(), signedIn()])
+    const urls: URL[] = []
+    for (const r of racers) {
+      const pending = await connect(r.b)
+      urls.push(await atProvider(pending.verification.external_verification_redirect_url, sub))
+    }
+    const backs = await Promise.all(racers.map((r, i) => callback(r.b, urls[i] as URL)))
+    expect(backs.map((b) => b.status)).toEqual([303, 303, 303])
+    const errors = backs.map((b) => new URL(b.location ?? '').searchParams.get('latchkey_error'))
+    expect(errors.filter((e) => e === null)).toHaveLength(1)
+    expect(errors.filter((e) => e === 'external_account_exists')).toHaveLength(2)
+    const linked = await Promise.all(racers.map((r) => accountsOf(r.userId)))
+    expect(linked.map((l) => l.length).sort()).toEqual([0, 0, 1])
+    expect(linked[errors.indexOf(null)]?.map((a) => a.provider_user_id)).toEqual([sub])
+  })
+
+  it('one user connecting one provider account from two tabs at once: both succeed, one account', async () => {
+    const { b, userId } = await signedIn()
+    const sub = account()
+    const urls: URL[] = []
+    for (let i = 0; i < 3; i++) {
+      const pending = await connect(b)
+      urls.push(await atProvider(pending.verification.external_verification_redirect_url, sub))
+    }
+    const backs = await Promise.all(urls.map((u) => callback(b, u)))
+    expect(backs.map((x) => [x.status, x.location])).toEqual(
+      urls.map(() => [303, `${server.url}/profile`]),
+    )
+    expect((await accountsOf(userId)).map((a) => a.provider_user_id)).toEqual([sub])
+  })
+
+  it('concurrent first sign-ins through a provider account that links by verified email: all sign in, one account', async () => {
+    const { userId, email } = await signedIn()
+    const sub = account(email)
+    const browsers = [0, 1, 2].map(() => new BrowserClient(server.url, server.url))
+    const urls: URL[] = []
+    for (const s of browsers) {
+      const started = await s.post('/v1/client/sign_ins', {
+        strategy: ACME,
+        redirect_url: `${server.url}/sso-callback`,
+      })
+      urls.push(
+        await atProvider(
+          started.json.response.first_factor_verification.external_verification_redirect_url,
+          sub,
+        ),
+      )
+    }
+    const backs = await Promise.all(browsers.map((s, i) => callback(s, urls[i] as URL)))
+    expect(backs.map((x) => x.status)).toEqual([303, 303, 303])
+    for (const s of browsers) {
+      const client = (await s.get('/v1/client')).json.response
+      expect(client.sessions.map((x: { user: { id: string } }) => x.user.id)).toEqual([userId])
+    }
+    expect((await accountsOf(userId)).map((a) => a.provider_user_id)).toEqual([sub])
+  })
 })
