@@ -472,4 +472,46 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     }
     expect((await accountsOf(userId)).map((a) => a.provider_user_id)).toEqual([sub])
   })
+
+  it('concurrent sign-ups through one new provider account: one creates the user, the others transfer to it', async () => {
+    const sub = account(`new-${dialect}-${++n}@example.com`)
+    const browsers = [0, 1, 2].map(() => new BrowserClient(server.url, server.url))
+    const urls: URL[] = []
+    for (const s of browsers) {
+      const started = await s.post('/v1/client/sign_ups', {
+        strategy: ACME,
+        redirect_url: `${server.url}/sso-callback`,
+        action_complete_redirect_url: `${server.url}/done`,
+      })
+      expect(started.status, JSON.stringify(started.json)).toBe(200)
+      const v = started.json.response.verifications.external_account
+      urls.push(await atProvider(v.external_verification_redirect_url, sub))
+    }
+    const backs = await Promise.all(browsers.map((s, i) => callback(s, urls[i] as URL)))
+    expect(
+      backs.map((x) => x.status),
+      JSON.stringify(backs),
+    ).toEqual([303, 303, 303])
+    const created = backs.filter((x) => x.location === `${server.url}/done`)
+    expect(created).toHaveLength(1)
+    const userIds = new Set<string>()
+    for (const s of browsers) {
+      const client = (await s.get('/v1/client')).json.response
+      if (client.sessions.length === 0) {
+        const up = client.sign_up.verifications.external_account
+        expect(up).toMatchObject({
+          status: 'transferable',
+          error: { code: 'external_account_exists' },
+        })
+        const moved = await s.post('/v1/client/sign_ins', { transfer: 'true' })
+        expect(moved.status, JSON.stringify(moved.json)).toBe(200)
+        expect(moved.json.response.status).toBe('complete')
+      }
+      const after = (await s.get('/v1/client')).json.response
+      for (const x of after.sessions as { user: { id: string } }[]) userIds.add(x.user.id)
+    }
+    expect(userIds.size).toBe(1)
+    const [userId] = [...userIds]
+    expect((await accountsOf(userId as string)).map((a) => a.provider_user_id)).toEqual([sub])
+  })
 })
