@@ -6,7 +6,6 @@ import {
   Kysely,
   Migrator,
   PostgresDialect,
-  SqliteDialect,
   sql,
   type TableMetadata,
 } from 'kysely'
@@ -43,6 +42,7 @@ import * as oauthFlowProxy from './migrations/2026-12-01T0030-oauth-flow-proxy.j
 import * as secondFactorFailures from './migrations/2026-12-01T0031-second-factor-failures.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
+import { ImmediateSqliteDialect } from './sqlite-driver.js'
 
 /** Which SQL engine a database runs on. */
 export type DialectName = 'sqlite' | 'postgres'
@@ -99,7 +99,7 @@ function openSqlite(path: string): Db {
   database.pragma('cache_size = -65536')
   database.pragma('mmap_size = 268435456')
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
   })
   const changes = new SqliteChangeFeed(database)
   return {

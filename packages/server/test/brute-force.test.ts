@@ -232,3 +232,58 @@ describe.each(DIALECTS)(
     })
   },
 )
+
+// Issue "known device counts pending sessions": a client whose only session of the user is
+// pending (signed in with the password, its second factor still to set up) was a known device,
+// exempt from the lockout: whoever has the password, and only that, kept guessing past it.
+describe.each(DIALECTS)('a pending session does not make a known device (%s)', (dialect) => {
+  let server: TestServer
+  const email = 'pending-device@example.com'
+  beforeAll(async () => {
+    server = await limitedServer(dialect, { LATCHKEY_LOCKOUT_ATTEMPTS: '8' })
+    await server.services.users.create({ emailAddress: [email], password: PASSWORD })
+  })
+  afterAll(() => server.close())
+
+  const setMfaRequired = async (on: boolean) => {
+    const r = await fetchJson(`${server.url}/v1/instance/user_settings`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mfa_required: on }),
+    })
+    expect(r.status).toBe(200)
+  }
+
+  /** Signs in with the password and signs out again; answers the device and its session's status. */
+  async function signInAndOut(): Promise<{ device: BrowserClient; status: string }> {
+    const device = stranger(server)
+    const r = await fapiSignIn(device, email, PASSWORD)
+    expect(r.status).toBe(200)
+    const status = r.json.client.sessions[0].status as string
+    expect((await device.post('/v1/client/sessions?_method=DELETE')).status).toBe(200)
+    return { device, status }
+  }
+
+  it('a device whose session waited on setup-mfa is locked out; one that completed a sign-in is not', async () => {
+    const laptop = await signInAndOut()
+    expect(laptop.status).toBe('active')
+    await setMfaRequired(true)
+    try {
+      const other = await signInAndOut()
+      expect(other.status).toBe('pending')
+      for (let failure = 1; failure <= 8; failure++) {
+        const r = await fapiSignIn(stranger(server), email, WRONG)
+        expect(r.status, `failure ${failure}`).toBe(failure < 8 ? 422 : 403)
+        ;(server.clock as Clock).advance(5_000)
+      }
+      const refused = await fapiSignIn(other.device, email, PASSWORD)
+      expect(refused.status).toBe(403)
+      expect(refused.json.errors[0].code).toBe('user_locked')
+      const back = await fapiSignIn(laptop.device, email, PASSWORD)
+      expect(back.status).toBe(200)
+      expect(back.json.response.status).toBe('complete')
+    } finally {
+      await setMfaRequired(false)
+    }
+  })
+})

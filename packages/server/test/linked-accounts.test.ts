@@ -411,4 +411,107 @@ describe.each(DIALECTS)('linked accounts (%s)', (dialect) => {
     await server.services.externalAccounts.pruneFlows()
     expect(await count()).toBe(0)
   })
+
+  // Issue "concurrent connects": two requests linking one provider account at once both found it
+  // unlinked and both inserted it; the loser's unique violation was a 500.
+  it('concurrent connects of one provider account: one user gets it, the others external_account_exists', async () => {
+    const sub = account()
+    const racers = await Promise.all([signedIn(), signedIn(), signedIn()])
+    const urls: URL[] = []
+    for (const r of racers) {
+      const pending = await connect(r.b)
+      urls.push(await atProvider(pending.verification.external_verification_redirect_url, sub))
+    }
+    const backs = await Promise.all(racers.map((r, i) => callback(r.b, urls[i] as URL)))
+    expect(backs.map((b) => b.status)).toEqual([303, 303, 303])
+    const errors = backs.map((b) => new URL(b.location ?? '').searchParams.get('latchkey_error'))
+    expect(errors.filter((e) => e === null)).toHaveLength(1)
+    expect(errors.filter((e) => e === 'external_account_exists')).toHaveLength(2)
+    const linked = await Promise.all(racers.map((r) => accountsOf(r.userId)))
+    expect(linked.map((l) => l.length).sort()).toEqual([0, 0, 1])
+    expect(linked[errors.indexOf(null)]?.map((a) => a.provider_user_id)).toEqual([sub])
+  })
+
+  it('one user connecting one provider account from two tabs at once: both succeed, one account', async () => {
+    const { b, userId } = await signedIn()
+    const sub = account()
+    const urls: URL[] = []
+    for (let i = 0; i < 3; i++) {
+      const pending = await connect(b)
+      urls.push(await atProvider(pending.verification.external_verification_redirect_url, sub))
+    }
+    const backs = await Promise.all(urls.map((u) => callback(b, u)))
+    expect(backs.map((x) => [x.status, x.location])).toEqual(
+      urls.map(() => [303, `${server.url}/profile`]),
+    )
+    expect((await accountsOf(userId)).map((a) => a.provider_user_id)).toEqual([sub])
+  })
+
+  it('concurrent first sign-ins through a provider account that links by verified email: all sign in, one account', async () => {
+    const { userId, email } = await signedIn()
+    const sub = account(email)
+    const browsers = [0, 1, 2].map(() => new BrowserClient(server.url, server.url))
+    const urls: URL[] = []
+    for (const s of browsers) {
+      const started = await s.post('/v1/client/sign_ins', {
+        strategy: ACME,
+        redirect_url: `${server.url}/sso-callback`,
+      })
+      urls.push(
+        await atProvider(
+          started.json.response.first_factor_verification.external_verification_redirect_url,
+          sub,
+        ),
+      )
+    }
+    const backs = await Promise.all(browsers.map((s, i) => callback(s, urls[i] as URL)))
+    expect(backs.map((x) => x.status)).toEqual([303, 303, 303])
+    for (const s of browsers) {
+      const client = (await s.get('/v1/client')).json.response
+      expect(client.sessions.map((x: { user: { id: string } }) => x.user.id)).toEqual([userId])
+    }
+    expect((await accountsOf(userId)).map((a) => a.provider_user_id)).toEqual([sub])
+  })
+
+  it('concurrent sign-ups through one new provider account: one creates the user, the others transfer to it', async () => {
+    const sub = account(`new-${dialect}-${++n}@example.com`)
+    const browsers = [0, 1, 2].map(() => new BrowserClient(server.url, server.url))
+    const urls: URL[] = []
+    for (const s of browsers) {
+      const started = await s.post('/v1/client/sign_ups', {
+        strategy: ACME,
+        redirect_url: `${server.url}/sso-callback`,
+        action_complete_redirect_url: `${server.url}/done`,
+      })
+      expect(started.status, JSON.stringify(started.json)).toBe(200)
+      const v = started.json.response.verifications.external_account
+      urls.push(await atProvider(v.external_verification_redirect_url, sub))
+    }
+    const backs = await Promise.all(browsers.map((s, i) => callback(s, urls[i] as URL)))
+    expect(
+      backs.map((x) => x.status),
+      JSON.stringify(backs),
+    ).toEqual([303, 303, 303])
+    const created = backs.filter((x) => x.location === `${server.url}/done`)
+    expect(created).toHaveLength(1)
+    const userIds = new Set<string>()
+    for (const s of browsers) {
+      const client = (await s.get('/v1/client')).json.response
+      if (client.sessions.length === 0) {
+        const up = client.sign_up.verifications.external_account
+        expect(up).toMatchObject({
+          status: 'transferable',
+          error: { code: 'external_account_exists' },
+        })
+        const moved = await s.post('/v1/client/sign_ins', { transfer: 'true' })
+        expect(moved.status, JSON.stringify(moved.json)).toBe(200)
+        expect(moved.json.response.status).toBe('complete')
+      }
+      const after = (await s.get('/v1/client')).json.response
+      for (const x of after.sessions as { user: { id: string } }[]) userIds.add(x.user.id)
+    }
+    expect(userIds.size).toBe(1)
+    const [userId] = [...userIds]
+    expect((await accountsOf(userId as string)).map((a) => a.provider_user_id)).toEqual([sub])
+  })
 })

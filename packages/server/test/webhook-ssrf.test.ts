@@ -54,10 +54,10 @@ describe('the address policy', () => {
     expect(() => loadConfig({ LATCHKEY_WEBHOOK_ALLOW_PRIVATE: '10.0.0.0/33' })).toThrow(
       /LATCHKEY_WEBHOOK_ALLOW_PRIVATE/,
     )
-    expect(loadConfig({ LATCHKEY_WEBHOOK_ALLOW_PRIVATE: '1' }).webhookAllowPrivate).toBe('all')
-    expect(loadConfig({}).webhookAllowPrivate).toEqual([])
+    expect(loadConfig({ LATCHKEY_WEBHOOK_ALLOW_PRIVATE: '1' }).outboundAllowPrivate).toBe('all')
+    expect(loadConfig({}).outboundAllowPrivate).toEqual([])
     expect(
-      loadConfig({ LATCHKEY_WEBHOOK_ALLOW_PRIVATE: '10.0.5.0/24, fd00::/8' }).webhookAllowPrivate,
+      loadConfig({ LATCHKEY_WEBHOOK_ALLOW_PRIVATE: '10.0.5.0/24, fd00::/8' }).outboundAllowPrivate,
     ).toEqual(['10.0.5.0/24', 'fd00::/8'])
   })
 })

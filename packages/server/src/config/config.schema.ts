@@ -69,11 +69,14 @@ export const EnvSchema = z.object({
     .regex(/^[^\r\n@]*[^\s@<>]+@[^\s@<>]+>?$/, 'must be an address, e.g. Acme <no-reply@acme.com>')
     .optional(),
   /**
-   * Webhook endpoints on loopback, private or link-local addresses (refused by default, against
-   * server-side request forgery): `off`, `on` (any address), or the IPs / CIDR ranges allowed.
-   * Parsed by load-config.ts `parseWebhookAllowPrivate`.
+   * URLs the server itself fetches or posts to (webhook endpoints, SAML IdP metadata) on
+   * loopback, private or link-local addresses (refused by default, against server-side request
+   * forgery): `off`, `on` (any address), or the IPs / CIDR ranges allowed. Parsed by
+   * load-config.ts `parseAllowPrivate`.
    */
-  LATCHKEY_WEBHOOK_ALLOW_PRIVATE: z.string().trim().default('off'),
+  LATCHKEY_OUTBOUND_ALLOW_PRIVATE: z.string().trim().optional(),
+  /** The former name of LATCHKEY_OUTBOUND_ALLOW_PRIVATE, still read (same meaning). */
+  LATCHKEY_WEBHOOK_ALLOW_PRIVATE: z.string().trim().optional(),
   /** Days webhook events, deliveries and attempts are kept. */
   LATCHKEY_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Seconds an endpoint has to answer one delivery attempt. */
@@ -123,10 +126,11 @@ export type Config = {
   /** HTTP worker processes (node:cluster); 1 serves from the main process. */
   readonly workers: number
   /**
-   * Addresses webhook endpoints may have beyond public ones: `all`, or IPs / CIDR ranges
-   * (`LATCHKEY_WEBHOOK_ALLOW_PRIVATE`); empty: public addresses only.
+   * Addresses the server's own requests (webhook deliveries, SAML IdP metadata) may go to beyond
+   * public ones: `all`, or IPs / CIDR ranges (`LATCHKEY_OUTBOUND_ALLOW_PRIVATE`); empty: public
+   * addresses only.
    */
-  readonly webhookAllowPrivate: 'all' | readonly string[]
+  readonly outboundAllowPrivate: 'all' | readonly string[]
   /** How long webhook events, deliveries and attempts are kept, in ms. */
   readonly webhookRetentionMs: number
   /** How long one delivery attempt may take, in ms. */

@@ -55,9 +55,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const clerkBundles = parseClerkBundles(e.LATCHKEY_CLERK_BUNDLES)
   if (typeof clerkBundles === 'string') issues.push(`LATCHKEY_CLERK_BUNDLES: ${clerkBundles}`)
-  const webhookAllowPrivate = parseWebhookAllowPrivate(e.LATCHKEY_WEBHOOK_ALLOW_PRIVATE)
-  if (typeof webhookAllowPrivate === 'string')
-    issues.push(`LATCHKEY_WEBHOOK_ALLOW_PRIVATE: ${webhookAllowPrivate}`)
+  const allowPrivateVar =
+    e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE === undefined &&
+    e.LATCHKEY_WEBHOOK_ALLOW_PRIVATE !== undefined
+      ? 'LATCHKEY_WEBHOOK_ALLOW_PRIVATE'
+      : 'LATCHKEY_OUTBOUND_ALLOW_PRIVATE'
+  const allowPrivate = parseAllowPrivate(
+    e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE ?? e.LATCHKEY_WEBHOOK_ALLOW_PRIVATE ?? 'off',
+  )
+  if (typeof allowPrivate === 'string') issues.push(`${allowPrivateVar}: ${allowPrivate}`)
+  if (
+    e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE !== undefined &&
+    e.LATCHKEY_WEBHOOK_ALLOW_PRIVATE !== undefined &&
+    e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE !== e.LATCHKEY_WEBHOOK_ALLOW_PRIVATE
+  )
+    issues.push(
+      'LATCHKEY_WEBHOOK_ALLOW_PRIVATE: is the former name of LATCHKEY_OUTBOUND_ALLOW_PRIVATE; set one of them, or both to the same value',
+    )
   if (issues.length > 0) throw new ConfigError(issues)
   const url = (e.LATCHKEY_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '')
   return Object.freeze({
@@ -84,10 +98,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     smtpUrl: e.LATCHKEY_SMTP_URL,
     emailFrom: e.LATCHKEY_EMAIL_FROM ?? `Latchkey <no-reply@${new URL(url).hostname}>`,
     workers,
-    webhookAllowPrivate:
-      typeof webhookAllowPrivate === 'object' && !Array.isArray(webhookAllowPrivate)
+    outboundAllowPrivate:
+      typeof allowPrivate === 'object' && !Array.isArray(allowPrivate)
         ? 'all'
-        : Object.freeze(Array.isArray(webhookAllowPrivate) ? webhookAllowPrivate : []),
+        : Object.freeze(Array.isArray(allowPrivate) ? allowPrivate : []),
     webhookRetentionMs: e.LATCHKEY_WEBHOOK_RETENTION_DAYS * 86_400_000,
     webhookTimeoutMs: e.LATCHKEY_WEBHOOK_TIMEOUT * 1000,
     hashConcurrency:
@@ -132,11 +146,12 @@ export function urlProblem(value: string): string | undefined {
 }
 
 /**
- * `LATCHKEY_WEBHOOK_ALLOW_PRIVATE`: `off` (public addresses only), `on` / `1` (any: a
- * development machine, a test), or a comma-separated list of IPs and CIDR ranges the operator's
- * own receivers live on (`10.0.5.0/24, fd00::/8`). Returns `{ all: true }`, the list, or why not.
+ * `LATCHKEY_OUTBOUND_ALLOW_PRIVATE` (formerly `LATCHKEY_WEBHOOK_ALLOW_PRIVATE`): `off` (public
+ * addresses only), `on` / `1` (any: a development machine, a test), or a comma-separated list of
+ * IPs and CIDR ranges the operator's own receivers and IdPs live on (`10.0.5.0/24, fd00::/8`).
+ * Returns `{ all: true }`, the list, or why not.
  */
-export function parseWebhookAllowPrivate(value: string): { all: true } | string[] | string {
+export function parseAllowPrivate(value: string): { all: true } | string[] | string {
   if (value === '' || value === 'off' || value === '0') return []
   if (value === 'on' || value === '1' || value === 'true') return { all: true }
   const entries = value.split(',').map((s) => s.trim())

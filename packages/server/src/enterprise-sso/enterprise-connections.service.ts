@@ -2,8 +2,10 @@ import { X509Certificate } from 'node:crypto'
 import { ApiError, newId } from '@latchkey/contracts'
 import { type EnterpriseConnectionRow, fromDbBool, toDbBool } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
+import type { AddressPolicy } from '../webhooks/endpoint-address.js'
 import * as repo from './enterprise-connections.repository.js'
 import { parseIdpMetadata } from './idp-metadata.js'
+import { fetchIdpMetadata, metadataUrlProblem } from './idp-metadata-fetch.js'
 import { samlConnectionJSON } from './saml-connection.render.js'
 
 export const SAML_PROVIDERS = ['saml_custom', 'saml_okta', 'saml_google', 'saml_microsoft'] as const
@@ -169,7 +171,8 @@ export class EnterpriseConnectionsService {
     const next = { ...row }
     if (input.idpMetadataUrl !== undefined) next.idp_metadata_url = input.idpMetadataUrl
     let metadata = input.idpMetadata
-    if (input.idpMetadataUrl) metadata = await fetchMetadata(input.idpMetadataUrl)
+    if (input.idpMetadataUrl)
+      metadata = await fetchMetadata(input.idpMetadataUrl, this.d.config.outboundAllowPrivate)
     if (metadata) {
       const parsed = parseIdpMetadata(metadata)
       next.idp_metadata = metadata
@@ -240,24 +243,17 @@ function checkDomains(domains: string[] | undefined): string[] {
   return list
 }
 
-const isLoopback = (u: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
-
 function checkUrl(value: string | null, param: string): string | null {
   if (value === null) return null
   const url = URL.canParse(value) ? new URL(value) : undefined
-  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url))))
-    throw invalid(param, 'an https URL')
+  if (!url || metadataUrlProblem(url)) throw invalid(param, 'an https URL')
   return url.href
 }
 
-async function fetchMetadata(url: string): Promise<string> {
-  const checked = checkUrl(url, 'idp_metadata_url') ?? ''
+async function fetchMetadata(url: string, policy: AddressPolicy): Promise<string> {
+  const checked = new URL(checkUrl(url, 'idp_metadata_url') ?? '')
   try {
-    const r = await fetch(checked, { signal: AbortSignal.timeout(10_000), redirect: 'error' })
-    if (!r.ok) throw new Error(`status ${r.status}`)
-    const text = await r.text()
-    if (text.length > 1_000_000) throw new Error('too large')
-    return text
+    return await fetchIdpMetadata(checked, policy)
   } catch (error) {
     throw ApiError.of('form_param_value_invalid', {
       longMessage: `The IdP metadata could not be read: ${(error as Error).message}`,

@@ -2,6 +2,7 @@ import { ApiError, newId } from '@latchkey/contracts'
 import {
   type ExternalAccountRow,
   fromDbBool,
+  isUniqueViolation,
   type OAuthFlowRow,
   toDbBool,
   type UserRow,
@@ -518,8 +519,25 @@ export class ExternalAccountsService {
     const session = await this.d.services.sessions.getUsable(flow.session_id, clientId)
     if (session.user_id !== flow.owner_id) throw ApiError.of('verification_client_mismatch')
     const claims = await this.exchangeFlow(flow, callbackUrl)
+    try {
+      await this.linkConnected(flow, flow.account_id, claims)
+    } catch (error) {
+      // Another connect linked this provider account between the read and the write below (the
+      // unique index on provider and provider_user_id settled it; the group wrote nothing):
+      // decide again on what it wrote — the same user's is a success, another's is refused.
+      if (!isUniqueViolation(error)) throw error
+      await this.linkConnected(flow, flow.account_id, claims)
+    }
+  }
+
+  /** The write of {@link completeConnect}, decided on the provider account's current owner. */
+  private async linkConnected(
+    flow: OAuthFlowRow,
+    accountId: string,
+    claims: ProviderClaims,
+  ): Promise<void> {
     const linked = await repo.findAccount(this.d.db, flow.provider, claims.sub)
-    const reauthorizing = await repo.findAccountById(this.d.db, flow.account_id)
+    const reauthorizing = await repo.findAccountById(this.d.db, accountId)
     if (linked && linked.user_id !== flow.owner_id) throw ApiError.of('external_account_exists')
     if (reauthorizing && reauthorizing.provider_user_id !== claims.sub)
       throw ApiError.of('external_account_mismatch')
@@ -528,7 +546,7 @@ export class ExternalAccountsService {
     await writeAtomically(this.d.db, this.d.dialect, [
       account
         ? this.tokensWrite(account, claims)
-        : this.accountWrite(flow.owner_id, flow.provider, claims, flow.account_id),
+        : this.accountWrite(flow.owner_id, flow.provider, claims, accountId),
       repo.flowClaimsSpent(flow.id),
       (q) => q.updateTable('users').set({ updated_at: now }).where('id', '=', flow.owner_id),
     ])

@@ -97,13 +97,23 @@ export async function recordActivity(
     where sessions.id = v.column1 and sessions.last_active_at < v.column2`.execute(db)
 }
 
-export type SessionFilter = { userId?: string; clientId?: string; status?: string }
+export type SessionFilter = {
+  userId?: string
+  clientId?: string
+  status?: string
+  /**
+   * Only sessions whose sign-in finished: no task left (a pending session's `setup-mfa` is
+   * cleared when that session enrols a factor; one that ended pending keeps it).
+   */
+  completed?: boolean
+}
 
 function filtered(db: Q, f: SessionFilter) {
   let q = db.selectFrom('sessions')
   if (f.userId) q = q.where('user_id', '=', f.userId)
   if (f.clientId) q = q.where('client_id', '=', f.clientId)
   if (f.status) q = q.where('status', '=', f.status)
+  if (f.completed) q = q.where('tasks', 'is', null)
   return q
 }
 

@@ -1,5 +1,5 @@
 import { ApiError, newId } from '@latchkey/contracts'
-import { type SignInRow, writeAtomically } from '@latchkey/db'
+import { isUniqueViolation, type SignInRow, writeAtomically } from '@latchkey/db'
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
@@ -75,6 +75,32 @@ export async function completeOAuthSignIn(
   verificationId: string,
   device: Device,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+  return settlingLinkRace(() => oauthSignIn(d, id, provider, claims, verificationId, device))
+}
+
+/**
+ * Runs a sign-in that may link a provider account; when another request linked the same account
+ * between its read and its write (the unique index on provider and provider_user_id refused the
+ * second insert, and the group wrote nothing), runs it once more: it now finds the account
+ * linked and signs its user in, as it would have a moment later.
+ */
+async function settlingLinkRace<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error
+    return run()
+  }
+}
+
+async function oauthSignIn(
+  d: ServiceDeps,
+  id: string,
+  provider: string,
+  claims: ProviderClaims,
+  verificationId: string,
+  device: Device,
+): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const signIn = await d.services.signIns.find(id)
   const now = d.clock.now()
   if (signIn?.status !== 'needs_first_factor') throw ApiError.of('sign_in_not_ready')
@@ -112,6 +138,14 @@ export async function completeOAuthSignIn(
  * next), the account linked in the same group. The claims are spent: one transfer per answer.
  */
 export async function transferSignIn(
+  d: ServiceDeps,
+  clientId: string | undefined,
+  device: Device,
+): Promise<SignInResult> {
+  return settlingLinkRace(() => transfer(d, clientId, device))
+}
+
+async function transfer(
   d: ServiceDeps,
   clientId: string | undefined,
   device: Device,

@@ -91,6 +91,27 @@ export async function completeOAuthSignUp(
   verificationId: string,
   device: Device,
 ): Promise<SignUpResult> {
+  const run = () => oauthSignUp(d, id, provider, claims, verificationId, device)
+  try {
+    return await run()
+  } catch (error) {
+    // Another callback for the same provider account created its user after this one looked
+    // for it: the identifier check, or a unique index at the write, refused this one, and
+    // nothing was written. Decided again, the account is linked now (or its verified address is
+    // that user's): `transferable`. Any other taken address is refused again, as it was.
+    if (!(error instanceof ApiError && error.code === 'form_identifier_exists')) throw error
+    return run()
+  }
+}
+
+async function oauthSignUp(
+  d: ServiceDeps,
+  id: string,
+  provider: string,
+  claims: ProviderClaims,
+  verificationId: string,
+  device: Device,
+): Promise<SignUpResult> {
   const signUp = await d.services.signUps.find(id)
   if (signUp?.status !== 'missing_requirements') throw ApiError.of('resource_not_found')
   if (d.clock.now() >= signUp.abandon_at) throw ApiError.of('resource_not_found')

@@ -5,7 +5,9 @@ const deviceKey = (clientId: string, userId: string) => `device-failures|${clien
 
 /**
  * A known device of the user (password-attempts.ts rule 4): a client that has held a session of
- * the user and has not failed too often on the account itself lately. It is exempt from the
+ * the user that completed its sign-in, and has not failed too often on the account itself
+ * lately. A pending session (its second factor still to set up) proved only the password, which
+ * is what a guesser may have: it makes no device known. It is exempt from the
  * account's lockout, password's and second factor's alike, so a stranger's guessing cannot lock
  * the owner out.
  */
@@ -16,7 +18,7 @@ export async function isKnownDevice(
 ): Promise<boolean> {
   if (clientId === undefined) return false
   const { sessions, rateLimits } = d.services
-  if ((await sessions.count({ clientId, userId })) === 0) return false
+  if ((await sessions.count({ clientId, userId, completed: true })) === 0) return false
   const own = await rateLimits.count(deviceKey(clientId, userId), KNOWN_DEVICE_FAILURES.windowMs)
   return own < KNOWN_DEVICE_FAILURES.max
 }

@@ -488,10 +488,13 @@ export class UsersService {
   /** Clerk's `PATCH /users/{id}/metadata`: a deep merge where `null` deletes a key. */
   async mergeMetadata(id: string, input: MetadataInput): Promise<UserRow> {
     return this.d.db.transaction().execute(async (trx) => {
+      // Stamp first: the update takes the user's row lock (PostgreSQL), so the read below sees
+      // every merge committed before this one and two concurrent merges cannot lose either.
+      const patch: UserUpdate = { updated_at: this.d.clock.now() }
+      await repo.updateUserRow(trx, id, patch)
       const user = await repo.findUserById(trx, id)
       if (!user)
         throw ApiError.of('resource_not_found', { longMessage: `No user was found with id ${id}.` })
-      const patch: UserUpdate = { updated_at: this.d.clock.now() }
       if (input.publicMetadata)
         patch.public_metadata = toDbJson(
           deepMerge(fromDbJson(user.public_metadata), input.publicMetadata),

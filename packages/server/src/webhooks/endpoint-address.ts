@@ -46,7 +46,7 @@ for (const [net, bits] of [
 ] as const)
   BLOCKED.addSubnet(net, bits, 'ipv6')
 
-/** Who may be reached beyond public addresses (config `webhookAllowPrivate`). */
+/** Who may be reached beyond public addresses (config `outboundAllowPrivate`). */
 export type AddressPolicy = 'all' | readonly string[]
 
 /** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:127.0.0.1`, `::ffff:7f00:1`). */
@@ -84,7 +84,7 @@ export function addressProblem(address: string, policy: AddressPolicy): string |
   if (!family) return `${address} is not an IP address`
   if (!BLOCKED.check(ip, family)) return undefined
   if (allowedBy(policy, ip, family)) return undefined
-  return `${address} is a loopback, private, link-local or reserved address; the operator allows such endpoints with LATCHKEY_WEBHOOK_ALLOW_PRIVATE`
+  return `${address} is a loopback, private, link-local or reserved address; the operator allows such addresses with LATCHKEY_OUTBOUND_ALLOW_PRIVATE (formerly LATCHKEY_WEBHOOK_ALLOW_PRIVATE)`
 }
 
 /** Why `raw` cannot be an endpoint URL before any name is resolved, or the URL. */

@@ -9,6 +9,26 @@ import {
   resolveChecked,
 } from './endpoint-address.js'
 
+/**
+ * A socket `lookup` that resolves the name, checks every address against the policy and hands
+ * the socket only those addresses: what was checked is what is connected to.
+ */
+export function checkedLookup(policy: AddressPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveChecked(hostname, policy).then(
+      (addresses) => {
+        const wanted = options.family === 4 || options.family === 6 ? options.family : undefined
+        const usable = wanted ? addresses.filter((a) => a.family === wanted) : addresses
+        if (options.all) return callback(null, usable)
+        const first = usable[0]
+        if (!first) return callback(new Error(`${hostname} has no usable address`), '', 4)
+        callback(null, first.address, first.family)
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 4),
+    )
+  }
+}
+
 /** The part of an endpoint's answer kept with the attempt. */
 export const EXCERPT_BYTES = 1024
 
@@ -43,24 +63,11 @@ export function postOnce(opts: {
       if (error) reject(error)
       else if (result) resolve(result)
     }
-    const checkedLookup: LookupFunction = (hostname, options, callback) => {
-      resolveChecked(hostname, policy).then(
-        (addresses) => {
-          const wanted = options.family === 4 || options.family === 6 ? options.family : undefined
-          const usable = wanted ? addresses.filter((a) => a.family === wanted) : addresses
-          if (options.all) return callback(null, usable)
-          const first = usable[0]
-          if (!first) return callback(new Error(`${hostname} has no usable address`), '', 4)
-          callback(null, first.address, first.family)
-        },
-        (error: NodeJS.ErrnoException) => callback(error, '', 4),
-      )
-    }
     const client = url.protocol === 'https:' ? https : http
     const request = client.request(url, {
       method: 'POST',
       headers: { ...opts.headers, 'content-length': String(Buffer.byteLength(body)) },
-      lookup: checkedLookup,
+      lookup: checkedLookup(policy),
       agent: false,
     })
     const timer = setTimeout(() => {

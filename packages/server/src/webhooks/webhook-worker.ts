@@ -173,7 +173,7 @@ export class WebhookWorker {
         headers: signedHeaders(event.id, now, body, secrets),
         body,
         timeoutMs: config.webhookTimeoutMs,
-        policy: config.webhookAllowPrivate,
+        policy: config.outboundAllowPrivate,
       })
       const ok = res.status >= 200 && res.status < 300
       outcome = {

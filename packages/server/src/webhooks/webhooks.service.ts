@@ -312,7 +312,7 @@ export class WebhooksService {
    * accepted (delivery checks again, every time).
    */
   async #checkUrl(raw: string): Promise<string> {
-    const policy = this.d.config.webhookAllowPrivate
+    const policy = this.d.config.outboundAllowPrivate
     const url = parseEndpointUrl(raw, policy)
     if (typeof url === 'string') throw invalidUrl(url)
     try {
