@@ -681,7 +681,7 @@ async function webhookBench(dialect: 'sqlite' | 'postgres') {
   log(`${dialect}: webhook burst of ${n} events…`)
   const receiver = await startReceiver()
   const srv = await startLatchkey(dialect, `${dialect}hooks`, {
-    LATCHKEY_WEBHOOK_ALLOW_PRIVATE: 'on',
+    LATCHKEY_OUTBOUND_ALLOW_PRIVATE: 'on',
   })
   try {
     const target = await bapi(srv.url, '/v1/users', 'POST', {

@@ -3,7 +3,7 @@ import { startReceiver } from './receiver.js'
 /*
  * Run it: LATCHKEY_WEBHOOK_SECRET=whsec_… PORT=4100 npm run example:webhooks
  * then add http://127.0.0.1:4100/webhooks as an endpoint (a Latchkey started with
- * LATCHKEY_WEBHOOK_ALLOW_PRIVATE=on, as on a development machine).
+ * LATCHKEY_OUTBOUND_ALLOW_PRIVATE=on, as on a development machine).
  */
 const secret = process.env.LATCHKEY_WEBHOOK_SECRET
 if (!secret?.startsWith('whsec_')) {
