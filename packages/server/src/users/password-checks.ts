@@ -111,6 +111,8 @@ export class PasswordChecks {
     // The count and what it leads to, in one transaction: at the limit the account is locked
     // out, a change of the user's `locked` recorded as `user.updated` with it. A failure short
     // of it changes only counters (`verification_attempts_remaining`) and emits nothing.
+    // A known device failing through a lockout in force extends it: the user stays locked.
+    const lockedOut = lockoutExpiresIn(user, now) !== null
     const failures = await this.d.db.transaction().execute(async (trx) => {
       const count = await repo.incrementFailedAttempts(trx, user.id, now)
       if (count >= lockoutAttempts) {
@@ -119,7 +121,7 @@ export class PasswordChecks {
           failed_attempts: 0,
           throttled_until: null,
         })
-        await userUpdatedIn(this.d, trx, user.id)
+        if (!lockedOut) await userUpdatedIn(this.d, trx, user.id)
       } else {
         const delay = throttleDelayMs(count)
         if (delay > 0) await repo.updateUserRow(trx, user.id, { throttled_until: now + delay })

@@ -66,11 +66,12 @@ export async function claimSecondFactor(
 }
 
 /**
- * One claim. Most cannot lock (short of the lock's count): one UPDATE. The one that locks — or
- * extends a lock, for a known device — is claimed in a transaction with the user's
- * `user.updated` (`locked`, `lockout_expires_in_seconds`), so the lock and its event commit
- * together. A right code on the very attempt that locked lifts the lock again at once: two
- * events, each true of the user when its transaction committed.
+ * One claim. Most cannot lock (short of the lock's count): one UPDATE. The one that locks is
+ * claimed in a transaction with the user's `user.updated` (`locked`, `lockout_expires_in_seconds`),
+ * so the lock and its event commit together. A known device's claim past a lock in force
+ * (`ignoreLock`) extends it: the user stays locked, and emits nothing until the lock is lifted.
+ * A right code on the very attempt that locked lifts the lock again at once: two events, each
+ * true of the user when its transaction committed.
  */
 async function claim(
   d: ServiceDeps,
@@ -78,6 +79,7 @@ async function claim(
   now: number,
   opts: { lockFrom: number; lockUntil: number; ignoreLock: boolean },
 ): Promise<number | undefined> {
+  if (opts.ignoreLock) return repo.claimSecondFactorAttempt(d.db, userId, now, opts)
   const quick = await repo.claimSecondFactorAttempt(d.db, userId, now, { ...opts, belowLock: true })
   if (quick !== undefined) return quick
   return d.db.transaction().execute(async (trx) => {
