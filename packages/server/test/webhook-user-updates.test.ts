@@ -149,6 +149,8 @@ describe.each(DIALECTS)('user.updated for every change a user makes (%s)', (dial
     await signInByCode()
     const data = await oneUpdate(userId, ['session.created'])
     expect(data.email_addresses[0].verification.status).toBe('verified')
+    // The change moves `updated_at`, so receivers ordering by it keep this event.
+    expect(data.updated_at).toBe(clock().now())
     expect(data.last_sign_in_at).toBe(clock().now())
     // The address is verified now: the next code sign-in, and a password one, change nothing
     // an app syncs (only `last_sign_in_at`, which Clerk does not report either).
@@ -422,6 +424,7 @@ describe.each(DIALECTS)('user.updated for every change a user makes (%s)', (dial
       before: locked.last_sign_in_at,
     })
     expect(lifted).toMatchObject({ locked: false, lockout_expires_in_seconds: null })
+    expect(lifted.updated_at).toBeGreaterThan(locked.updated_at)
 
     // Removing TOTP from the profile (backup codes go with it).
     const removed = await owner.post('/v1/me/totp?_method=DELETE')

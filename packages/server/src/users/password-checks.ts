@@ -5,7 +5,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { isKnownDevice, recordDeviceFailure } from './known-device.js'
 import { PASSWORD_CHECKS_PER_IP, throttleDelayMs, throttledFor } from './password-attempts.js'
-import { userUpdatedIn } from './user-events.js'
+import { touchedAndUpdatedIn, userUpdatedIn } from './user-events.js'
 import { lockoutExpiresIn } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
@@ -91,7 +91,7 @@ export class PasswordChecks {
       // A known device past a lockout in force lifts it: the user is no longer `locked`.
       await this.d.db.transaction().execute(async (trx) => {
         await repo.updateUserRow(trx, user.id, patch)
-        await userUpdatedIn(this.d, trx, user.id)
+        await touchedAndUpdatedIn(this.d, trx, user.id)
       })
     } else if (Object.keys(patch).length > 0) {
       // Counters and a re-hash only: nothing the Backend API renders but the attempts left.

@@ -2,7 +2,7 @@ import { ApiError } from '@latchkey/contracts'
 import type { UserRow } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { isKnownDevice, recordDeviceFailure } from './known-device.js'
-import { userUpdatedIn } from './user-events.js'
+import { touchedAndUpdatedIn } from './user-events.js'
 import * as repo from './users.repository.js'
 
 /**
@@ -59,7 +59,7 @@ export async function claimSecondFactor(
       // A right code lifts the lock in force: the user is no longer `locked`.
       await d.db.transaction().execute(async (trx) => {
         await repo.clearSecondFactorFailures(trx, user.id)
-        await userUpdatedIn(d, trx, user.id)
+        await touchedAndUpdatedIn(d, trx, user.id)
       })
     },
   }
@@ -84,7 +84,7 @@ async function claim(
   if (quick !== undefined) return quick
   return d.db.transaction().execute(async (trx) => {
     const count = await repo.claimSecondFactorAttempt(trx, userId, now, opts)
-    if (count !== undefined && count >= opts.lockFrom) await userUpdatedIn(d, trx, userId)
+    if (count !== undefined && count >= opts.lockFrom) await touchedAndUpdatedIn(d, trx, userId)
     return count
   })
 }

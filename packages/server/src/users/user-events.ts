@@ -74,6 +74,16 @@ export async function writeWithUserUpdated(
   if (!changedUserId) return writeAtomically(d.db, d.dialect, writes)
   await d.db.transaction().execute(async (trx) => {
     for (const write of writes) await runWrite(trx, write)
-    await userUpdatedIn(d, trx, changedUserId)
+    await touchedAndUpdatedIn(d, trx, changedUserId)
   })
+}
+
+/**
+ * {@link userUpdatedIn} for a change that does not stamp the user row itself (an address proved,
+ * an account linked, a lock begun or lifted): `updated_at` moves first, as every change of the
+ * user moves it, so receivers that order by `data.updated_at` see this event as the newer one.
+ */
+export async function touchedAndUpdatedIn(d: ServiceDeps, trx: Transaction<Database>, id: string) {
+  await repo.updateUserRow(trx, id, { updated_at: d.clock.now() })
+  await userUpdatedIn(d, trx, id)
 }
