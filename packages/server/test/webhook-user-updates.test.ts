@@ -3,6 +3,7 @@ import * as OTPAuth from 'otpauth'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserAgent } from './helpers/browser-agent.js'
 import { BrowserClient, fetchJson, type Json } from './helpers/browser-client.js'
+import { SamlIdp } from './helpers/saml-idp.js'
 import { codeFrom, linkFrom, startSmtpServer, type TestSmtpServer } from './helpers/smtp.js'
 import { softAttestation } from './helpers/soft-attestation.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
@@ -32,6 +33,9 @@ describe.each(DIALECTS)('user.updated for every change a user makes (%s)', (dial
   let server: TestServer
   let smtp: TestSmtpServer
   let idp: UpstreamIdp
+  let saml: SamlIdp
+  let acsUrl = ''
+  const domain = `acme-${dialect}.test`
   let receiver: WebhookReceiver
   let secret = ''
   let seen = 0
@@ -109,6 +113,17 @@ describe.each(DIALECTS)('user.updated for every change a user makes (%s)', (dial
       client_secret: idp.clientSecret,
     })
     expect(made.status).toBe(200)
+    saml = await SamlIdp.start()
+    const connection = await clerk().samlConnections.createSamlConnection({
+      name: 'Acme Okta',
+      provider: 'saml_custom',
+      domain,
+      idpEntityId: saml.entityId,
+      idpSsoUrl: saml.ssoUrl,
+      idpCertificate: saml.cert,
+    })
+    await clerk().samlConnections.updateSamlConnection(connection.id, { active: true })
+    acsUrl = connection.acsUrl
     receiver = await WebhookReceiver.start()
     const ep = await bapi('POST', '/v1/webhooks/endpoints', { url: receiver.url })
     expect(ep.status).toBe(200)
@@ -117,6 +132,7 @@ describe.each(DIALECTS)('user.updated for every change a user makes (%s)', (dial
   afterAll(async () => {
     await server?.close()
     await idp?.close()
+    await saml?.close()
     await receiver?.stop()
     await smtp?.close()
   })
@@ -246,6 +262,43 @@ describe.each(DIALECTS)('user.updated for every change a user makes (%s)', (dial
     // Linked: the provider's new tokens are the sign-in's, nothing the app syncs.
     clock().advance(1000)
     await oauthSignIn(sub)
+    expect(types(await delivered())).toEqual(['session.created'])
+  })
+
+  it('an account linked at enterprise SSO (SAML) sign-in: one user.updated; again: none', async () => {
+    const email = `saml-${++n}@${domain}`
+    const user = await clerk().users.createUser({ emailAddress: [email] })
+    expect(types(await delivered())).toEqual(['user.created'])
+    const samlSignIn = async () => {
+      const b = browser()
+      const r = await b.post('/v1/client/sign_ins', {
+        strategy: 'enterprise_sso',
+        identifier: email,
+        redirect_url: `${server.url}/sso-callback`,
+        action_complete_redirect_url: `${server.url}/done`,
+      })
+      expect(r.status, JSON.stringify(r.json)).toBe(200)
+      saml.signInAs = { email, firstName: 'Grace', lastName: 'Hopper' }
+      const page = await fetch(
+        r.json.response.first_factor_verification.external_verification_redirect_url,
+      )
+      const form = (await page.json()) as { SAMLResponse: string; RelayState: string }
+      const acs = await fetch(acsUrl, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      })
+      expect(acs.status).toBe(303)
+      const next = new URL(acs.headers.get('location') ?? '')
+      const back = await b.send('GET', next.pathname + next.search)
+      expect(back.headers.get('location')).toBe(`${server.url}/done`)
+    }
+    await samlSignIn()
+    const data = await oneUpdate(user.id, ['session.created'])
+    expect(data.external_accounts).toHaveLength(1)
+    clock().advance(1000)
+    await samlSignIn()
     expect(types(await delivered())).toEqual(['session.created'])
   })
 
