@@ -11,6 +11,7 @@ import {
 } from '@latchkey/db'
 import * as oidc from 'openid-client'
 import { randomToken } from '../lib/crypto.js'
+import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { PrepareInput } from '../verification/strategy.js'
 import { externalAccountJSON } from './external-account.render.js'
@@ -543,13 +544,16 @@ export class ExternalAccountsService {
       throw ApiError.of('external_account_mismatch')
     const now = this.d.clock.now()
     const account = linked ?? reauthorizing
-    await writeAtomically(this.d.db, this.d.dialect, [
-      account
-        ? this.tokensWrite(account, claims)
-        : this.accountWrite(flow.owner_id, flow.provider, claims, accountId),
-      repo.flowClaimsSpent(flow.id),
-      (q) => q.updateTable('users').set({ updated_at: now }).where('id', '=', flow.owner_id),
-    ])
+    const link = account
+      ? this.tokensWrite(account, claims)
+      : this.accountWrite(flow.owner_id, flow.provider, claims, accountId)
+    // The account (or its reauthorization) and the user's `user.updated`, in one transaction.
+    await this.d.db.transaction().execute(async (trx) => {
+      await runWrite(trx, link)
+      await runWrite(trx, repo.flowClaimsSpent(flow.id))
+      await repo.touchUser(trx, flow.owner_id, now)
+      await this.d.services.users.emitUpdatedIn(trx, flow.owner_id)
+    })
   }
 
   /**
@@ -568,6 +572,7 @@ export class ExternalAccountsService {
       if (!(await repo.deleteAccount(trx, id, userId)))
         throw ApiError.of('resource_not_found', { longMessage: `No external account ${id}.` })
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     })
   }
 

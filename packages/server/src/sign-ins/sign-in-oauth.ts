@@ -3,6 +3,7 @@ import { isUniqueViolation, type SignInRow, writeAtomically } from '@latchkey/db
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { writeWithUserUpdated } from '../users/user-events.js'
 import { assertNotLocked, completeSignIn, needsSecondFactor } from './sign-in-factors.js'
 import { signInInsert, signInUpdate } from './sign-ins.repository.js'
 import type { CreateSignInInput, SignInResult } from './sign-ins.service.js'
@@ -121,14 +122,17 @@ async function oauthSignIn(
   const link = linked
     ? [accounts.tokensWrite(linked, claims)]
     : [accounts.accountWrite(user.id, provider, claims)]
+  // A newly linked account (or one whose granted scopes changed) is a change of the user's
+  // `external_accounts`: its `user.updated` goes with it. New tokens alone are the sign-in's.
+  const changed = !linked || linked.approved_scopes !== claims.scope ? user.id : null
   // One update per row in a group: on PostgreSQL the group is one statement, where two updates
   // of the same row would not both apply.
   if (await needsSecondFactor(d, user)) {
     const patch = { user_id: user.id, status: 'needs_second_factor', updated_at: now }
-    await writeAtomically(d.db, d.dialect, [...link, signInUpdate(id, patch)])
+    await writeWithUserUpdated(d, [...link, signInUpdate(id, patch)], changed)
     return { signIn: { ...signIn, ...patch } }
   }
-  return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device)
+  return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device, null, changed)
 }
 
 /**
@@ -178,16 +182,18 @@ async function transfer(
     accounts.spentWrite(flow.id),
   ]
   const owner = d.services.clients.owner(clientId, { rotate: false })
+  // The account linked now is a change of the user's `external_accounts` (`user.updated`).
+  const changed = linked ? null : user.id
   if (await needsSecondFactor(d, user)) {
     const waiting = { ...row, status: 'needs_second_factor' }
-    await writeAtomically(d.db, d.dialect, [
-      ...link,
-      signInInsert(waiting),
-      owner.write({ sign_in_id: row.id }),
-    ])
+    await writeWithUserUpdated(
+      d,
+      [...link, signInInsert(waiting), owner.write({ sign_in_id: row.id })],
+      changed,
+    )
     return { signIn: waiting, clientId }
   }
   await writeAtomically(d.db, d.dialect, [signInInsert(row)])
-  const done = await completeSignIn(d, row, user, link, device)
+  const done = await completeSignIn(d, row, user, link, device, null, changed)
   return { ...done, clientId }
 }
