@@ -1,0 +1,239 @@
+import { createClerkClient } from '@clerk/backend'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrowserAgent } from './helpers/browser-agent.js'
+import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
+import { UpstreamIdp } from './helpers/upstream-idp.js'
+
+// Issue #18 item 4: enterprise SSO over OpenID Connect, against a real OIDC provider on
+// loopback (oidc-provider): the identifier's email domain chooses the connection; the address
+// counts only inside the connection's domains; every refusal links and creates nothing.
+describe.each(DIALECTS)('enterprise SSO with an OpenID Connect IdP (%s)', (dialect) => {
+  let server: TestServer
+  let idp: UpstreamIdp
+  let connectionId = ''
+  let n = 0
+  const domain = `oidc-${dialect}.test`
+
+  beforeAll(async () => {
+    server = await createTestServer(dialect)
+    idp = await UpstreamIdp.start(`${server.url}/v1/oauth_callback`)
+    const made = await bapi('POST', '/v1/enterprise_connections', {
+      name: 'Acme Entra',
+      provider: 'oidc_custom',
+      domains: [domain.toUpperCase()],
+      active: true,
+      oidc: {
+        discovery_url: idp.issuer,
+        client_id: idp.clientId,
+        client_secret: idp.clientSecret,
+      },
+    })
+    expect(made.status, JSON.stringify(made.json)).toBe(200)
+    connectionId = made.json.id
+  })
+  afterAll(async () => {
+    await idp?.close()
+    await server?.close()
+  })
+
+  function bapi(method: string, path: string, body?: unknown) {
+    return fetchJson(`${server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${server.secretKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  }
+  const clerk = () => createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+  const userCount = async () => (await bapi('GET', '/v1/users/count')).json.total_count as number
+  const accountCount = async () =>
+    Number(
+      (
+        await server.db.db
+          .selectFrom('external_accounts')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
+
+  /** An account at the IdP asserting `claims`. */
+  function account(claims: { email?: string; email_verified?: boolean }) {
+    const sub = `emp-${dialect}-${++n}`
+    idp.accounts.set(sub, { given_name: 'Grace', family_name: 'Hopper', ...claims })
+    return sub
+  }
+
+  async function start(identifier: string, b = new BrowserClient(server.url, server.url)) {
+    const r = await b.request('POST', '/v1/client/sign_ins', {
+      strategy: 'enterprise_sso',
+      identifier,
+      redirect_url: `${server.url}/sso-callback`,
+      action_complete_redirect_url: `${server.url}/done`,
+    })
+    expect(r.status, JSON.stringify(r.json)).toBe(200)
+    const v = r.json.response.first_factor_verification
+    expect(v).toMatchObject({ status: 'unverified', strategy: 'enterprise_sso' })
+    return {
+      b,
+      signInId: r.json.response.id as string,
+      authorize: new URL(v.external_verification_redirect_url),
+    }
+  }
+
+  async function atIdp(authorize: URL, sub: string): Promise<URL> {
+    idp.signInAs = sub
+    const page = await new BrowserAgent(idp.issuer).goto(authorize.href)
+    const back = new URL(page.url)
+    expect(back.origin + back.pathname).toBe(`${server.url}/v1/oauth_callback`)
+    return back
+  }
+
+  async function callback(b: BrowserClient, url: URL) {
+    const res = await b.send('GET', url.pathname + url.search)
+    const text = await res.text()
+    return {
+      status: res.status,
+      location: res.headers.get('location'),
+      json: text ? JSON.parse(text) : undefined,
+    }
+  }
+
+  async function flow(identifier: string, sub: string) {
+    const s = await start(identifier)
+    const back = await callback(s.b, await atIdp(s.authorize, sub))
+    const client = (await s.b.request('GET', '/v1/client')).json.response
+    return { ...s, back, client }
+  }
+
+  it('the domain chooses the connection: code flow with state, nonce, PKCE S256 and login_hint', async () => {
+    const { authorize } = await start(`someone@${domain}`)
+    expect(authorize.origin).toBe(idp.issuer)
+    const q = authorize.searchParams
+    expect(q.get('client_id')).toBe(idp.clientId)
+    expect(q.get('redirect_uri')).toBe(`${server.url}/v1/oauth_callback`)
+    expect(q.get('scope')).toBe('openid email profile')
+    expect(q.get('code_challenge_method')).toBe('S256')
+    expect(q.get('state')).toMatch(/^[\w-]{40,}$/)
+    expect(q.get('nonce')).toMatch(/^[\w-]{40,}$/)
+    expect(q.get('login_hint')).toBe(`someone@${domain}`)
+  })
+
+  it('first sign-in creates the user with the verified email (transfer); again: the same user', async () => {
+    const email = `grace-${dialect}@${domain}`
+    const sub = account({ email, email_verified: true })
+    const before = await userCount()
+    const first = await flow(email, sub)
+    expect(first.back).toMatchObject({ status: 303, location: `${server.url}/sso-callback` })
+    expect(first.client.sign_in).toMatchObject({
+      status: 'needs_identifier',
+      first_factor_verification: { status: 'transferable', strategy: 'enterprise_sso' },
+    })
+    const up = await first.b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.status, JSON.stringify(up.json)).toBe(200)
+    expect(up.json.response).toMatchObject({ status: 'complete', email_address: email })
+    const userId = up.json.response.created_user_id as string
+    const user = await clerk().users.getUser(userId)
+    expect(user.emailAddresses.map((e) => [e.emailAddress, e.verification?.status])).toEqual([
+      [email, 'verified'],
+    ])
+    expect([user.firstName, user.lastName]).toEqual(['Grace', 'Hopper'])
+    const raw = (await bapi('GET', `/v1/users/${userId}`)).json
+    expect(raw.external_accounts).toEqual([])
+    expect(raw.enterprise_accounts).toMatchObject([
+      {
+        object: 'enterprise_account',
+        protocol: 'oauth',
+        provider: 'oidc_custom',
+        active: true,
+        email_address: email,
+        provider_user_id: sub,
+        enterprise_connection_id: connectionId,
+      },
+    ])
+    expect(await userCount()).toBe(before + 1)
+
+    const again = await flow(email, sub)
+    expect(again.back).toMatchObject({ status: 303, location: `${server.url}/done` })
+    expect(again.client.sessions.map((s: { user: { id: string } }) => s.user.id)).toEqual([userId])
+    expect(await userCount()).toBe(before + 1)
+  })
+
+  it('an existing user with the address verified here is linked and signed in', async () => {
+    const email = `existing-${dialect}@${domain}`
+    const existing = await clerk().users.createUser({ emailAddress: [email] })
+    const before = await userCount()
+    const s = await flow(email, account({ email }))
+    expect(s.back).toMatchObject({ status: 303, location: `${server.url}/done` })
+    expect(s.client.sessions.map((x: { user: { id: string } }) => x.user.id)).toEqual([existing.id])
+    expect(await userCount()).toBe(before)
+  })
+
+  it('an address the IdP says is unverified links nothing', async () => {
+    const email = `unproved-${dialect}@${domain}`
+    const existing = await clerk().users.createUser({ emailAddress: [email] })
+    const accounts = await accountCount()
+    const s = await flow(email, account({ email, email_verified: false }))
+    expect(s.back.status).toBe(303)
+    expect(s.client.sessions).toEqual([])
+    expect(s.client.sign_in.first_factor_verification.status).toBe('transferable')
+    expect((await bapi('GET', `/v1/users/${existing.id}`)).json.enterprise_accounts).toEqual([])
+    expect(await accountCount()).toBe(accounts)
+  })
+
+  it('an ID token email outside the connection’s domains is refused: nothing linked', async () => {
+    const users = await userCount()
+    const accounts = await accountCount()
+    const s = await flow(`victim-${dialect}@${domain}`, account({ email: 'ceo@elsewhere.test' }))
+    expect(s.back.status).toBe(403)
+    expect(s.back.json.errors[0].code).toBe('saml_email_address_domain_mismatch')
+    expect(s.client.sessions).toEqual([])
+    const up = await s.b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.json.errors[0].code).toBe('external_account_not_found')
+    expect(await userCount()).toBe(users)
+    expect(await accountCount()).toBe(accounts)
+  })
+
+  it('a wrong nonce fails the verification (Clerk’s error path): no user, no session', async () => {
+    const users = await userCount()
+    const s = await start(`nonce-${dialect}@${domain}`)
+    s.authorize.searchParams.set('nonce', 'not-the-nonce-latchkey-sent-0123456789abcdef')
+    const back = await callback(
+      s.b,
+      await atIdp(s.authorize, account({ email: `nonce-${dialect}@${domain}` })),
+    )
+    expect(back).toMatchObject({ status: 303, location: `${server.url}/sso-callback` })
+    const client = (await s.b.request('GET', '/v1/client')).json.response
+    expect(client.sign_in.first_factor_verification.status).toBe('failed')
+    expect(client.sessions).toEqual([])
+    const up = await s.b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.json.errors[0].code).toBe('external_account_not_found')
+    expect(await userCount()).toBe(users)
+  })
+
+  it('a forged state is refused and changes nothing', async () => {
+    const s = await start(`forged-${dialect}@${domain}`)
+    s.authorize.searchParams.set('state', 'forged-state-0123456789abcdef0123456789abcdef')
+    const back = await callback(
+      s.b,
+      await atIdp(s.authorize, account({ email: `forged-${dialect}@${domain}` })),
+    )
+    expect(back.status).toBe(400)
+    expect(back.json.errors[0].code).toBe('verification_missing')
+    const signIn = (await s.b.request('GET', `/v1/client/sign_ins/${s.signInId}`)).json.response
+    expect(signIn.first_factor_verification.status).toBe('unverified')
+  })
+
+  it('a client secret is sealed at rest and never shown', async () => {
+    const got = await bapi('GET', `/v1/enterprise_connections/${connectionId}`)
+    expect(JSON.stringify(got.json)).not.toContain(idp.clientSecret)
+    const row = await server.db.db
+      .selectFrom('enterprise_connections')
+      .select('oidc_client_secret_sealed')
+      .where('id', '=', connectionId)
+      .executeTakeFirstOrThrow()
+    expect(row.oidc_client_secret_sealed).not.toContain(idp.clientSecret)
+  })
+})
