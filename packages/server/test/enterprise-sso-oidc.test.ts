@@ -236,4 +236,265 @@ describe.each(DIALECTS)('enterprise SSO with an OpenID Connect IdP (%s)', (diale
       .executeTakeFirstOrThrow()
     expect(row.oidc_client_secret_sealed).not.toContain(idp.clientSecret)
   })
+
+  it('the environment turns enterprise SSO on while a connection is active', async () => {
+    const env = await fetchJson(`${server.url}/v1/environment`)
+    expect(env.json.user_settings.enterprise_sso).toEqual({ enabled: true })
+  })
+
+  it('clerk-js’s identifier step: an unknown address at the domain is offered enterprise_sso only, and continues to the IdP', async () => {
+    const email = `newcomer-${dialect}@${domain}`
+    const b = new BrowserClient(server.url, server.url)
+    const created = await b.request('POST', '/v1/client/sign_ins', { identifier: email })
+    expect(created.status, JSON.stringify(created.json)).toBe(200)
+    expect(created.json.response).toMatchObject({
+      status: 'needs_identifier',
+      identifier: email,
+      supported_first_factors: [{ strategy: 'enterprise_sso' }],
+    })
+    const signInId = created.json.response.id as string
+    const prepared = await b.request(
+      'POST',
+      `/v1/client/sign_ins/${signInId}/prepare_first_factor`,
+      {
+        strategy: 'enterprise_sso',
+        redirect_url: `${server.url}/sso-callback`,
+        action_complete_redirect_url: `${server.url}/done`,
+      },
+    )
+    expect(prepared.status, JSON.stringify(prepared.json)).toBe(200)
+    const v = prepared.json.response.first_factor_verification
+    expect(prepared.json.response.status).toBe('needs_first_factor')
+    expect(v).toMatchObject({ status: 'unverified', strategy: 'enterprise_sso' })
+    const url = await atIdp(
+      new URL(v.external_verification_redirect_url),
+      account({ email, email_verified: true }),
+    )
+    const back = await callback(b, url)
+    expect(back).toMatchObject({ status: 303, location: `${server.url}/sso-callback` })
+    const up = await b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.json.response).toMatchObject({ status: 'complete', email_address: email })
+  })
+
+  it('a known user at the domain: enterprise_sso is the one first factor, a password is refused', async () => {
+    const email = `pw-${dialect}@${domain}`
+    await clerk().users.createUser({ emailAddress: [email], password: 'correct horse battery 9' })
+    const b = new BrowserClient(server.url, server.url)
+    const created = await b.request('POST', '/v1/client/sign_ins', { identifier: email })
+    expect(created.json.response).toMatchObject({
+      status: 'needs_first_factor',
+      supported_first_factors: [{ strategy: 'enterprise_sso' }],
+    })
+    const id = created.json.response.id as string
+    const attempt = await b.request('POST', `/v1/client/sign_ins/${id}/attempt_first_factor`, {
+      strategy: 'password',
+      password: 'correct horse battery 9',
+    })
+    expect(attempt.status).toBe(422)
+    expect(attempt.json.errors[0].code).toBe('strategy_for_user_invalid')
+    const oneCall = await b.request('POST', '/v1/client/sign_ins', {
+      identifier: email,
+      password: 'correct horse battery 9',
+    })
+    expect(oneCall.json.errors[0].code).toBe('strategy_for_user_invalid')
+    const code = await b.request('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, {
+      strategy: 'email_code',
+    })
+    expect(code.json.errors[0].code).toBe('strategy_for_user_invalid')
+    expect((await b.request('GET', '/v1/client')).json.response.sessions).toEqual([])
+  })
+
+  it('an inactive connection offers no enterprise_sso factor and chooses nothing', async () => {
+    const quiet = `quiet-${dialect}.test`
+    const made = await bapi('POST', '/v1/enterprise_connections', {
+      name: 'Quiet',
+      provider: 'oidc_custom',
+      domains: [quiet],
+      oidc: { discovery_url: idp.issuer, client_id: idp.clientId, client_secret: idp.clientSecret },
+    })
+    expect(made.json).toMatchObject({ active: false, authenticatable: false })
+    const email = `someone@${quiet}`
+    await clerk().users.createUser({ emailAddress: [email], password: 'correct horse battery 9' })
+    const b = new BrowserClient(server.url, server.url)
+    const created = await b.request('POST', '/v1/client/sign_ins', { identifier: email })
+    const strategies = created.json.response.supported_first_factors.map(
+      (f: { strategy: string }) => f.strategy,
+    )
+    expect(strategies).not.toContain('enterprise_sso')
+    expect(strategies).toContain('password')
+    const unknown = await b.request('POST', '/v1/client/sign_ins', { identifier: `x@${quiet}` })
+    expect(unknown.json.errors[0].code).toBe('form_identifier_not_found')
+    const sso = await b.request('POST', '/v1/client/sign_ins', {
+      strategy: 'enterprise_sso',
+      identifier: email,
+      redirect_url: `${server.url}/sso-callback`,
+    })
+    expect(sso.status).toBe(422)
+    expect(sso.json.errors[0].code).toBe('saml_connection_active_not_found')
+    expect((await bapi('DELETE', `/v1/enterprise_connections/${made.json.id}`)).status).toBe(200)
+  })
+
+  it('Backend API: list (SAML too), read, update, delete; bad input is a 4xx that changes nothing', async () => {
+    const saml = await bapi('POST', '/v1/enterprise_connections', {
+      name: 'Acme SAML',
+      provider: 'saml_okta',
+      domains: [`saml-${dialect}.test`],
+      saml: { idp_entity_id: 'https://idp.example/entity', idp_sso_url: 'https://idp.example/sso' },
+    })
+    expect(saml.status, JSON.stringify(saml.json)).toBe(200)
+    expect(saml.json).toMatchObject({
+      object: 'enterprise_connection',
+      provider: 'saml_okta',
+      active: false,
+      oauth_config: null,
+      saml_connection: { idp_entity_id: 'https://idp.example/entity' },
+    })
+    // The same row through the older API.
+    expect((await bapi('GET', `/v1/saml_connections/${saml.json.id}`)).json.provider).toBe(
+      'saml_okta',
+    )
+    const list = await bapi('GET', '/v1/enterprise_connections?limit=50')
+    expect(list.json.total_count).toBe(list.json.data.length)
+    const ids = list.json.data.map((c: { id: string }) => c.id)
+    expect(ids).toEqual(expect.arrayContaining([connectionId, saml.json.id]))
+    const activeOnly = await bapi('GET', '/v1/enterprise_connections?active=true')
+    expect(activeOnly.json.data.map((c: { id: string }) => c.id)).toEqual([connectionId])
+
+    const got = await bapi('GET', `/v1/enterprise_connections/${connectionId}`)
+    expect(got.json).toMatchObject({
+      object: 'enterprise_connection',
+      id: connectionId,
+      provider: 'oidc_custom',
+      domains: [domain],
+      active: true,
+      authenticatable: true,
+      saml_connection: null,
+      oauth_config: {
+        provider_key: 'oidc_custom',
+        client_id: idp.clientId,
+        discovery_url: `${idp.issuer}/`,
+        requires_pkce: true,
+        scopes: 'openid email profile',
+      },
+    })
+    expect(got.json.oauth_config).not.toHaveProperty('client_secret')
+
+    const renamed = await bapi('PATCH', `/v1/enterprise_connections/${connectionId}`, {
+      name: 'Acme Entra ID',
+      domains: [],
+      oidc: { scopes: 'email profile groups' },
+    })
+    expect(renamed.status, JSON.stringify(renamed.json)).toBe(200)
+    expect(renamed.json).toMatchObject({ name: 'Acme Entra ID', domains: [domain] })
+    expect(renamed.json.oauth_config.scopes).toBe('openid email profile groups')
+    await bapi('PATCH', `/v1/enterprise_connections/${connectionId}`, {
+      oidc: { scopes: 'email profile' },
+    })
+
+    const before = (await bapi('GET', '/v1/enterprise_connections?limit=50')).json
+    const bad: [string, string, unknown, number, string][] = [
+      ['POST', '/v1/enterprise_connections', { name: 'x', provider: 'oidc_custom' }, 422, ''],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_nope', domains: ['a.test'] },
+        422,
+        'provider',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_custom', domains: ['not a domain'] },
+        422,
+        'domains',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_custom', domains: [domain] },
+        422,
+        'domains',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_custom', domains: [`saml-${dialect}.test`] },
+        422,
+        'domains',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_custom', domains: ['b.test'], active: true },
+        422,
+        'oidc',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        {
+          name: 'x',
+          provider: 'oidc_custom',
+          domains: ['c.test'],
+          oidc: { discovery_url: 'http://example.com/', client_id: 'a', client_secret: 'b' },
+        },
+        422,
+        'oidc.discovery_url',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        {
+          name: 'x',
+          provider: 'oidc_custom',
+          domains: ['d.test'],
+          oidc: { discovery_url: 'http://127.0.0.1:1/', client_id: 'a', client_secret: 'b' },
+        },
+        422,
+        'oidc.discovery_url',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_custom', domains: ['e.test'], saml: {} },
+        422,
+        'saml',
+      ],
+      [
+        'POST',
+        '/v1/enterprise_connections',
+        { name: 'x', provider: 'oidc_custom', domains: ['f.test'], bogus: 1 },
+        422,
+        '',
+      ],
+      [
+        'PATCH',
+        `/v1/enterprise_connections/${connectionId}`,
+        { oidc: { client_secret: null } },
+        422,
+        'oidc',
+      ],
+      [
+        'PATCH',
+        `/v1/enterprise_connections/${saml.json.id}`,
+        { oidc: { client_id: 'x' } },
+        422,
+        'oidc',
+      ],
+      ['GET', '/v1/enterprise_connections/entc_doesnotexist', undefined, 404, ''],
+      ['GET', '/v1/enterprise_connections/nope', undefined, 422, ''],
+      ['DELETE', '/v1/enterprise_connections/entc_doesnotexist', undefined, 404, ''],
+    ]
+    for (const [method, path, body, status, param] of bad) {
+      const r = await bapi(method, path, body)
+      expect([method, path, r.status], JSON.stringify(r.json)).toEqual([method, path, status])
+      expect(r.json.errors[0]).toHaveProperty('long_message')
+      if (param) expect(r.json.errors[0].meta.param_name).toBe(param)
+    }
+    expect((await bapi('GET', '/v1/enterprise_connections?limit=50')).json).toEqual(before)
+
+    const gone = await bapi('DELETE', `/v1/enterprise_connections/${saml.json.id}`)
+    expect(gone.json).toEqual({ object: 'enterprise_connection', id: saml.json.id, deleted: true })
+    expect((await bapi('GET', `/v1/enterprise_connections/${saml.json.id}`)).status).toBe(404)
+  })
 })

@@ -4,7 +4,11 @@ import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { factorAges } from '../sessions/factor-ages.js'
 import { effectiveStatus, isLive, tasksJSON } from '../sessions/sessions.mapper.js'
-import { supportedFirstFactors, supportedSecondFactors } from '../sign-ins/sign-in-factors.js'
+import {
+  identifierFirstFactors,
+  supportedFirstFactors,
+  supportedSecondFactors,
+} from '../sign-ins/sign-in-factors.js'
 import { signUpStrategies } from '../sign-ups/sign-up-verification.js'
 import type { UserJSON } from '../users/users.mapper.js'
 import {
@@ -117,7 +121,9 @@ export class FapiRenderService {
       id: row.id,
       status: row.status,
       supported_identifiers: ['email_address', 'username'],
-      supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
+      supported_first_factors: found
+        ? await supportedFirstFactors(this.d, row, found)
+        : await identifierFirstFactors(this.d, row),
       supported_second_factors: found
         ? nullIfEmpty(
             await supportedSecondFactors(this.d, found, row.identifier, v?.strategy ?? null),

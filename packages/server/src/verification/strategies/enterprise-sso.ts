@@ -15,7 +15,9 @@ import { verificationUpsert } from '../verifications.repository.js'
 export function enterpriseSsoStrategy(name: 'enterprise_sso' | 'saml'): VerificationStrategy {
   return {
     name,
-    factors: () => [],
+    // Offered (as `enterprise_sso`, never the older name) when the identifier's domain has an
+    // active connection: sign-in-factors.ts decides that and offers nothing else then.
+    factors: (s) => (name === 'enterprise_sso' && s.enterpriseSso ? [{ strategy: name }] : []),
     prepare: async (ctx, target, input) => {
       if (!target.emailAddress)
         throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
