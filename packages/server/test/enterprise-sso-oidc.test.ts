@@ -237,6 +237,53 @@ describe.each(DIALECTS)('enterprise SSO with an OpenID Connect IdP (%s)', (diale
     expect(row.oidc_client_secret_sealed).not.toContain(idp.clientSecret)
   })
 
+  it('a sign-up by enterprise_sso creates the user; a second one transfers to a sign-in of that user', async () => {
+    const email = `signup-${dialect}@${domain}`
+    const sub = account({ email, email_verified: true })
+    async function signUp() {
+      const b = new BrowserClient(server.url, server.url)
+      const r = await b.request('POST', '/v1/client/sign_ups', {
+        strategy: 'enterprise_sso',
+        email_address: email,
+        redirect_url: `${server.url}/sso-callback`,
+        action_complete_redirect_url: `${server.url}/done`,
+      })
+      expect(r.status, JSON.stringify(r.json)).toBe(200)
+      const v = r.json.response.verifications.external_account
+      expect(v).toMatchObject({ status: 'unverified', strategy: 'enterprise_sso' })
+      const back = await callback(
+        b,
+        await atIdp(new URL(v.external_verification_redirect_url), sub),
+      )
+      return { b, back }
+    }
+    const missing = await new BrowserClient(server.url, server.url).request(
+      'POST',
+      '/v1/client/sign_ups',
+      { strategy: 'enterprise_sso', redirect_url: `${server.url}/sso-callback` },
+    )
+    expect(missing.status).toBe(422)
+    expect(missing.json.errors[0].meta.param_name).toBe('email_address')
+    const users = await userCount()
+    const first = await signUp()
+    expect(first.back).toMatchObject({ status: 303, location: `${server.url}/done` })
+    const client = (await first.b.request('GET', '/v1/client')).json.response
+    const userId = client.sessions[0].user.id as string
+    expect(client.sessions[0].user.email_addresses[0]).toMatchObject({
+      email_address: email,
+      verification: { status: 'verified' },
+    })
+    expect(await userCount()).toBe(users + 1)
+    const second = await signUp()
+    expect(second.back.status).toBe(303)
+    const inn = await second.b.request('POST', '/v1/client/sign_ins', { transfer: 'true' })
+    expect(inn.status, JSON.stringify(inn.json)).toBe(200)
+    expect(inn.json.response.status).toBe('complete')
+    const after = (await second.b.request('GET', '/v1/client')).json.response
+    expect(after.sessions.map((s: { user: { id: string } }) => s.user.id)).toEqual([userId])
+    expect(await userCount()).toBe(users + 1)
+  })
+
   it('the environment turns enterprise SSO on while a connection is active', async () => {
     const env = await fetchJson(`${server.url}/v1/environment`)
     expect(env.json.user_settings.enterprise_sso).toEqual({ enabled: true })

@@ -146,7 +146,11 @@ export class FapiRenderService {
       this.d.services.verifications.find(row.id, 'first_factor'),
     ])
     const now = this.d.clock.now()
-    const oauth = external?.strategy.startsWith('oauth_') ? external : undefined
+    const redirected =
+      external?.strategy.startsWith('oauth_') ||
+      external?.strategy === 'enterprise_sso' ||
+      external?.strategy === 'saml'
+    const oauth = redirected ? external : undefined
     // Before the callback only the provider is missing; after one that gave no address, that.
     const waiting = pending && oauth !== undefined && oauth.status !== 'verified'
     const missing =

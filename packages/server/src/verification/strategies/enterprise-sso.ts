@@ -19,8 +19,10 @@ export function enterpriseSsoStrategy(name: 'enterprise_sso' | 'saml'): Verifica
     // active connection: sign-in-factors.ts decides that and offers nothing else then.
     factors: (s) => (name === 'enterprise_sso' && s.enterpriseSso ? [{ strategy: name }] : []),
     prepare: async (ctx, target, input) => {
-      if (!target.emailAddress)
-        throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+      if (!target.emailAddress) {
+        const param = target.purpose === 'sign_up' ? 'email_address' : 'identifier'
+        throw ApiError.of('form_param_missing', { meta: { param_name: param } })
+      }
       const connection = await ctx.deps.services.enterpriseConnections.forEmail(target.emailAddress)
       if (!connection) throw ApiError.of('saml_connection_active_not_found')
       const base = {
