@@ -348,6 +348,13 @@ describe.each(DIALECTS)('enterprise SSO with an OpenID Connect IdP (%s)', (diale
       strategy: 'email_code',
     })
     expect(code.json.errors[0].code).toBe('strategy_for_user_invalid')
+    const before = await server.snapshot()
+    const prepared = await b.request('POST', '/v1/client/sign_ins', {
+      identifier: email,
+      strategy: 'email_code',
+    })
+    expect(prepared.json.errors[0].code).toBe('strategy_for_user_invalid')
+    expect(await server.snapshot()).toEqual(before)
     expect((await b.request('GET', '/v1/client')).json.response.sessions).toEqual([])
   })
 

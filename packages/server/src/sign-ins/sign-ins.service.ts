@@ -183,6 +183,8 @@ export class SignInsService {
     this.d.services.verifications.strategy(input.strategy, names)
     if (input.identifier === undefined)
       throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+    // Refused before the sign-in is written: an enterprise connection's address.
+    await assertStrategyAllowed(this.d, input.identifier, input.strategy)
     const created = await this.create({ identifier: input.identifier }, clientId, device)
     const signIn = await this.prepareFirstFactor(
       created.signIn.id,
