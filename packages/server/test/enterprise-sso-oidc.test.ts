@@ -388,6 +388,33 @@ describe.each(DIALECTS)('enterprise SSO with an OpenID Connect IdP (%s)', (diale
     expect((await bapi('DELETE', `/v1/enterprise_connections/${made.json.id}`)).status).toBe(200)
   })
 
+  it('@clerk/backend’s enterpriseConnections works against it: create, read, list, update, delete', async () => {
+    const api = clerk().enterpriseConnections
+    const made = await api.createEnterpriseConnection({
+      name: 'Globex',
+      provider: 'oidc_custom',
+      domains: [`globex-${dialect}.test`],
+      oidc: { discoveryUrl: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
+    })
+    expect(made).toMatchObject({
+      name: 'Globex',
+      provider: 'oidc_custom',
+      active: false,
+      domains: [`globex-${dialect}.test`],
+      allowSubdomains: false,
+    })
+    expect(made.oauthConfig).toMatchObject({ clientId: idp.clientId, requiresPkce: true })
+    expect((await api.getEnterpriseConnection(made.id)).id).toBe(made.id)
+    const list = await api.getEnterpriseConnectionList({ limit: 100 })
+    expect(list.data.map((c) => c.id)).toContain(made.id)
+    expect(list.totalCount).toBe(list.data.length)
+    const on = await api.updateEnterpriseConnection(made.id, { active: true })
+    expect(on.active).toBe(true)
+    expect(on.authenticatable).toBe(true)
+    await api.deleteEnterpriseConnection(made.id)
+    expect((await bapi('GET', `/v1/enterprise_connections/${made.id}`)).status).toBe(404)
+  })
+
   it('Backend API: list (SAML too), read, update, delete; bad input is a 4xx that changes nothing', async () => {
     const saml = await bapi('POST', '/v1/enterprise_connections', {
       name: 'Acme SAML',
