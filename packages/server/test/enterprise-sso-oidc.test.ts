@@ -358,6 +358,32 @@ describe.each(DIALECTS)('enterprise SSO with an OpenID Connect IdP (%s)', (diale
     expect((await b.request('GET', '/v1/client')).json.response.sessions).toEqual([])
   })
 
+  it('a known user’s identifier step, then an IdP answer that proves nobody: the sign-in names no user', async () => {
+    const email = `step-${dialect}@${domain}`
+    const user = await clerk().users.createUser({ emailAddress: [email] })
+    const b = new BrowserClient(server.url, server.url)
+    const created = await b.request('POST', '/v1/client/sign_ins', { identifier: email })
+    expect(created.json.response.user_data).not.toBeNull()
+    const id = created.json.response.id as string
+    const prepared = await b.request('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, {
+      strategy: 'enterprise_sso',
+      redirect_url: `${server.url}/sso-callback`,
+    })
+    const v = prepared.json.response.first_factor_verification
+    const back = await callback(
+      b,
+      await atIdp(
+        new URL(v.external_verification_redirect_url),
+        account({ email, email_verified: false }),
+      ),
+    )
+    expect(back.status).toBe(303)
+    const client = (await b.request('GET', '/v1/client')).json.response
+    expect(client.sessions).toEqual([])
+    expect(client.sign_in).toMatchObject({ status: 'needs_identifier', user_data: null })
+    expect((await bapi('GET', `/v1/users/${user.id}`)).json.enterprise_accounts).toEqual([])
+  })
+
   it('an inactive connection offers no enterprise_sso factor and chooses nothing', async () => {
     const quiet = `quiet-${dialect}.test`
     const made = await bapi('POST', '/v1/enterprise_connections', {

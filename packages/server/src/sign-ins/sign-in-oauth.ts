@@ -129,7 +129,8 @@ export async function completeOAuthSignIn(
     : await accounts.linkableUser(claims)
   if (!user) {
     await d.services.verifications.settle(verificationId, 'transferable')
-    const patch = { status: 'needs_identifier', updated_at: now }
+    // No user proved: a sign-in begun with a user's address (enterprise_sso) names none now.
+    const patch = { status: 'needs_identifier', user_id: null, updated_at: now }
     await writeAtomically(d.db, d.dialect, [signInUpdate(id, patch)])
     return { signIn: { ...signIn, ...patch } }
   }
