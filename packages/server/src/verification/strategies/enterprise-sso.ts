@@ -9,8 +9,9 @@ import { verificationUpsert } from '../verifications.repository.js'
  * proves an account at that IdP. For SAML, prepare builds the AuthnRequest redirect (the flow
  * keeps its id and RelayState); the ACS checks and stores the IdP's answer, and the attempt —
  * the browser's callback — uses it once. For OpenID Connect, prepare builds the authorize
- * redirect (state, nonce, PKCE) and the attempt redeems the callback's code. What the answer proves about the address is decided by the
- * connection's domains, in enterprise-sso/, never here.
+ * redirect (state, nonce, PKCE) and the attempt redeems the callback's code. What the answer
+ * proves about the address is decided by the connection's domains, in enterprise-sso/, never
+ * here.
  */
 export function enterpriseSsoStrategy(name: 'enterprise_sso' | 'saml'): VerificationStrategy {
   return {
