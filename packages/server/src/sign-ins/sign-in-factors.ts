@@ -19,6 +19,29 @@ export async function enabledFirstFactors(d: ServiceDeps): Promise<string[]> {
   return FIRST_FACTOR_ORDER.filter((name) => first_factors[name])
 }
 
+/** The redirect strategies of an enterprise connection (`saml`: clerk-js's older name). */
+export const ENTERPRISE_SSO_STRATEGIES: readonly string[] = ['enterprise_sso', 'saml']
+
+/**
+ * Whether `identifier` is an email address whose domain has an active enterprise connection
+ * (issue #18 item 4). As at Clerk, such an address signs in at its IdP only: `enterprise_sso`
+ * is its one first factor, whether or not a user has it yet.
+ */
+export async function enterpriseSsoFor(d: ServiceDeps, identifier: string | null | undefined) {
+  if (!identifier?.includes('@')) return false
+  return (await d.services.enterpriseConnections.forEmail(identifier)) !== undefined
+}
+
+/** Refuses any other first factor for an address its enterprise connection owns. */
+export async function assertStrategyAllowed(
+  d: ServiceDeps,
+  identifier: string | null | undefined,
+  strategy: string,
+): Promise<void> {
+  if (ENTERPRISE_SSO_STRATEGIES.includes(strategy)) return
+  if (await enterpriseSsoFor(d, identifier)) throw ApiError.of('strategy_for_user_invalid')
+}
+
 /** Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. */
 export async function supportedFirstFactors(
   d: ServiceDeps,
@@ -27,15 +50,28 @@ export async function supportedFirstFactors(
 ): Promise<SignInFactor[]> {
   const typed = signIn.identifier?.toLowerCase()
   const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
+  const enterpriseSso = await enterpriseSsoFor(d, typed)
   const subject = {
     user: found.user,
     emails: found.emails,
     identifierEmailId,
     passkeyCredentialIds: found.passkeys.flatMap((p) => p.credential_id ?? []),
+    enterpriseSso,
   }
-  return (await enabledFirstFactors(d)).flatMap(
-    (name) => strategyNamed(name)?.factors(subject) ?? [],
-  )
+  const names = enterpriseSso ? ['enterprise_sso'] : await enabledFirstFactors(d)
+  return names.flatMap((name) => strategyNamed(name)?.factors(subject) ?? [])
+}
+
+/**
+ * The first factors of a sign-in with no user (an address no one has yet): `enterprise_sso`
+ * when the address's domain has an active connection — clerk-js then redirects to the IdP —
+ * else none.
+ */
+export async function identifierFirstFactors(
+  d: ServiceDeps,
+  signIn: SignInRow,
+): Promise<SignInFactor[]> {
+  return (await enterpriseSsoFor(d, signIn.identifier)) ? [{ strategy: 'enterprise_sso' }] : []
 }
 
 /**
