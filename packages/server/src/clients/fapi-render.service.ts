@@ -117,7 +117,7 @@ export class FapiRenderService {
       id: row.id,
       status: row.status,
       supported_identifiers: ['email_address', 'username'],
-      supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
+      supported_first_factors: await supportedFirstFactors(this.d, row, found),
       supported_second_factors: found
         ? nullIfEmpty(
             await supportedSecondFactors(this.d, found, row.identifier, v?.strategy ?? null),

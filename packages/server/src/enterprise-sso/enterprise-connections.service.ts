@@ -68,6 +68,11 @@ export class EnterpriseConnectionsService {
     return repo.findConnection(this.d.db, id)
   }
 
+  /** Whether any connection is active (the environment's `enterprise_sso.enabled`). */
+  async anyActive(): Promise<boolean> {
+    return (await this.list()).some((r) => fromDbBool(r.active))
+  }
+
   /**
    * The active connection whose domains cover the email address's domain (a subdomain only when
    * the connection allows subdomains), or undefined.

@@ -27,6 +27,11 @@ export type EnvironmentInput = {
   mfaRequired: boolean
   /** The enabled social connections (issue #18), as `user_settings.social`. */
   social?: Record<string, unknown>
+  /**
+   * Whether an active enterprise connection exists (issue #18 item 4): Clerk's UI then signs an
+   * identifier in without a password first, and goes to the IdP its domain offers.
+   */
+  enterpriseSso?: boolean
 }
 
 type Attribute = {
@@ -135,7 +140,7 @@ const enabled = (on: boolean) => ({ enabled: on })
  * the truth about this instance: email address sign-up (verified by a code or a link when the
  * settings ask), sign-in by email address or username with the first factors the settings turn
  * on, the sign-up mode and restrictions, the second factors the settings allow; optional names
- * and username; no phone numbers, web3, passkeys, social or enterprise connections, organizations, billing, API keys, captcha
+ * and username; enterprise SSO when a connection is active; no phone numbers, web3, organizations, billing, API keys, captcha
  * or waitlist. Clerk's UI shows what this document enables and nothing else.
  */
 export function environmentDocument(i: EnvironmentInput) {
@@ -226,7 +231,7 @@ export function environmentDocument(i: EnvironmentInput) {
       attributes,
       social: i.social ?? {},
       saml: { enabled: false },
-      enterprise_sso: { enabled: false },
+      enterprise_sso: { enabled: i.enterpriseSso ?? false },
       // "Require multi-factor authentication", in the spec's field. (clerk-js also reads a newer
       // `sign_up.mfa.required` to hide the removal of a last factor; the published spec forbids
       // it, so it is left out and the server refuses that removal itself: `mfa_required`.)

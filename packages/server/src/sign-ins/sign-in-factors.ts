@@ -4,6 +4,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { UserWithEmails } from '../users/users.service.js'
 import { allowedSecondFactors } from '../verification/second-factor-rule.js'
+import { enterpriseSsoFactors } from '../verification/strategies/enterprise-sso.js'
 import {
   FIRST_FACTOR_ORDER,
   secondFactorNamed,
@@ -18,12 +19,33 @@ export async function enabledFirstFactors(d: ServiceDeps): Promise<string[]> {
   return FIRST_FACTOR_ORDER.filter((name) => first_factors[name])
 }
 
-/** Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. */
+/**
+ * The active enterprise connection for a sign-in's identifier, when it is an email address whose
+ * domain one covers (issue #18 item 4): that sign-in goes to the IdP.
+ */
+export async function identifierConnection(
+  d: ServiceDeps,
+  identifier: string | null | undefined,
+): Promise<{ id: string; protocol: string } | undefined> {
+  const typed = identifier?.trim().toLowerCase()
+  if (!typed?.includes('@')) return undefined
+  return d.services.enterpriseConnections.forEmail(typed)
+}
+
+/**
+ * Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. An
+ * identifier whose domain has an enterprise connection is offered that connection only, whether
+ * or not its user exists yet (Clerk's UI then redirects to the IdP instead of asking for a
+ * password).
+ */
 export async function supportedFirstFactors(
   d: ServiceDeps,
   signIn: SignInRow,
-  found: UserWithEmails,
+  found: UserWithEmails | undefined,
 ): Promise<SignInFactor[]> {
+  const enterpriseConnection = await identifierConnection(d, signIn.identifier)
+  if (enterpriseConnection) return enterpriseSsoFactors(enterpriseConnection)
+  if (!found) return []
   const typed = signIn.identifier?.toLowerCase()
   const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
   const subject = {

@@ -5,7 +5,11 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { assertNotLocked, completeSignIn, needsSecondFactor } from './sign-in-factors.js'
 import { signInInsert, signInUpdate } from './sign-ins.repository.js'
-import type { CreateSignInInput, SignInResult } from './sign-ins.service.js'
+import type {
+  CreateSignInInput,
+  PrepareFirstFactorInput,
+  SignInResult,
+} from './sign-ins.service.js'
 
 const SIGN_IN_TTL_MS = 24 * 3600 * 1000
 
@@ -59,6 +63,44 @@ export async function startOAuthSignIn(
     clientId: owner.id,
     ...(owner.newToken ? { newClientToken: owner.newToken } : {}),
   }
+}
+
+/**
+ * `POST …/prepare_first_factor` with `strategy=enterprise_sso` on a sign-in that has its
+ * identifier (clerk-js's `authenticateWithRedirect({ continueSignIn: true })` after the
+ * identifier's domain offered the connection): the same redirect as starting with the strategy,
+ * on this sign-in, which now waits for that first factor whether or not its user exists yet.
+ */
+export async function prepareEnterpriseSignIn(
+  d: ServiceDeps,
+  signIn: SignInRow,
+  input: PrepareFirstFactorInput,
+  device: Device,
+): Promise<SignInRow> {
+  const now = d.clock.now()
+  if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+  if (signIn.status !== 'needs_first_factor' && signIn.status !== 'needs_identifier')
+    throw ApiError.of('sign_in_not_ready')
+  const strategy = d.services.verifications.strategy(input.strategy, [input.strategy])
+  const target = {
+    ownerId: signIn.id,
+    slot: 'first_factor' as const,
+    purpose: 'sign_in' as const,
+    emailAddress: signIn.identifier?.trim().toLowerCase() ?? '',
+    emailAddressId: null,
+    clientId: signIn.client_id,
+  }
+  const prepared = await strategy.prepare?.({ deps: d, device }, target, {
+    redirectUrl: input.redirectUrl,
+    actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
+    proxyUrl: input.proxyUrl,
+  })
+  const patch = { status: 'needs_first_factor', updated_at: now }
+  await writeAtomically(d.db, d.dialect, [
+    ...(prepared?.writes ?? []),
+    signInUpdate(signIn.id, patch),
+  ])
+  return { ...signIn, ...patch }
 }
 
 /**

@@ -8,11 +8,17 @@ import {
   assertNotLocked,
   enabledFirstFactors,
   finishFirstFactor,
+  identifierConnection,
   needsSecondFactor,
   signInUser,
   supportedFirstFactors,
 } from './sign-in-factors.js'
-import { completeOAuthSignIn, startOAuthSignIn, transferSignIn } from './sign-in-oauth.js'
+import {
+  completeOAuthSignIn,
+  prepareEnterpriseSignIn,
+  startOAuthSignIn,
+  transferSignIn,
+} from './sign-in-oauth.js'
 import { attemptDiscoverable, createDiscoverable } from './sign-in-passkey.js'
 import { attemptSecondFactor, prepareSecondFactor } from './sign-in-second-factor.js'
 import * as repo from './sign-ins.repository.js'
@@ -38,6 +44,8 @@ export type PrepareFirstFactorInput = {
   strategy: string
   emailAddressId?: string | undefined
   redirectUrl?: string | undefined
+  actionCompleteRedirectUrl?: string | undefined
+  proxyUrl?: string | undefined
 }
 
 export type AttemptFirstFactorInput = {
@@ -83,11 +91,16 @@ export class SignInsService {
     let user: UserRow | undefined
     if (input.identifier !== undefined) {
       user = await this.d.services.users.findByIdentifier(input.identifier)
-      if (!user)
+      // An address whose domain has an enterprise connection may have no user yet: the sign-in
+      // waits for its identifier, offering the IdP (Clerk's `needs_identifier` with
+      // `enterprise_sso`), whose answer leads to a sign-up.
+      if (!user && !(await identifierConnection(this.d, input.identifier)))
         throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
-      if (user.banned) throw ApiError.of('user_banned')
+      if (user?.banned) throw ApiError.of('user_banned')
     }
     if (input.password !== undefined) {
+      if (!user && input.identifier !== undefined)
+        throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
       if (!user) throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
       user = await this.checkPassword(user, input.password, clientId, device)
     }
@@ -189,6 +202,9 @@ export class SignInsService {
     input: PrepareFirstFactorInput,
     device: Device = {},
   ): Promise<SignInRow> {
+    if (input.strategy === 'enterprise_sso' || input.strategy === 'saml') {
+      return prepareEnterpriseSignIn(this.d, await this.get(id, clientId), input, device)
+    }
     const signIn = await this.pending(id, clientId)
     const found = await signInUser(this.d, signIn)
     const { verifications } = this.d.services

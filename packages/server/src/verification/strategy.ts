@@ -64,6 +64,11 @@ export type FactorSubject = {
   identifierEmailId: string | null
   /** The user's verified passkeys' credential ids (absent: not known to this caller). */
   passkeyCredentialIds?: readonly string[] | undefined
+  /**
+   * The active enterprise connection whose domains cover the identifier's email domain (absent:
+   * none, or not known to this caller).
+   */
+  enterpriseConnection?: { id: string; protocol: string } | undefined
 }
 
 /**

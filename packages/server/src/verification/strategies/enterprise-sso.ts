@@ -1,6 +1,6 @@
 import { ApiError } from '@latchkey/contracts'
 import { newVerificationRow } from '../otp.js'
-import type { VerificationStrategy } from '../strategy.js'
+import type { SignInFactor, VerificationStrategy } from '../strategy.js'
 import { verificationUpsert } from '../verifications.repository.js'
 
 /**
@@ -11,10 +11,22 @@ import { verificationUpsert } from '../verifications.repository.js'
  * browser's callback — uses it once. What the answer proves about the address is decided by the
  * connection's domains, in enterprise-sso/, never here.
  */
+/**
+ * What a sign-in whose identifier's domain has an active enterprise connection offers: that
+ * connection, and nothing else (Clerk: the domain's IdP is the way in, so clerk-js goes straight
+ * to it). Only under `enterprise_sso`; `saml` is accepted but never offered. The user may not
+ * exist yet (the IdP's answer then leads to a sign-up), so this needs no user.
+ */
+export function enterpriseSsoFactors(
+  connection: { id: string; protocol: string } | undefined,
+): SignInFactor[] {
+  return connection ? [{ strategy: 'enterprise_sso' }] : []
+}
+
 export function enterpriseSsoStrategy(name: 'enterprise_sso' | 'saml'): VerificationStrategy {
   return {
     name,
-    factors: () => [],
+    factors: (s) => (name === 'enterprise_sso' ? enterpriseSsoFactors(s.enterpriseConnection) : []),
     prepare: async (ctx, target, input) => {
       if (!target.emailAddress)
         throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
