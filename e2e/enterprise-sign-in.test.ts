@@ -143,6 +143,25 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       },
     )
 
+    it(
+      'the hosted sign-in page (its prebuilt UI): the address alone, the IdP, on to the app',
+      RETRY,
+      async () => {
+        const email = address('hosted')
+        const context = await browser.newContext()
+        const page = await context.newPage()
+        await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(plainUrl)}`)
+        await page.getByLabel('Email address').fill(email)
+        await page.getByRole('button', { name: 'Continue', exact: true }).click()
+        await atIdp(page, email)
+        await page.waitForURL((u) => u.href.startsWith(plainUrl), { timeout: STEP_MS })
+        await expect.poll(() => statusOf(page), { timeout: STEP_MS }).toBe(`Signed in as ${email}`)
+        const userId = await userIdByEmail(server, email)
+        expect(await addressesOf(userId)).toEqual([[email, 'verified']])
+        await context.close()
+      },
+    )
+
     it("Latchkey's UI: another domain still signs in with its password", RETRY, async () => {
       const email = `pat-${dialect}-${++n}@example.com`
       await createUser(server, { email, password: PASSWORD })
