@@ -162,6 +162,31 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       },
     )
 
+    it(
+      'the hosted sign-in form without JavaScript: the IdP, back, a new user; again the same',
+      RETRY,
+      async () => {
+        const email = address('nojs')
+        const signInByDomain = async () => {
+          const context = await browser.newContext({ javaScriptEnabled: false })
+          const page = await context.newPage()
+          await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(plainUrl)}`)
+          await page.getByLabel('Email address').fill(email)
+          await page.getByRole('button', { name: 'Continue', exact: true }).click()
+          await atIdp(page, email)
+          // The IdP's form to the ACS, posted by hand (its script does not run).
+          await page.getByRole('button', { name: 'Continue' }).click()
+          await page.waitForURL((u) => u.href.startsWith(plainUrl), { timeout: STEP_MS })
+          await context.close()
+        }
+        await signInByDomain()
+        const userId = await userIdByEmail(server, email)
+        expect(await addressesOf(userId)).toEqual([[email, 'verified']])
+        await signInByDomain()
+        expect(await userIdByEmail(server, email)).toBe(userId)
+      },
+    )
+
     it("Latchkey's UI: another domain still signs in with its password", RETRY, async () => {
       const email = `pat-${dialect}-${++n}@example.com`
       await createUser(server, { email, password: PASSWORD })

@@ -9,6 +9,7 @@ import { signedInUserId } from '../oauth/provider.js'
 import type { Services } from '../services.js'
 import { BROWSER_BUNDLE_PATH, browserBundle } from './browser-bundle.js'
 import { codeStepRoutes, verifySignUp } from './code-steps.routes.js'
+import { enterpriseSignInOutcome, enterpriseSsoRoutes } from './enterprise-sso.routes.js'
 import { forgotPasswordRoutes } from './forgot-password.routes.js'
 import {
   assertFormPost,
@@ -188,6 +189,9 @@ export async function hostedRoutes(
       const form = parsed.data
       if (!form.identifier)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
+      // An address of an enterprise connection's domain signs in at its IdP, not by password.
+      const enterprise = await enterpriseSignInOutcome(deps, form, clientId, device)
+      if (enterprise) return enterprise
       if (!form.password)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your password.' })
       const result = await services.signIns.create(
@@ -264,6 +268,7 @@ export async function hostedRoutes(
 
   codeStepRoutes(app, deps)
   forgotPasswordRoutes(app, deps)
+  enterpriseSsoRoutes(app, deps)
 
   // The root: the operator's home page when one is set (PATCH /v1/instance/paths home_url),
   // else a page saying what this server is and linking its pages.
