@@ -151,6 +151,8 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         const context = await browser.newContext()
         const page = await context.newPage()
         await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(plainUrl)}`)
+        // The prebuilt UI has replaced the page's own form (which works without JavaScript).
+        await page.locator('[data-latchkey="sign-in"]').waitFor({ timeout: STEP_MS })
         await page.getByLabel('Email address').fill(email)
         await page.getByRole('button', { name: 'Continue', exact: true }).click()
         await atIdp(page, email)

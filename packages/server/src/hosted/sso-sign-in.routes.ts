@@ -1,3 +1,4 @@
+import { ApiError } from '@latchkey/contracts'
 import type { FastifyInstance } from 'fastify'
 import { clientCookieName } from '../http/client-token.js'
 import { deviceOf } from '../http/define-route.js'
@@ -8,6 +9,58 @@ import { errorPage } from './pages.js'
 import { html } from './respond.js'
 
 const CALLBACK_PATH = '/sign-in/sso-callback'
+
+/** The URL the provider's or IdP's answer comes back to for a hosted form, then `redirect_url`. */
+function callbackUrl(d: FormDeps, redirectUrl: string | undefined): string {
+  return pathWith(new URL(CALLBACK_PATH, d.config.url).href, { redirect_url: redirectUrl })
+}
+
+/** A started redirect sign-in's next page: the provider's (or IdP's) authorization URL. */
+async function toProvider(
+  d: FormDeps,
+  result: { signIn: { id: string }; newClientToken?: string | undefined },
+): Promise<FormOutcome | undefined> {
+  const v = await d.services.verifications.find(result.signIn.id, 'first_factor')
+  if (!v?.redirect_url) return undefined
+  return { kind: 'next', location: v.redirect_url, newClientToken: result.newClientToken }
+}
+
+/** The enabled social connections, for the hosted sign-in page's buttons (environment order). */
+export async function hostedProviders(d: FormDeps): Promise<{ strategy: string; name: string }[]> {
+  const social = (await d.services.oauthConnections.socialSettings()) as Record<
+    string,
+    { strategy: string; name: string }
+  >
+  return Object.values(social).map((s) => ({ strategy: s.strategy, name: s.name }))
+}
+
+/**
+ * "Continue with <provider>" on the hosted sign-in page without JavaScript: the button is the
+ * form's submit with `strategy=oauth_<provider>`; the sign-in starts as Clerk's redirect flow
+ * and the browser goes to the provider, back through `/v1/oauth_callback` to {@link CALLBACK_PATH}.
+ */
+export async function providerSignInOutcome(
+  d: FormDeps,
+  form: { strategy: string; redirect_url?: string | undefined },
+  clientId: string | undefined,
+  device: Device,
+): Promise<FormOutcome> {
+  const enabled = await hostedProviders(d)
+  if (!enabled.some((p) => p.strategy === form.strategy))
+    throw ApiError.of('form_param_value_invalid', {
+      longMessage: 'That way of signing in is not available.',
+      meta: { param_name: 'strategy' },
+    })
+  const back = callbackUrl(d, form.redirect_url)
+  const result = await d.services.signIns.create(
+    { strategy: form.strategy, redirectUrl: back, actionCompleteRedirectUrl: back },
+    clientId,
+    device,
+  )
+  const next = await toProvider(d, result)
+  if (!next) throw ApiError.of('oauth_token_exchange_error')
+  return next
+}
 
 /**
  * The hosted sign-in form without JavaScript, for an address whose domain has an active
@@ -23,9 +76,7 @@ export async function enterpriseSignInOutcome(
   const email = form.identifier.trim().toLowerCase()
   if (!email.includes('@') || !(await d.services.enterpriseConnections.forEmail(email)))
     return undefined
-  const back = pathWith(new URL(CALLBACK_PATH, d.config.url).href, {
-    redirect_url: form.redirect_url,
-  })
+  const back = callbackUrl(d, form.redirect_url)
   const result = await d.services.signIns.create(
     {
       identifier: email,
@@ -36,13 +87,11 @@ export async function enterpriseSignInOutcome(
     clientId,
     device,
   )
-  const v = await d.services.verifications.find(result.signIn.id, 'first_factor')
-  if (!v?.redirect_url) return undefined
-  return { kind: 'next', location: v.redirect_url, newClientToken: result.newClientToken }
+  return toProvider(d, result)
 }
 
 /**
- * Where the IdP's answer lands for the hosted form (after `/v1/oauth_callback`): Clerk's
+ * Where the provider's or IdP's answer lands for the hosted form (after `/v1/oauth_callback`): Clerk's
  * `handleRedirectCallback` on the server. A signed-in browser goes on to `redirect_url`; a
  * sign-in whose account belongs to nobody yet becomes the user (Clerk's sign-up with
  * `transfer: true`), then goes on; anything else says why on a page.
@@ -87,7 +136,7 @@ export function enterpriseSsoRoutes(app: FastifyInstance, d: FormDeps): void {
     const why =
       signIn?.status === 'needs_second_factor'
         ? 'This account uses two-step verification, which this page cannot ask for yet. Sign in with an app that supports it.'
-        : 'The sign-in with your organization did not complete. Please start again.'
+        : 'The sign-in did not complete. Please start again.'
     return html(reply, 400, errorPage('Not signed in', why))
   })
 }
