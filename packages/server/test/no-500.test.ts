@@ -206,6 +206,8 @@ const otherPaths = [
   '/sign-in/reset/resend',
   '/sign-in/code',
   '/sign-in/code/resend',
+  '/sign-in/sso-callback',
+  '/sign-in/sso-callback?redirect_url=javascript:alert(1)',
   '/sign-in/new-password',
   '/sign-in/new-password?sign_in_id=sia_x',
   '/user',

@@ -71,6 +71,11 @@ export class EnterpriseConnectionsService {
     return repo.findConnection(this.d.db, id)
   }
 
+  /** Whether any connection is active (the environment's `enterprise_sso.enabled`). */
+  async anyActive(): Promise<boolean> {
+    return (await this.list()).some((r) => fromDbBool(r.active))
+  }
+
   /**
    * The active connection whose domains cover the email address's domain (a subdomain only when
    * the connection allows subdomains), or undefined.
@@ -89,11 +94,6 @@ export class EnterpriseConnectionsService {
   /** The connection as `/v1/enterprise_connections` shows it. */
   json(row: EnterpriseConnectionRow) {
     return enterpriseConnectionJSON(row, this.d.config.url)
-  }
-
-  /** Whether any connection is active: the environment's `enterprise_sso.enabled`. */
-  async anyActive(): Promise<boolean> {
-    return (await this.list()).some((r) => fromDbBool(r.active))
   }
 
   /** The connection as `/v1/saml_connections` shows it. */
