@@ -182,6 +182,20 @@ describe.each(DIALECTS)('enterprise SSO with a SAML IdP (%s)', (dialect) => {
       [email, 'verified'],
     ])
     expect([user.firstName, user.lastName]).toEqual(['Grace', 'Hopper'])
+    // The account is an enterprise (SAML) one, as at Clerk: not a social external account.
+    expect(user.externalAccounts).toEqual([])
+    const raw = (await bapi('GET', `/v1/users/${userId}`)).json
+    expect(
+      (raw.saml_accounts as Record<string, unknown>[]).map((a) => [
+        a.object,
+        a.provider,
+        a.email_address,
+        a.active,
+      ]),
+    ).toEqual([['saml_account', 'saml_custom', email, true]])
+    expect(
+      user.enterpriseAccounts.map((a) => [a.protocol, a.emailAddress, a.enterpriseConnectionId]),
+    ).toEqual([['saml', email, connectionId]])
     expect(await userCount()).toBe(before + 1)
     expect(await linkedCount()).toBe(1)
 

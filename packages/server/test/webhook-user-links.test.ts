@@ -123,7 +123,8 @@ describe.each(DIALECTS)('user.updated for linked accounts (%s)', (dialect) => {
     }
     await samlSignIn()
     const data = await h.oneUpdate(user.id, ['session.created'])
-    expect(data.external_accounts).toHaveLength(1)
+    expect(data.external_accounts).toHaveLength(0)
+    expect(data.enterprise_accounts).toHaveLength(1)
     h.clock().advance(1000)
     await samlSignIn()
     expect(h.types(await h.delivered())).toEqual(['session.created'])

@@ -7,11 +7,7 @@ import {
   type UserRow,
   type VerificationRow,
 } from '@latchkey/db'
-import {
-  enterpriseAccountJSON,
-  externalAccountJSON,
-  isEnterpriseOidc,
-} from '../external-accounts/external-account.render.js'
+import { accountListsJSON } from '../external-accounts/external-account.render.js'
 import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 import { passkeyToJSON } from '../passkeys/passkeys.mapper.js'
 import { verificationJSON } from '../verification/verification.render.js'
@@ -124,14 +120,8 @@ export function userToJSON(
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
     passkeys: opts.passkeys.map((p) => passkeyToJSON(p, undefined, opts.now)),
-    external_accounts: (opts.externalAccounts ?? [])
-      .filter((a) => !isEnterpriseOidc(a))
-      .map(externalAccountJSON),
-    saml_accounts: [] as unknown[],
-    // Accounts at enterprise OIDC connections (issue #18 item 4). TODO(#18): SAML ones too.
-    enterprise_accounts: (opts.externalAccounts ?? [])
-      .filter(isEnterpriseOidc)
-      .map(enterpriseAccountJSON),
+    // Social accounts, and accounts at enterprise connections (issue #18 item 4).
+    ...accountListsJSON(opts.externalAccounts ?? []),
     organization_memberships: [] as unknown[],
     password_last_updated_at: u.password_updated_at,
     public_metadata: fromDbJson(u.public_metadata),
