@@ -257,6 +257,26 @@ describe.each(DIALECTS)('IdP-initiated SAML sign-in (%s)', (dialect) => {
     expect(await userCount()).toBe(users)
   })
 
+  it('refuses an InResponseTo on the SubjectConfirmationData alone (node-saml reads it only beside one on the Response)', async () => {
+    const flows = await flowCount()
+    const signed = unsolicited(`subject-irt-${dialect}@${domain}`, {
+      inResponseTo: '_0123456789abcdef',
+    })
+    // The Response element is outside the assertion's signature: its InResponseTo can be dropped.
+    const xml = Buffer.from(signed, 'base64').toString('utf8')
+    const stripped = xml.replace(/(<samlp:Response\b[^>]*?) InResponseTo="[^"]*"/, '$1')
+    expect(stripped).not.toBe(xml)
+    expect(stripped).toContain('SubjectConfirmationData InResponseTo=')
+    const b = new BrowserClient(server.url, server.url)
+    const r = await post(b, { SAMLResponse: Buffer.from(stripped).toString('base64') })
+    expect(r.status).toBe(400)
+    expect(r.json.errors[0]).toMatchObject({
+      code: 'saml_response_invalid',
+      long_message: expect.stringMatching(/InResponseTo in an unsolicited response/),
+    })
+    expect(await flowCount()).toBe(flows)
+  })
+
   it('an address outside the connection’s domains is refused', async () => {
     const users = await userCount()
     const b = new BrowserClient(server.url, server.url)
