@@ -198,6 +198,11 @@ describe.each(DIALECTS)('IdP-initiated SAML sign-in (%s)', (dialect) => {
     expect(stolen.status).toBe(400)
     expect(stolen.json.errors[0].code).toBe('verification_client_mismatch')
     expect(await sessionsOf(b)).toEqual([])
+    // Nor does the token pass for an SP-initiated flow's state at the OAuth callback.
+    const token = new URL(acs.location ?? '').searchParams.get('token') ?? ''
+    const asState = await b.request('GET', `/v1/oauth_callback?state=${token}`)
+    expect(asState.status).toBe(400)
+    expect(asState.json.errors[0].code).toBe('verification_client_mismatch')
     expect(await userCount()).toBe(users)
     // The refusal did not spend it: the browser the IdP posted through completes.
     const mine = await follow(a, acs.location)

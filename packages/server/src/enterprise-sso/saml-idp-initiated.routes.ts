@@ -52,7 +52,14 @@ export function samlHandOverRoutes(app: FastifyInstance, services: Services, con
     const cookie = bindingCookie(config.url)
     const binding = req.cookies[cookie]
     // The binding is good for one attempt, whatever its outcome.
-    if (binding) reply.clearCookie(cookie, { path: '/' })
+    // `__Host-` cookies are cleared only by a Secure, path-`/` Set-Cookie.
+    if (binding)
+      reply.clearCookie(cookie, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.url.startsWith('https:'),
+      })
     try {
       const clientId = await clientOf(req, services, config)
       const done = await services.saml.handOver.complete(
