@@ -210,6 +210,19 @@ describe.each(DIALECTS)('IdP-initiated SAML sign-in (%s)', (dialect) => {
     expect(await sessionsOf(a)).toHaveLength(1)
   })
 
+  it('links an existing user whose address is verified here: signed in, no new user', async () => {
+    const email = `existing-${dialect}@${domain}`
+    const existing = await clerk().users.createUser({ emailAddress: [email] })
+    const users = await userCount()
+    const linked = await linkedCount()
+    const b = new BrowserClient(server.url, server.url)
+    const done = await follow(b, (await post(b, { SAMLResponse: unsolicited(email) })).location)
+    expect(done.location).toBe(`${server.url}/`)
+    expect(await sessionsOf(b)).toEqual([existing.id])
+    expect(await userCount()).toBe(users)
+    expect(await linkedCount()).toBe(linked + 1)
+  })
+
   it('signs in on the browser’s existing client', async () => {
     const b = await withClient()
     const before = (await b.request('GET', '/v1/client')).json.response.id as string
@@ -311,5 +324,54 @@ describe.each(DIALECTS)('IdP-initiated SAML sign-in (%s)', (dialect) => {
       expect(r.status).toBe(400)
       expect(r.json.errors[0].code).toBe('verification_missing')
     }
+  })
+})
+
+// The hand-over lives 2 minutes: on a hand-moved clock, a GET after that is refused.
+describe.each(DIALECTS)('IdP-initiated SAML hand-over expiry (%s)', (dialect) => {
+  let server: TestServer
+  let idp: SamlIdp
+  let acsUrl = ''
+  let spEntityId = ''
+  const domain = `idpexp-${dialect}.test`
+
+  beforeAll(async () => {
+    server = await createTestServer(dialect, { fake: true })
+    idp = await SamlIdp.start()
+    const r = await fetchJson(`${server.url}/v1/saml_connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Exp',
+        provider: 'saml_custom',
+        domains: [domain],
+        idp_entity_id: idp.entityId,
+        idp_sso_url: idp.ssoUrl,
+        idp_certificate: idp.cert,
+        active: true,
+        allow_idp_initiated: true,
+      }),
+    })
+    expect(r.status, JSON.stringify(r.json)).toBe(200)
+    acsUrl = r.json.acs_url
+    spEntityId = r.json.sp_entity_id
+  })
+  afterAll(async () => {
+    await idp?.close()
+    await server?.close()
+  })
+
+  it('a token followed after 2 minutes: verification_expired, nobody signed in', async () => {
+    const b = new BrowserClient(server.url, server.url)
+    const SAMLResponse = idp.response({ email: `late@${domain}`, acsUrl, audience: spEntityId })
+    const acs = await b.send('POST', new URL(acsUrl).pathname, { SAMLResponse })
+    expect(acs.status).toBe(303)
+    const to = new URL(acs.headers.get('location') ?? '')
+    const clock = server.clock as { advance(ms: number): void }
+    clock.advance(2 * 60_000 + 1)
+    const r = await b.request('GET', to.pathname + to.search)
+    expect(r.status).toBe(400)
+    expect(r.json.errors[0].code).toBe('verification_expired')
+    expect(b.cookies.has('__client')).toBe(false)
   })
 })
