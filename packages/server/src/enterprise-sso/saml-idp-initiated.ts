@@ -58,6 +58,9 @@ export class SamlHandOverService {
     const fallback = new URL('/user', this.d.config.url).href
     const binding = randomToken(32)
     const accounts = this.d.services.externalAccounts
+    // The flow's columns, for a hand-over: no verification, owner or client yet; the nonce is the
+    // binding secret's HMAC; redirect_url / action_complete_redirect_url are where a sign-in /
+    // a sign-up lands.
     const made = await accounts.newFlow(
       row.id,
       { id: HANDOVER_OWNER, ownerId: HANDOVER_OWNER, clientId: '' },
