@@ -169,11 +169,44 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
         const context = await browser.newContext()
         const page = await context.newPage()
         await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(plainUrl)}`)
+        // The prebuilt UI has replaced the page's own form (which works without JavaScript).
+        await page.locator('[data-latchkey="sign-in"]').waitFor({ timeout: STEP_MS })
         await page.getByRole('button', { name: 'Continue with Google' }).click()
         await google.signIn(page, login)
         await page.waitForURL((u) => u.href.startsWith(plainUrl), { timeout: STEP_MS })
         await expect.poll(() => statusOf(page), { timeout: STEP_MS }).toBe(`Signed in as ${email}`)
         await context.close()
+      },
+    )
+
+    it(
+      'the hosted sign-in page without JavaScript: "Continue with Google" is a form post; new, then the same user',
+      RETRY,
+      async () => {
+        const email = address('hosted-nojs')
+        const login = google.account(email)
+        const signIn = async () => {
+          const context = await browser.newContext({ javaScriptEnabled: false })
+          const page = await context.newPage()
+          await page.goto(`${server.url}/sign-in?redirect_url=${encodeURIComponent(plainUrl)}`)
+          await page.getByRole('button', { name: 'Continue with Google' }).click()
+          await google.signIn(page, login)
+          await page.waitForURL((u) => u.href.startsWith(plainUrl), { timeout: STEP_MS })
+          await context.close()
+        }
+        await signIn()
+        const userId = await userIdByEmail(server, email)
+        const user = await (
+          await fetch(`${server.url}/v1/users/${userId}`, {
+            headers: { authorization: `Bearer ${server.secretKey}` },
+          })
+        ).json()
+        expect(user.external_accounts).toMatchObject([
+          { provider: 'oauth_google', provider_user_id: login },
+        ])
+        // A new browser: "Google" asks again, and the same user is signed in.
+        await signIn()
+        expect(await userIdByEmail(server, email)).toBe(userId)
       },
     )
 

@@ -46,6 +46,8 @@ export type EnvironmentJSON = {
     sign_up?: { mode?: string }
     /** The enabled social connections, by strategy (`oauth_google`): Clerk's `social`. */
     social?: Record<string, { enabled: boolean; strategy: string; name?: string }>
+    /** Whether an enterprise connection is active: a sign-in may go to the domain's IdP. */
+    enterprise_sso?: { enabled: boolean }
   }
 }
 

@@ -40,6 +40,7 @@ export type SignInFirstFactorStrategy =
   | 'email_link'
   | 'reset_password_email_code'
   | 'passkey'
+  | 'enterprise_sso'
   | OAuthStrategy
 
 /** A social connection's strategy, as `user_settings.social` names it (`oauth_google`, …). */
@@ -47,11 +48,19 @@ export type OAuthStrategy = `oauth_${string}`
 
 /** Clerk's `authenticateWithRedirect` parameters. */
 export type AuthenticateWithRedirectParams = {
-  strategy: OAuthStrategy
+  /** A social connection, or `enterprise_sso`: the identifier's email domain picks the IdP. */
+  strategy: OAuthStrategy | 'enterprise_sso'
   /** Where the provider's answer lands: a page that calls `handleRedirectCallback()`. */
   redirectUrl: string
   /** Where the browser goes once signed in, when no further step is needed. */
   redirectUrlComplete: string
+  /** `enterprise_sso`: the email address whose domain chooses the connection. */
+  identifier?: string
+  /**
+   * `enterprise_sso`: go on with this sign-in (created with the identifier, which offered
+   * `enterprise_sso`) instead of starting another (Clerk's name).
+   */
+  continueSignIn?: boolean
 }
 
 /**
@@ -145,11 +154,19 @@ export class SignInResource {
    * })
    */
   async authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
-    const signIn = await this.create({
-      strategy: params.strategy,
-      redirectUrl: params.redirectUrl,
-      actionCompleteRedirectUrl: params.redirectUrlComplete,
-    })
+    const signIn =
+      params.continueSignIn && this.id && params.strategy === 'enterprise_sso'
+        ? await this.prepareFirstFactor({
+            strategy: 'enterprise_sso',
+            redirectUrl: params.redirectUrl,
+            actionCompleteRedirectUrl: params.redirectUrlComplete,
+          })
+        : await this.create({
+            strategy: params.strategy,
+            ...(params.identifier ? { identifier: params.identifier } : {}),
+            redirectUrl: params.redirectUrl,
+            actionCompleteRedirectUrl: params.redirectUrlComplete,
+          })
     const to = signIn.firstFactorVerification.externalVerificationRedirectURL
     if (!to) throw new Error(`The server gave no redirect for ${params.strategy}.`)
     goTo(to.href)
@@ -160,11 +177,14 @@ export class SignInResource {
     strategy: Exclude<SignInFirstFactorStrategy, 'password'>
     emailAddressId?: string
     redirectUrl?: string
+    /** `enterprise_sso`: where the browser lands once the sign-in completes. */
+    actionCompleteRedirectUrl?: string
   }): Promise<SignInResource> {
     return this.#post(this.#path('/prepare_first_factor'), {
       strategy: params.strategy,
       email_address_id: params.emailAddressId,
       redirect_url: params.redirectUrl,
+      action_complete_redirect_url: params.actionCompleteRedirectUrl,
     })
   }
 

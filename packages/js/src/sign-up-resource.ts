@@ -134,7 +134,11 @@ export class SignUpResource {
    * starts at the provider; an account that already exists comes back as a sign-in to transfer
    * to, which `latchkey.handleRedirectCallback()` does.
    */
-  async authenticateWithRedirect(params: AuthenticateWithRedirectParams): Promise<void> {
+  async authenticateWithRedirect(
+    params: Pick<AuthenticateWithRedirectParams, 'redirectUrl' | 'redirectUrlComplete'> & {
+      strategy: OAuthStrategy
+    },
+  ): Promise<void> {
     const signUp = await this.create({
       strategy: params.strategy,
       redirectUrl: params.redirectUrl,

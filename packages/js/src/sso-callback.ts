@@ -14,6 +14,11 @@ export type RedirectOutcome =
   | { status: 'failed'; message: string }
   | { status: 'none' }
 
+/** A strategy whose proof comes back from a redirect: a social connection or enterprise SSO. */
+const redirected = (strategy: string | null | undefined): boolean =>
+  !!strategy &&
+  (strategy.startsWith('oauth_') || strategy === 'enterprise_sso' || strategy === 'saml')
+
 /**
  * Clerk's `handleRedirectCallback` decisions, over the client as the server has it after the
  * callback: a completed sign-in or sign-up gives its session; a sign-in whose provider account
@@ -28,9 +33,9 @@ export async function finishRedirectFlow(client: ClientResource): Promise<Redire
   if (signIn.status === 'complete' && signIn.createdSessionId)
     return { status: 'complete', sessionId: signIn.createdSessionId }
   if (signIn.status === 'needs_second_factor') return { status: 'needs_second_factor', signIn }
-  if (inV.strategy?.startsWith('oauth_') && inV.status === 'transferable')
+  if (redirected(inV.strategy) && inV.status === 'transferable')
     return ofSignUp(await signUp.create({ transfer: true }))
-  if (upV.strategy?.startsWith('oauth_') && upV.status === 'transferable') {
+  if (redirected(upV.strategy) && upV.status === 'transferable') {
     const transferred = await signIn.create({ transfer: true })
     if (transferred.status === 'complete' && transferred.createdSessionId)
       return { status: 'complete', sessionId: transferred.createdSessionId }
@@ -38,9 +43,8 @@ export async function finishRedirectFlow(client: ClientResource): Promise<Redire
       return { status: 'needs_second_factor', signIn: transferred }
     return failed(transferred.firstFactorVerification.error?.longMessage)
   }
-  if (upV.strategy?.startsWith('oauth_')) return ofSignUp(signUp)
-  if (inV.strategy?.startsWith('oauth_') && inV.status === 'failed')
-    return failed(inV.error?.longMessage)
+  if (redirected(upV.strategy)) return ofSignUp(signUp)
+  if (redirected(inV.strategy) && inV.status === 'failed') return failed(inV.error?.longMessage)
   return { status: 'none' }
 }
 

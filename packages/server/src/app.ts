@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { enterpriseConnectionRoutes } from './enterprise-sso/enterprise-connections.bapi.js'
 import { samlRoutes } from './enterprise-sso/saml.routes.js'
 import { samlConnectionRoutes } from './enterprise-sso/saml-connections.bapi.js'
 import { externalAccountRoutes } from './external-accounts/external-accounts.bapi.js'
@@ -348,6 +349,7 @@ async function buildHttp(
   externalAccountRoutes(router)
   oauthConnectionRoutes(router)
   samlConnectionRoutes(router)
+  enterpriseConnectionRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
   oauthApplicationRoutes(router)

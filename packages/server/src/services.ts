@@ -1,6 +1,7 @@
 import { ClientsService } from './clients/clients.service.js'
 import { FapiRenderService } from './clients/fapi-render.service.js'
 import { EnterpriseConnectionsService } from './enterprise-sso/enterprise-connections.service.js'
+import { EnterpriseOidcService } from './enterprise-sso/enterprise-oidc.service.js'
 import { SamlService } from './enterprise-sso/saml.service.js'
 import { ExternalAccountsService } from './external-accounts/external-accounts.service.js'
 import { OAuthConnectionsService } from './external-accounts/oauth-connections.service.js'
@@ -73,6 +74,8 @@ export type Services = {
   readonly enterpriseConnections: EnterpriseConnectionsService
   /** The SAML 2.0 service provider (issue #18 item 4). */
   readonly saml: SamlService
+  /** Enterprise connections over OpenID Connect: settings, discovery, the code flow (#18 item 4). */
+  readonly enterpriseOidc: EnterpriseOidcService
   /** Webhook endpoints, their deliveries, replay, test events and lag (issue #19). */
   readonly webhooks: WebhooksService
   /** Fans events out to endpoints and delivers them, in every server process (issue #19). */
@@ -138,6 +141,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.webhookEvents = new WebhookEventsService(deps)
   services.enterpriseConnections = new EnterpriseConnectionsService(deps)
   services.saml = new SamlService(deps)
+  services.enterpriseOidc = new EnterpriseOidcService(deps)
   services.webhooks = new WebhooksService(deps)
   services.webhookWorker = new WebhookWorker(deps)
   return services

@@ -191,6 +191,85 @@ describe.each(DIALECTS)('enterprise SSO with a SAML IdP (%s)', (dialect) => {
     expect(await userCount()).toBe(before + 1)
   })
 
+  it('identifier first: the domain offers enterprise_sso only; prepare_first_factor goes to the IdP', async () => {
+    const env = (await fetchJson(`${server.url}/v1/environment`)).json
+    expect(env.user_settings.enterprise_sso).toEqual({ enabled: true })
+    // No user yet: Clerk's `needs_identifier`, offering the connection (clerk-js redirects).
+    const email = `identifier-first-${dialect}@${domain}`
+    const b = new BrowserClient(server.url, server.url)
+    const created = await b.request('POST', '/v1/client/sign_ins', { identifier: email })
+    expect(created.status, JSON.stringify(created.json)).toBe(200)
+    expect(created.json.response).toMatchObject({
+      status: 'needs_identifier',
+      identifier: email,
+      supported_first_factors: [{ strategy: 'enterprise_sso' }],
+    })
+    const id = created.json.response.id as string
+    const prepared = await b.request('POST', `/v1/client/sign_ins/${id}/prepare_first_factor`, {
+      strategy: 'enterprise_sso',
+      redirect_url: `${server.url}/sso-callback`,
+      action_complete_redirect_url: `${server.url}/done`,
+    })
+    expect(prepared.status, JSON.stringify(prepared.json)).toBe(200)
+    expect(prepared.json.response.status).toBe('needs_first_factor')
+    const v = prepared.json.response.first_factor_verification
+    expect(v).toMatchObject({ status: 'unverified', strategy: 'enterprise_sso' })
+    const redirect = new URL(v.external_verification_redirect_url)
+    expect(redirect.origin + redirect.pathname).toBe(idp.ssoUrl)
+    const acs = await post(await atIdp(redirect, email))
+    expect(acs.status, JSON.stringify(acs.json)).toBe(303)
+    const next = new URL(acs.location ?? '')
+    await b.send('GET', next.pathname + next.search)
+    const up = await b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.json.response).toMatchObject({ status: 'complete', email_address: email })
+
+    // A user of the domain with a password: still only the IdP (no password asked).
+    const withPassword = `password-${dialect}@${domain}`
+    await clerk().users.createUser({
+      emailAddress: [withPassword],
+      password: 'correct horse battery staple 9',
+    })
+    const known = await new BrowserClient(server.url, server.url).request(
+      'POST',
+      '/v1/client/sign_ins',
+      {
+        identifier: withPassword,
+      },
+    )
+    expect(known.json.response).toMatchObject({
+      status: 'needs_first_factor',
+      supported_first_factors: [{ strategy: 'enterprise_sso' }],
+    })
+    // Another domain: the usual factors, and an unknown address there is still not found.
+    const elsewhere = `someone-${dialect}@elsewhere.test`
+    await clerk().users.createUser({
+      emailAddress: [elsewhere],
+      password: 'correct horse battery staple 9',
+    })
+    const pb = new BrowserClient(server.url, server.url)
+    const plain = await pb.request('POST', '/v1/client/sign_ins', {
+      identifier: elsewhere,
+    })
+    expect(
+      plain.json.response.supported_first_factors.map((f: { strategy: string }) => f.strategy),
+    ).not.toContain('enterprise_sso')
+    const unknown = await new BrowserClient(server.url, server.url).request(
+      'POST',
+      '/v1/client/sign_ins',
+      {
+        identifier: `nobody-${dialect}@elsewhere.test`,
+      },
+    )
+    expect(unknown.json.errors[0].code).toBe('form_identifier_not_found')
+    // prepare_first_factor with enterprise_sso where no connection covers the identifier: refused.
+    const pid = plain.json.response.id as string
+    const refused = await pb.request('POST', `/v1/client/sign_ins/${pid}/prepare_first_factor`, {
+      strategy: 'enterprise_sso',
+    })
+    expect(refused.status).toBe(422)
+    expect(refused.json.errors[0].code).toBe('saml_connection_active_not_found')
+  })
+
   it('links an existing user whose address is verified here: signed in, no new user', async () => {
     const email = `existing-${dialect}@${domain}`
     const existing = await clerk().users.createUser({ emailAddress: [email] })

@@ -140,6 +140,23 @@ describe.each(DIALECTS)('hosted forms: cross-site request forgery (%s)', (dialec
     expect(done.html).toContain(`Signed in as ${EMAIL}`)
   })
 
+  it('a provider button for no enabled connection is refused and starts nothing; the SSO return without a flow says so', async () => {
+    const agent = new BrowserAgent(server.url)
+    const form = await agent.goto('/sign-in')
+    // No connection: the page offers no provider button.
+    expect(form.html).not.toContain('name="strategy"')
+    const csrf = hiddenInputs(form.html).csrf_token as string
+    const before = await server.snapshot()
+    const refused = await agent.submit('/sign-in', { strategy: 'oauth_google', csrf_token: csrf })
+    expect(refused.status).toBe(422)
+    expect(refused.html).toContain('That way of signing in is not available.')
+    expect(await server.snapshot()).toEqual(before)
+    const back = await agent.goto('/sign-in/sso-callback?redirect_url=javascript:alert(1)')
+    expect(back.status).toBe(400)
+    expect(back.html).toContain('The sign-in did not complete. Please start again.')
+    expect(await server.snapshot()).toEqual(before)
+  })
+
   it('another site is refused even with a valid token: Sec-Fetch-Site cross-site or same-site, a foreign or null Origin', async () => {
     const agent = new BrowserAgent(server.url)
     const token = hiddenInputs((await agent.goto('/sign-in')).html).csrf_token as string

@@ -84,6 +84,37 @@ describe.each(DIALECTS)('social sign-in behind the app’s proxy (%s)', (dialect
     })
   })
 
+  it('connecting an account from the profile through the proxy hops there too, and links it', async () => {
+    // Signed in through the proxy (a sign-up by the provider), then "Connect" another account.
+    const b = proxied()
+    const first = new URL(
+      (await direct(await atProvider(await start(b), `proxy-connect-${dialect}@example.com`)))
+        .location ?? '',
+    )
+    expect((await b.send('GET', `/v1/oauth_callback${first.search}`)).status).toBe(303)
+    const up = await b.request('POST', '/v1/client/sign_ups', { transfer: 'true' })
+    expect(up.json.response.status).toBe('complete')
+    const userId = up.json.response.created_user_id as string
+    const connect = await b.request('POST', '/v1/me/external_accounts', {
+      strategy: STRATEGY,
+      redirect_url: `${APP}/profile`,
+    })
+    expect(connect.status, JSON.stringify(connect.json)).toBe(200)
+    const authorize = new URL(connect.json.response.verification.external_verification_redirect_url)
+    const back = await atProvider(authorize, `proxy-connect-other-${dialect}@example.com`)
+    const hop = await direct(back)
+    expect(hop.status).toBe(303)
+    const to = new URL(hop.location ?? '')
+    expect(to.origin + to.pathname).toBe(`${APP}/__clerk/v1/oauth_callback`)
+    const res = await b.send('GET', `/v1/oauth_callback${to.search}`)
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe(`${APP}/profile`)
+    const user = await fetchJson(`${server.url}/v1/users/${userId}`, {
+      headers: { authorization: `Bearer ${server.secretKey}` },
+    })
+    expect(user.json.external_accounts).toHaveLength(2)
+  })
+
   it('another browser at the proxy (login CSRF) is refused, and nothing is forwarded twice', async () => {
     const b = proxied()
     const back = await atProvider(await start(b), `proxy-csrf-${dialect}@example.com`)

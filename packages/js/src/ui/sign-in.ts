@@ -9,7 +9,7 @@ import { passkeyButton, passkeysOn, signInWithPasskey } from './passkeys.js'
 import { resetPasswordSteps } from './reset-password.js'
 import { secondFactorStep } from './second-factor.js'
 import { startSessionTask } from './session-tasks.js'
-import { isSsoReturn, socialButtons, ssoReturnCard } from './social.js'
+import { isSsoReturn, socialButtons, ssoReturnCard, ssoReturnUrl } from './social.js'
 import { linkLanding, linkReturnUrl, loadedClient } from './verify.js'
 
 /** After a sign-in or sign-up: go where asked, else close the modal, else stay. */
@@ -47,8 +47,30 @@ function offers(lk: Host['lk']) {
     password,
     email: (['email_code', 'email_link'] as const).filter((s) => emailFactors.includes(s)),
     reset: password && (all ? all.includes('reset_password_email_code') : true),
+    /** An enterprise connection is active: the identifier is sent alone first (its domain's IdP). */
+    enterprise: lk.environment?.user_settings.enterprise_sso?.enabled === true,
   }
 }
+
+/**
+ * Identifier first, for enterprise SSO: a sign-in whose identifier's domain has a connection
+ * offers `enterprise_sso` (only), and goes on to that IdP, coming back to this page as a social
+ * connection does. False when it does not offer it.
+ */
+async function toEnterpriseIdp(host: Host, signIn: SignInResource): Promise<boolean> {
+  if (!signIn.supportedFirstFactors.some((f) => f.strategy === 'enterprise_sso')) return false
+  const back = ssoReturnUrl(host)
+  await signIn.authenticateWithRedirect({
+    strategy: 'enterprise_sso',
+    redirectUrl: back,
+    redirectUrlComplete: back,
+    continueSignIn: true,
+  })
+  return true
+}
+
+/** The page is on its way to the IdP: nothing more happens here. */
+const leaving = () => new Promise<never>(() => {})
 
 const linkButton = (label: string) => h('button', { type: 'button', class: 'lk-link' }, label)
 
@@ -73,7 +95,8 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     label: 'Password',
     type: 'password',
     autocomplete: 'current-password',
-    required: true,
+    // With enterprise SSO, an address of a connection's domain needs no password here.
+    required: !offer.enterprise,
   })
   const form = h('form', { novalidate: true, 'aria-labelledby': titleId })
   const ctl = formController(form, { submitLabel: 'Continue' })
@@ -135,6 +158,7 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
     const typed = identifier.input.value.trim()
     if (!typed) throw new FlowError('Enter your email address.', 'identifier')
     const signIn = await loadedClient(lk).signIn.create({ identifier: typed })
+    if (await toEnterpriseIdp(host, signIn)) return leaving()
     const factor = signIn.supportedFirstFactors.find((f) => f.strategy === strategy)
     if (!factor)
       throw new FlowError('This account can’t sign in that way. Use another method.', 'identifier')
@@ -178,6 +202,18 @@ export function renderSignIn(host: Host, props: SignInProps): Rendered {
 
   ctl.onSubmit(async (v) => {
     const first = offer.email[0]
+    if (offer.enterprise) {
+      // The identifier alone first: its domain may send it to an IdP instead of a password.
+      const signIn = await loadedClient(lk).signIn.create({ identifier: v.identifier ?? '' })
+      if (await toEnterpriseIdp(host, signIn)) return leaving()
+      if (!offer.password && first) return signInByEmail(first)
+      if (!v.password) throw new FlowError('Enter your password.', 'password')
+      const attempt = await signIn.attemptFirstFactor({
+        strategy: 'password',
+        password: v.password,
+      })
+      return completeSignIn(host, props, attempt, el)
+    }
     if (!offer.password && first) return signInByEmail(first)
     const attempt = await loadedClient(lk).signIn.create({
       identifier: v.identifier ?? '',

@@ -22,7 +22,7 @@ export function socialConnections(host: Host): { strategy: OAuthStrategy; name: 
 }
 
 /** This page with the return marker: where the provider's answer and the completed flow land. */
-function returnUrl(host: Host): string {
+export function ssoReturnUrl(host: Host): string {
   const url = new URL(window.location.href)
   // From a modal, `load()` opens the sign-in modal on the return to finish there.
   url.searchParams.set(SSO_RETURN_PARAM, host.inModal ? 'modal' : '1')
@@ -51,7 +51,7 @@ export function socialButtons(
     button.addEventListener('click', () => {
       button.disabled = true
       const client = loadedClient(host.lk)
-      const back = returnUrl(host)
+      const back = ssoReturnUrl(host)
       const params = { strategy, redirectUrl: back, redirectUrlComplete: back }
       const go =
         kind === 'sign-in'

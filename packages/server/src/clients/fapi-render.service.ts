@@ -4,7 +4,11 @@ import { fromDbJson } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { factorAges } from '../sessions/factor-ages.js'
 import { effectiveStatus, isLive, tasksJSON } from '../sessions/sessions.mapper.js'
-import { supportedFirstFactors, supportedSecondFactors } from '../sign-ins/sign-in-factors.js'
+import {
+  identifierFirstFactors,
+  supportedFirstFactors,
+  supportedSecondFactors,
+} from '../sign-ins/sign-in-factors.js'
 import { signUpStrategies } from '../sign-ups/sign-up-verification.js'
 import type { UserJSON } from '../users/users.mapper.js'
 import {
@@ -117,7 +121,9 @@ export class FapiRenderService {
       id: row.id,
       status: row.status,
       supported_identifiers: ['email_address', 'username'],
-      supported_first_factors: found ? await supportedFirstFactors(this.d, row, found) : [],
+      supported_first_factors: found
+        ? await supportedFirstFactors(this.d, row, found)
+        : await identifierFirstFactors(this.d, row),
       supported_second_factors: found
         ? nullIfEmpty(
             await supportedSecondFactors(this.d, found, row.identifier, v?.strategy ?? null),
@@ -140,7 +146,11 @@ export class FapiRenderService {
       this.d.services.verifications.find(row.id, 'first_factor'),
     ])
     const now = this.d.clock.now()
-    const oauth = external?.strategy.startsWith('oauth_') ? external : undefined
+    const redirected =
+      external?.strategy.startsWith('oauth_') ||
+      external?.strategy === 'enterprise_sso' ||
+      external?.strategy === 'saml'
+    const oauth = redirected ? external : undefined
     // Before the callback only the provider is missing; after one that gave no address, that.
     const waiting = pending && oauth !== undefined && oauth.status !== 'verified'
     const missing =

@@ -3,6 +3,7 @@ import { ApiError, newId } from '@latchkey/contracts'
 import { type EnterpriseConnectionRow, fromDbBool, toDbBool } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { AddressPolicy } from '../webhooks/endpoint-address.js'
+import { enterpriseConnectionJSON } from './enterprise-connection.render.js'
 import * as repo from './enterprise-connections.repository.js'
 import { parseIdpMetadata } from './idp-metadata.js'
 import { fetchIdpMetadata, metadataUrlProblem } from './idp-metadata-fetch.js'
@@ -70,6 +71,11 @@ export class EnterpriseConnectionsService {
     return repo.findConnection(this.d.db, id)
   }
 
+  /** Whether any connection is active (the environment's `enterprise_sso.enabled`). */
+  async anyActive(): Promise<boolean> {
+    return (await this.list()).some((r) => fromDbBool(r.active))
+  }
+
   /**
    * The active connection whose domains cover the email address's domain (a subdomain only when
    * the connection allows subdomains), or undefined.
@@ -83,6 +89,11 @@ export class EnterpriseConnectionsService {
 
   userCount(row: EnterpriseConnectionRow): Promise<number> {
     return repo.countUsers(this.d.db, row.id)
+  }
+
+  /** The connection as `/v1/enterprise_connections` shows it. */
+  json(row: EnterpriseConnectionRow) {
+    return enterpriseConnectionJSON(row, this.d.config.url)
   }
 
   /** The connection as `/v1/saml_connections` shows it. */
@@ -197,7 +208,7 @@ export class EnterpriseConnectionsService {
   }
 
   /** One connection per domain: otherwise the identifier could not choose. */
-  private async assertDomainsFree(row: EnterpriseConnectionRow): Promise<void> {
+  async assertDomainsFree(row: EnterpriseConnectionRow): Promise<void> {
     const mine = domainsOf(row)
     for (const other of await this.list()) {
       if (other.id === row.id) continue
@@ -235,7 +246,7 @@ export function covers(row: EnterpriseConnectionRow, domain: string): boolean {
   return domainsOf(row).some((d) => d === domain || (sub && domain.endsWith(`.${d}`)))
 }
 
-function checkDomains(domains: string[] | undefined): string[] {
+export function checkDomains(domains: string[] | undefined): string[] {
   const list = [...new Set((domains ?? []).map((d) => d.trim().toLowerCase()))]
   if (list.length === 0)
     throw ApiError.of('form_param_missing', { meta: { param_name: 'domains' } })
@@ -243,7 +254,7 @@ function checkDomains(domains: string[] | undefined): string[] {
   return list
 }
 
-function checkUrl(value: string | null, param: string): string | null {
+export function checkUrl(value: string | null, param: string): string | null {
   if (value === null) return null
   const url = URL.canParse(value) ? new URL(value) : undefined
   if (!url || metadataUrlProblem(url)) throw invalid(param, 'an https URL')
@@ -275,7 +286,7 @@ function pem(value: string): string {
   return text
 }
 
-const invalid = (param: string, what: string) =>
+export const invalid = (param: string, what: string) =>
   ApiError.of('form_param_value_invalid', {
     longMessage: `${param} must be ${what}.`,
     meta: { param_name: param },

@@ -32,3 +32,38 @@ export function externalAccountJSON(a: ExternalAccountRow) {
     },
   }
 }
+
+/** Accounts at an enterprise OpenID Connect connection (its id is the account's provider). */
+export const isEnterpriseOidc = (a: ExternalAccountRow) => a.provider.startsWith('entc_')
+
+/**
+ * Clerk's `EnterpriseAccount` (bapi spec) of an account at an enterprise OpenID Connect
+ * connection. `provider` is the connection's: `oidc_custom`, the one OIDC provider Latchkey
+ * takes (enterprise-oidc.service.ts `OIDC_PROVIDERS`).
+ */
+export function enterpriseAccountJSON(a: ExternalAccountRow) {
+  return {
+    object: 'enterprise_account' as const,
+    id: a.id,
+    protocol: 'oauth' as const,
+    provider: 'oidc_custom',
+    active: true,
+    email_address: a.email_address ?? '',
+    first_name: a.first_name,
+    last_name: a.last_name,
+    provider_user_id: a.provider_user_id,
+    enterprise_connection_id: a.provider,
+    public_metadata: {},
+    verification: {
+      object: 'verification_oauth' as const,
+      status: 'verified' as const,
+      strategy: 'enterprise_sso',
+      attempts: null,
+      expire_at: null,
+      external_verification_redirect_url: null,
+      error: null,
+    },
+    enterprise_connection: null,
+    last_authenticated_at: a.updated_at,
+  }
+}

@@ -11,10 +11,12 @@ import {
 } from '@latchkey/db'
 import * as oidc from 'openid-client'
 import { randomToken } from '../lib/crypto.js'
+import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { PrepareInput } from '../verification/strategy.js'
 import { externalAccountJSON } from './external-account.render.js'
 import * as repo from './external-accounts.repository.js'
+import type { Provider } from './providers/provider.js'
 
 /** A redirect to the provider must come back within 10 minutes. */
 const FLOW_TTL_MS = 10 * 60_000
@@ -36,6 +38,18 @@ export type ProviderClaims = {
    * while they wait on the flow; resealed to the external account's id when it is written.
    */
   tokensSealed?: string | null
+}
+
+/**
+ * What redeems an authorization response: the relying-party configuration, how the provider
+ * is spoken to and read, the scopes asked for, and a last check of the claims (throws Clerk's
+ * error to refuse them; returns them as they are to be kept).
+ */
+export type RelyingParty = {
+  config: oidc.Configuration
+  upstream: Pick<Provider, 'protocol' | 'pkce' | 'profile'>
+  scopes: string
+  accept?: (claims: ProviderClaims) => ProviderClaims
 }
 
 /** The database, or the caller's transaction. */
@@ -219,14 +233,42 @@ export class ExternalAccountsService {
 
   /** {@link exchange} for a flow in hand (a connect flow has no verification row). */
   async exchangeFlow(flow: OAuthFlowRow, callbackUrl: URL): Promise<ProviderClaims> {
+    return this.redeem(flow, callbackUrl, async () => {
+      const connection = await this.d.services.oauthConnections.findEnabled(flow.provider)
+      if (!connection) return undefined
+      const connections = this.d.services.oauthConnections
+      return {
+        config: await connections.clientConfig(connection),
+        upstream: connections.providerOf(connection),
+        scopes: connection.scopes,
+      }
+    })
+  }
+
+  /** The redirect flow of verification `verificationId`, if one was started. */
+  flowOfVerification(verificationId: string): Promise<OAuthFlowRow | undefined> {
+    return repo.findFlowByVerification(this.d.db, verificationId)
+  }
+
+  /**
+   * Redeems a flow's authorization response with the relying party `resolve` names (a social
+   * connection, an enterprise OIDC connection; undefined: gone or disabled, the provider's
+   * refusal): the flow is used once, then openid-client checks state, PKCE and — for an OpenID
+   * Connect provider — the ID token's signature, issuer, audience, expiry and nonce; the
+   * provider maps the person, and the relying party's `accept` may still refuse the claims
+   * (an enterprise connection's domains) before they are kept on the flow.
+   */
+  async redeem(
+    flow: OAuthFlowRow,
+    callbackUrl: URL,
+    resolve: () => Promise<RelyingParty | undefined>,
+  ): Promise<ProviderClaims> {
     if (!(await repo.claimFlow(this.d.db, flow.id, this.d.clock.now())))
       throw ApiError.of('verification_already_verified')
     if (callbackUrl.searchParams.has('error')) throw ApiError.of('oauth_access_denied')
-    const connection = await this.d.services.oauthConnections.findEnabled(flow.provider)
-    if (!connection) throw ApiError.of('oauth_access_denied')
-    const connections = this.d.services.oauthConnections
-    const config = await connections.clientConfig(connection)
-    const upstream = connections.providerOf(connection)
+    const rp = await resolve()
+    if (!rp) throw ApiError.of('oauth_access_denied')
+    const { config, upstream } = rp
     const oidcFlow = upstream.protocol === 'oidc'
     let claims: ProviderClaims
     try {
@@ -253,7 +295,7 @@ export class ExternalAccountsService {
           tokens.scope
             ?.split(/[\s,]+/)
             .filter(Boolean)
-            .join(' ') || connection.scopes,
+            .join(' ') || rp.scopes,
         tokensSealed: this.d.box.seal(
           JSON.stringify(set),
           pendingTokensAad(flow.provider, profile.providerUserId),
@@ -263,8 +305,9 @@ export class ExternalAccountsService {
       this.d.log.info({ err: error, provider: flow.provider }, 'oauth callback refused')
       throw ApiError.of('oauth_token_exchange_error', { cause: error })
     }
-    await repo.storeClaims(this.d.db, flow.id, JSON.stringify(claims))
-    return claims
+    const accepted = rp.accept ? rp.accept(claims) : claims
+    await repo.storeClaims(this.d.db, flow.id, JSON.stringify(accepted))
+    return accepted
   }
 
   /** A token endpoint's answer as kept; `previous` supplies a refresh token not rotated. */
@@ -562,13 +605,16 @@ export class ExternalAccountsService {
       throw ApiError.of('external_account_mismatch')
     const now = this.d.clock.now()
     const account = linked ?? reauthorizing
-    await writeAtomically(this.d.db, this.d.dialect, [
-      account
-        ? this.tokensWrite(account, claims)
-        : this.accountWrite(flow.owner_id, flow.provider, claims, accountId),
-      repo.flowClaimsSpent(flow.id),
-      (q) => q.updateTable('users').set({ updated_at: now }).where('id', '=', flow.owner_id),
-    ])
+    const link = account
+      ? this.tokensWrite(account, claims)
+      : this.accountWrite(flow.owner_id, flow.provider, claims, accountId)
+    // The account (or its reauthorization) and the user's `user.updated`, in one transaction.
+    await this.d.db.transaction().execute(async (trx) => {
+      await runWrite(trx, link)
+      await runWrite(trx, repo.flowClaimsSpent(flow.id))
+      await repo.touchUser(trx, flow.owner_id, now)
+      await this.d.services.users.emitUpdatedIn(trx, flow.owner_id)
+    })
   }
 
   /**
@@ -587,6 +633,7 @@ export class ExternalAccountsService {
       if (!(await repo.deleteAccount(trx, id, userId)))
         throw ApiError.of('resource_not_found', { longMessage: `No external account ${id}.` })
       await repo.touchUser(trx, userId, now)
+      await this.d.services.users.emitUpdatedIn(trx, userId)
     })
   }
 

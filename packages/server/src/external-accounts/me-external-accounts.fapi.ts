@@ -54,7 +54,7 @@ export function meExternalAccountRoutes(r: Router): void {
     query: Acting,
     body: Connect,
     rateLimit: STEP_LIMIT,
-    handler: async ({ query, body, client, services }) => {
+    handler: async ({ query, body, client, services, proxyUrl }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       // Linking an account lets whoever holds it sign in as this user: step-up first, when on.
       await services.sessionVerifications.requireRecent(s)
@@ -62,6 +62,8 @@ export function meExternalAccountRoutes(r: Router): void {
       const response = await services.externalAccounts.beginConnect(s, provider, {
         redirectUrl: body.redirect_url,
         actionCompleteRedirectUrl: body.action_complete_redirect_url,
+        // Through the app's proxy, the provider's return hops there for the app's cookie.
+        proxyUrl,
         additionalScopes: [...body.additional_scope, ...body['additional_scope[]']],
       })
       return { response }
@@ -74,7 +76,7 @@ export function meExternalAccountRoutes(r: Router): void {
     params: AccountParams,
     body: Reauthorize,
     rateLimit: STEP_LIMIT,
-    handler: async ({ query, params, body, client, services }) => {
+    handler: async ({ query, params, body, client, services, proxyUrl }) => {
       const s = await actingSession(services, client, query._clerk_session_id)
       const account = await ownAccount(services, s.user_id, params.external_account_id)
       await services.sessionVerifications.requireRecent(s)
@@ -84,6 +86,7 @@ export function meExternalAccountRoutes(r: Router): void {
         {
           redirectUrl: body.redirect_url,
           actionCompleteRedirectUrl: body.action_complete_redirect_url,
+          proxyUrl,
           additionalScopes: [
             ...account.approved_scopes.split(' ').filter(Boolean),
             ...body.additional_scope,

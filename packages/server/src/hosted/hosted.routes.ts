@@ -31,8 +31,16 @@ import {
   userProfilePage,
 } from './pages.js'
 import { html, safeRedirect, userLabel } from './respond.js'
+import {
+  enterpriseSignInOutcome,
+  enterpriseSsoRoutes,
+  hostedProviders,
+  providerSignInOutcome,
+} from './sso-sign-in.routes.js'
 
 const SignInForm = z.object({
+  /** A provider button's value (`oauth_google`): that sign-in instead of the fields. */
+  strategy: z.string().max(64).optional(),
   identifier: z.string().trim().max(320).default(''),
   password: z.string().max(1024).default(''),
   redirect_url: z.string().max(2048).optional(),
@@ -115,6 +123,8 @@ export async function hostedRoutes(
       error?: string
       /** Which first factors the instance enables: the sign-in links only to those. */
       factors: FirstFactors
+      /** The enabled social connections (the sign-in's buttons). */
+      providers: { strategy: string; name: string }[]
     }): string
     /** Validates the form and signs in or up; answers who is now signed in. */
     submit(
@@ -133,7 +143,8 @@ export async function hostedRoutes(
       const page = await hosted(spec.view, redirectUrl, spec.fallback)
       const token = forms.token(req, reply, path)
       const factors = await firstFactors()
-      return html(reply, 200, spec.render({ redirectUrl, page, token, factors }), true)
+      const providers = await hostedProviders(deps)
+      return html(reply, 200, spec.render({ redirectUrl, page, token, factors, providers }), true)
     })
     app.post(
       path,
@@ -146,7 +157,16 @@ export async function hostedRoutes(
           const page = await hosted(spec.view, redirectUrl, spec.fallback)
           const token = forms.token(req, reply, path)
           const factors = await firstFactors()
-          const view = spec.render({ redirectUrl, page, token, body, error: message, factors })
+          const providers = await hostedProviders(deps)
+          const view = spec.render({
+            redirectUrl,
+            page,
+            token,
+            body,
+            error: message,
+            factors,
+            providers,
+          })
           return html(reply, status, view, true)
         },
       },
@@ -162,7 +182,7 @@ export async function hostedRoutes(
   formPage({
     view: 'sign-in',
     fallback: 'after_sign_in_url',
-    render: ({ redirectUrl, page, token, body, error, factors }) => {
+    render: ({ redirectUrl, page, token, body, error, factors, providers }) => {
       const identifier = str(body?.identifier)
       const link = (path: string) => pathWith(path, { identifier, redirect_url: redirectUrl })
       return signInPage({
@@ -176,6 +196,7 @@ export async function hostedRoutes(
           ? link('/sign-in/forgot-password')
           : undefined,
         emailCodeUrl: factors.email_code ? link('/sign-in/email-code') : undefined,
+        providers,
         hosted: page,
       })
     },
@@ -186,8 +207,13 @@ export async function hostedRoutes(
           longMessage: 'Enter a valid email address and password.',
         })
       const form = parsed.data
+      if (form.strategy !== undefined)
+        return providerSignInOutcome(deps, { ...form, strategy: form.strategy }, clientId, device)
       if (!form.identifier)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
+      // An address of an enterprise connection's domain signs in at its IdP, not by password.
+      const enterprise = await enterpriseSignInOutcome(deps, form, clientId, device)
+      if (enterprise) return enterprise
       if (!form.password)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your password.' })
       const result = await services.signIns.create(
@@ -264,6 +290,7 @@ export async function hostedRoutes(
 
   codeStepRoutes(app, deps)
   forgotPasswordRoutes(app, deps)
+  enterpriseSsoRoutes(app, deps)
 
   // The root: the operator's home page when one is set (PATCH /v1/instance/paths home_url),
   // else a page saying what this server is and linking its pages.

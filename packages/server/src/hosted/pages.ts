@@ -157,8 +157,16 @@ export function signInPage(opts: {
   /** "Forgot password?" and "Email me a sign-in code", when the instance enables them. */
   forgotPasswordUrl?: string | undefined
   emailCodeUrl?: string | undefined
+  /** "Continue with <provider>": a form of its own, a submit button per connection. */
+  providers?: { strategy: string; name: string }[] | undefined
   hosted?: Hosted | undefined
 }): string {
+  const providers = (opts.providers ?? [])
+    .map(
+      (p) =>
+        `<button type="submit" name="strategy" value="${esc(p.strategy)}">Continue with ${esc(p.name)}</button>`,
+    )
+    .join('\n')
   const links = [
     opts.forgotPasswordUrl && `<a href="${esc(opts.forgotPasswordUrl)}">Forgot password?</a>`,
     opts.emailCodeUrl && `<a href="${esc(opts.emailCodeUrl)}">Email me a sign-in code</a>`,
@@ -170,6 +178,16 @@ export function signInPage(opts: {
     'Sign in',
     `<h1>Sign in</h1>
 <p>to continue</p>
+${
+  providers
+    ? `<form method="post" action="${esc(opts.action)}" class="lk-providers">
+${tokenInput(opts.token)}
+${redirect}
+${providers}
+</form>
+<p class="lk-divider">or</p>`
+    : ''
+}
 <form method="post" action="${esc(opts.action)}" novalidate>
 ${tokenInput(opts.token)}
 ${redirect}

@@ -27,6 +27,11 @@ export type EnvironmentInput = {
   mfaRequired: boolean
   /** The enabled social connections (issue #18), as `user_settings.social`. */
   social?: Record<string, unknown>
+  /**
+   * Whether an enterprise connection is active (issue #18 item 4): clerk-js's SignIn then
+   * leaves the password out of the identifier step and follows `enterprise_sso` to the IdP.
+   */
+  enterpriseSso?: boolean
 }
 
 type Attribute = {
@@ -226,7 +231,7 @@ export function environmentDocument(i: EnvironmentInput) {
       attributes,
       social: i.social ?? {},
       saml: { enabled: false },
-      enterprise_sso: { enabled: false },
+      enterprise_sso: { enabled: i.enterpriseSso ?? false },
       // "Require multi-factor authentication", in the spec's field. (clerk-js also reads a newer
       // `sign_up.mfa.required` to hide the removal of a last factor; the published spec forbids
       // it, so it is left out and the server refuses that removal itself: `mfa_required`.)

@@ -7,6 +7,7 @@ async function environment(services: Services) {
   return environmentDocument({
     ...(await services.instance.environmentInput()),
     social: await services.oauthConnections.socialSettings(),
+    enterpriseSso: await services.enterpriseConnections.anyActive(),
   })
 }
 

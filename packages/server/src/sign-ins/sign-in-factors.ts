@@ -1,7 +1,8 @@
 import { ApiError } from '@latchkey/contracts'
-import { fromDbBool, type SignInRow, type UserRow, type Write, writeAtomically } from '@latchkey/db'
+import { fromDbBool, type SignInRow, type UserRow, type Write } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { writeWithUserUpdated } from '../users/user-events.js'
 import type { UserWithEmails } from '../users/users.service.js'
 import { allowedSecondFactors } from '../verification/second-factor-rule.js'
 import {
@@ -18,6 +19,29 @@ export async function enabledFirstFactors(d: ServiceDeps): Promise<string[]> {
   return FIRST_FACTOR_ORDER.filter((name) => first_factors[name])
 }
 
+/** The redirect strategies of an enterprise connection (`saml`: clerk-js's older name). */
+export const ENTERPRISE_SSO_STRATEGIES: readonly string[] = ['enterprise_sso', 'saml']
+
+/**
+ * Whether `identifier` is an email address whose domain has an active enterprise connection
+ * (issue #18 item 4). As at Clerk, such an address signs in at its IdP only: `enterprise_sso`
+ * is its one first factor, whether or not a user has it yet.
+ */
+export async function enterpriseSsoFor(d: ServiceDeps, identifier: string | null | undefined) {
+  if (!identifier?.includes('@')) return false
+  return (await d.services.enterpriseConnections.forEmail(identifier)) !== undefined
+}
+
+/** Refuses any other first factor for an address its enterprise connection owns. */
+export async function assertStrategyAllowed(
+  d: ServiceDeps,
+  identifier: string | null | undefined,
+  strategy: string,
+): Promise<void> {
+  if (ENTERPRISE_SSO_STRATEGIES.includes(strategy)) return
+  if (await enterpriseSsoFor(d, identifier)) throw ApiError.of('strategy_for_user_invalid')
+}
+
 /** Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. */
 export async function supportedFirstFactors(
   d: ServiceDeps,
@@ -26,15 +50,28 @@ export async function supportedFirstFactors(
 ): Promise<SignInFactor[]> {
   const typed = signIn.identifier?.toLowerCase()
   const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
+  const enterpriseSso = await enterpriseSsoFor(d, typed)
   const subject = {
     user: found.user,
     emails: found.emails,
     identifierEmailId,
     passkeyCredentialIds: found.passkeys.flatMap((p) => p.credential_id ?? []),
+    enterpriseSso,
   }
-  return (await enabledFirstFactors(d)).flatMap(
-    (name) => strategyNamed(name)?.factors(subject) ?? [],
-  )
+  const names = enterpriseSso ? ['enterprise_sso'] : await enabledFirstFactors(d)
+  return names.flatMap((name) => strategyNamed(name)?.factors(subject) ?? [])
+}
+
+/**
+ * The first factors of a sign-in with no user (an address no one has yet): `enterprise_sso`
+ * when the address's domain has an active connection — clerk-js then redirects to the IdP —
+ * else none.
+ */
+export async function identifierFirstFactors(
+  d: ServiceDeps,
+  signIn: SignInRow,
+): Promise<SignInFactor[]> {
+  return (await enterpriseSsoFor(d, signIn.identifier)) ? [{ strategy: 'enterprise_sso' }] : []
 }
 
 /**
@@ -96,7 +133,9 @@ export function assertNotLocked(user: UserRow): void {
 /**
  * A verified first factor ends here: a session (the client under a fresh token, issue #13 §3),
  * or for a password reset the wait for the new password. An address a code or link reached is
- * proved, so it is marked verified in the same group.
+ * proved: when it was unverified it is marked verified in the same group, with the user's
+ * `user.updated` (an address already verified is left as it is: a sign-in alone changes nothing
+ * an app syncs, docs/WEBHOOKS.md).
  */
 export async function finishFirstFactor(
   d: ServiceDeps,
@@ -112,25 +151,42 @@ export async function finishFirstFactor(
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const { users } = d.services
   const now = d.clock.now()
-  const proved = outcome.provedEmailId ? [users.emailVerifiedWrite(outcome.provedEmailId)] : []
+  const proving = await newlyProved(d, user.id, outcome.provedEmailId)
+  const proved = proving ? [users.emailVerifiedWrite(proving)] : []
+  const changed = proving ? user.id : null
   if (outcome.needsNewPassword) {
     const patch = { status: 'needs_new_password', updated_at: now }
-    await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
+    await writeWithUserUpdated(d, [...proved, signInUpdate(signIn.id, patch)], changed)
     return { signIn: { ...signIn, ...patch } }
   }
-  if (outcome.satisfiesSecondFactor) return completeSignIn(d, signIn, user, proved, device, now)
+  if (outcome.satisfiesSecondFactor)
+    return completeSignIn(d, signIn, user, proved, device, now, changed)
   if (await needsSecondFactor(d, user)) {
     const patch = { status: 'needs_second_factor', updated_at: now }
-    await writeAtomically(d.db, d.dialect, [...proved, signInUpdate(signIn.id, patch)])
+    await writeWithUserUpdated(d, [...proved, signInUpdate(signIn.id, patch)], changed)
     return { signIn: { ...signIn, ...patch } }
   }
-  return completeSignIn(d, signIn, user, proved, device)
+  return completeSignIn(d, signIn, user, proved, device, null, changed)
+}
+
+/** The address a first factor reached, when it is one of the user's and not verified yet. */
+async function newlyProved(
+  d: ServiceDeps,
+  userId: string,
+  emailId: string | null,
+): Promise<string | null> {
+  if (!emailId) return null
+  const found = await d.services.users.findWithEmails(userId)
+  const email = found?.emails.find((e) => e.id === emailId)
+  return email && !fromDbBool(email.verified) ? email.id : null
 }
 
 /**
  * The sign-in completes: a session (the client under a fresh token, issue #13 §3), with the
- * writes that go with it (a proved address, a second factor's record). `secondFactor` stamps
- * when a second factor was proved, for the token's `fva`.
+ * writes that go with it (a proved address, a linked account, a second factor's record).
+ * `secondFactorAt` stamps when a second factor was proved, for the token's `fva`. When `extra`
+ * changes what the Backend API renders of the user, `changedUserId` names them: the group then
+ * records their `user.updated` (user-events.ts `writeWithUserUpdated`).
  */
 export async function completeSignIn(
   d: ServiceDeps,
@@ -139,6 +195,7 @@ export async function completeSignIn(
   extra: Write[],
   device: Device,
   secondFactorAt: number | null = null,
+  changedUserId: string | null = null,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
   const { clients, sessions, users } = d.services
   const now = d.clock.now()
@@ -156,12 +213,16 @@ export async function completeSignIn(
     updated_at: now,
   }
   const owner = clients.rotated(signIn.client_id)
-  await writeAtomically(d.db, d.dialect, [
-    ...extra,
-    ...sessions.insertWrites(session),
-    signInUpdate(signIn.id, patch),
-    owner.write({ last_active_session_id: session.id, sign_in_id: null }),
-    users.signInStamp(user.id),
-  ])
+  await writeWithUserUpdated(
+    d,
+    [
+      ...extra,
+      ...sessions.insertWrites(session),
+      signInUpdate(signIn.id, patch),
+      owner.write({ last_active_session_id: session.id, sign_in_id: null }),
+      users.signInStamp(user.id),
+    ],
+    changedUserId,
+  )
   return { signIn: { ...signIn, ...patch }, newClientToken: owner.newToken }
 }

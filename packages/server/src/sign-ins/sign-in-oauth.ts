@@ -3,9 +3,14 @@ import { isUniqueViolation, type SignInRow, writeAtomically } from '@latchkey/db
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { writeWithUserUpdated } from '../users/user-events.js'
 import { assertNotLocked, completeSignIn, needsSecondFactor } from './sign-in-factors.js'
 import { signInInsert, signInUpdate } from './sign-ins.repository.js'
-import type { CreateSignInInput, SignInResult } from './sign-ins.service.js'
+import type {
+  CreateSignInInput,
+  PrepareFirstFactorInput,
+  SignInResult,
+} from './sign-ins.service.js'
 
 const SIGN_IN_TTL_MS = 24 * 3600 * 1000
 
@@ -62,6 +67,45 @@ export async function startOAuthSignIn(
 }
 
 /**
+ * `POST …/prepare_first_factor` with `strategy=enterprise_sso` (clerk-js's
+ * `authenticateWithRedirect({ continueSignIn: true })` after the identifier step): the sign-in
+ * started with an address whose domain has an active connection — known user or not — gets
+ * the IdP redirect as its first factor, and waits for it (`needs_first_factor`).
+ */
+export async function prepareEnterpriseSignIn(
+  d: ServiceDeps,
+  signIn: SignInRow,
+  input: PrepareFirstFactorInput,
+  device: Device,
+): Promise<SignInRow> {
+  const now = d.clock.now()
+  if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
+  const waiting = signIn.status === 'needs_first_factor' || signIn.status === 'needs_identifier'
+  if (!waiting || !signIn.identifier) throw ApiError.of('sign_in_not_ready')
+  const strategy = d.services.verifications.strategy(input.strategy, [input.strategy])
+  const target = {
+    ownerId: signIn.id,
+    slot: 'first_factor' as const,
+    purpose: 'sign_in' as const,
+    emailAddress: signIn.identifier.toLowerCase(),
+    emailAddressId: null,
+    clientId: signIn.client_id,
+    userId: signIn.user_id,
+  }
+  const prepared = await strategy.prepare?.({ deps: d, device }, target, {
+    redirectUrl: input.redirectUrl,
+    actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
+    proxyUrl: input.proxyUrl,
+  })
+  const patch = { status: 'needs_first_factor', updated_at: Math.max(now, signIn.updated_at + 1) }
+  await writeAtomically(d.db, d.dialect, [
+    ...(prepared?.writes ?? []),
+    signInUpdate(signIn.id, patch),
+  ])
+  return { ...signIn, ...patch }
+}
+
+/**
  * The provider's callback proved `claims` for the sign-in `id`. A linked account signs its user
  * in (or waits for their second factor); a verified address the user proved here too links the
  * account first (docs/SECURITY.md); anything else leaves the verification `transferable`, for
@@ -112,7 +156,8 @@ async function oauthSignIn(
     : await accounts.linkableUser(claims)
   if (!user) {
     await d.services.verifications.settle(verificationId, 'transferable')
-    const patch = { status: 'needs_identifier', updated_at: now }
+    // No user proved: a sign-in begun with a user's address (enterprise_sso) names none now.
+    const patch = { status: 'needs_identifier', user_id: null, updated_at: now }
     await writeAtomically(d.db, d.dialect, [signInUpdate(id, patch)])
     return { signIn: { ...signIn, ...patch } }
   }
@@ -121,14 +166,17 @@ async function oauthSignIn(
   const link = linked
     ? [accounts.tokensWrite(linked, claims)]
     : [accounts.accountWrite(user.id, provider, claims)]
+  // A newly linked account (or one whose granted scopes changed) is a change of the user's
+  // `external_accounts`: its `user.updated` goes with it. New tokens alone are the sign-in's.
+  const changed = !linked || linked.approved_scopes !== claims.scope ? user.id : null
   // One update per row in a group: on PostgreSQL the group is one statement, where two updates
   // of the same row would not both apply.
   if (await needsSecondFactor(d, user)) {
     const patch = { user_id: user.id, status: 'needs_second_factor', updated_at: now }
-    await writeAtomically(d.db, d.dialect, [...link, signInUpdate(id, patch)])
+    await writeWithUserUpdated(d, [...link, signInUpdate(id, patch)], changed)
     return { signIn: { ...signIn, ...patch } }
   }
-  return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device)
+  return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device, null, changed)
 }
 
 /**
@@ -178,16 +226,18 @@ async function transfer(
     accounts.spentWrite(flow.id),
   ]
   const owner = d.services.clients.owner(clientId, { rotate: false })
+  // The account linked now is a change of the user's `external_accounts` (`user.updated`).
+  const changed = linked ? null : user.id
   if (await needsSecondFactor(d, user)) {
     const waiting = { ...row, status: 'needs_second_factor' }
-    await writeAtomically(d.db, d.dialect, [
-      ...link,
-      signInInsert(waiting),
-      owner.write({ sign_in_id: row.id }),
-    ])
+    await writeWithUserUpdated(
+      d,
+      [...link, signInInsert(waiting), owner.write({ sign_in_id: row.id })],
+      changed,
+    )
     return { signIn: waiting, clientId }
   }
   await writeAtomically(d.db, d.dialect, [signInInsert(row)])
-  const done = await completeSignIn(d, row, user, link, device)
+  const done = await completeSignIn(d, row, user, link, device, null, changed)
   return { ...done, clientId }
 }

@@ -25,6 +25,7 @@ const Prepare = z.object({
   strategy,
   email_address_id: emailAddressId,
   redirect_url: redirectUrl,
+  action_complete_redirect_url: redirectUrl,
 })
 const Attempt = z.object({
   strategy,
@@ -85,7 +86,7 @@ export function signInRoutes(r: Router): void {
     params: SignInParams,
     body: Prepare,
     rateLimit: PREPARE_LIMIT,
-    handler: async ({ params, body, client, services, device }) => {
+    handler: async ({ params, body, client, services, device, proxyUrl }) => {
       const signIn = await services.signIns.prepareFirstFactor(
         params.sign_in_id,
         client?.id,
@@ -93,6 +94,8 @@ export function signInRoutes(r: Router): void {
           strategy: body.strategy,
           emailAddressId: body.email_address_id,
           redirectUrl: body.redirect_url,
+          actionCompleteRedirectUrl: body.action_complete_redirect_url,
+          proxyUrl,
         },
         device,
       )

@@ -6,13 +6,21 @@ import type { Device } from '../sessions/sessions.service.js'
 import { passwordRefusal } from '../users/password-checks.js'
 import {
   assertNotLocked,
+  assertStrategyAllowed,
+  ENTERPRISE_SSO_STRATEGIES,
   enabledFirstFactors,
+  enterpriseSsoFor,
   finishFirstFactor,
   needsSecondFactor,
   signInUser,
   supportedFirstFactors,
 } from './sign-in-factors.js'
-import { completeOAuthSignIn, startOAuthSignIn, transferSignIn } from './sign-in-oauth.js'
+import {
+  completeOAuthSignIn,
+  prepareEnterpriseSignIn,
+  startOAuthSignIn,
+  transferSignIn,
+} from './sign-in-oauth.js'
 import { attemptDiscoverable, createDiscoverable } from './sign-in-passkey.js'
 import { attemptSecondFactor, prepareSecondFactor } from './sign-in-second-factor.js'
 import * as repo from './sign-ins.repository.js'
@@ -38,6 +46,10 @@ export type PrepareFirstFactorInput = {
   strategy: string
   emailAddressId?: string | undefined
   redirectUrl?: string | undefined
+  /** `enterprise_sso`: where the browser goes once the sign-in completes. */
+  actionCompleteRedirectUrl?: string | undefined
+  /** `enterprise_sso`: the app's proxy of the Frontend API (its cookie's). */
+  proxyUrl?: string | undefined
 }
 
 export type AttemptFirstFactorInput = {
@@ -82,10 +94,13 @@ export class SignInsService {
     }
     let user: UserRow | undefined
     if (input.identifier !== undefined) {
+      // An address its enterprise connection owns signs in at the IdP only, known user or not:
+      // the sign-in waits with `enterprise_sso` as its one factor (sign-in-factors.ts).
+      if (input.password !== undefined) await assertStrategyAllowed(this.d, input.identifier, '')
       user = await this.d.services.users.findByIdentifier(input.identifier)
-      if (!user)
+      if (!user && !(await enterpriseSsoFor(this.d, input.identifier)))
         throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
-      if (user.banned) throw ApiError.of('user_banned')
+      if (user?.banned) throw ApiError.of('user_banned')
     }
     if (input.password !== undefined) {
       if (!user) throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
@@ -168,6 +183,8 @@ export class SignInsService {
     this.d.services.verifications.strategy(input.strategy, names)
     if (input.identifier === undefined)
       throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
+    // Refused before the sign-in is written: an enterprise connection's address.
+    await assertStrategyAllowed(this.d, input.identifier, input.strategy)
     const created = await this.create({ identifier: input.identifier }, clientId, device)
     const signIn = await this.prepareFirstFactor(
       created.signIn.id,
@@ -189,7 +206,10 @@ export class SignInsService {
     input: PrepareFirstFactorInput,
     device: Device = {},
   ): Promise<SignInRow> {
+    if (ENTERPRISE_SSO_STRATEGIES.includes(input.strategy))
+      return prepareEnterpriseSignIn(this.d, await this.get(id, clientId), input, device)
     const signIn = await this.pending(id, clientId)
+    await assertStrategyAllowed(this.d, signIn.identifier, input.strategy)
     const found = await signInUser(this.d, signIn)
     const { verifications } = this.d.services
     const strategy = verifications.strategy(input.strategy, await enabledFirstFactors(this.d))
@@ -239,6 +259,7 @@ export class SignInsService {
       return attemptDiscoverable(this.d, discoverable, input.publicKeyCredential, device)
     }
     const signIn = await this.pending(id, clientId)
+    await assertStrategyAllowed(this.d, signIn.identifier, input.strategy)
     const found = await signInUser(this.d, signIn)
     const { verifications } = this.d.services
     const strategy = verifications.strategy(input.strategy, await enabledFirstFactors(this.d))

@@ -11,6 +11,8 @@ const SIGN_UP_TTL_MS = 24 * 3600 * 1000
 
 export type OAuthSignUpInput = {
   strategy: string
+  /** `enterprise_sso`: the address whose domain chooses the connection. */
+  emailAddress?: string | undefined
   redirectUrl?: string | undefined
   actionCompleteRedirectUrl?: string | undefined
   proxyUrl?: string | undefined
@@ -54,7 +56,7 @@ export async function startOAuthSignUp(
     ownerId: row.id,
     slot: 'first_factor' as const,
     purpose: 'sign_up' as const,
-    emailAddress: '',
+    emailAddress: input.emailAddress?.trim().toLowerCase() ?? '',
     emailAddressId: null,
     clientId: owner.id,
   }

@@ -37,7 +37,7 @@ const CreateSignUp = z.object({
   unsafe_metadata: absentIfBlank(metadataField),
   /** Clerk's transfer: the sign-in's new external account becomes this sign-up (issue #18). */
   transfer: boolish.optional(),
-  /** `oauth_<provider>`: the sign-up starts at the provider (issue #18). */
+  /** `oauth_<provider>` or `enterprise_sso`: the sign-up starts at the provider (issue #18). */
   strategy: absentIfBlank(z.string().min(1).max(64)),
   redirect_url: absentIfBlank(z.string().max(2048)),
   action_complete_redirect_url: absentIfBlank(z.string().max(2048)),
@@ -55,7 +55,13 @@ export function signUpRoutes(r: Router): void {
     body: CreateSignUp,
     rateLimit: CREATE_LIMIT,
     handler: async ({ body, client, services, device, proxyUrl }) => {
-      const oauth = body.strategy?.startsWith('oauth_') ? body.strategy : undefined
+      // `enterprise_sso` (`saml`): the sign-up's email address chooses the connection (#18).
+      const oauth =
+        body.strategy?.startsWith('oauth_') ||
+        body.strategy === 'enterprise_sso' ||
+        body.strategy === 'saml'
+          ? body.strategy
+          : undefined
       if (body.strategy !== undefined && !oauth)
         throw ApiError.of('form_param_value_invalid', {
           longMessage: `Unsupported strategy ${body.strategy}.`,
@@ -67,6 +73,7 @@ export function signUpRoutes(r: Router): void {
           ? await services.signUps.startOAuth(
               {
                 strategy: oauth,
+                emailAddress: body.email_address,
                 redirectUrl: body.redirect_url,
                 actionCompleteRedirectUrl: body.action_complete_redirect_url,
                 proxyUrl,

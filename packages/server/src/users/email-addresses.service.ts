@@ -96,11 +96,11 @@ export class EmailAddressesService {
     await this.d.db.transaction().execute(async (trx) => {
       if (input.verified !== undefined)
         await repo.setEmailVerified(trx, id, toDbBool(input.verified), now)
-      if (input.primary && !isPrimary)
-        await repo.updateUserRow(trx, row.user_id, {
-          primary_email_address_id: id,
-          updated_at: now,
-        })
+      // The user's `updated_at` moves with any change of theirs (receivers order by it).
+      await repo.updateUserRow(trx, row.user_id, {
+        ...(input.primary && !isPrimary ? { primary_email_address_id: id } : {}),
+        updated_at: now,
+      })
       await this.d.users.emitUpdatedIn(trx, row.user_id)
     })
     return this.get(id)

@@ -5,6 +5,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { isKnownDevice, recordDeviceFailure } from './known-device.js'
 import { PASSWORD_CHECKS_PER_IP, throttleDelayMs, throttledFor } from './password-attempts.js'
+import { touchedAndUpdatedIn, userUpdatedIn } from './user-events.js'
 import { lockoutExpiresIn } from './users.mapper.js'
 import * as repo from './users.repository.js'
 
@@ -86,7 +87,16 @@ export class PasswordChecks {
       patch.password_digest = await hashPassword(password)
       patch.password_hasher = 'argon2id'
     }
-    if (Object.keys(patch).length > 0) await repo.updateUserRow(this.d.db, user.id, patch)
+    if (lockedFor !== null) {
+      // A known device past a lockout in force lifts it: the user is no longer `locked`.
+      await this.d.db.transaction().execute(async (trx) => {
+        await repo.updateUserRow(trx, user.id, patch)
+        await touchedAndUpdatedIn(this.d, trx, user.id)
+      })
+    } else if (Object.keys(patch).length > 0) {
+      // Counters and a re-hash only: nothing the Backend API renders but the attempts left.
+      await repo.updateUserRow(this.d.db, user.id, patch)
+    }
     return { ok: true, user: { ...user, ...patch } as UserRow } as const
   }
 
@@ -97,22 +107,31 @@ export class PasswordChecks {
     clientId: string | undefined,
     known: boolean | undefined,
   ): Promise<PasswordCheck> {
-    const failures = await repo.incrementFailedAttempts(this.d.db, user.id, now)
-    await recordDeviceFailure(this.d, clientId, user.id)
     const { lockoutAttempts, lockoutSeconds } = this.d.config
-    if (failures >= lockoutAttempts) {
-      await repo.updateUserRow(this.d.db, user.id, {
-        lockout_until: now + lockoutSeconds * 1000,
-        failed_attempts: 0,
-        throttled_until: null,
-      })
-      // A known device that fails is not locked out: it is told the password is wrong.
-      if (!(known ?? (await this.#isKnownDevice(clientId, user.id))))
-        return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutSeconds }
-    } else {
-      const delay = throttleDelayMs(failures)
-      if (delay > 0) await repo.updateUserRow(this.d.db, user.id, { throttled_until: now + delay })
-    }
+    // The count and what it leads to, in one transaction: at the limit the account is locked
+    // out, a change of the user's `locked` recorded as `user.updated` with it. A failure short
+    // of it changes only counters (`verification_attempts_remaining`) and emits nothing.
+    // A known device failing through a lockout in force extends it: the user stays locked.
+    const lockedOut = lockoutExpiresIn(user, now) !== null
+    const failures = await this.d.db.transaction().execute(async (trx) => {
+      const count = await repo.incrementFailedAttempts(trx, user.id, now)
+      if (count >= lockoutAttempts) {
+        await repo.updateUserRow(trx, user.id, {
+          lockout_until: now + lockoutSeconds * 1000,
+          failed_attempts: 0,
+          throttled_until: null,
+        })
+        if (!lockedOut) await userUpdatedIn(this.d, trx, user.id)
+      } else {
+        const delay = throttleDelayMs(count)
+        if (delay > 0) await repo.updateUserRow(trx, user.id, { throttled_until: now + delay })
+      }
+      return count
+    })
+    await recordDeviceFailure(this.d, clientId, user.id)
+    // A known device that fails is not locked out: it is told the password is wrong.
+    if (failures >= lockoutAttempts && !(known ?? (await this.#isKnownDevice(clientId, user.id))))
+      return { ok: false, code: 'user_locked', retryAfterSeconds: lockoutSeconds }
     return { ok: false, code: 'form_password_incorrect' }
   }
 

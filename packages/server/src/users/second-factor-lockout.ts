@@ -2,6 +2,7 @@ import { ApiError } from '@latchkey/contracts'
 import type { UserRow } from '@latchkey/db'
 import type { ServiceDeps } from '../service-deps.js'
 import { isKnownDevice, recordDeviceFailure } from './known-device.js'
+import { touchedAndUpdatedIn } from './user-events.js'
 import * as repo from './users.repository.js'
 
 /**
@@ -38,9 +39,9 @@ export async function claimSecondFactor(
     lockUntil: now + d.config.lockoutSeconds * 1000,
     ignoreLock: false,
   }
-  let claimed = await repo.claimSecondFactorAttempt(d.db, user.id, now, opts)
+  let claimed = await claim(d, user.id, now, opts)
   if (claimed === undefined && (await isKnownDevice(d, clientId, user.id)))
-    claimed = await repo.claimSecondFactorAttempt(d.db, user.id, now, { ...opts, ignoreLock: true })
+    claimed = await claim(d, user.id, now, { ...opts, ignoreLock: true })
   if (claimed === undefined) {
     const current = await repo.findUserById(d.db, user.id)
     const until = current?.second_factor_locked_until ?? now
@@ -49,8 +50,41 @@ export async function claimSecondFactor(
       meta: { retry_after_seconds: Math.max(1, Math.ceil((until - now) / 1000)) },
     })
   }
+  // From the lock's count on, the lock is in force now (this claim set or extended it).
+  const locked = claimed >= SECOND_FACTOR_LOCK_FROM
   return {
     failed: () => recordDeviceFailure(d, clientId, user.id),
-    succeeded: () => repo.clearSecondFactorFailures(d.db, user.id),
+    succeeded: async () => {
+      if (!locked) return repo.clearSecondFactorFailures(d.db, user.id)
+      // A right code lifts the lock in force: the user is no longer `locked`.
+      await d.db.transaction().execute(async (trx) => {
+        await repo.clearSecondFactorFailures(trx, user.id)
+        await touchedAndUpdatedIn(d, trx, user.id)
+      })
+    },
   }
+}
+
+/**
+ * One claim. Most cannot lock (short of the lock's count): one UPDATE. The one that locks is
+ * claimed in a transaction with the user's `user.updated` (`locked`, `lockout_expires_in_seconds`),
+ * so the lock and its event commit together. A known device's claim past a lock in force
+ * (`ignoreLock`) extends it: the user stays locked, and emits nothing until the lock is lifted.
+ * A right code on the very attempt that locked lifts the lock again at once: two events, each
+ * true of the user when its transaction committed.
+ */
+async function claim(
+  d: ServiceDeps,
+  userId: string,
+  now: number,
+  opts: { lockFrom: number; lockUntil: number; ignoreLock: boolean },
+): Promise<number | undefined> {
+  if (opts.ignoreLock) return repo.claimSecondFactorAttempt(d.db, userId, now, opts)
+  const quick = await repo.claimSecondFactorAttempt(d.db, userId, now, { ...opts, belowLock: true })
+  if (quick !== undefined) return quick
+  return d.db.transaction().execute(async (trx) => {
+    const count = await repo.claimSecondFactorAttempt(trx, userId, now, opts)
+    if (count !== undefined && count >= opts.lockFrom) await touchedAndUpdatedIn(d, trx, userId)
+    return count
+  })
 }

@@ -9,7 +9,7 @@ import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import type { VerificationTarget } from '../verification/strategy.js'
-import { userUpdatedIn } from './user-events.js'
+import { touchedAndUpdatedIn } from './user-events.js'
 import * as repo from './users.repository.js'
 
 /**
@@ -94,6 +94,6 @@ function markVerified(d: ServiceDeps, emailId: string): Promise<void> {
   return d.db.transaction().execute(async (trx) => {
     await runWrite(trx, repo.emailVerifiedUpdate(emailId, d.clock.now()))
     const email = await repo.findEmailById(trx, emailId)
-    if (email) await userUpdatedIn(d, trx, email.user_id)
+    if (email) await touchedAndUpdatedIn(d, trx, email.user_id)
   })
 }

@@ -1,4 +1,4 @@
-import type { Database, Write } from '@latchkey/db'
+import { type Database, type Write, writeAtomically } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -56,4 +56,34 @@ export async function userUpdatedIn(d: ServiceDeps, trx: Transaction<Database>, 
   const found = await userRowsIn(d, trx, id)
   if (!found) return
   await runWrite(trx, userEvent(d, 'user.updated', found))
+}
+
+/**
+ * Runs a group of writes (`writeAtomically`'s unit). When `changedUserId` is given, the group
+ * changes what the Backend API renders of that user (an address proved, an account linked): the
+ * writes run in one transaction, in order, and its `user.updated` is recorded after them,
+ * rendered through it (sign-in stamps included), so it commits or rolls back with them. Without
+ * one, the group stays a single statement on PostgreSQL: a plain sign-in emits no
+ * `user.updated` (docs/WEBHOOKS.md).
+ */
+export async function writeWithUserUpdated(
+  d: ServiceDeps,
+  writes: Write[],
+  changedUserId: string | null | undefined,
+): Promise<void> {
+  if (!changedUserId) return writeAtomically(d.db, d.dialect, writes)
+  await d.db.transaction().execute(async (trx) => {
+    for (const write of writes) await runWrite(trx, write)
+    await touchedAndUpdatedIn(d, trx, changedUserId)
+  })
+}
+
+/**
+ * {@link userUpdatedIn} for a change that does not stamp the user row itself (an address proved,
+ * an account linked, a lock begun or lifted): `updated_at` moves first, as every change of the
+ * user moves it, so receivers that order by `data.updated_at` see this event as the newer one.
+ */
+export async function touchedAndUpdatedIn(d: ServiceDeps, trx: Transaction<Database>, id: string) {
+  await repo.updateUserRow(trx, id, { updated_at: d.clock.now() })
+  await userUpdatedIn(d, trx, id)
 }

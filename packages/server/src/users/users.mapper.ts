@@ -7,7 +7,11 @@ import {
   type UserRow,
   type VerificationRow,
 } from '@latchkey/db'
-import { externalAccountJSON } from '../external-accounts/external-account.render.js'
+import {
+  enterpriseAccountJSON,
+  externalAccountJSON,
+  isEnterpriseOidc,
+} from '../external-accounts/external-account.render.js'
 import { hasImageOf, imageUrlOf } from '../images/image-urls.js'
 import { passkeyToJSON } from '../passkeys/passkeys.mapper.js'
 import { verificationJSON } from '../verification/verification.render.js'
@@ -120,9 +124,14 @@ export function userToJSON(
     phone_numbers: [] as unknown[],
     web3_wallets: [] as unknown[],
     passkeys: opts.passkeys.map((p) => passkeyToJSON(p, undefined, opts.now)),
-    external_accounts: (opts.externalAccounts ?? []).map(externalAccountJSON),
+    external_accounts: (opts.externalAccounts ?? [])
+      .filter((a) => !isEnterpriseOidc(a))
+      .map(externalAccountJSON),
     saml_accounts: [] as unknown[],
-    enterprise_accounts: [] as unknown[],
+    // Accounts at enterprise OIDC connections (issue #18 item 4). TODO(#18): SAML ones too.
+    enterprise_accounts: (opts.externalAccounts ?? [])
+      .filter(isEnterpriseOidc)
+      .map(enterpriseAccountJSON),
     organization_memberships: [] as unknown[],
     password_last_updated_at: u.password_updated_at,
     public_metadata: fromDbJson(u.public_metadata),

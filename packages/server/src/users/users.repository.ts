@@ -326,13 +326,15 @@ export async function setEmailVerified(db: Q, id: string, verified: number, now:
  * re-reads it): counts it and, from the `lockFrom`-th consecutive one on, locks second factors
  * until `lockUntil` in the same write, so a burst of parallel guesses cannot all pass a lock
  * not yet written. Refused (undefined) while second factors are locked, unless `ignoreLock` (a
- * known device). Returns the count, this attempt included.
+ * known device), and with `belowLock` when this attempt would lock them (the caller then claims
+ * again in the transaction that records the lock's `user.updated`). Returns the count, this
+ * attempt included.
  */
 export async function claimSecondFactorAttempt(
   db: Q,
   id: string,
   now: number,
-  opts: { lockFrom: number; lockUntil: number; ignoreLock: boolean },
+  opts: { lockFrom: number; lockUntil: number; ignoreLock: boolean; belowLock?: boolean },
 ): Promise<number | undefined> {
   let q = db
     .updateTable('users')
@@ -353,6 +355,7 @@ export async function claimSecondFactorAttempt(
         eb('second_factor_locked_until', '<=', now),
       ]),
     )
+  if (opts.belowLock) q = q.where('second_factor_failures', '<', opts.lockFrom - 1)
   const row = await q.returning('second_factor_failures').executeTakeFirst()
   return row ? Number(row.second_factor_failures) : undefined
 }

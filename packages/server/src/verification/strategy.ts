@@ -64,6 +64,8 @@ export type FactorSubject = {
   identifierEmailId: string | null
   /** The user's verified passkeys' credential ids (absent: not known to this caller). */
   passkeyCredentialIds?: readonly string[] | undefined
+  /** The sign-in's identifier is an address an active enterprise connection's domain covers. */
+  enterpriseSso?: boolean | undefined
 }
 
 /**

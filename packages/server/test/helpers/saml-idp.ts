@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inflateRawSync } from 'node:zlib'
@@ -63,7 +63,9 @@ const xmlId = () => `_${randomBytes(16).toString('hex')}`
  * A SAML 2.0 identity provider on loopback, from xml-crypto (the XML-DSig library node-saml itself
  * verifies with): `GET /sso` takes an AuthnRequest by the HTTP-Redirect binding and answers, as
  * JSON, the signed `SAMLResponse` and `RelayState` its auto-posting form would carry to the ACS
- * for the person `signInAs`. The test posts them, like the browser would.
+ * for the person `signInAs`. The test posts them, like the browser would. Started with
+ * `{ loginPage: true }` (browser tests), `/sso` is instead a sign-in page asking for the email
+ * address, whose form answers the IdP's auto-posting form to the ACS (HTTP-POST binding).
  */
 export class SamlIdp {
   readonly entityId: string
@@ -83,12 +85,18 @@ export class SamlIdp {
     this.cert = pair.cert
   }
 
-  static async start(): Promise<SamlIdp> {
+  static async start(options: { loginPage?: boolean } = {}): Promise<SamlIdp> {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
     let idp: SamlIdp | undefined
     const server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', base)
+      if (options.loginPage && idp && (url.pathname === '/sso' || url.pathname === '/sso/login')) {
+        idp.loginPage(req, res, url).catch((error: unknown) => {
+          res.writeHead(400).end(String(error))
+        })
+        return
+      }
       if (url.pathname === '/metadata') {
         res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' })
         res.end(idp?.metadata())
@@ -118,6 +126,45 @@ export class SamlIdp {
     await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok))
     idp = new SamlIdp(base, server, keyPair())
     return idp
+  }
+
+  /**
+   * The browser's way through the IdP: `GET /sso` shows "Sign in to the IdP" (an email field
+   * carrying the AuthnRequest along), and its `POST /sso/login` answers the page that posts the
+   * signed response to the ACS by itself.
+   */
+  private async loginPage(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const page = (body: string) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test IdP</title></head><body>${body}</body></html>`,
+      )
+    }
+    if (req.method === 'GET' && url.pathname === '/sso') {
+      page(`<h1>Sign in to the IdP</h1><form method="post" action="/sso/login">
+<input type="hidden" name="q" value="${esc(url.search)}">
+<label>Email <input name="email" type="email"></label>
+<button type="submit">Sign in</button></form>`)
+      return
+    }
+    let text = ''
+    for await (const chunk of req) text += String(chunk)
+    const form = new URLSearchParams(text)
+    const request = readAuthnRequest(new URL(`/sso${form.get('q') ?? ''}`, url))
+    this.lastRequest = request
+    const SAMLResponse = this.response({
+      email: form.get('email') ?? '',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      acsUrl: request.acsUrl,
+      audience: request.issuer,
+      inResponseTo: request.id,
+    })
+    page(`<form method="post" action="${esc(request.acsUrl)}">
+<input type="hidden" name="SAMLResponse" value="${esc(SAMLResponse)}">
+<input type="hidden" name="RelayState" value="${esc(request.relayState ?? '')}">
+<noscript><button type="submit">Continue</button></noscript></form>
+<script>document.forms[0].submit()</script>`)
   }
 
   /** The IdP's metadata (entity id, redirect-binding SSO URL, signing certificate). */
