@@ -173,6 +173,8 @@ const otherPaths = [
   '/v1/saml/metadata/x',
   '/v1/saml/acs/samlc_x',
   '/v1/saml/acs/x',
+  '/v1/saml/idp_initiated',
+  '/v1/saml/idp_initiated?token=x',
   '/v1/webhooks/endpoints',
   '/v1/webhooks/endpoints/whe_x',
   '/v1/webhooks/endpoints/whe_x/secret',

@@ -76,11 +76,14 @@ const list = (v: unknown): X[] => (Array.isArray(v) ? (v as X[]) : [])
 export function assertionFacts(profile: Profile): {
   id: string | null
   recipients: string[]
+  /** Every SubjectConfirmationData's InResponseTo (none in an unsolicited response). */
+  inResponseTo: string[]
   notOnOrAfter: number | null
 } {
   const doc = profile.getAssertion?.() as { Assertion?: X } | undefined
   const a = doc?.Assertion
   const recipients: string[] = []
+  const inResponseTo: string[] = []
   let last: number | null = null
   const seen = (s: string | undefined) => {
     const t = s ? Date.parse(s) : Number.NaN
@@ -90,12 +93,13 @@ export function assertionFacts(profile: Profile): {
     for (const sc of list(subject.SubjectConfirmation)) {
       for (const data of list(sc.SubjectConfirmationData)) {
         if (data.$?.Recipient) recipients.push(data.$.Recipient)
+        if (data.$?.InResponseTo) inResponseTo.push(data.$.InResponseTo)
         seen(data.$?.NotOnOrAfter)
       }
     }
   }
   for (const c of list(a?.Conditions)) seen(c.$?.NotOnOrAfter)
-  return { id: a?.$?.ID ?? null, recipients, notOnOrAfter: last }
+  return { id: a?.$?.ID ?? null, recipients, inResponseTo, notOnOrAfter: last }
 }
 
 /** The Response element's Destination (SAML core §3.2.2), read from the posted document. */

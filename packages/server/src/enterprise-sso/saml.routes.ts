@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
 import type { Services } from '../services.js'
+import { handOverRedirect, samlHandOverRoutes } from './saml-idp-initiated.routes.js'
 
 const AcsBody = z.looseObject({
   SAMLResponse: z.string().min(1).max(512_000),
@@ -38,19 +39,22 @@ export function samlRoutes(app: FastifyInstance, services: Services, config: Con
     const parsed = AcsBody.safeParse(req.body ?? {})
     if (!parsed.success) return fail(reply, ApiError.of('saml_response_invalid'))
     try {
-      const { state } = await services.saml.accept(
+      const accepted = await services.saml.accept(
         id,
         parsed.data.SAMLResponse,
         parsed.data.RelayState,
       )
+      if ('handOver' in accepted) return handOverRedirect(reply, config, accepted.handOver)
       const to = new URL('/v1/oauth_callback', config.url)
-      to.searchParams.set('state', state)
+      to.searchParams.set('state', accepted.state)
       return reply.code(303).header('cache-control', 'no-store').header('location', to.href).send()
     } catch (error) {
       if (error instanceof ApiError) return fail(reply, error)
       throw error
     }
   })
+
+  samlHandOverRoutes(app, services, config)
 }
 
 const fail = (reply: FastifyReply, error: ApiError) =>

@@ -12,6 +12,7 @@ import type { ServiceDeps } from '../service-deps.js'
 import type { PrepareInput } from '../verification/strategy.js'
 import { recordAssertion } from './enterprise-connections.repository.js'
 import { covers, domainOf, mappingOf } from './enterprise-connections.service.js'
+import { type HandOver, SamlHandOverService } from './saml-idp-initiated.js'
 import {
   assertionFacts,
   CLOCK_SKEW_MS,
@@ -33,9 +34,12 @@ import {
  */
 export class SamlService {
   private readonly d: ServiceDeps
+  /** IdP-initiated sign-in's hand-over from the ACS to the browser's GET. */
+  readonly handOver: SamlHandOverService
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    this.handOver = new SamlHandOverService(deps)
   }
 
   metadata(row: EnterpriseConnectionRow): string {
@@ -60,15 +64,17 @@ export class SamlService {
   }
 
   /**
-   * `POST /v1/saml/acs/{id}`: validates the response for the flow its RelayState names (or, with
-   * no such flow, as IdP-initiated when the connection allows it) and stores the claims on the
-   * flow. Throws Clerk's error and changes nothing when anything does not check out.
+   * `POST /v1/saml/acs/{id}`: validates the response for the flow its RelayState names and
+   * stores the claims on the flow (`state`: the callback's); with no such flow, as IdP-initiated
+   * when the connection allows it — InResponseTo must then be absent — its claims handed over to
+   * the browser's next GET (`handOver`, saml-idp-initiated.ts). Throws Clerk's error and changes
+   * nothing when anything does not check out.
    */
   async accept(
     connectionId: string,
     samlResponse: string,
     relayState: string | undefined,
-  ): Promise<{ flow: OAuthFlowRow; state: string }> {
+  ): Promise<{ flow: OAuthFlowRow; state: string } | { handOver: HandOver }> {
     const row = await this.d.services.enterpriseConnections.find(connectionId)
     if (row?.protocol !== 'saml' || !fromDbBool(row.active))
       throw ApiError.of('saml_connection_active_not_found')
@@ -77,11 +83,8 @@ export class SamlService {
     if (!flow || flow.provider !== row.id || !relayState) {
       // No flow of ours: a sign-in started at the IdP (or a forged RelayState).
       if (!fromDbBool(row.allow_idp_initiated)) throw ApiError.of('saml_idp_initiated_not_allowed')
-      // TODO(#18): IdP-initiated sign-in needs the browser's client, which a cross-site POST does
-      // not carry; until the hand-over page exists it is refused even when allowed.
-      throw ApiError.of('saml_idp_initiated_not_allowed', {
-        longMessage: 'IdP-initiated sign-in is not available yet; start the sign-in at the app.',
-      })
+      const claims = await this.validate(row, samlResponse, null)
+      return { handOver: await this.handOver.begin(row, claims, relayState) }
     }
     const claims = await this.validate(row, samlResponse, { id: flow.nonce, at: flow.created_at })
     if (!(await accounts.answerFlow(flow.id, claims)))
@@ -114,6 +117,10 @@ export class SamlService {
     const facts = assertionFacts(profile)
     if (!facts.recipients.includes(urls.acsUrl))
       throw invalidResponse('Recipient is not this ACS URL')
+    // Unsolicited: node-saml refuses a Response InResponseTo no request of ours has, but reads the
+    // SubjectConfirmationData's only beside one; an answer to some request is not unsolicited.
+    if (request === null && facts.inResponseTo.length > 0)
+      throw invalidResponse('InResponseTo in an unsolicited response')
     if (!facts.id) throw invalidResponse('assertion has no ID')
     const claims = this.claimsOf(row, profile)
     const now = this.d.clock.now()

@@ -195,6 +195,25 @@ export class ExternalAccountsService {
     return JSON.parse(flow.claims) as ProviderClaims
   }
 
+  /**
+   * Answers the flow of the verification `verificationId` with `claims` (an IdP-initiated SAML
+   * hand-over: enterprise-sso/saml-idp-initiated.ts), only when it is a flow of `provider`.
+   */
+  async answerFlowOf(
+    verificationId: string,
+    provider: string,
+    claims: ProviderClaims,
+  ): Promise<boolean> {
+    const flow = await repo.findFlowByVerification(this.d.db, verificationId)
+    if (flow?.provider !== provider) return false
+    return this.answerFlow(flow.id, claims)
+  }
+
+  /** Marks a flow used, once, while it is unexpired; false when it was used (or expired). */
+  claimFlow(flowId: string): Promise<boolean> {
+    return repo.claimFlow(this.d.db, flowId, this.d.clock.now())
+  }
+
   /** The flow a callback's state names, or undefined (a forged or unknown state). */
   findFlowByState(state: string): Promise<OAuthFlowRow | undefined> {
     return repo.findFlowByState(this.d.db, this.d.services.verifications.secrets.lookup(state))
