@@ -215,16 +215,27 @@ export async function insertDeliveries(db: Db, rows: WebhookDeliveryRow[]): Prom
 }
 
 /** Events created since `since` still held (payload kept), oldest first. */
-export function eventsSince(db: Db, since: number, limit: number): Promise<WebhookEventRow[]> {
-  return db
+/**
+ * The kept events of the given types (`only`), or of every type but `except`, created since
+ * `since`, oldest first, at most `limit`: the limit counts only events the endpoint takes.
+ */
+export function eventsSince(
+  db: Db,
+  since: number,
+  limit: number,
+  types: { only: string[] } | { except: string[] },
+): Promise<Pick<WebhookEventRow, 'id' | 'type'>[]> {
+  let q = db
     .selectFrom('webhook_events')
-    .selectAll()
+    .select(['id', 'type'])
     .where('created_at', '>=', since)
     .where('payload_sealed', 'is not', null)
     .where('type', '!=', 'webhook.test')
-    .orderBy('created_at')
-    .limit(limit)
-    .execute()
+  if ('only' in types) {
+    if (types.only.length === 0) return Promise.resolve([])
+    q = q.where('type', 'in', types.only)
+  } else if (types.except.length > 0) q = q.where('type', 'not in', types.except)
+  return q.orderBy('created_at').limit(limit).execute()
 }
 
 export type DeliveryWithType = WebhookDeliveryRow & { event_type: string }

@@ -31,10 +31,18 @@ export function openSecrets(box: SecretBox, row: WebhookEndpointRow): EndpointSe
 
 /** Whether the endpoint takes events of `type` (no filter: every type). */
 export function subscribes(row: WebhookEndpointRow, type: string): boolean {
+  const types = subscribedTypes(row)
+  return 'only' in types ? types.only.includes(type) : !types.except.includes(type)
+}
+
+/** The types an endpoint takes: the ones it names, or every type but those it must name. */
+export function subscribedTypes(
+  row: WebhookEndpointRow,
+): { only: string[] } | { except: string[] } {
   // `email.created` carries live sign-in codes and links: only to an endpoint that names it,
   // never to a catch-all receiver (a logger, an automation tool) by default.
-  if (row.event_types === null) return type !== 'email.created'
-  return (JSON.parse(row.event_types) as string[]).includes(type)
+  if (row.event_types === null) return { except: ['email.created'] }
+  return { only: JSON.parse(row.event_types) as string[] }
 }
 
 /** An endpoint as the Backend API shows it; its secrets only through `…/secret`. */
@@ -208,8 +216,11 @@ export class WebhooksService {
       events = [event]
     } else {
       const since = what.since ?? now
-      events = (await deliveries.eventsSince(this.d.db, since, REPLAY_LIMIT)).filter((e) =>
-        subscribes(endpoint, e.type),
+      events = await deliveries.eventsSince(
+        this.d.db,
+        since,
+        REPLAY_LIMIT,
+        subscribedTypes(endpoint),
       )
     }
     await deliveries.insertDeliveries(
