@@ -136,6 +136,7 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
     db: base.db,
     clock: base.clock,
     box: base.box,
+    policy: base.config.outboundAllowPrivate,
   })
   services.externalAccounts = new ExternalAccountsService(deps)
   services.webhookEvents = new WebhookEventsService(deps)

@@ -68,7 +68,7 @@ describe.each(DIALECTS)('idp_metadata_url and private addresses (%s)', (dialect)
   let huge = ''
 
   beforeAll(async () => {
-    strict = await createTestServer(dialect)
+    strict = await createTestServer(dialect, { env: { LATCHKEY_OUTBOUND_ALLOW_PRIVATE: 'off' } })
     allowing = await createTestServer(dialect, {
       env: { LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.1' },
     })

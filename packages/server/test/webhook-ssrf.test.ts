@@ -68,7 +68,7 @@ describe.each(DIALECTS)('webhook endpoints and private addresses (%s)', (dialect
   let receiver: WebhookReceiver
 
   beforeAll(async () => {
-    server = await createTestServer(dialect)
+    server = await createTestServer(dialect, { env: { LATCHKEY_OUTBOUND_ALLOW_PRIVATE: 'off' } })
     allowing = await createTestServer(dialect, {
       env: { LATCHKEY_WEBHOOK_ALLOW_PRIVATE: '127.0.0.1/32' },
     })

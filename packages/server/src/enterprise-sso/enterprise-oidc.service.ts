@@ -42,6 +42,10 @@ export type OidcConnectionInput = {
   syncUserAttributes?: boolean | undefined
 }
 
+/** The only answer to a discovery that failed, for any reason. */
+const DISCOVERY_FAILED =
+  'The discovery document could not be read from that address or is not a valid OpenID Connect configuration for it.'
+
 /**
  * Enterprise connections over OpenID Connect (issue #18 item 4): the operator's IdP, found by
  * discovery, with a confidential client whose secret is sealed at rest (AAD: the connection
@@ -182,10 +186,13 @@ export class EnterpriseOidcService {
         keyId: null,
         endpointBaseUrl: null,
         now: () => this.d.clock.now(),
+        policy: this.d.config.outboundAllowPrivate,
       })
     } catch (error) {
       throw ApiError.of('form_param_value_invalid', {
-        longMessage: `The IdP's discovery document could not be read or did not match: ${(error as Error).message}`,
+        // One message whatever failed (a refused address, no answer, an invalid document), so the
+        // answer cannot tell a closed port from a refused address from an open one (no oracle).
+        longMessage: DISCOVERY_FAILED,
         meta: { param_name: 'oidc.discovery_url' },
         cause: error,
       })

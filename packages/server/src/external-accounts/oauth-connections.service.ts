@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely'
 import type * as oidc from 'openid-client'
 import type { Clock } from '../lib/clock.js'
 import type { SecretBox } from '../lib/crypto.js'
+import type { AddressPolicy } from '../webhooks/endpoint-address.js'
 import * as repo from './external-accounts.repository.js'
 import {
   ConnectionSettingError,
@@ -31,7 +32,11 @@ export type ConnectionInput = {
   endpointBaseUrl?: string | null | undefined
 }
 
-type Deps = { db: Kysely<Database>; clock: Clock; box: SecretBox }
+type Deps = { db: Kysely<Database>; clock: Clock; box: SecretBox; policy: AddressPolicy }
+
+/** The only answer to a discovery that failed, for any reason. */
+const DISCOVERY_FAILED =
+  'The discovery document could not be read from that address or is not a valid OpenID Connect configuration for it.'
 
 /**
  * The operator's upstream providers (issue #18): each a provider key (`providers/`: Google,
@@ -213,12 +218,15 @@ export class OAuthConnectionsService {
       keyId: row.key_id,
       endpointBaseUrl: row.endpoint_base_url,
       now: () => this.#d.clock.now(),
+      policy: this.#d.policy,
     }
     try {
       return await provider.configuration(settings)
     } catch (error) {
       throw ApiError.of('form_param_value_invalid', {
-        longMessage: `The provider's discovery document could not be read or did not match: ${(error as Error).message}`,
+        // One message whatever failed (a refused address, no answer, an invalid document), so the
+        // answer cannot tell a closed port from a refused address from an open one (no oracle).
+        longMessage: DISCOVERY_FAILED,
         meta: { param_name: 'issuer' },
         cause: error,
       })

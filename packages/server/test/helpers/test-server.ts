@@ -119,6 +119,12 @@ export async function createTestServer(
     // Every test signs in from 127.0.0.1; the limits have their own test with them on.
     LATCHKEY_RATE_LIMIT: 'off',
     ...(opts.smtpUrl ? { LATCHKEY_SMTP_URL: opts.smtpUrl } : {}),
+    // Test IdPs, providers and webhook receivers listen on 127.0.0.1, so tests allow private
+    // addresses unless they say otherwise; the SSRF tests set 'off' (the production default).
+    ...(opts.env?.LATCHKEY_OUTBOUND_ALLOW_PRIVATE === undefined &&
+    opts.env?.LATCHKEY_WEBHOOK_ALLOW_PRIVATE === undefined
+      ? { LATCHKEY_OUTBOUND_ALLOW_PRIVATE: 'on' }
+      : {}),
     ...opts.env,
   })
   const clock = opts.fake ? fakeClock(Date.now()) : { now: () => Date.now() }

@@ -1,4 +1,6 @@
 import * as oidc from 'openid-client'
+import type { AddressPolicy } from '../../webhooks/endpoint-address.js'
+import { checkedFetch } from './checked-fetch.js'
 
 /**
  * What a provider says about the person, mapped once per provider (issue #18): Clerk's
@@ -27,6 +29,8 @@ export type ConnectionSettings = {
   endpointBaseUrl: string | null
   /** Milliseconds since the epoch (the instance's clock), for minted client secrets. */
   now: () => number
+  /** Who the relying party may reach beyond public addresses (`outboundAllowPrivate`). */
+  policy: AddressPolicy
 }
 
 /** The connection's inputs a provider checks before anything is stored. */
@@ -151,9 +155,18 @@ export function checkEndpointBase(value: string | undefined): void {
     )
 }
 
-/** Plain http is allowed to a provider on this machine only; elsewhere TLS. */
-export function insecureOnLoopback(config: oidc.Configuration, url: URL): oidc.Configuration {
-  if (isLoopback(url)) oidc.allowInsecureRequests(config)
+/**
+ * Every request of the relying party goes through the outbound address policy
+ * (`checkedFetch`), which also decides plain http: only to an address the policy admits
+ * beyond public ones (loopback when the operator allows it), never to a public one. So
+ * openid-client's own https-only check is off here and the fetch enforces the rule.
+ */
+export function checkedTransport(
+  config: oidc.Configuration,
+  policy: AddressPolicy,
+): oidc.Configuration {
+  config[oidc.customFetch] = checkedFetch(policy)
+  oidc.allowInsecureRequests(config)
   config.timeout = 10
   return config
 }
@@ -176,7 +189,7 @@ export function oauth2Configuration(
     s.clientId,
     s.secret,
   )
-  return insecureOnLoopback(config, new URL(web))
+  return checkedTransport(config, s.policy)
 }
 
 /** OpenID Connect discovery of `issuer`, with the connection's client credentials. */
@@ -190,7 +203,11 @@ export function discover(
     s.clientId,
     clientAuthentication ? undefined : s.secret,
     clientAuthentication,
-    isLoopback(issuer) ? { execute: [oidc.allowInsecureRequests], timeout: 10 } : { timeout: 10 },
+    {
+      [oidc.customFetch]: checkedFetch(s.policy),
+      execute: [oidc.allowInsecureRequests],
+      timeout: 10,
+    },
   )
 }
 
