@@ -18,7 +18,6 @@ import * as repo from './enterprise-connections.repository.js'
 import {
   checkDomains,
   checkUrl,
-  covers,
   DEFAULT_MAPPING,
   domainOf,
   invalid,

@@ -196,6 +196,8 @@ export async function assertSocialAllowed(
   claims: ProviderClaims,
   user: UserRow | undefined,
 ): Promise<void> {
+  // The enterprise connection itself (its callback already required that it owns the address).
+  if (await d.services.enterpriseConnections.find(provider)) return
   const found = user ? await d.services.users.findWithEmails(user.id) : undefined
   await assertStrategyAllowed(d, claims.email, `oauth_${provider}`, found)
 }
