@@ -1,7 +1,7 @@
 import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BrowserAgent } from './helpers/browser-agent.js'
-import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { BrowserClient, fetchJson, type Json } from './helpers/browser-client.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 import { UpstreamIdp } from './helpers/upstream-idp.js'
 
@@ -27,7 +27,7 @@ describe.each(DIALECTS)('enterprise SSO enforcement (%s)', (dialect) => {
     client_id: idp.clientId,
     client_secret: idp.clientSecret,
   })
-  const refused = (r: { status: number; json: any }, code = 'strategy_for_user_invalid') => {
+  const refused = (r: { status: number; json: Json }, code = 'strategy_for_user_invalid') => {
     expect(r.status, JSON.stringify(r.json)).toBe(422)
     expect(r.json.errors[0].code).toBe(code)
   }
@@ -79,7 +79,7 @@ describe.each(DIALECTS)('enterprise SSO enforcement (%s)', (dialect) => {
     const r = await b.request('POST', '/v1/client/sign_ins', { identifier: `bob_${dialect}` })
     expect(r.status, JSON.stringify(r.json)).toBe(200)
     const factors = r.json.response.supported_first_factors
-    expect(factors.map((f: any) => f.strategy)).toEqual(['enterprise_sso'])
+    expect(factors.map((f: { strategy: string }) => f.strategy)).toEqual(['enterprise_sso'])
     for (const strategy of ['email_code', 'email_link', 'reset_password_email_code', 'password']) {
       const p = await b.request(
         'POST',
@@ -135,7 +135,7 @@ describe.each(DIALECTS)('enterprise SSO enforcement (%s)', (dialect) => {
     const back = new URL(page.url)
     const res = await b.send('GET', back.pathname + back.search)
     expect(res.status).toBe(422)
-    expect((await res.json()).errors[0].code).toBe('strategy_for_user_invalid')
+    expect(((await res.json()) as Json).errors[0].code).toBe('strategy_for_user_invalid')
     const client = (await b.request('GET', '/v1/client')).json.response
     expect(client.sessions).toEqual([])
     expect((await clerk().users.getUser(user.id)).externalAccounts).toEqual([])
