@@ -87,6 +87,16 @@ export class EnterpriseConnectionsService {
     return rows.find((r) => covers(r, domain))
   }
 
+  /**
+   * A callback's asserted address must be one the active connection `row` itself owns: the
+   * connection {@link forEmail} chooses for it, so no IdP signs in another connection's users.
+   */
+  async assertOwns(row: EnterpriseConnectionRow, email: string): Promise<void> {
+    const domain = domainOf(email)
+    if (!domain || !covers(row, domain) || (await this.forEmail(email))?.id !== row.id)
+      throw ApiError.of('saml_email_address_domain_mismatch')
+  }
+
   userCount(row: EnterpriseConnectionRow): Promise<number> {
     return repo.countUsers(this.d.db, row.id)
   }
@@ -207,15 +217,20 @@ export class EnterpriseConnectionsService {
     return next
   }
 
-  /** One connection per domain: otherwise the identifier could not choose. */
+  /**
+   * One connection per address: no domain of one connection may be covered by another's, in
+   * either direction (the same domain, or a subdomain of one that allows subdomains), else the
+   * identifier could not choose and one IdP could sign in the other's users.
+   */
   async assertDomainsFree(row: EnterpriseConnectionRow): Promise<void> {
     const mine = domainsOf(row)
     for (const other of await this.list()) {
       if (other.id === row.id) continue
-      const taken = domainsOf(other).find((d) => mine.includes(d))
+      const taken =
+        mine.find((d) => covers(other, d)) ?? domainsOf(other).find((d) => covers(row, d))
       if (taken)
         throw ApiError.of('form_identifier_exists', {
-          longMessage: `The domain ${taken} belongs to another connection.`,
+          longMessage: `The domain ${taken} overlaps another connection's domains.`,
           meta: { param_name: 'domains' },
         })
     }

@@ -18,7 +18,6 @@ import * as repo from './enterprise-connections.repository.js'
 import {
   checkDomains,
   checkUrl,
-  covers,
   DEFAULT_MAPPING,
   domainOf,
   invalid,
@@ -242,15 +241,18 @@ export class EnterpriseOidcService {
             profile: async (input) => {
               const claims = await oidcClaims(input)
               const profile = standardProfile(claims)
-              return { ...profile, emailVerified: claims.email_verified !== false }
+              // The connection is authoritative for its domains: an absent claim leaves the
+              // address verified; only `true` or `"true"` vouch when the claim is there (a
+              // `"false"`, `null` or anything else proves nothing).
+              const said = claims.email_verified
+              const verified = said === undefined || said === true || said === 'true'
+              return { ...profile, emailVerified: verified }
             },
           },
           scopes: row.oidc_scopes ?? DEFAULT_SCOPES,
-          accept: (claims) => {
+          accept: async (claims) => {
             if (!claims.email) throw ApiError.of('saml_user_attribute_missing')
-            const domain = domainOf(claims.email)
-            if (!domain || !covers(row, domain))
-              throw ApiError.of('saml_email_address_domain_mismatch')
+            await this.d.services.enterpriseConnections.assertOwns(row, claims.email)
             return claims
           },
         }

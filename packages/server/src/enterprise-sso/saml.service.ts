@@ -123,6 +123,7 @@ export class SamlService {
       throw invalidResponse('InResponseTo in an unsolicited response')
     if (!facts.id) throw invalidResponse('assertion has no ID')
     const claims = this.claimsOf(row, profile)
+    if (claims.email) await this.d.services.enterpriseConnections.assertOwns(row, claims.email)
     const now = this.d.clock.now()
     const fresh = await recordAssertion(this.d.db, {
       issuer: profile.issuer,

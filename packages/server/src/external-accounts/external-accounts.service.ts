@@ -49,7 +49,7 @@ export type RelyingParty = {
   config: oidc.Configuration
   upstream: Pick<Provider, 'protocol' | 'pkce' | 'profile'>
   scopes: string
-  accept?: (claims: ProviderClaims) => ProviderClaims
+  accept?: (claims: ProviderClaims) => ProviderClaims | Promise<ProviderClaims>
 }
 
 /** The database, or the caller's transaction. */
@@ -305,7 +305,7 @@ export class ExternalAccountsService {
       this.d.log.info({ err: error, provider: flow.provider }, 'oauth callback refused')
       throw ApiError.of('oauth_token_exchange_error', { cause: error })
     }
-    const accepted = rp.accept ? rp.accept(claims) : claims
+    const accepted = rp.accept ? await rp.accept(claims) : claims
     await repo.storeClaims(this.d.db, flow.id, JSON.stringify(accepted))
     return accepted
   }

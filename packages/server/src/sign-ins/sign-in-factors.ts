@@ -22,24 +22,41 @@ export async function enabledFirstFactors(d: ServiceDeps): Promise<string[]> {
 /** The redirect strategies of an enterprise connection (`saml`: clerk-js's older name). */
 export const ENTERPRISE_SSO_STRATEGIES: readonly string[] = ['enterprise_sso', 'saml']
 
+/** Addresses of a found user, whichever way they were loaded. */
+type AddressOwner = { emails: readonly { email_address: string }[] } | undefined
+
 /**
- * Whether `identifier` is an email address whose domain has an active enterprise connection
- * (issue #18 item 4). As at Clerk, such an address signs in at its IdP only: `enterprise_sso`
- * is its one first factor, whether or not a user has it yet.
+ * The one rule of issue #18: an address an active enterprise connection's domain covers signs
+ * in at its IdP only. It is decided on the typed `identifier` (a user no one has yet) AND on
+ * every address of the user it found: a username, another address or a passkey of a user with
+ * a covered address reaches the same user, so it is bound the same way. `enterprise_sso` is
+ * then the one first factor (as at Clerk).
  */
-export async function enterpriseSsoFor(d: ServiceDeps, identifier: string | null | undefined) {
-  if (!identifier?.includes('@')) return false
-  return (await d.services.enterpriseConnections.forEmail(identifier)) !== undefined
+export async function enterpriseSsoFor(
+  d: ServiceDeps,
+  identifier: string | null | undefined,
+  found?: AddressOwner,
+): Promise<boolean> {
+  const addresses = [identifier ?? '', ...(found?.emails.map((e) => e.email_address) ?? [])]
+  for (const address of addresses) {
+    if (!address.includes('@')) continue
+    if ((await d.services.enterpriseConnections.forEmail(address)) !== undefined) return true
+  }
+  return false
 }
 
-/** Refuses any other first factor for an address its enterprise connection owns. */
+/**
+ * Refuses any first factor but `enterprise_sso` for an identifier or user the rule above binds
+ * (`strategy_for_user_invalid`, Clerk's answer to a strategy the user may not use).
+ */
 export async function assertStrategyAllowed(
   d: ServiceDeps,
   identifier: string | null | undefined,
   strategy: string,
+  found?: AddressOwner,
 ): Promise<void> {
   if (ENTERPRISE_SSO_STRATEGIES.includes(strategy)) return
-  if (await enterpriseSsoFor(d, identifier)) throw ApiError.of('strategy_for_user_invalid')
+  if (await enterpriseSsoFor(d, identifier, found)) throw ApiError.of('strategy_for_user_invalid')
 }
 
 /** Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. */
@@ -50,7 +67,7 @@ export async function supportedFirstFactors(
 ): Promise<SignInFactor[]> {
   const typed = signIn.identifier?.toLowerCase()
   const identifierEmailId = found.emails.find((e) => e.email_address === typed)?.id ?? null
-  const enterpriseSso = await enterpriseSsoFor(d, typed)
+  const enterpriseSso = await enterpriseSsoFor(d, typed, found)
   const subject = {
     user: found.user,
     emails: found.emails,

@@ -1,10 +1,15 @@
 import { ApiError, newId } from '@latchkey/contracts'
-import { isUniqueViolation, type SignInRow, writeAtomically } from '@latchkey/db'
+import { isUniqueViolation, type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { writeWithUserUpdated } from '../users/user-events.js'
-import { assertNotLocked, completeSignIn, needsSecondFactor } from './sign-in-factors.js'
+import {
+  assertNotLocked,
+  assertStrategyAllowed,
+  completeSignIn,
+  needsSecondFactor,
+} from './sign-in-factors.js'
 import { signInInsert, signInUpdate } from './sign-ins.repository.js'
 import type {
   CreateSignInInput,
@@ -154,6 +159,7 @@ async function oauthSignIn(
   const user = linked
     ? await d.services.users.findById(linked.user_id)
     : await accounts.linkableUser(claims)
+  await assertSocialAllowed(d, provider, claims, user)
   if (!user) {
     await d.services.verifications.settle(verificationId, 'transferable')
     // No user proved: a sign-in begun with a user's address (enterprise_sso) names none now.
@@ -177,6 +183,23 @@ async function oauthSignIn(
     return { signIn: { ...signIn, ...patch } }
   }
   return completeSignIn(d, { ...signIn, user_id: user.id }, user, link, device, null, changed)
+}
+
+/**
+ * A social provider never signs in, links or creates a user an enterprise connection binds
+ * (sign-in-factors.ts, the one rule): neither the address it asserts nor any address of the
+ * user it would reach may be covered. Refused before anything is written.
+ */
+export async function assertSocialAllowed(
+  d: ServiceDeps,
+  provider: string,
+  claims: ProviderClaims,
+  user: UserRow | undefined,
+): Promise<void> {
+  // The enterprise connection itself (its callback already required that it owns the address).
+  if (await d.services.enterpriseConnections.find(provider)) return
+  const found = user ? await d.services.users.findWithEmails(user.id) : undefined
+  await assertStrategyAllowed(d, claims.email, `oauth_${provider}`, found)
 }
 
 /**

@@ -3,7 +3,12 @@ import { type SignInRow, writeAtomically } from '@latchkey/db'
 import { parseAssertion, passkeyRefused, userHandleB64 } from '../passkeys/webauthn.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
-import { assertNotLocked, enabledFirstFactors, finishFirstFactor } from './sign-in-factors.js'
+import {
+  assertNotLocked,
+  assertStrategyAllowed,
+  enabledFirstFactors,
+  finishFirstFactor,
+} from './sign-in-factors.js'
 import * as repo from './sign-ins.repository.js'
 
 /**
@@ -77,6 +82,8 @@ export async function attemptDiscoverable(
   if (!user) throw passkeyRefused('no account has this passkey')
   if (user.banned) throw ApiError.of('user_banned')
   assertNotLocked(user)
+  // A user with an address an enterprise connection covers signs in at its IdP only.
+  await assertStrategyAllowed(d, null, 'passkey', await users.findWithEmails(user.id))
   const owner = { id: signIn.id, slot: 'first_factor' as const, clientId: signIn.client_id }
   await verifications.attempt(strategy, owner, user, { publicKeyCredential }, device)
   const outcome = { provedEmailId: null, needsNewPassword: false, satisfiesSecondFactor: true }

@@ -96,11 +96,16 @@ export class SignInsService {
     if (input.identifier !== undefined) {
       // An address its enterprise connection owns signs in at the IdP only, known user or not:
       // the sign-in waits with `enterprise_sso` as its one factor (sign-in-factors.ts).
-      if (input.password !== undefined) await assertStrategyAllowed(this.d, input.identifier, '')
       user = await this.d.services.users.findByIdentifier(input.identifier)
       if (!user && !(await enterpriseSsoFor(this.d, input.identifier)))
         throw ApiError.of('form_identifier_not_found', { meta: { param_name: 'identifier' } })
       if (user?.banned) throw ApiError.of('user_banned')
+      // The found user's own addresses bind too (a username, another address): refused before
+      // the password is checked, so nothing (not even a failed attempt) is written.
+      if (input.password !== undefined) {
+        const owner = user ? await this.d.services.users.findWithEmails(user.id) : undefined
+        await assertStrategyAllowed(this.d, input.identifier, '', owner)
+      }
     }
     if (input.password !== undefined) {
       if (!user) throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
@@ -183,8 +188,11 @@ export class SignInsService {
     this.d.services.verifications.strategy(input.strategy, names)
     if (input.identifier === undefined)
       throw ApiError.of('form_param_missing', { meta: { param_name: 'identifier' } })
-    // Refused before the sign-in is written: an enterprise connection's address.
-    await assertStrategyAllowed(this.d, input.identifier, input.strategy)
+    // Refused before the sign-in is written: an enterprise connection's address, or a user
+    // who has one.
+    const user = await this.d.services.users.findByIdentifier(input.identifier)
+    const owner = user ? await this.d.services.users.findWithEmails(user.id) : undefined
+    await assertStrategyAllowed(this.d, input.identifier, input.strategy, owner)
     const created = await this.create({ identifier: input.identifier }, clientId, device)
     const signIn = await this.prepareFirstFactor(
       created.signIn.id,
@@ -209,8 +217,8 @@ export class SignInsService {
     if (ENTERPRISE_SSO_STRATEGIES.includes(input.strategy))
       return prepareEnterpriseSignIn(this.d, await this.get(id, clientId), input, device)
     const signIn = await this.pending(id, clientId)
-    await assertStrategyAllowed(this.d, signIn.identifier, input.strategy)
     const found = await signInUser(this.d, signIn)
+    await assertStrategyAllowed(this.d, signIn.identifier, input.strategy, found)
     const { verifications } = this.d.services
     const strategy = verifications.strategy(input.strategy, await enabledFirstFactors(this.d))
     const factor = (await supportedFirstFactors(this.d, signIn, found)).find(
@@ -259,8 +267,8 @@ export class SignInsService {
       return attemptDiscoverable(this.d, discoverable, input.publicKeyCredential, device)
     }
     const signIn = await this.pending(id, clientId)
-    await assertStrategyAllowed(this.d, signIn.identifier, input.strategy)
     const found = await signInUser(this.d, signIn)
+    await assertStrategyAllowed(this.d, signIn.identifier, input.strategy, found)
     const { verifications } = this.d.services
     const strategy = verifications.strategy(input.strategy, await enabledFirstFactors(this.d))
     if (strategy.name !== 'password') assertNotLocked(found.user)

@@ -3,6 +3,7 @@ import { type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { assertSocialAllowed } from '../sign-ins/sign-in-oauth.js'
 import { completeSignUp } from './sign-up-completion.js'
 import * as repo from './sign-ups.repository.js'
 import type { SignUpResult } from './sign-ups.service.js'
@@ -119,7 +120,11 @@ async function oauthSignUp(
   if (d.clock.now() >= signUp.abandon_at) throw ApiError.of('resource_not_found')
   const accounts = d.services.externalAccounts
   const linked = await accounts.findAccount(provider, claims.sub)
-  if (linked || (await accounts.linkableUser(claims))) {
+  const owner = linked
+    ? await d.services.users.findById(linked.user_id)
+    : await accounts.linkableUser(claims)
+  await assertSocialAllowed(d, provider, claims, owner)
+  if (linked || owner) {
     await d.services.verifications.settle(verificationId, 'transferable')
     return { signUp, clientId: signUp.client_id }
   }

@@ -3,6 +3,7 @@ import { type JsonObject, type SignUpRow, toDbJson, writeAtomically } from '@lat
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { assertStrategyAllowed } from '../sign-ins/sign-in-factors.js'
 import { completeSignUp } from './sign-up-completion.js'
 import {
   completeMissing,
@@ -71,6 +72,8 @@ export class SignUpsService {
       throw ApiError.of('form_param_missing', { meta: { param_name: 'email_address' } })
     if (input.password === undefined)
       throw ApiError.of('form_param_missing', { meta: { param_name: 'password' } })
+    // An address an enterprise connection covers signs up at its IdP only (enterprise_sso).
+    await assertStrategyAllowed(this.d, input.emailAddress, 'password')
     await this.d.services.signUpPolicy.assertMaySignUp(input.emailAddress)
     const { users } = this.d.services
     const prepared = await users.prepare({
@@ -173,7 +176,10 @@ export class SignUpsService {
     input: { emailAddress?: string | undefined },
     device: Device = {},
   ): Promise<SignUpResult> {
-    return completeMissing(this.d, await this.get(id, clientId), input, device)
+    const signUp = await this.get(id, clientId)
+    // The address completes a social sign-up: not one an enterprise connection covers.
+    await assertStrategyAllowed(this.d, input.emailAddress, 'oauth')
+    return completeMissing(this.d, signUp, input, device)
   }
 
   /** An `email_link` opened in the sign-up's own browser: the sign-up completes. */
