@@ -58,16 +58,26 @@ export type TestServer = LatchkeyApp & {
   snapshot(): Promise<Record<string, number>>
 }
 
-/** A port nothing listens on now (for servers a test starts itself). */
+/**
+ * A port nothing listens on now (for servers a test starts itself). Chosen below the kernel's
+ * ephemeral range (32768 and up on Linux), from which every outgoing connection of the run takes
+ * its local port: a port the OS handed out there could be taken by a connection before the test
+ * listened on it (EADDRINUSE under a full run). Random, so parallel files rarely meet; a port
+ * found busy is skipped.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (await canListen(port)) return port
+  }
+  throw new Error('no free port below the ephemeral range')
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() =>
-        addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port')),
-      )
-    })
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
   })
 }
 
