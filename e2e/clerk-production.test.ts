@@ -93,7 +93,14 @@ describe.skipIf(!HAVE_CHROMIUM)('Clerk SDKs against Latchkey over https, no prox
     await page.close()
   }, 120_000)
 
-  it('the publishable key names the https host; the guide signs up, gets a verifiable token, reloads, signs out', async () => {
+  // Clerk's sign-up on two loaded cores once did not reach "Signed in" in a full CI run: each
+  // attempt signs up a fresh address, so a retry is independent.
+  let attempt = 0
+  it('the publishable key names the https host; the guide signs up, gets a verifiable token, reloads, signs out', {
+    retry: 2,
+    timeout: 120_000,
+  }, async () => {
+    const email = `prod-${++attempt}@example.com`
     expect(atob(server.publishableKey.slice('pk_live_'.length))).toBe(
       `${new URL(latchkeyUrl).host}$`,
     )
@@ -107,11 +114,11 @@ describe.skipIf(!HAVE_CHROMIUM)('Clerk SDKs against Latchkey over https, no prox
     await page.goto(`https://app.example.test:${appPort}/`)
     await ui.waitForSignIn()
     await ui.goToSignUp()
-    await ui.signUp({ emailAddress: 'prod@example.com', password: 'production passphrase 3' })
+    await ui.signUp({ emailAddress: email, password: 'production passphrase 3' })
     await expect
       .poll(() => page.locator('#status').textContent(), { timeout: 30_000 })
       .toBe('Signed in')
-    const userId = await userIdByEmail(plain, 'prod@example.com')
+    const userId = await userIdByEmail(plain, email)
     await expect.poll(() => page.locator('#sub').textContent()).toBe(userId)
     const token = (await page.locator('#token').textContent()) ?? ''
     // Verified with jose against the JWKS (fetched here from the TLS front's plain side); the
@@ -141,5 +148,5 @@ describe.skipIf(!HAVE_CHROMIUM)('Clerk SDKs against Latchkey over https, no prox
       .toBe('Signed out')
     watch.assertClean()
     await page.close()
-  }, 120_000)
+  })
 })
