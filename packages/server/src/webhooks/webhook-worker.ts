@@ -24,10 +24,10 @@ const BATCH = 16
 /**
  * While people wait on password hashes in this process, deliveries yield to them: a batch is
  * this small and is followed by a pause {@link YIELD_FACTOR} times as long as the event loop was
- * busy during it, so the worker takes about a fifth of the process's time; the backlog waits.
+ * busy during it, so the worker takes about a seventh of the process's time; the backlog waits.
  */
 const BATCH_UNDER_LOAD = 8
-const YIELD_FACTOR = 4
+const YIELD_FACTOR = 6
 const MIN_PAUSE_MS = 20
 const PRUNE_EVERY_MS = 3_600_000
 const STOP_GRACE_MS = 5_000
