@@ -1,15 +1,17 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
 import { UpstreamIdp } from '../packages/server/test/helpers/upstream-idp.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { userIdByEmail } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import {
+  bapiPost,
+  type SignInApps,
+  startSignInApps,
+  statusOf,
+} from './helpers/clerk/sign-in-apps.js'
 
 const STEP_MS = 30_000
 
@@ -31,52 +33,31 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     let clerkApp: ClerkApp
     let browser: Browser
 
+    let apps: SignInApps
+
     beforeAll(async () => {
-      const clerkPort = await freePort()
-      const clerkOrigin = `http://localhost:${clerkPort}`
-      server = await createTestServer(dialect, { env: { LATCHKEY_ALLOWED_ORIGINS: clerkOrigin } })
-      idp = await UpstreamIdp.start(`${server.url}/v1/oauth_callback`, { loginForm: true })
-      const res = await fetch(`${server.url}/v1/enterprise_connections`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${server.secretKey}`,
-          'content-type': 'application/json',
+      apps = await startSignInApps(dialect, {
+        plain: false,
+        upstreams: async (s) => {
+          idp = await UpstreamIdp.start(`${s.url}/v1/oauth_callback`, { loginForm: true })
+          await bapiPost(s, '/v1/enterprise_connections', {
+            name: 'Acme',
+            provider: 'oidc_custom',
+            domains: [domain],
+            active: true,
+            oidc: {
+              discovery_url: idp.issuer,
+              client_id: idp.clientId,
+              client_secret: idp.clientSecret,
+            },
+          })
+          return [idp]
         },
-        body: JSON.stringify({
-          name: 'Acme',
-          provider: 'oidc_custom',
-          domains: [domain],
-          active: true,
-          oidc: {
-            discovery_url: idp.issuer,
-            client_id: idp.clientId,
-            client_secret: idp.clientSecret,
-          },
-        }),
       })
-      expect(res.status, await res.text()).toBe(200)
-      clerkApp = await startClerkApp({
-        root: new URL('./fixtures/clerk-social/', import.meta.url),
-        port: clerkPort,
-        latchkeyUrl: server.url,
-        publishableKey: server.publishableKey,
-        host: 'localhost',
-      })
-      browser = await launchChromium(['--host-resolver-rules=MAP localhost 127.0.0.1'])
+      ;({ server, clerkApp, browser } = apps)
     }, 120_000)
 
-    afterAll(async () => {
-      await browser?.close()
-      await clerkApp?.close()
-      await idp?.close()
-      await server?.close()
-    })
-
-    const statusOf = (page: Page) =>
-      page
-        .locator('#status')
-        .textContent()
-        .catch(() => 'navigating')
+    afterAll(() => apps?.close())
 
     it(
       'types the address, goes to the IdP, is signed in; again: the same user',

@@ -1,19 +1,14 @@
-import type { Server } from 'node:http'
 import { createClerkClient } from '@clerk/backend'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startPlainHtmlExample } from '../examples/plain-html/server.js'
 import { SamlIdp } from '../packages/server/test/helpers/saml-idp.js'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser, userIdByEmail } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import { type SignInApps, startSignInApps, statusOf } from './helpers/clerk/sign-in-apps.js'
 
 const STEP_MS = 30_000
 const PASSWORD = 'enterprise e2e passphrase 3'
@@ -34,59 +29,35 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     const domain = `corp-${dialect}.test`
     let server: TestServer
     let idp: SamlIdp
-    let plain: Server
     let plainUrl: string
     let clerkApp: ClerkApp
     let browser: Browser
     let n = 0
     const address = (what: string) => `${what}-${++n}@${domain}`
 
+    let apps: SignInApps
+
     beforeAll(async () => {
-      const [plainPort, clerkPort] = [await freePort(), await freePort()]
-      plainUrl = `http://127.0.0.1:${plainPort}`
-      const clerkOrigin = `http://localhost:${clerkPort}`
-      server = await createTestServer(dialect, {
-        env: { LATCHKEY_ALLOWED_ORIGINS: `${plainUrl},${clerkOrigin}` },
+      apps = await startSignInApps(dialect, {
+        upstreams: async (s) => {
+          idp = await SamlIdp.start({ loginPage: true })
+          const clerk = createClerkClient({ secretKey: s.secretKey, apiUrl: s.url })
+          const made = await clerk.samlConnections.createSamlConnection({
+            name: 'Corp IdP',
+            provider: 'saml_custom',
+            domain,
+            idpEntityId: idp.entityId,
+            idpSsoUrl: idp.ssoUrl,
+            idpCertificate: idp.cert,
+          })
+          await clerk.samlConnections.updateSamlConnection(made.id, { active: true })
+          return [idp]
+        },
       })
-      idp = await SamlIdp.start({ loginPage: true })
-      const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
-      const made = await clerk.samlConnections.createSamlConnection({
-        name: 'Corp IdP',
-        provider: 'saml_custom',
-        domain,
-        idpEntityId: idp.entityId,
-        idpSsoUrl: idp.ssoUrl,
-        idpCertificate: idp.cert,
-      })
-      await clerk.samlConnections.updateSamlConnection(made.id, { active: true })
-      plain = await startPlainHtmlExample({
-        port: plainPort,
-        host: '127.0.0.1',
-        latchkeyUrl: server.url,
-      })
-      clerkApp = await startClerkApp({
-        root: new URL('./fixtures/clerk-social/', import.meta.url),
-        port: clerkPort,
-        latchkeyUrl: server.url,
-        publishableKey: server.publishableKey,
-        host: 'localhost',
-      })
-      browser = await launchChromium(['--host-resolver-rules=MAP localhost 127.0.0.1'])
+      ;({ server, plainUrl, clerkApp, browser } = apps)
     }, 120_000)
 
-    afterAll(async () => {
-      await browser?.close()
-      await clerkApp?.close()
-      await new Promise((r) => plain?.close(r))
-      await idp?.close()
-      await server?.close()
-    })
-
-    const statusOf = (page: Page) =>
-      page
-        .locator('#status')
-        .textContent()
-        .catch(() => 'navigating')
+    afterAll(() => apps?.close())
 
     /** The person at the IdP: its sign-in page, the address, "Sign in"; it posts back itself. */
     async function atIdp(page: Page, email: string) {

@@ -1,18 +1,18 @@
-import type { Server } from 'node:http'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startPlainHtmlExample } from '../examples/plain-html/server.js'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
 import { GITHUB_SHAPE, OAuth2StandIn } from '../packages/server/test/helpers/upstream-oauth2.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { ClerkUI } from './helpers/clerk/clerk-ui.js'
 import { createUser, userIdByEmail } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import {
+  bapiPost,
+  type SignInApps,
+  startSignInApps,
+  statusOf,
+} from './helpers/clerk/sign-in-apps.js'
 import { startUpstreamGoogle, type UpstreamGoogle } from './helpers/upstream-google.js'
 
 const STEP_MS = 30_000
@@ -34,61 +34,32 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     let server: TestServer
     let google: UpstreamGoogle
     let github: OAuth2StandIn
-    let plain: Server
     let plainUrl: string
     let clerkApp: ClerkApp
     let browser: Browser
     let n = 0
     const address = (what: string) => `${what}-${dialect}-${++n}@example.com`
 
+    let apps: SignInApps
+
     beforeAll(async () => {
-      const [plainPort, clerkPort] = [await freePort(), await freePort()]
-      plainUrl = `http://127.0.0.1:${plainPort}`
-      // Clerk's app on `localhost`, Latchkey on 127.0.0.1: two cookie jars, so the provider's
-      // return to Latchkey must hop to the app's proxy, where the client cookie is.
-      const clerkOrigin = `http://localhost:${clerkPort}`
-      server = await createTestServer(dialect, {
-        env: { LATCHKEY_ALLOWED_ORIGINS: `${plainUrl},${clerkOrigin}` },
-      })
-      google = await startUpstreamGoogle(server)
-      github = await OAuth2StandIn.start(`${server.url}/v1/oauth_callback`, GITHUB_SHAPE)
-      const res = await fetch(`${server.url}/v1/oauth_connections`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${server.secretKey}`,
-          'content-type': 'application/json',
+      apps = await startSignInApps(dialect, {
+        upstreams: async (s) => {
+          google = await startUpstreamGoogle(s)
+          github = await OAuth2StandIn.start(`${s.url}/v1/oauth_callback`, GITHUB_SHAPE)
+          await bapiPost(s, '/v1/oauth_connections', {
+            provider: 'github',
+            endpoint_base_url: github.origin,
+            client_id: github.clientId,
+            client_secret: github.clientSecret,
+          })
+          return [google, github]
         },
-        body: JSON.stringify({
-          provider: 'github',
-          endpoint_base_url: github.origin,
-          client_id: github.clientId,
-          client_secret: github.clientSecret,
-        }),
       })
-      expect(res.status, await res.text()).toBe(200)
-      plain = await startPlainHtmlExample({
-        port: plainPort,
-        host: '127.0.0.1',
-        latchkeyUrl: server.url,
-      })
-      clerkApp = await startClerkApp({
-        root: new URL('./fixtures/clerk-social/', import.meta.url),
-        port: clerkPort,
-        latchkeyUrl: server.url,
-        publishableKey: server.publishableKey,
-        host: 'localhost',
-      })
-      browser = await launchChromium(['--host-resolver-rules=MAP localhost 127.0.0.1'])
+      ;({ server, plainUrl, clerkApp, browser } = apps)
     }, 120_000)
 
-    afterAll(async () => {
-      await browser?.close()
-      await clerkApp?.close()
-      await new Promise((r) => plain?.close(r))
-      await github?.close()
-      await google?.close()
-      await server?.close()
-    })
+    afterAll(() => apps?.close())
 
     /** The GitHub account the stand-in signs in as next (its primary address private). */
     const githubAccount = (email: string): string => {
@@ -110,12 +81,6 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       }
       return user.external_accounts.map((a) => [a.provider, a.provider_user_id]).sort()
     }
-
-    const statusOf = (page: Page) =>
-      page
-        .locator('#status')
-        .textContent()
-        .catch(() => 'navigating')
 
     it(
       "Latchkey's profile: signed up with Google, connect GitHub, disconnect it (keyboard)",

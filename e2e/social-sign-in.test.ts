@@ -1,16 +1,11 @@
-import type { Server } from 'node:http'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startPlainHtmlExample } from '../examples/plain-html/server.js'
-import {
-  createTestServer,
-  DIALECTS,
-  type TestServer,
-} from '../packages/server/test/helpers/test-server.js'
-import { freePort, HAVE_CHROMIUM, launchChromium } from './helpers/browser.js'
-import { type ClerkApp, startClerkApp } from './helpers/clerk/clerk-app.js'
+import { DIALECTS, type TestServer } from '../packages/server/test/helpers/test-server.js'
+import { HAVE_CHROMIUM } from './helpers/browser.js'
+import type { ClerkApp } from './helpers/clerk/clerk-app.js'
 import { userIdByEmail } from './helpers/clerk/latchkey-checks.js'
 import { watchPage } from './helpers/clerk/page-watch.js'
+import { type SignInApps, startSignInApps, statusOf } from './helpers/clerk/sign-in-apps.js'
 import { startUpstreamGoogle, type UpstreamGoogle } from './helpers/upstream-google.js'
 
 const STEP_MS = 30_000
@@ -29,51 +24,25 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     const RETRY = { retry: 2, timeout: 120_000 }
     let server: TestServer
     let google: UpstreamGoogle
-    let plain: Server
     let plainUrl: string
     let clerkApp: ClerkApp
     let browser: Browser
     let n = 0
     const address = (what: string) => `${what}-${dialect}-${++n}@example.com`
 
+    let apps: SignInApps
+
     beforeAll(async () => {
-      const [plainPort, clerkPort] = [await freePort(), await freePort()]
-      plainUrl = `http://127.0.0.1:${plainPort}`
-      // Clerk's app on `localhost`, Latchkey on 127.0.0.1: two cookie jars, as an app and its
-      // auth server on two sites have; the app's client cookie is on the app's side of its proxy.
-      const clerkOrigin = `http://localhost:${clerkPort}`
-      server = await createTestServer(dialect, {
-        env: { LATCHKEY_ALLOWED_ORIGINS: `${plainUrl},${clerkOrigin}` },
+      apps = await startSignInApps(dialect, {
+        upstreams: async (s) => {
+          google = await startUpstreamGoogle(s)
+          return [google]
+        },
       })
-      google = await startUpstreamGoogle(server)
-      plain = await startPlainHtmlExample({
-        port: plainPort,
-        host: '127.0.0.1',
-        latchkeyUrl: server.url,
-      })
-      clerkApp = await startClerkApp({
-        root: new URL('./fixtures/clerk-social/', import.meta.url),
-        port: clerkPort,
-        latchkeyUrl: server.url,
-        publishableKey: server.publishableKey,
-        host: 'localhost',
-      })
-      browser = await launchChromium(['--host-resolver-rules=MAP localhost 127.0.0.1'])
+      ;({ server, plainUrl, clerkApp, browser } = apps)
     }, 120_000)
 
-    afterAll(async () => {
-      await browser?.close()
-      await clerkApp?.close()
-      await new Promise((r) => plain?.close(r))
-      await google?.close()
-      await server?.close()
-    })
-
-    const statusOf = (page: Page) =>
-      page
-        .locator('#status')
-        .textContent()
-        .catch(() => 'navigating')
+    afterAll(() => apps?.close())
 
     it(
       "Latchkey's UI: first sign-up with Google, sign out, sign in again: the same user",
