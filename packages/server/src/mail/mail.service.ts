@@ -1,6 +1,7 @@
 import { randomBase62 } from '@latchkey/contracts'
 import type { MailOutboxRow, Write } from '@latchkey/db'
 import { DEFAULT_APPLICATION_NAME } from '../instance/instance.service.js'
+import { DrainLoop } from '../lib/drain-loop.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { DevMailbox } from './dev-mailbox.js'
 import { emailJSON, type MailAbout } from './mail-event.js'
@@ -22,8 +23,6 @@ const GIVE_UP_AFTER_MS = 24 * 3_600_000
 /** Rows of messages sent or given up stay this long for the operator, then are pruned. */
 const KEEP_MS = 7 * 24 * 3_600_000
 const PRUNE_EVERY_MS = 3_600_000
-/** Shutdown waits this long for a send in progress; an unfinished one is retried after its lease. */
-const STOP_GRACE_MS = 5_000
 
 export type MailWorkerOptions = {
   /** Where the dev mailbox prints its blocks (main.ts: stdout); the log otherwise. */
@@ -40,16 +39,19 @@ export type MailWorkerOptions = {
  */
 export class MailService {
   #transport: MailTransport | undefined
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #again = false
-  #stopped = true
   #prunedAt = 0
+  readonly #loop: DrainLoop
 
   private readonly d: ServiceDeps
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    this.#loop = new DrainLoop({
+      name: 'mail worker',
+      pollMs: POLL_MS,
+      log: deps.log,
+      drain: () => this.#drain(),
+    })
   }
 
   /**
@@ -101,41 +103,27 @@ export class MailService {
 
   /** Wakes this process's worker now: call after the write that queued a message committed. */
   kick(): void {
-    if (this.#stopped) return
-    if (this.#running) {
-      this.#again = true
-      return
-    }
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => this.#run(), 0)
+    this.#loop.kick()
   }
 
   /** Starts the worker (createApp): it drains what is due now, then polls. */
   start(opts: MailWorkerOptions = {}): void {
-    if (!this.#stopped) return
+    if (!this.#loop.stopped) return
     this.#transport = this.#createTransport(opts)
-    this.#stopped = false
     // Read the settings once, so a message queued before any request read them names the
     // application too (enqueue renders with the last settings read).
     this.d.services.instance.settings().catch((err: unknown) => {
       this.d.log.warn({ err }, 'mail worker: could not read the instance settings')
     })
-    this.kick()
+    this.#loop.start()
   }
 
-  /** Stops the worker, waiting a little for a send in progress. */
+  /**
+   * Stops the worker, waiting a little for a send in progress (an unfinished one is retried
+   * after its lease).
+   */
   async stop(): Promise<void> {
-    this.#stopped = true
-    clearTimeout(this.#timer)
-    const running = this.#running
-    if (running) {
-      let timer: NodeJS.Timeout | undefined
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, STOP_GRACE_MS)
-      })
-      await Promise.race([running, grace])
-      clearTimeout(timer)
-    }
+    await this.#loop.stop()
     this.#transport?.close()
     this.#transport = undefined
   }
@@ -147,25 +135,11 @@ export class MailService {
     return new DevMailbox(onDisk ? config.dataDir : undefined, log, opts.print)
   }
 
-  #run(): void {
-    this.#timer = undefined
-    this.#running = this.#drain()
-      .catch((err: unknown) => this.d.log.error({ err }, 'mail worker: could not drain the outbox'))
-      .finally(() => {
-        this.#running = undefined
-        if (this.#stopped) return
-        const again = this.#again
-        this.#again = false
-        this.#timer = setTimeout(() => this.#run(), again ? 0 : POLL_MS)
-        this.#timer.unref()
-      })
-  }
-
   /** Sends every due message, a batch at a time. */
   async #drain(): Promise<void> {
     const { db, dialect, clock } = this.d
     for (;;) {
-      if (this.#stopped) return
+      if (this.#loop.stopped) return
       const now = clock.now()
       if (!(await repo.anyDue(db, now))) break
       const rows = await repo.claimDue(db, dialect, now, now + LEASE_MS, BATCH)

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { fromDbBool, type WebhookDeliveryRow, type WebhookEndpointRow } from '@latchkey/db'
+import { DrainLoop } from '../lib/drain-loop.js'
 import { passwordWorkInFlight } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import * as deliveries from './webhook-deliveries.repository.js'
@@ -30,7 +31,6 @@ const BATCH_UNDER_LOAD = 8
 const YIELD_FACTOR = 6
 const MIN_PAUSE_MS = 20
 const PRUNE_EVERY_MS = 3_600_000
-const STOP_GRACE_MS = 5_000
 
 /**
  * Webhook delivery (issue #19): a worker in every server process. It fans each undispatched
@@ -40,15 +40,18 @@ const STOP_GRACE_MS = 5_000
  * endpoint answered but before recording it sends the delivery again after its lease.
  */
 export class WebhookWorker {
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #again = false
-  #stopped = true
   #prunedAt = 0
+  readonly #loop: DrainLoop
   private readonly d: ServiceDeps
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    this.#loop = new DrainLoop({
+      name: 'webhook worker',
+      pollMs: POLL_MS,
+      log: deps.log,
+      drain: () => this.#drain(),
+    })
   }
 
   /** A claimed delivery is this process's for longer than an attempt can take. */
@@ -58,66 +61,35 @@ export class WebhookWorker {
 
   /** Wakes the worker now (after a write that recorded events or deliveries committed). */
   kick(): void {
-    if (this.#stopped) return
-    if (this.#running) {
-      this.#again = true
-      return
-    }
-    clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => this.#run(), 0)
+    this.#loop.kick()
   }
 
   start(): void {
-    if (!this.#stopped) return
-    this.#stopped = false
-    this.kick()
+    this.#loop.start()
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true
-    clearTimeout(this.#timer)
-    const running = this.#running
-    if (!running) return
-    let timer: NodeJS.Timeout | undefined
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, STOP_GRACE_MS)
-    })
-    await Promise.race([running, grace])
-    clearTimeout(timer)
+  stop(): Promise<void> {
+    return this.#loop.stop()
   }
 
   /** Resolves once this process's worker has nothing due now (tests, the bench). */
   async drained(): Promise<void> {
     const { db, clock } = this.d
     for (;;) {
-      if (this.#stopped) throw new Error('the webhook worker is stopped')
+      if (this.#loop.stopped) throw new Error('the webhook worker is stopped')
       this.kick()
       await new Promise((r) => setTimeout(r, 5))
-      while (this.#running) await this.#running
+      while (this.#loop.running) await this.#loop.running
       const busy =
         (await deliveries.anyUndispatched(db)) || (await deliveries.anyDue(db, clock.now()))
-      if (!busy && !this.#running) return
+      if (!busy && !this.#loop.running) return
     }
-  }
-
-  #run(): void {
-    this.#timer = undefined
-    this.#running = this.#drain()
-      .catch((err: unknown) => this.d.log.error({ err }, 'webhook worker: could not drain'))
-      .finally(() => {
-        this.#running = undefined
-        if (this.#stopped) return
-        const again = this.#again
-        this.#again = false
-        this.#timer = setTimeout(() => this.#run(), again ? 0 : POLL_MS)
-        this.#timer.unref()
-      })
   }
 
   async #drain(): Promise<void> {
     const { db, dialect, clock } = this.d
     for (;;) {
-      if (this.#stopped) return
+      if (this.#loop.stopped) return
       if (!(await deliveries.anyUndispatched(db))) break
       const done = await deliveries.fanOut(db, dialect, clock.now(), FAN_OUT_BATCH, (e, eps) =>
         eps.filter((ep) => subscribes(ep, e.type)),
@@ -125,7 +97,7 @@ export class WebhookWorker {
       if (done.events < FAN_OUT_BATCH) break
     }
     for (;;) {
-      if (this.#stopped) return
+      if (this.#loop.stopped) return
       const now = clock.now()
       if (!(await deliveries.anyDue(db, now))) break
       const yielding = passwordWorkInFlight() > 0
