@@ -1,6 +1,7 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import { isUniqueViolation, type SignInRow, type UserRow, writeAtomically } from '@latchkey/db'
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
+import { prepareProviderRedirect } from '../external-accounts/provider-redirect.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { writeWithUserUpdated } from '../users/user-events.js'
@@ -30,9 +31,7 @@ export async function startOAuthSignIn(
   clientId: string | undefined,
   device: Device,
 ): Promise<SignInResult> {
-  const { clients, verifications } = d.services
-  const strategy = verifications.strategy(input.strategy, [input.strategy])
-  const owner = clients.owner(clientId, { rotate: false })
+  const owner = d.services.clients.owner(clientId, { rotate: false })
   const now = d.clock.now()
   const row: SignInRow = {
     id: newId('signIn'),
@@ -46,23 +45,22 @@ export async function startOAuthSignIn(
     created_at: now,
     updated_at: now,
   }
-  const target = {
-    ownerId: row.id,
-    slot: 'first_factor' as const,
-    purpose: 'sign_in' as const,
-    emailAddress: input.identifier?.trim().toLowerCase() ?? '',
-    emailAddressId: null,
-    clientId: owner.id,
-  }
-  const prepared = await strategy.prepare?.({ deps: d, device }, target, {
-    redirectUrl: input.redirectUrl,
-    actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
-    proxyUrl: input.proxyUrl,
-  })
+  const prepared = await prepareProviderRedirect(
+    d,
+    device,
+    {
+      strategy: input.strategy,
+      ownerId: row.id,
+      purpose: 'sign_in',
+      clientId: owner.id,
+      emailAddress: input.identifier,
+    },
+    input,
+  )
   await writeAtomically(d.db, d.dialect, [
     owner.write({ sign_in_id: row.id }),
     signInInsert(row),
-    ...(prepared?.writes ?? []),
+    ...prepared,
   ])
   return {
     signIn: row,
@@ -87,26 +85,21 @@ export async function prepareEnterpriseSignIn(
   if (now >= signIn.abandon_at) throw ApiError.of('sign_in_expired')
   const waiting = signIn.status === 'needs_first_factor' || signIn.status === 'needs_identifier'
   if (!waiting || !signIn.identifier) throw ApiError.of('sign_in_not_ready')
-  const strategy = d.services.verifications.strategy(input.strategy, [input.strategy])
-  const target = {
-    ownerId: signIn.id,
-    slot: 'first_factor' as const,
-    purpose: 'sign_in' as const,
-    emailAddress: signIn.identifier.toLowerCase(),
-    emailAddressId: null,
-    clientId: signIn.client_id,
-    userId: signIn.user_id,
-  }
-  const prepared = await strategy.prepare?.({ deps: d, device }, target, {
-    redirectUrl: input.redirectUrl,
-    actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
-    proxyUrl: input.proxyUrl,
-  })
+  const prepared = await prepareProviderRedirect(
+    d,
+    device,
+    {
+      strategy: input.strategy,
+      ownerId: signIn.id,
+      purpose: 'sign_in',
+      clientId: signIn.client_id,
+      emailAddress: signIn.identifier,
+      userId: signIn.user_id,
+    },
+    input,
+  )
   const patch = { status: 'needs_first_factor', updated_at: Math.max(now, signIn.updated_at + 1) }
-  await writeAtomically(d.db, d.dialect, [
-    ...(prepared?.writes ?? []),
-    signInUpdate(signIn.id, patch),
-  ])
+  await writeAtomically(d.db, d.dialect, [...prepared, signInUpdate(signIn.id, patch)])
   return { ...signIn, ...patch }
 }
 

@@ -1,6 +1,7 @@
 import { ApiError, newId } from '@latchkey/contracts'
 import { type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
+import { prepareProviderRedirect } from '../external-accounts/provider-redirect.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { assertSocialAllowed } from '../sign-ins/sign-in-oauth.js'
@@ -30,9 +31,7 @@ export async function startOAuthSignUp(
   clientId: string | undefined,
   device: Device,
 ): Promise<SignUpResult> {
-  const { clients, verifications } = d.services
-  const strategy = verifications.strategy(input.strategy, [input.strategy])
-  const owner = clients.owner(clientId, { rotate: false })
+  const owner = d.services.clients.owner(clientId, { rotate: false })
   const now = d.clock.now()
   const row: SignUpRow = {
     id: newId('signUp'),
@@ -51,25 +50,22 @@ export async function startOAuthSignUp(
     created_at: now,
     updated_at: now,
   }
-  // The provider's verification sits in the sign-up's `first_factor` slot, as a sign-in's does:
-  // one callback serves both (external-accounts/oauth-callback.routes.ts).
-  const target = {
-    ownerId: row.id,
-    slot: 'first_factor' as const,
-    purpose: 'sign_up' as const,
-    emailAddress: input.emailAddress?.trim().toLowerCase() ?? '',
-    emailAddressId: null,
-    clientId: owner.id,
-  }
-  const prepared = await strategy.prepare?.({ deps: d, device }, target, {
-    redirectUrl: input.redirectUrl,
-    actionCompleteRedirectUrl: input.actionCompleteRedirectUrl,
-    proxyUrl: input.proxyUrl,
-  })
+  const prepared = await prepareProviderRedirect(
+    d,
+    device,
+    {
+      strategy: input.strategy,
+      ownerId: row.id,
+      purpose: 'sign_up',
+      clientId: owner.id,
+      emailAddress: input.emailAddress,
+    },
+    input,
+  )
   await writeAtomically(d.db, d.dialect, [
     owner.write({ sign_up_id: row.id }),
     repo.signUpInsert(row),
-    ...(prepared?.writes ?? []),
+    ...prepared,
   ])
   return {
     signUp: row,
