@@ -180,6 +180,41 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
     )
 
     it(
+      'the hosted sign-up page without JavaScript: "Continue with Google" creates the user; sign-in finds the same',
+      RETRY,
+      async () => {
+        const email = address('hosted-signup-nojs')
+        const login = google.account(email)
+        const viaGoogle = async (path: '/sign-up' | '/sign-in') => {
+          const context = await browser.newContext({ javaScriptEnabled: false })
+          const page = await context.newPage()
+          await page.goto(`${server.url}${path}?redirect_url=${encodeURIComponent(plainUrl)}`)
+          await page.getByRole('button', { name: 'Continue with Google' }).click()
+          await google.signIn(page, login)
+          await page.waitForURL((u) => u.href.startsWith(plainUrl), { timeout: STEP_MS })
+          await context.close()
+        }
+        await viaGoogle('/sign-up')
+        const userId = await userIdByEmail(server, email)
+        const user = await (
+          await fetch(`${server.url}/v1/users/${userId}`, {
+            headers: { authorization: `Bearer ${server.secretKey}` },
+          })
+        ).json()
+        expect(user.external_accounts).toMatchObject([
+          { provider: 'oauth_google', provider_user_id: login },
+        ])
+        expect(user.email_addresses).toMatchObject([
+          { email_address: email, verification: { status: 'verified' } },
+        ])
+        // The sign-up page's button again, and the sign-in page's: the same user each time.
+        await viaGoogle('/sign-up')
+        await viaGoogle('/sign-in')
+        expect(await userIdByEmail(server, email)).toBe(userId)
+      },
+    )
+
+    it(
       'clerk-js authenticateWithRedirect + handleRedirectCallback: new, then the same user',
       RETRY,
       async () => {

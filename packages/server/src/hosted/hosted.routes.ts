@@ -46,6 +46,8 @@ const SignInForm = z.object({
   redirect_url: z.string().max(2048).optional(),
 })
 const SignUpForm = z.object({
+  /** A provider button's value: a redirect sign-in, which becomes a sign-up for a new account. */
+  strategy: z.string().max(64).optional(),
   email_address: z.string().trim().max(320).default(''),
   password: z.string().max(1024).default(''),
   first_name: z.string().trim().max(256).optional(),
@@ -233,11 +235,12 @@ export async function hostedRoutes(
   formPage({
     view: 'sign-up',
     fallback: 'after_sign_up_url',
-    render: ({ redirectUrl, page, token, body, error }) =>
+    render: ({ redirectUrl, page, token, body, error, providers }) =>
       signUpPage({
         token,
         redirectUrl,
         signInUrl: page.props['sign-in-url'] ?? '/sign-in',
+        providers,
         ...(body
           ? {
               values: {
@@ -257,6 +260,11 @@ export async function hostedRoutes(
           longMessage: 'Enter a valid email address and password.',
         })
       const form = parsed.data
+      // As Clerk's redirect flow does: the provider's account signs in its user, or (new to this
+      // instance) becomes one at the callback, through the sign-up policy (sign-up with
+      // `transfer: true`, sso-sign-in.routes.ts).
+      if (form.strategy !== undefined)
+        return providerSignInOutcome(deps, { ...form, strategy: form.strategy }, clientId, device)
       if (!form.email_address)
         throw ApiError.of('form_param_missing', { longMessage: 'Enter your email address.' })
       if (!form.password)

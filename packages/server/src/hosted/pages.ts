@@ -161,12 +161,6 @@ export function signInPage(opts: {
   providers?: { strategy: string; name: string }[] | undefined
   hosted?: Hosted | undefined
 }): string {
-  const providers = (opts.providers ?? [])
-    .map(
-      (p) =>
-        `<button type="submit" name="strategy" value="${esc(p.strategy)}">Continue with ${esc(p.name)}</button>`,
-    )
-    .join('\n')
   const links = [
     opts.forgotPasswordUrl && `<a href="${esc(opts.forgotPasswordUrl)}">Forgot password?</a>`,
     opts.emailCodeUrl && `<a href="${esc(opts.emailCodeUrl)}">Email me a sign-in code</a>`,
@@ -178,16 +172,7 @@ export function signInPage(opts: {
     'Sign in',
     `<h1>Sign in</h1>
 <p>to continue</p>
-${
-  providers
-    ? `<form method="post" action="${esc(opts.action)}" class="lk-providers">
-${tokenInput(opts.token)}
-${redirect}
-${providers}
-</form>
-<p class="lk-divider">or</p>`
-    : ''
-}
+${providerButtons(opts.action, opts.token, redirect, opts.providers)}
 <form method="post" action="${esc(opts.action)}" novalidate>
 ${tokenInput(opts.token)}
 ${redirect}
@@ -206,10 +191,37 @@ ${opts.signUpUrl ? `<p>Don’t have an account? <a href="${esc(opts.signUpUrl)}"
   )
 }
 
+/**
+ * "Continue with <provider>" without JavaScript: a form of its own posting to `action`, a submit
+ * button per enabled connection (`strategy=oauth_<provider>`), above the page's own form.
+ */
+function providerButtons(
+  action: string,
+  token: string,
+  redirect: string,
+  providers: { strategy: string; name: string }[] | undefined,
+): string {
+  if (!providers?.length) return ''
+  const buttons = providers
+    .map(
+      (p) =>
+        `<button type="submit" name="strategy" value="${esc(p.strategy)}">Continue with ${esc(p.name)}</button>`,
+    )
+    .join('\n')
+  return `<form method="post" action="${esc(action)}" class="lk-providers">
+${tokenInput(token)}
+${redirect}
+${buttons}
+</form>
+<p class="lk-divider">or</p>`
+}
+
 export function signUpPage(opts: {
   token: string
   redirectUrl: string | undefined
   signInUrl: string
+  /** The enabled social connections: "Continue with <provider>" signs up (or in) there. */
+  providers?: { strategy: string; name: string }[] | undefined
   values?: { email_address?: string; first_name?: string; last_name?: string } | undefined
   error?: string | undefined
   hosted: Hosted
@@ -223,6 +235,7 @@ export function signUpPage(opts: {
     'Sign up',
     `<h1>Create your account</h1>
 <p>to continue</p>
+${providerButtons('/sign-up', opts.token, redirect, opts.providers)}
 <form method="post" action="/sign-up" novalidate>
 ${tokenInput(opts.token)}
 ${redirect}
