@@ -264,6 +264,36 @@ describe.each(DIALECTS)('social providers (%s)', (dialect) => {
     expect(again).toMatchObject({ kind: 'signed_in', userId: first.userId })
   })
 
+  it("GitHub: the login becomes the new user's username when it is free; taken, the user has none", async () => {
+    const signUpAs = async (login: string, id: number) => {
+      github.accounts.set(login, {
+        user: { id, login, name: 'Handle Test', email: null },
+        emails: [
+          {
+            email: `${login}-${id}@users.example`,
+            primary: true,
+            verified: true,
+            visibility: 'private',
+          },
+        ],
+      })
+      github.signInAs = login
+      const r = await signInOrUp('oauth_github', viaRedirect)
+      expect(r.kind).toBe('transfer')
+      return clerk().users.getUser(r.userId)
+    }
+    const login = uniq('Handle.free')
+    expect((await signUpAs(login, 3000 + n)).username).toBe(login.toLowerCase())
+    // Someone here has the next login already (a password user chose it): not taken over.
+    const taken = uniq('handle-taken')
+    await clerk().users.createUser({
+      emailAddress: [`${taken}@other.example`],
+      username: taken,
+      password: PASSWORD,
+    })
+    expect((await signUpAs(taken, 3100 + n)).username).toBeNull()
+  })
+
   it('GitHub: an unverified primary email links to nobody, whatever /user shows', async () => {
     const login = uniq('mallory')
     const email = `${login}@victim.example`

@@ -176,6 +176,22 @@ export async function completeMissing(
   }
 }
 
+/**
+ * The provider's handle (a GitHub login, a Discord username, an OIDC `preferred_username`) as
+ * the new user's username, as Clerk takes it: only when it is a valid username (the rule of
+ * http/params.ts `usernameField`) that nobody here has. Otherwise the user has none, and can
+ * choose one later; a handle taken meanwhile fails the insert on the unique index, and the
+ * sign-up decides again (`completeOAuthSignUp`).
+ */
+export async function usernameFromHandle(
+  d: ServiceDeps,
+  handle: string | null | undefined,
+): Promise<string | undefined> {
+  const name = handle?.trim()
+  if (!name || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) return undefined
+  return (await d.services.users.findByIdentifier(name)) ? undefined : name
+}
+
 async function createFromClaims(
   d: ServiceDeps,
   signUp: SignUpRow,
@@ -185,17 +201,20 @@ async function createFromClaims(
   device: Device,
 ): Promise<SignUpResult> {
   await d.services.signUpPolicy.assertMaySignUp(email)
+  const username = await usernameFromHandle(d, claims.username)
   const prepared = await d.services.users.prepare({
     emailAddress: [email],
     emailsVerified: claims.emailVerified && claims.email === email,
     firstName: claims.givenName,
     lastName: claims.familyName,
+    username,
   })
   const flow = await d.services.externalAccounts.answeredFlowOf(signUp.id)
   const accounts = d.services.externalAccounts
   const row = {
     ...signUp,
     email_address: email,
+    username: prepared.user.username ?? null,
     first_name: claims.givenName,
     last_name: claims.familyName,
   }

@@ -4,6 +4,7 @@ import type { ProviderClaims } from '../external-accounts/external-accounts.serv
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
 import { completeSignUp } from './sign-up-completion.js'
+import { usernameFromHandle } from './sign-up-oauth.js'
 import * as repo from './sign-ups.repository.js'
 import type { SignUpResult } from './sign-ups.service.js'
 
@@ -41,6 +42,7 @@ export async function transferSignUp(
     emailsVerified: claims.emailVerified,
     firstName: claims.givenName,
     lastName: claims.familyName,
+    username: await usernameFromHandle(d, claims.username),
   })
   const now = d.clock.now()
   const row: SignUpRow = {
@@ -48,7 +50,7 @@ export async function transferSignUp(
     client_id: '',
     status: 'missing_requirements',
     email_address: claims.email,
-    username: null,
+    username: prepared.user.username ?? null,
     first_name: claims.givenName,
     last_name: claims.familyName,
     unsafe_metadata: toDbJson({}),
