@@ -103,6 +103,7 @@ describe.each(DIALECTS)('the audit log (%s)', (dialect) => {
 
   it('records refused sign-ins: with the user when one was found, else without', async () => {
     const before = (await bapi(server, 'GET', '/v1/audit_events?paginated=true')).json.total_count
+    tick()
     await operatorSignIn(server, { identifier: 'stranger@example.com', password: PASSWORD })
     tick()
     await operatorSignIn(server, { identifier: address, password: 'a wrong passphrase' })
