@@ -171,6 +171,14 @@ export const ERRORS = {
     message: 'You need to provide additional verification to perform this operation',
   },
   user_locked: { status: 403, message: 'This account is locked. Please try again later.' },
+  /**
+   * #20: operator sign-in refused: a wrong identifier or password, a user who is not an operator
+   * or is banned. One answer for all, so it tells a guesser nothing about which.
+   */
+  operator_credentials_invalid: {
+    status: 422,
+    message: 'Invalid identifier or password, or not an operator.',
+  },
   authentication_invalid: { status: 401, message: 'Invalid authentication' },
   authorization_header_format_invalid: {
     status: 401,

@@ -30,6 +30,8 @@ export const ID_PREFIXES = {
   webhookEndpoint: 'whe',
   webhookDelivery: 'whd',
   webhookAttempt: 'wha',
+  operatorCredential: 'opc',
+  auditEvent: 'aud',
 } as const
 
 /** A kind of resource that has a prefixed id. */

@@ -21,6 +21,8 @@ export interface ApiKeyTable {
   secret_hash: string
   /** The key's first characters (`sk_live_` and four more), to tell keys apart; null before 0007. */
   prefix: string | null
+  /** A name the operator gave the key (migration 0032), or null. */
+  label: ColumnType<string | null, string | null | undefined, string | null>
   created_at: number
 }
 
@@ -519,6 +521,42 @@ export interface SamlAssertionTable {
   created_at: number
 }
 
+/** A user who may sign in to the operator dashboard (migration 0032, issue #20). */
+export interface OperatorTable {
+  user_id: string
+  created_at: number
+}
+
+/** An operator's short-lived `lk_op_…` credential, by the SHA-256 of its token. */
+export interface OperatorCredentialTable {
+  id: string
+  user_id: string
+  token_hash: string
+  created_at: number
+  /** Moved at most once a minute; the credential lapses 30 minutes after it. */
+  last_used_at: number
+}
+
+/** What an operator did through the Backend API, or an operator sign-in or sign-out. */
+export interface AuditEventTable {
+  id: string
+  actor_type: string
+  /** The user id; null for a sign-in whose identifier matched no one. */
+  actor_id: string | null
+  credential_id: string | null
+  /** `METHOD route` (`POST /v1/users/:user_id/ban`), `operator.sign_in`, `operator.sign_out`. */
+  action: string
+  method: string
+  /** The route pattern, e.g. `/v1/users/:user_id/ban`. */
+  route: string
+  /** The first path parameter's value. */
+  target_id: string | null
+  status_code: number
+  ip: string | null
+  user_agent: string | null
+  created_at: number
+}
+
 export interface Database {
   instances: InstanceTable
   api_keys: ApiKeyTable
@@ -552,6 +590,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   webhook_attempts: WebhookAttemptTable
+  operators: OperatorTable
+  operator_credentials: OperatorCredentialTable
+  audit_events: AuditEventTable
 }
 
 export type InstanceRow = Selectable<InstanceTable>
@@ -587,3 +628,6 @@ export type SamlAssertionRow = Selectable<SamlAssertionTable>
 export type WebhookEndpointRow = Selectable<WebhookEndpointTable>
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>
 export type WebhookAttemptRow = Selectable<WebhookAttemptTable>
+export type OperatorRow = Selectable<OperatorTable>
+export type OperatorCredentialRow = Selectable<OperatorCredentialTable>
+export type AuditEventRow = Selectable<AuditEventTable>

@@ -34,6 +34,7 @@ import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
 import type { Bootstrap } from './instance/instance.service.js'
+import { secretKeyRoutes } from './instance/secret-keys.bapi.js'
 import { userSettingsRoutes } from './instance/user-settings.bapi.js'
 import { wellKnownRoutes } from './keys/well-known.routes.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -46,6 +47,9 @@ import { mfaRoutes } from './mfa/mfa.bapi.js'
 import { oauthRoutes } from './oauth/oauth.routes.js'
 import { oauthApplicationRoutes } from './oauth/oauth-applications.bapi.js'
 import { createOAuthProvider } from './oauth/provider.js'
+import { auditRoutes } from './operators/audit.bapi.js'
+import { operatorSessionRoutes } from './operators/operator-sessions.bapi.js'
+import { operatorRoutes } from './operators/operators.bapi.js'
 import { mePasskeyRoutes } from './passkeys/me-passkeys.fapi.js'
 import { passkeyRoutes } from './passkeys/passkeys.bapi.js'
 import {
@@ -355,6 +359,10 @@ async function buildHttp(
   oauthApplicationRoutes(router)
   handshakePayloadRoutes(router)
   webhookRoutes(router)
+  secretKeyRoutes(router)
+  operatorRoutes(router)
+  operatorSessionRoutes(router)
+  auditRoutes(router)
   handshakeRoutes(app, services, config)
   emailLinkRoutes(app, services, config)
   oauthCallbackRoutes(app, services, config)

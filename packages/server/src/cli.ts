@@ -13,8 +13,11 @@ const USAGE = `usage: latchkey <command>
   jwt-templates create-preset NAME  create a JWT template from a preset (${PRESET_NAMES.join(', ')})
   secret-keys list                  list the Backend API's secret keys (id, prefix, created_at;
                                     never the keys, which are stored only as hashes)
-  secret-keys create                issue a new secret key and print it (JSON), once
+  secret-keys create [--label TEXT]  issue a new secret key and print it (JSON), once
   secret-keys revoke ID             revoke a secret key: running servers refuse it at once
+  operators list                    list the users who may sign in to the dashboard (JSON)
+  operators add EMAIL|USER_ID       let a user sign in to the dashboard at /dashboard
+  operators remove EMAIL|USER_ID    take that away; their dashboard sign-ins stop at once
   mail [list]                       list the dev mailbox (mail kept when LATCHKEY_SMTP_URL is
                                     unset), newest first
   mail show N|ID                    print message N of the list (1 = newest) or by id
@@ -61,8 +64,11 @@ const COMMANDS: Record<string, { run: Command; needsArg?: boolean }> = {
       json((await services.secretKeys.list()).map((k) => ({ object: 'secret_key', ...k }))),
   },
   'secret-keys create': {
-    run: async ({ services }) =>
-      json({ object: 'secret_key', ...(await services.secretKeys.issue()) }),
+    run: async ({ services }, _config, label) =>
+      json({
+        object: 'secret_key',
+        ...(await services.secretKeys.issue(undefined, label || null)),
+      }),
   },
   'secret-keys revoke': {
     needsArg: true,
@@ -71,6 +77,37 @@ const COMMANDS: Record<string, { run: Command; needsArg?: boolean }> = {
       json({ object: 'secret_key', id, deleted: true })
     },
   },
+  'operators list': {
+    run: async ({ services }) => json(await services.operators.list()),
+  },
+  'operators add': {
+    needsArg: true,
+    run: async ({ services }, _config, ref) =>
+      json(await services.operators.add(await services.operators.resolveUser(ref as string))),
+  },
+  'operators remove': {
+    needsArg: true,
+    run: async ({ services }, _config, ref) => {
+      const id = await services.operators.resolveUser(ref as string)
+      await services.operators.remove(id)
+      json({ object: 'operator', id, deleted: true })
+    },
+  },
+}
+
+/**
+ * `secret-keys create --label TEXT` (or `--label=TEXT`): the label as the command's argument;
+ * anything else after `create` is left for the usage error.
+ */
+function labelArgs(argv: string[]): string[] {
+  const [command, sub, ...rest] = argv
+  if (command !== 'secret-keys' || sub !== 'create' || rest.length === 0) return argv
+  const [flag, value, ...more] = rest
+  if (flag === '--label' && value !== undefined && more.length === 0)
+    return [command, sub, value.trim().slice(0, 100)]
+  if (flag?.startsWith('--label=') && value === undefined)
+    return [command, sub, flag.slice('--label='.length).trim().slice(0, 100)]
+  return argv
 }
 
 /** `latchkey webhooks …`: the Backend API's /v1/webhooks, on the database directly. */
@@ -175,7 +212,8 @@ function mail(sub: string | undefined, arg: string | undefined, extra: number): 
 }
 
 /** The operator CLI: acts on the instance's database directly, with the server's configuration. */
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const argv = labelArgs(args)
   const [command, sub, arg] = argv
   if (!command || command === 'help' || command === '--help') {
     process.stdout.write(`${USAGE}\n`)
@@ -185,7 +223,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'webhooks') return webhooks(sub, argv.slice(2))
   const name = command === 'info' ? command : `${command} ${sub}`
   const found = COMMANDS[name]
-  if (!found || (found.needsArg === true) !== (arg !== undefined) || argv.length > 3) {
+  // `secret-keys create` takes its label as an optional argument, when labelArgs found one.
+  const optionalArg = name === 'secret-keys create' && argv !== args
+  if (
+    !found ||
+    (!optionalArg && (found.needsArg === true) !== (arg !== undefined)) ||
+    argv.length > 3
+  ) {
     process.stderr.write(`latchkey: unknown command: ${argv.join(' ')}\n\n${USAGE}\n`)
     return 2
   }

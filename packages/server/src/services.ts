@@ -8,11 +8,15 @@ import { OAuthConnectionsService } from './external-accounts/oauth-connections.s
 import { HandshakeService } from './handshake/handshake.service.js'
 import { ProfileImagesService } from './images/profile-images.service.js'
 import { InstanceService } from './instance/instance.service.js'
+import { InstanceStatsService } from './instance/instance-stats.service.js'
 import { SecretKeysService } from './instance/secret-keys.service.js'
 import { SigningKeysService } from './keys/signing-keys.service.js'
 import { MailService } from './mail/mail.service.js'
 import { MfaService } from './mfa/mfa.service.js'
 import { OAuthApplicationsService } from './oauth/oauth-applications.service.js'
+import { AuditService } from './operators/audit.service.js'
+import { OperatorCredentialsService } from './operators/operator-credentials.service.js'
+import { OperatorsService } from './operators/operators.service.js'
 import { PasskeysService } from './passkeys/passkeys.service.js'
 import { RateLimitsService } from './rate-limits/rate-limits.service.js'
 import type { ServiceDeps } from './service-deps.js'
@@ -80,6 +84,14 @@ export type Services = {
   readonly webhooks: WebhooksService
   /** Fans events out to endpoints and delivers them, in every server process (issue #19). */
   readonly webhookWorker: WebhookWorker
+  /** Users who may sign in to the operator dashboard (issue #20). */
+  readonly operators: OperatorsService
+  /** Operator sign-in and its short-lived `lk_op_…` credential (issue #20). */
+  readonly operatorCredentials: OperatorCredentialsService
+  /** What operators did through the Backend API (issue #20). */
+  readonly audit: AuditService
+  /** The dashboard's overview counts (issue #20). */
+  readonly instanceStats: InstanceStatsService
 }
 
 /** Builds the registry; each service reaches the others through `deps.services`. */
@@ -145,5 +157,13 @@ export function createServices(base: Omit<ServiceDeps, 'services'>): Services {
   services.enterpriseOidc = new EnterpriseOidcService(deps)
   services.webhooks = new WebhooksService(deps)
   services.webhookWorker = new WebhookWorker(deps)
+  services.operators = new OperatorsService({
+    db: base.db,
+    clock: base.clock,
+    users: services.users,
+  })
+  services.audit = new AuditService({ db: base.db, clock: base.clock })
+  services.operatorCredentials = new OperatorCredentialsService(deps)
+  services.instanceStats = new InstanceStatsService({ db: base.db, clock: base.clock })
   return services
 }

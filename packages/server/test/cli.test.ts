@@ -98,12 +98,14 @@ describe.each(DIALECTS)('latchkey secret-keys against a running server (%s)', (d
           object: 'secret_key',
           id: expect.stringMatching(/^ak_/),
           prefix: first.slice(0, 12),
+          label: null,
           created_at: expect.any(Number),
         },
         {
           object: 'secret_key',
           id: issued.id,
           prefix: issued.prefix,
+          label: null,
           created_at: issued.created_at,
         },
       ])

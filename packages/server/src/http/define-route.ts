@@ -4,9 +4,11 @@ import type { ClientRow } from '@latchkey/db'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import type * as z from 'zod'
 import type { Config } from '../config/config.schema.js'
+import { OPERATOR_TOKEN_PREFIX } from '../operators/operator-credentials.service.js'
 import type { FailureLimiter } from '../rate-limits/failure-limiter.js'
 import type { Services } from '../services.js'
 import { actingSession } from '../users/acting-session.js'
+import { actorOf, type BapiActor, setActor } from './bapi-actor.js'
 import { clientCookieName, isNative, readClientToken, writeClientToken } from './client-token.js'
 import { writeClientUat } from './client-uat.js'
 import { zodToApiError } from './zod-errors.js'
@@ -39,7 +41,24 @@ export type BapiRoute<B, Q, P> = Schemas<B, Q, P> & {
   path: string
   /** Status of a successful response (200 unless stated). */
   status?: 200 | 204
-  handler(ctx: HandlerContext<B, Q, P>): Promise<unknown>
+  /**
+   * `'none'`: a route anyone may call, which proves who the caller is itself (operator sign-in).
+   * Every other Backend API route takes a secret key or an operator credential.
+   */
+  auth?: 'none'
+  /** A per-IP limit (with `auth: 'none'`: the route has no credential to limit it). */
+  rateLimit?: RateLimit
+  /**
+   * The audit log's `action` for this route when an operator calls it (default
+   * `METHOD route`), or false for a route that records its own events.
+   */
+  auditAction?: string | false
+  handler(
+    ctx: HandlerContext<B, Q, P> & {
+      /** Who called: undefined only on an `auth: 'none'` route. */
+      actor: BapiActor | undefined
+    },
+  ): Promise<unknown>
 }
 
 /** What a Frontend API handler returns: the `response` and which client to render beside it. */
@@ -237,11 +256,17 @@ export class Router {
   bapi<B = undefined, Q = undefined, P = undefined>(def: BapiRoute<B, Q, P>): void {
     const services = this.#services
     const failures = this.#secretKeyFailures
+    const config =
+      def.rateLimit && this.#config.rateLimit
+        ? { rateLimit: { max: def.rateLimit.max, timeWindow: def.rateLimit.windowMs } }
+        : {}
     this.#app.route({
       method: def.method,
       url: def.path,
+      config,
       onRequest: noStore,
       preHandler: async (req) => {
+        if (def.auth === 'none') return
         // A client IP that sent too many wrong keys waits, and its key is not even checked.
         const wait = failures?.retryAfter(req.ip) ?? 0
         if (wait > 0) throw tooManyFailures(wait)
@@ -251,12 +276,20 @@ export class Router {
         const m = /^Bearer (\S+)$/.exec(header)
         if (!m?.[1]) throw ApiError.of('authorization_header_format_invalid')
         try {
-          await services.secretKeys.authenticate(m[1])
+          setActor(req, await authenticate(services, m[1]))
         } catch (error) {
+          // Wrong operator credentials count with wrong secret keys: one limit on guessing.
           if (failures && error instanceof ApiError && error.code === 'authentication_invalid')
             await failures.recordFailure(req.ip)
           throw error
         }
+      },
+      // Before the answer leaves (not onResponse): whoever reads the audit log after a change
+      // made with an operator credential finds it there, and a change is never silently
+      // unrecorded because the process stopped between the two.
+      onSend: async (req, reply, payload) => {
+        await recordAudit(services, def, req, reply.statusCode)
+        return payload
       },
       handler: async (req, reply) => {
         const result = await def.handler({
@@ -264,6 +297,7 @@ export class Router {
           services,
           origin: originOf(req),
           device: deviceOf(req),
+          actor: actorOf(req),
         })
         if (def.status === 204) return reply.code(204).send()
         return sendJson(reply, 200, result)
@@ -341,6 +375,52 @@ async function guardActing<B, Q, P>(
   const s = await actingSession(services, client, query?._clerk_session_id)
   if (def.pendingSession !== 'allowed' && services.sessions.isPending(s)) throw pendingRefused()
   return sensitive ? services.sessionVerifications.requireRecent(s) : false
+}
+
+/**
+ * A Backend API credential: an operator's `lk_op_…` (operators/operator-credentials.service.ts)
+ * or a secret key. Only `bapi` routes call this: the Frontend API, OAuth and the hosted pages
+ * never accept an operator credential.
+ */
+async function authenticate(services: Services, token: string): Promise<BapiActor> {
+  if (token.startsWith(OPERATOR_TOKEN_PREFIX))
+    return services.operatorCredentials.authenticate(token)
+  await services.secretKeys.authenticate(token)
+  return SECRET_KEY_ACTOR
+}
+
+const SECRET_KEY_ACTOR: BapiActor = { type: 'secret_key' }
+
+/**
+ * Every Backend API call an operator credential makes that may change something (anything but
+ * GET and HEAD), with its outcome: the audit log (issue #20). A failure to record is logged, and
+ * does not change the answer: the change it describes is already made.
+ */
+async function recordAudit<B, Q, P>(
+  services: Services,
+  def: BapiRoute<B, Q, P>,
+  req: FastifyRequest,
+  statusCode: number,
+): Promise<void> {
+  const actor = actorOf(req)
+  if (actor?.type !== 'operator' || def.auditAction === false) return
+  if (req.method === 'GET' || req.method === 'HEAD') return
+  const firstParam = /:(\w+)/.exec(def.path)?.[1]
+  const params = (req.params ?? {}) as Record<string, unknown>
+  const target = firstParam ? params[firstParam] : undefined
+  try {
+    await services.audit.record({
+      actor,
+      action: def.auditAction ?? `${def.method} ${def.path}`,
+      method: def.method,
+      route: def.path,
+      targetId: typeof target === 'string' ? target.slice(0, 256) : null,
+      statusCode,
+      device: deviceOf(req),
+    })
+  } catch (error) {
+    req.log.error({ err: error }, 'could not record an audit event')
+  }
 }
 
 function tooManyFailures(seconds: number): ApiError {

@@ -1,7 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
-import { nameField } from '../http/params.js'
+import { intFromString, nameField } from '../http/params.js'
 import { assertClaimsAllowed } from '../templates/jwt-templates.service.js'
 import {
   EMAIL_DELIVERY,
@@ -92,6 +92,13 @@ export function instanceRoutes(r: Router): void {
       if (body.email_delivery)
         await services.instance.updateSettings({ email_delivery: body.email_delivery })
     },
+  })
+  // Latchkey addition (the dashboard's overview, issue #20): counts from indexed range scans.
+  r.bapi({
+    method: 'GET',
+    path: '/v1/instance/stats',
+    query: z.object({ days: intFromString(1, 90).default(30) }),
+    handler: ({ query, services }) => services.instanceStats.stats(query.days),
   })
   // Latchkey addition (Clerk keeps these in its dashboard): where the SDKs send people. Every URL
   // must be on this server or an allowed origin, so a setting cannot become an open redirect.

@@ -330,6 +330,9 @@ export class InstanceService {
       // Latchkey addition: who sends the instance's mail (see email_delivery).
       email_delivery: (await this.settings()).email_delivery,
       workspace_id: null,
+      // Latchkey additions (the dashboard's overview, issue #20): what an app is configured with.
+      frontend_api_url: this.d.config.url,
+      publishable_key: this.publishableKey(),
     }
   }
 }

@@ -4,11 +4,22 @@ import type { Kysely, Transaction } from 'kysely'
 type Q = Kysely<Database> | Transaction<Database>
 
 /** A stored secret key, without its hash. */
-export type SecretKeyInfo = { id: string; prefix: string | null; created_at: number }
+export type SecretKeyInfo = {
+  id: string
+  prefix: string | null
+  label: string | null
+  created_at: number
+}
 
 export async function insertApiKey(
   db: Q,
-  row: { id: string; secret_hash: string; prefix: string; created_at: number },
+  row: {
+    id: string
+    secret_hash: string
+    prefix: string
+    label: string | null
+    created_at: number
+  },
 ): Promise<void> {
   await db.insertInto('api_keys').values(row).execute()
 }
@@ -20,7 +31,7 @@ export function findApiKeyByHash(db: Q, hash: string): Promise<{ id: string } | 
 export function listApiKeys(db: Q): Promise<SecretKeyInfo[]> {
   return db
     .selectFrom('api_keys')
-    .select(['id', 'prefix', 'created_at'])
+    .select(['id', 'prefix', 'label', 'created_at'])
     .orderBy('created_at')
     .orderBy('id')
     .execute()

@@ -12,7 +12,13 @@ type Q = Kysely<Database> | Transaction<Database>
 const PREFIX_LENGTH = 12
 
 /** A newly issued key: the secret itself is only ever in this value (stored as SHA-256). */
-export type IssuedSecretKey = { id: string; prefix: string; created_at: number; secret: string }
+export type IssuedSecretKey = {
+  id: string
+  prefix: string
+  label: string | null
+  created_at: number
+  secret: string
+}
 
 /**
  * The Backend API's secret keys: the provisioned `LATCHKEY_SECRET_KEY`, and keys stored as
@@ -29,12 +35,13 @@ export class SecretKeysService {
     this.#accepted = new RowCache(deps.changes, 1000)
   }
 
-  /** Issues a new key (in `db`, which may be a transaction). */
-  async issue(db: Q = this.d.db): Promise<IssuedSecretKey> {
+  /** Issues a new key (in `db`, which may be a transaction), with an optional label. */
+  async issue(db: Q = this.d.db, label: string | null = null): Promise<IssuedSecretKey> {
     const secret = `sk_live_${randomBase62(40)}`
     const key = {
       id: newId('apiKey'),
       prefix: secret.slice(0, PREFIX_LENGTH),
+      label,
       created_at: this.d.clock.now(),
     }
     await repo.insertApiKey(db, { ...key, secret_hash: sha256(secret) })

@@ -3,7 +3,8 @@ import type { Router } from '../http/define-route.js'
 import { boolish, idParam } from '../http/params.js'
 
 /** Clerk's limits: 5 sign-in creations and 3 factor attempts per 10 s per IP. */
-const CREATE_LIMIT = { max: 5, windowMs: 10_000 }
+export const SIGN_IN_CREATE_LIMIT = { max: 5, windowMs: 10_000 }
+const CREATE_LIMIT = SIGN_IN_CREATE_LIMIT
 const ATTEMPT_LIMIT = { max: 3, windowMs: 10_000 }
 const PREPARE_LIMIT = { max: 3, windowMs: 10_000 }
 
