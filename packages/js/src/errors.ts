@@ -60,7 +60,8 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   signed_out: 'You’re signed out. Please sign in again.',
   user_banned: 'This account has been suspended. Contact support if you think this is a mistake.',
   session_reverification_required: 'Please confirm it’s you again before making this change.',
-  operator_credentials_invalid: 'Wrong email address or password, or this account can’t use the dashboard.',
+  operator_credentials_invalid:
+    'Wrong email address or password, or this account can’t use the dashboard.',
   user_locked: 'This account is locked after too many failed attempts. Try again later.',
   delete_self_not_enabled: 'Deleting your account is not enabled. Contact support to close it.',
   authentication_invalid: 'Your session has ended. Please sign in again.',
