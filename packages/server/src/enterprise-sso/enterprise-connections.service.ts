@@ -87,6 +87,14 @@ export class EnterpriseConnectionsService {
     return rows.find((r) => covers(r, domain))
   }
 
+  /** Whether an active connection covers any of the addresses ({@link forEmail}, one read). */
+  async coversAny(emails: readonly string[]): Promise<boolean> {
+    const domains = emails.flatMap((e) => domainOf(e) ?? [])
+    if (domains.length === 0) return false
+    const rows = (await this.list()).filter((r) => fromDbBool(r.active))
+    return domains.some((domain) => rows.some((r) => covers(r, domain)))
+  }
+
   /**
    * A callback's asserted address must be one the active connection `row` itself owns: the
    * connection {@link forEmail} chooses for it, so no IdP signs in another connection's users.

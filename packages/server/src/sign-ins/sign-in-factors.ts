@@ -38,11 +38,7 @@ export async function enterpriseSsoFor(
   found?: AddressOwner,
 ): Promise<boolean> {
   const addresses = [identifier ?? '', ...(found?.emails.map((e) => e.email_address) ?? [])]
-  for (const address of addresses) {
-    if (!address.includes('@')) continue
-    if ((await d.services.enterpriseConnections.forEmail(address)) !== undefined) return true
-  }
-  return false
+  return d.services.enterpriseConnections.coversAny(addresses)
 }
 
 /**
@@ -57,6 +53,58 @@ export async function assertStrategyAllowed(
 ): Promise<void> {
   if (ENTERPRISE_SSO_STRATEGIES.includes(strategy)) return
   if (await enterpriseSsoFor(d, identifier, found)) throw ApiError.of('strategy_for_user_invalid')
+}
+
+/**
+ * The rule again where a flow completes, not only where it started: a sign-in or sign-up begun
+ * before its address's domain got an active connection (created, activated, or given the
+ * domain) would otherwise finish past the IdP. Unless the flow was proved at an enterprise
+ * connection (`viaEnterpriseSso`), a covered address — the typed identifier or any the user has
+ * now — refuses it (`strategy_for_user_invalid`), before the completion writes anything.
+ */
+async function assertCompletionAllowed(
+  d: ServiceDeps,
+  viaEnterpriseSso: boolean,
+  identifier: string | null | undefined,
+  found: AddressOwner,
+): Promise<void> {
+  if (viaEnterpriseSso) return
+  if (await enterpriseSsoFor(d, identifier, found)) throw ApiError.of('strategy_for_user_invalid')
+}
+
+/**
+ * {@link assertCompletionAllowed} for a sign-in about to give `user` a session (or to wait for
+ * their second factor or new password): its first factor is the one recorded in its
+ * `first_factor` slot, enterprise SSO only when that verification was proved (a password
+ * leaves no row, so a row the IdP never verified is not taken for it).
+ */
+export async function assertSignInStillAllowed(
+  d: ServiceDeps,
+  signIn: SignInRow,
+  user: UserRow,
+): Promise<void> {
+  const first = await d.services.verifications.find(signIn.id, 'first_factor')
+  const sso = first?.status === 'verified' && ENTERPRISE_SSO_STRATEGIES.includes(first.strategy)
+  if (sso) return
+  const found = await d.services.users.findWithEmails(user.id)
+  await assertCompletionAllowed(d, false, signIn.identifier, found)
+}
+
+/**
+ * {@link assertCompletionAllowed} for a sign-up about to create a user with `addresses`: only
+ * an external account of an enterprise connection (its callback required that it owns the
+ * address) brings a covered address in.
+ */
+export async function assertSignUpStillAllowed(
+  d: ServiceDeps,
+  addresses: readonly string[],
+  providers: readonly string[],
+): Promise<void> {
+  let sso = false
+  for (const provider of providers)
+    if ((await d.services.enterpriseConnections.find(provider)) !== undefined) sso = true
+  const owner = { emails: addresses.map((email_address) => ({ email_address })) }
+  await assertCompletionAllowed(d, sso, null, owner)
 }
 
 /** Clerk's `supported_first_factors` of a sign-in: each enabled strategy's offer to this user. */
@@ -171,19 +219,20 @@ export async function finishFirstFactor(
   const proving = await newlyProved(d, user.id, outcome.provedEmailId)
   const proved = proving ? [users.emailVerifiedWrite(proving)] : []
   const changed = proving ? user.id : null
-  if (outcome.needsNewPassword) {
-    const patch = { status: 'needs_new_password', updated_at: now }
-    await writeWithUserUpdated(d, [...proved, signInUpdate(signIn.id, patch)], changed)
-    return { signIn: { ...signIn, ...patch } }
+  const waits = outcome.needsNewPassword
+    ? 'needs_new_password'
+    : !outcome.satisfiesSecondFactor && (await needsSecondFactor(d, user))
+      ? 'needs_second_factor'
+      : null
+  if (!waits) {
+    const secondFactorAt = outcome.satisfiesSecondFactor ? now : null
+    return completeSignIn(d, signIn, user, proved, device, secondFactorAt, changed)
   }
-  if (outcome.satisfiesSecondFactor)
-    return completeSignIn(d, signIn, user, proved, device, now, changed)
-  if (await needsSecondFactor(d, user)) {
-    const patch = { status: 'needs_second_factor', updated_at: now }
-    await writeWithUserUpdated(d, [...proved, signInUpdate(signIn.id, patch)], changed)
-    return { signIn: { ...signIn, ...patch } }
-  }
-  return completeSignIn(d, signIn, user, proved, device, null, changed)
+  // Not a session yet, but a step towards one: refused here too (completeSignIn decides again).
+  await assertSignInStillAllowed(d, signIn, user)
+  const patch = { status: waits, updated_at: now }
+  await writeWithUserUpdated(d, [...proved, signInUpdate(signIn.id, patch)], changed)
+  return { signIn: { ...signIn, ...patch } }
 }
 
 /** The address a first factor reached, when it is one of the user's and not verified yet. */
@@ -214,6 +263,8 @@ export async function completeSignIn(
   secondFactorAt: number | null = null,
   changedUserId: string | null = null,
 ): Promise<{ signIn: SignInRow; newClientToken?: string }> {
+  // Every sign-in's session is made here: the enterprise rule is decided again at this moment.
+  await assertSignInStillAllowed(d, signIn, user)
   const { clients, sessions, users } = d.services
   const now = d.clock.now()
   const tasks = await sessions.tasksFor(user)

@@ -225,6 +225,8 @@ async function transfer(
   if (!user) throw ApiError.of('external_account_not_found')
   if (user.banned) throw ApiError.of('user_banned')
   assertNotLocked(user)
+  // The provider's answer may predate the connection that now covers the user's domain.
+  await assertSocialAllowed(d, flow.provider, claims, user)
   const now = d.clock.now()
   const row: SignInRow = {
     id: newId('signIn'),
@@ -241,6 +243,14 @@ async function transfer(
     ...(linked ? [] : [accounts.accountWrite(user.id, flow.provider, claims)]),
     accounts.spentWrite(flow.id),
   ]
+  // The provider is the sign-in's first factor, proved: what the second factor's rule and the
+  // enterprise rule at completion (sign-in-factors.ts) read of it.
+  const sso = (await d.services.enterpriseConnections.find(flow.provider)) !== undefined
+  const firstFactor = d.services.verifications.provedWrite(
+    row.id,
+    'first_factor',
+    sso ? 'enterprise_sso' : `oauth_${flow.provider}`,
+  )
   const owner = d.services.clients.owner(clientId, { rotate: false })
   // The account linked now is a change of the user's `external_accounts` (`user.updated`).
   const changed = linked ? null : user.id
@@ -248,12 +258,12 @@ async function transfer(
     const waiting = { ...row, status: 'needs_second_factor' }
     await writeWithUserUpdated(
       d,
-      [...link, signInInsert(waiting), owner.write({ sign_in_id: row.id })],
+      [...link, signInInsert(waiting), firstFactor, owner.write({ sign_in_id: row.id })],
       changed,
     )
     return { signIn: waiting, clientId }
   }
-  await writeAtomically(d.db, d.dialect, [signInInsert(row)])
+  await writeAtomically(d.db, d.dialect, [signInInsert(row), firstFactor])
   const done = await completeSignIn(d, row, user, link, device, null, changed)
   return { ...done, clientId }
 }

@@ -6,6 +6,7 @@ import type { Device } from '../sessions/sessions.service.js'
 import { passwordRefusal } from '../users/password-checks.js'
 import {
   assertNotLocked,
+  assertSignInStillAllowed,
   assertStrategyAllowed,
   ENTERPRISE_SSO_STRATEGIES,
   enabledFirstFactors,
@@ -305,6 +306,8 @@ export class SignInsService {
     if (signIn.status !== 'needs_new_password' || !proved) throw ApiError.of('sign_in_not_ready')
     const found = await signInUser(this.d, signIn)
     assertNotLocked(found.user)
+    // Before the password changes: a reset begun before the user's domain got its connection.
+    await assertSignInStillAllowed(this.d, signIn, found.user)
     await this.d.services.users.update(found.user.id, {
       password: input.password,
       signOutOfOtherSessions: input.signOutOfOtherSessions,

@@ -8,6 +8,7 @@ import {
 import type { PasswordHasher } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { assertSignUpStillAllowed } from '../sign-ins/sign-in-factors.js'
 import { userEvent } from '../users/user-events.js'
 import type { PreparedUser } from '../users/users.service.js'
 import * as repo from './sign-ups.repository.js'
@@ -46,6 +47,13 @@ export async function completeSignUp(
     extra = [...extra, accounts.accountInsertWrite(account), accounts.spentWrite(flow.flow.id)]
     externalAccounts = [...externalAccounts, account]
   }
+  // The enterprise rule again, as the user is about to exist: a sign-up begun before its
+  // address's domain got an active connection finishes through the IdP only.
+  await assertSignUpStillAllowed(
+    d,
+    p.emails.map((e) => e.email_address),
+    externalAccounts.map((a) => a.provider),
+  )
   const owner = clients.owner(pending ? row.client_id : clientId, { rotate: true })
   const session = sessions.newRow(user.id, owner.id, device, await sessions.tasksFor(user))
   const done: SignUpRow = {

@@ -3,6 +3,7 @@ import { type SignUpRow, toDbJson, writeAtomically } from '@latchkey/db'
 import type { ProviderClaims } from '../external-accounts/external-accounts.service.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
+import { assertSocialAllowed } from '../sign-ins/sign-in-oauth.js'
 import { completeSignUp } from './sign-up-completion.js'
 import { usernameFromHandle } from './sign-up-oauth.js'
 import * as repo from './sign-ups.repository.js'
@@ -25,6 +26,8 @@ export async function transferSignUp(
   const source = clientId ? await d.services.externalAccounts.transferable(clientId) : undefined
   if (!source) throw ApiError.of('external_account_not_found')
   const { flow, claims } = source
+  // The provider's answer may predate the connection that now covers its address.
+  await assertSocialAllowed(d, flow.provider, claims, undefined)
   if (!claims.email) return waitForEmail(d, flow.id, claims, clientId, null)
   await d.services.signUpPolicy.assertMaySignUp(claims.email)
   // An address the provider did not vouch for is proved here first (the default), as a
