@@ -83,6 +83,8 @@ export async function assertSignInStillAllowed(
   signIn: SignInRow,
   user: UserRow,
 ): Promise<void> {
+  // No active connection (most instances): nothing to read of the sign-in or the user.
+  if (!(await d.services.enterpriseConnections.anyActive())) return
   const first = await d.services.verifications.find(signIn.id, 'first_factor')
   const sso = first?.status === 'verified' && ENTERPRISE_SSO_STRATEGIES.includes(first.strategy)
   if (sso) return
@@ -100,6 +102,7 @@ export async function assertSignUpStillAllowed(
   addresses: readonly string[],
   providers: readonly string[],
 ): Promise<void> {
+  if (!(await d.services.enterpriseConnections.anyActive())) return
   let sso = false
   for (const provider of providers)
     if ((await d.services.enterpriseConnections.find(provider)) !== undefined) sso = true
