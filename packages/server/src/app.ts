@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { dashboardRoutes } from './dashboard/dashboard.routes.js'
 import { enterpriseConnectionRoutes } from './enterprise-sso/enterprise-connections.bapi.js'
 import { samlRoutes } from './enterprise-sso/saml.routes.js'
 import { samlConnectionRoutes } from './enterprise-sso/saml-connections.bapi.js'
@@ -370,6 +371,7 @@ async function buildHttp(
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   clerkBundleRoutes(app, config)
+  dashboardRoutes(app)
   await oauthRoutes(app, services, config, oauth, forms)
   await hostedRoutes(app, services, config, forms)
   return app
