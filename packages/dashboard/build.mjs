@@ -47,6 +47,10 @@ export async function buildDashboard({ outDir = DEFAULT_OUT_DIR, ifStale = false
       ...config,
       configFile: false,
       logLevel: 'warn',
+      // Always React's production build: Vite follows NODE_ENV when it is set, and a build made
+      // under the test runner (NODE_ENV=test) would otherwise ship React's development build.
+      mode: 'production',
+      define: { ...config.define, 'process.env.NODE_ENV': JSON.stringify('production') },
       build: { ...config.build, outDir: temp, emptyOutDir: true },
     })
     rmSync(target, { recursive: true, force: true })

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { acceptsGzip } from '../http/accepts-gzip.js'
+import { keepOwnSecurityHeaders, securityHeaders } from '../http/security-headers.js'
 import { type DashboardFile, DashboardFiles, defaultDashboardDir } from './dashboard-files.js'
 
 const PREFIX = '/dashboard/'
@@ -35,8 +36,17 @@ const NOT_BUILT =
  * an operator can do is decided by the Backend API, on the credential each call carries.
  * `/admin` (and `/dashboard` without its slash) lead to it.
  */
-export function dashboardRoutes(app: FastifyInstance, opts: { dir?: string } = {}): void {
+export function dashboardRoutes(
+  app: FastifyInstance,
+  opts: { dir?: string; https?: boolean } = {},
+): void {
   const files = new DashboardFiles(opts.dir ?? defaultDashboardDir())
+  // Helmet's document set, with the app's own CSP and framing refused outright.
+  const headers = {
+    ...securityHeaders(opts.https ?? false),
+    'content-security-policy': DASHBOARD_CSP,
+    'x-frame-options': 'DENY',
+  }
   const toApp = (_req: FastifyRequest, reply: FastifyReply) => reply.redirect(PREFIX, 302)
   app.get('/admin', toApp)
   app.get('/dashboard', toApp)
@@ -55,17 +65,24 @@ export function dashboardRoutes(app: FastifyInstance, opts: { dir?: string } = {
     // served in place of a script).
     if (!file && !asset && !/\.[A-Za-z0-9]+$/.test(path)) file = all.get('index.html')
     if (!file) return reply.callNotFound()
-    return send(req, reply, file, asset ? IMMUTABLE : REVALIDATE)
+    return send(req, reply, file, asset ? IMMUTABLE : REVALIDATE, headers)
   })
 }
 
-function send(req: FastifyRequest, reply: FastifyReply, file: DashboardFile, cache: string) {
+function send(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  file: DashboardFile,
+  cache: string,
+  headers: Record<string, string>,
+) {
+  keepOwnSecurityHeaders(reply)
   reply
+    .headers(headers)
     .header('content-type', file.contentType)
     .header('cache-control', cache)
     .header('etag', file.etag)
     .header('vary', 'Accept-Encoding')
-    .header('content-security-policy', DASHBOARD_CSP)
   if (req.headers['if-none-match'] === file.etag) return reply.code(304).send()
   if (acceptsGzip(req.headers['accept-encoding']))
     return reply.header('content-encoding', 'gzip').send(file.gzipped)
