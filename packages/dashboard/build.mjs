@@ -1,6 +1,8 @@
 // Builds the dashboard (Vite's JS API) into a folder, by default packages/server/dist/dashboard/,
 // the folder the server serves at /dashboard. Plain JavaScript: it runs on `npm install` (the
-// root's `prepare`, through packages/server/build.mjs), where only production dependencies exist.
+// root's `prepare`, through packages/server/build.mjs). Vite and React are build-time
+// (development) dependencies: an install with production dependencies only (`--omit=dev`) keeps
+// the build it has and cannot make one; the container image builds it before pruning them.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,7 +39,17 @@ export function dashboardIsStale(outDir = DEFAULT_OUT_DIR) {
  */
 export async function buildDashboard({ outDir = DEFAULT_OUT_DIR, ifStale = false } = {}) {
   if (ifStale && !dashboardIsStale(outDir)) return false
-  const { build } = await import('vite')
+  let build
+  try {
+    ;({ build } = await import('vite'))
+  } catch (error) {
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !ifStale) throw error
+    // Production dependencies only: the server starts without it and /dashboard says how.
+    process.stderr.write(
+      'the dashboard was not built: its build needs the development dependencies (npm ci)\n',
+    )
+    return false
+  }
   const { default: config } = await import('./vite.config.mjs')
   const target = outDir.replace(/\/+$/, '')
   const temp = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`

@@ -141,9 +141,12 @@ describe('the Dockerfile, replayed in a clean folder with production dependencie
     expect(runtime?.cmd).toEqual(['node', 'packages/server/dist/main.js'])
   })
 
-  it('installs no dev dependency and builds the server to plain JavaScript', () => {
+  it('keeps no dev dependency and builds the server to plain JavaScript, the dashboard with it', () => {
     expect(existsSync(join(dir, 'node_modules/tsx'))).toBe(false)
     expect(existsSync(join(dir, 'node_modules/vitest'))).toBe(false)
+    // Vite built the dashboard in the build stage and was pruned with the other build tools.
+    expect(existsSync(join(dir, 'node_modules/vite'))).toBe(false)
+    expect(existsSync(join(dir, 'packages/server/dist/dashboard/index.html'))).toBe(true)
     expect(existsSync(join(dir, 'packages/server/dist/main.js'))).toBe(true)
     expect(existsSync(join(dir, 'packages/server/dist/latchkey.browser.js'))).toBe(true)
   })
@@ -165,6 +168,9 @@ describe('the Dockerfile, replayed in a clean folder with production dependencie
         `http://127.0.0.1:${port}/npm/@latchkey/js/dist/latchkey.browser.js`,
       )
       expect(bundle.status).toBe(200)
+      const dashboard = await fetch(`http://127.0.0.1:${port}/dashboard/`)
+      expect(dashboard.status).toBe(200)
+      expect(await dashboard.text()).toMatch(/<script[^>]+src="\/dashboard\/assets\//)
       // Clerk's vendored bundles (#15) ship with the repository, not as dependencies.
       for (const path of [
         '/npm/@clerk/clerk-js@6/dist/clerk.browser.js',
