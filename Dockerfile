@@ -11,8 +11,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
-# Production dependencies only; the root's `prepare` builds the server into packages/server/dist.
-RUN npm ci --omit=dev --no-audit --no-fund
+# The root's `prepare` builds the server and the dashboard into packages/server/dist (the
+# dashboard's build needs Vite, a development dependency); then only production dependencies stay.
+RUN npm ci --no-audit --no-fund \
+ && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \

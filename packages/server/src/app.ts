@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino'
 import { clerkBundleRoutes } from './clerk-bundles/clerk-bundles.routes.js'
 import { clientRoutes } from './clients/clients.fapi.js'
 import type { Config } from './config/config.schema.js'
+import { dashboardRoutes } from './dashboard/dashboard.routes.js'
 import { enterpriseConnectionRoutes } from './enterprise-sso/enterprise-connections.bapi.js'
 import { samlRoutes } from './enterprise-sso/saml.routes.js'
 import { samlConnectionRoutes } from './enterprise-sso/saml-connections.bapi.js'
@@ -27,7 +28,12 @@ import { Router } from './http/define-route.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, tooDeepError } from './http/json-depth.js'
 import { trackRequestCause } from './http/request-cause.js'
-import { apiSecurityHeaders, isJsonContentType, securityHeaders } from './http/security-headers.js'
+import {
+  apiSecurityHeaders,
+  isJsonContentType,
+  keepsOwnSecurityHeaders,
+  securityHeaders,
+} from './http/security-headers.js'
 import { imageRoutes } from './images/images.routes.js'
 import { profileImageRoutes } from './images/profile-image.fapi.js'
 import { environmentRoutes } from './instance/environment.fapi.js'
@@ -280,7 +286,7 @@ async function buildHttp(
     done()
   })
   app.addHook('onSend', (_req, reply, payload, done) => {
-    if (!isJsonContentType(reply.getHeader('content-type'))) {
+    if (!isJsonContentType(reply.getHeader('content-type')) && !keepsOwnSecurityHeaders(reply)) {
       for (const [name, value] of documentHeaders) {
         const current = reply.getHeader(name)
         if (current === undefined || current === apiHeaders[name]) reply.header(name, value)
@@ -370,6 +376,7 @@ async function buildHttp(
   wellKnownRoutes(app, services, config)
   healthRoutes(app, services)
   clerkBundleRoutes(app, config)
+  dashboardRoutes(app, { https })
   await oauthRoutes(app, services, config, oauth, forms)
   await hostedRoutes(app, services, config, forms)
   return app

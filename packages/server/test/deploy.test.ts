@@ -141,9 +141,12 @@ describe('the Dockerfile, replayed in a clean folder with production dependencie
     expect(runtime?.cmd).toEqual(['node', 'packages/server/dist/main.js'])
   })
 
-  it('installs no dev dependency and builds the server to plain JavaScript', () => {
+  it('keeps no dev dependency and builds the server to plain JavaScript, the dashboard with it', () => {
     expect(existsSync(join(dir, 'node_modules/tsx'))).toBe(false)
     expect(existsSync(join(dir, 'node_modules/vitest'))).toBe(false)
+    // Vite built the dashboard in the build stage and was pruned with the other build tools.
+    expect(existsSync(join(dir, 'node_modules/vite'))).toBe(false)
+    expect(existsSync(join(dir, 'packages/server/dist/dashboard/index.html'))).toBe(true)
     expect(existsSync(join(dir, 'packages/server/dist/main.js'))).toBe(true)
     expect(existsSync(join(dir, 'packages/server/dist/latchkey.browser.js'))).toBe(true)
   })
@@ -165,6 +168,9 @@ describe('the Dockerfile, replayed in a clean folder with production dependencie
         `http://127.0.0.1:${port}/npm/@latchkey/js/dist/latchkey.browser.js`,
       )
       expect(bundle.status).toBe(200)
+      const dashboard = await fetch(`http://127.0.0.1:${port}/dashboard/`)
+      expect(dashboard.status).toBe(200)
+      expect(await dashboard.text()).toMatch(/<script[^>]+src="\/dashboard\/assets\//)
       // Clerk's vendored bundles (#15) ship with the repository, not as dependencies.
       for (const path of [
         '/npm/@clerk/clerk-js@6/dist/clerk.browser.js',
@@ -240,26 +246,18 @@ describe.each(DIALECTS)('GET /v1/health (%s)', (dialect) => {
 })
 
 describe.each(DIALECTS)('GET / (%s)', (dialect) => {
-  it('says what the server is and links its pages; with a home_url set, goes there', async () => {
+  it('leads to the dashboard (so does /admin); with a home_url set, goes there', async () => {
     const server = await createTestServer(dialect, {
       env: { LATCHKEY_ALLOWED_ORIGINS: 'https://app.example.com' },
     })
     try {
-      const page = await fetch(`${server.url}/`)
-      expect(page.status).toBe(200)
-      expect(page.headers.get('content-type')).toMatch(/^text\/html/)
-      const html = await page.text()
-      expect(html).toContain(server.publishableKey)
-      for (const href of [
-        '/sign-in',
-        '/sign-up',
-        '/user',
-        '/.well-known/jwks.json',
-        '/v1/health',
-      ]) {
-        expect(html).toContain(`href="${href}"`)
-        expect((await fetch(`${server.url}${href}`)).status).toBe(200)
+      for (const path of ['/', '/admin', '/dashboard']) {
+        const r = await fetch(`${server.url}${path}`, { redirect: 'manual' })
+        expect([path, r.status, r.headers.get('location')]).toEqual([path, 302, '/dashboard/'])
       }
+      // The pages the root used to list are where they were.
+      for (const href of ['/sign-in', '/sign-up', '/user', '/.well-known/jwks.json', '/v1/health'])
+        expect((await fetch(`${server.url}${href}`)).status).toBe(200)
       const paths = await fetch(`${server.url}/v1/instance/paths`, {
         method: 'PATCH',
         headers: {
@@ -273,6 +271,7 @@ describe.each(DIALECTS)('GET / (%s)', (dialect) => {
       const home = await fetch(`${server.url}/`, { redirect: 'manual' })
       expect(home.status).toBe(303)
       expect(home.headers.get('location')).toBe('https://app.example.com/')
+      expect((await fetch(`${server.url}/admin`, { redirect: 'manual' })).status).toBe(302)
     } finally {
       await server.close()
     }

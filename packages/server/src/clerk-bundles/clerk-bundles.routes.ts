@@ -1,6 +1,7 @@
 import { gunzip } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config/config.schema.js'
+import { acceptsGzip } from '../http/accepts-gzip.js'
 import { VendoredBundles } from './vendored-bundles.js'
 
 /** `/npm/@clerk/<pkg>@<x | x.y.z | latest>/<LICENSE | dist/file>`, nothing else (no `..`, `%`). */
@@ -41,16 +42,5 @@ export function clerkBundleRoutes(app: FastifyInstance, config: Config): void {
       gunzip(gz, (error, out) => (error ? reject(error) : resolve(out))),
     )
     return reply.header('content-length', plain.length).send(plain)
-  })
-}
-
-/** `gzip` listed without `q=0` (RFC 9110 §12.5.3). */
-function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false
-  return header.split(',').some((part) => {
-    const [coding = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase())
-    if (coding !== 'gzip' && coding !== '*') return false
-    const q = params.find((p) => p.startsWith('q='))
-    return q === undefined || Number(q.slice(2)) > 0
   })
 }

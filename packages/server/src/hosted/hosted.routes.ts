@@ -22,14 +22,7 @@ import {
   str,
 } from './form-flow.js'
 import type { FormGuard } from './form-guard.js'
-import {
-  type Hosted,
-  landingPage,
-  signedInPage,
-  signInPage,
-  signUpPage,
-  userProfilePage,
-} from './pages.js'
+import { type Hosted, signedInPage, signInPage, signUpPage, userProfilePage } from './pages.js'
 import { html, safeRedirect, userLabel } from './respond.js'
 import {
   enterpriseSignInOutcome,
@@ -301,20 +294,12 @@ export async function hostedRoutes(
   enterpriseSsoRoutes(app, deps)
 
   // The root: the operator's home page when one is set (PATCH /v1/instance/paths home_url),
-  // else a page saying what this server is and linking its pages.
+  // else the operator dashboard (whoever opens the URL `npm start` printed is its operator).
   app.get('/', async (_req, reply) => {
-    const settings = await services.instance.settings()
-    const home = settings.paths.home_url
+    const home = (await services.instance.settings()).paths.home_url
     if (home && new URL(home).href !== new URL('/', config.url).href)
       return reply.redirect(home, 303)
-    return html(
-      reply,
-      200,
-      landingPage({
-        applicationName: settings.application_name,
-        publishableKey: services.instance.publishableKey(),
-      }),
-    )
+    return reply.redirect('/dashboard/', 302)
   })
 
   app.get('/user', async (_req, reply) => {

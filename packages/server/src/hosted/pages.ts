@@ -265,22 +265,6 @@ export function userProfilePage(opts: { signInUrl: string; hosted: Hosted }): st
   )
 }
 
-/**
- * `GET /` when no home page is configured: what this server is and where its pages and
- * endpoints are, for whoever opens the URL `npm start` printed.
- */
-export function landingPage(o: { applicationName: string; publishableKey: string }): string {
-  const link = (href: string, text: string) => `<li><a href="${esc(href)}">${esc(text)}</a></li>`
-  return page(
-    o.applicationName,
-    `<h1>${esc(o.applicationName)}</h1>
-<p>Latchkey is running. It signs people in for your applications.</p>
-<ul>${link('/sign-in', 'Sign in')}${link('/sign-up', 'Sign up')}${link('/user', 'Your account')}</ul>
-<p>For developers: publishable key <code>${esc(o.publishableKey)}</code></p>
-<ul>${link('/.well-known/openid-configuration', 'Session-token discovery')}${link('/.well-known/jwks.json', 'JWKS')}${link('/oauth/.well-known/openid-configuration', 'OAuth / OpenID Connect discovery')}${link('/v1/health', 'Health')}</ul>`,
-  )
-}
-
 export function signedInPage(userLabel: string): string {
   return page('Signed in', `<h1>You are signed in</h1><p>Signed in as ${esc(userLabel)}.</p>`)
 }

@@ -56,6 +56,21 @@ export function apiSecurityHeaders(https: boolean): Record<string, string> {
   }
 }
 
+const OWN_DOCUMENT_HEADERS = new WeakSet<object>()
+
+/**
+ * Marks an answer whose route set every security header itself (the dashboard: never framed at
+ * all, where Helmet's document set would allow its own origin): the document set is not added.
+ */
+export function keepOwnSecurityHeaders(reply: object): void {
+  OWN_DOCUMENT_HEADERS.add(reply)
+}
+
+/** Whether `keepOwnSecurityHeaders` was called for this answer. */
+export function keepsOwnSecurityHeaders(reply: object): boolean {
+  return OWN_DOCUMENT_HEADERS.has(reply)
+}
+
 /** Whether a response's `Content-Type` is JSON (`application/json`, `application/*+json`). */
 export function isJsonContentType(type: unknown): boolean {
   if (typeof type !== 'string') return false

@@ -1,0 +1,97 @@
+/** The Backend API resources the dashboard reads (only the fields it uses). */
+
+export type OperatorUser = {
+  id: string
+  email_address: string | null
+  first_name: string | null
+  last_name: string | null
+}
+
+export type OperatorCredential = {
+  object: 'operator_credential'
+  id: string
+  expires_at: number
+  user: OperatorUser
+  second_factor?: boolean
+  token?: string
+}
+
+export type Instance = {
+  id: string
+  application_name?: string
+  frontend_api_url?: string
+  publishable_key?: string
+}
+
+export type InstanceStats = {
+  users: number
+  active_sessions: number
+  days: { date: string; sign_ups: number; sign_ins: number }[]
+}
+
+export type EmailAddress = {
+  id: string
+  email_address: string
+  verification: { status: string } | null
+}
+
+export type User = {
+  id: string
+  external_id: string | null
+  username: string | null
+  first_name: string | null
+  last_name: string | null
+  primary_email_address_id: string | null
+  email_addresses: EmailAddress[]
+  phone_numbers?: { id: string; phone_number: string }[]
+  web3_wallets?: { id: string; web3_wallet: string }[]
+  banned: boolean
+  locked: boolean
+  two_factor_enabled?: boolean
+  public_metadata: Record<string, unknown>
+  private_metadata: Record<string, unknown>
+  unsafe_metadata: Record<string, unknown>
+  created_at: number
+  last_sign_in_at: number | null
+}
+
+export type Session = {
+  id: string
+  status: string
+  created_at: number
+  last_active_at: number
+  expire_at: number
+  latest_activity: {
+    browser_name?: string | null
+    browser_version?: string | null
+    device_type?: string | null
+    os?: string | null
+    ip_address?: string | null
+    city?: string | null
+    country?: string | null
+    is_mobile?: boolean | null
+  } | null
+}
+
+export type SecretKey = {
+  id: string
+  prefix?: string
+  label: string | null
+  created_at: number
+  secret?: string
+}
+
+export type AuditEvent = {
+  id: string
+  actor: { type: string; id: string | null; email_address: string | null }
+  action: string
+  method: string
+  route: string
+  target_id: string | null
+  status_code: number
+  ip: string | null
+  user_agent: string | null
+  created_at: number
+}
+
+export type Paginated<T> = { data: T[]; total_count: number }
