@@ -36,9 +36,13 @@ export async function insertOperator(db: Q, userId: string, now: number): Promis
     .execute()
 }
 
+export async function deleteCredentialsOfUser(db: Q, userId: string): Promise<void> {
+  await db.deleteFrom('operator_credentials').where('user_id', '=', userId).execute()
+}
+
 /** Ends the user's operator role and every credential it holds; whether it was an operator. */
 export async function deleteOperator(db: Q, userId: string): Promise<boolean> {
-  await db.deleteFrom('operator_credentials').where('user_id', '=', userId).execute()
+  await deleteCredentialsOfUser(db, userId)
   const result = await db.deleteFrom('operators').where('user_id', '=', userId).executeTakeFirst()
   return result.numDeletedRows > 0n
 }
