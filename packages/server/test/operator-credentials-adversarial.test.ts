@@ -1,6 +1,10 @@
+import { createClerkClient } from '@clerk/backend'
 import * as OTPAuth from 'otpauth'
+import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BrowserAgent } from './helpers/browser-agent.js'
 import { BrowserClient, fetchJson } from './helpers/browser-client.js'
+import { CALLBACK, codeFlow, relyingParty } from './helpers/oauth-flow.js'
 import { bapi, makeUser, operatorSignIn, operatorToken } from './helpers/operators.js'
 import { createTestServer, DIALECTS, type TestServer } from './helpers/test-server.js'
 
@@ -306,6 +310,47 @@ describe.each(DIALECTS)('operator credentials under attack (%s)', (dialect) => {
     expect((event.target_id ?? '').length).toBeLessThanOrEqual(256)
   })
 
+  it('an operator who removes themself, even the last one, is signed out at once; it is recorded', async () => {
+    // Recoverable, so allowed (as Keycloak lets an admin drop their own role): the CLI's
+    // `operators add` or any secret key makes an operator again.
+    const rows = await server.db.db.selectFrom('operators').select('user_id').execute()
+    for (const r of rows) await bapi(server, 'DELETE', `/v1/operators/${r.user_id}`)
+    const address = email()
+    const userId = await makeUser(server, address, PASSWORD)
+    expect((await bapi(server, 'GET', '/v1/operators')).json).toHaveLength(1)
+    const token = await operatorToken(server, address, PASSWORD)
+    tick()
+    const removed = await bapi(server, 'DELETE', `/v1/operators/${userId}`, undefined, token)
+    expect(removed.status).toBe(200)
+    expect(
+      (await bapi(server, 'GET', '/v1/operator_sessions/current', undefined, token)).status,
+    ).toBe(401)
+    expect(await works(token)).toBe(401)
+    expect((await auditLog(1))[0]).toMatchObject({
+      actor: { type: 'operator', id: userId },
+      action: 'DELETE /v1/operators/:user_id',
+      target_id: userId,
+      status_code: 200,
+    })
+    // And one who deletes their own user: gone, credential and all, and still in the log.
+    await bapi(server, 'POST', '/v1/operators', { user_id: userId })
+    const again = await operatorToken(server, address, PASSWORD)
+    tick()
+    expect((await bapi(server, 'DELETE', `/v1/users/${userId}`, undefined, again)).status).toBe(200)
+    expect(await works(again)).toBe(401)
+    expect((await auditLog(1))[0]).toMatchObject({
+      actor: { type: 'operator', id: userId, email_address: null },
+      action: 'DELETE /v1/users/:user_id',
+      status_code: 200,
+    })
+    const left = await server.db.db
+      .selectFrom('operator_credentials')
+      .select('id')
+      .where('user_id', '=', userId)
+      .execute()
+    expect(left).toEqual([])
+  })
+
   it('/v1/instance/stats?days=: bad values are a clear 4xx', async () => {
     const token = await operatorToken(server, (await seedOperator()).address, PASSWORD)
     for (const days of ['0', '-1', '1e9', 'abc', '366', '91', '1.5', '', ' ', 'Infinity', 'NaN']) {
@@ -385,5 +430,79 @@ describe.each(DIALECTS)('operator sign-in with the limits on: no oracle (%s)', (
     expect(await answers(real, '203.0.113.10')).toEqual(expected)
     expect(await answers(`ghost-${dialect}@example.com`, '203.0.113.11')).toEqual(expected)
     expect(await answers(banned, '203.0.113.12')).toEqual(expected)
+  })
+})
+
+describe.each(DIALECTS)('an operator’s OAuth tokens are no operator credential (%s)', (dialect) => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await createTestServer(dialect)
+  })
+  afterAll(() => server?.close())
+
+  it('access, refresh and ID tokens of an operator are refused by the Backend API', async () => {
+    const address = `oauth-op-${dialect}@example.com`
+    await makeUser(server, address, PASSWORD)
+    const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+    const app = await clerk.oauthApplications.create({
+      name: 'Operator Tool',
+      redirectUris: [CALLBACK],
+      scopes: 'profile email',
+    })
+    const config = await relyingParty(
+      app.discoveryUrl,
+      app.clientId,
+      (app as unknown as { clientSecret: string }).clientSecret,
+    )
+    const { tokens } = await codeFlow(config, new BrowserAgent(server.url), {
+      email: address,
+      password: PASSWORD,
+    })
+    const values = [tokens.access_token, tokens.refresh_token, tokens.id_token]
+    for (const value of values) {
+      expect(typeof value).toBe('string')
+      for (const token of [value as string, `lk_op_${value}`]) {
+        const r = await bapi(server, 'GET', '/v1/users/count', undefined, token)
+        expect(r.status).toBe(401)
+        expect(r.json.errors[0].code).toBe('authentication_invalid')
+      }
+    }
+  })
+})
+
+describe.each(DIALECTS)('what the server logs of operator sign-in (%s)', (dialect) => {
+  let server: TestServer
+  const lines: string[] = []
+  beforeAll(async () => {
+    const sink = { write: (line: string) => lines.push(line) }
+    server = await createTestServer(dialect, { logger: pino({ level: 'trace' }, sink) })
+  })
+  afterAll(() => server?.close())
+
+  it('never a password, an lk_op_ token, a secret key or an Authorization header', async () => {
+    const address = `logged-${dialect}@example.com`
+    const userId = await makeUser(server, address, PASSWORD)
+    expect((await operatorSignIn(server, { identifier: address, password: WRONG })).status).toBe(
+      422,
+    )
+    const token = await operatorToken(server, address, PASSWORD)
+    const issued = await bapi(server, 'POST', '/v1/secret_keys', { label: 'logged' }, token)
+    expect(issued.status).toBe(200)
+    const secret: string = issued.json.secret
+    await bapi(
+      server,
+      'PATCH',
+      `/v1/users/${userId}`,
+      { password: 'a logged passphrase 2026' },
+      token,
+    )
+    // A failing request, and one the error handler sees, log too.
+    await bapi(server, 'POST', '/v1/users/user_nope/ban', undefined, secret)
+    await bapi(server, 'GET', '/v1/users/count', undefined, `lk_op_${'c'.repeat(40)}`)
+    const log = lines.join('')
+    expect(lines.length).toBeGreaterThan(5)
+    for (const value of [PASSWORD, WRONG, 'a logged passphrase 2026', token, secret, 'Bearer '])
+      expect(log).not.toContain(value)
+    expect(log.toLowerCase()).not.toContain('authorization')
   })
 })
