@@ -506,3 +506,53 @@ describe.each(DIALECTS)('what the server logs of operator sign-in (%s)', (dialec
     expect(log.toLowerCase()).not.toContain('authorization')
   })
 })
+
+// A password change in flight while its user signs in: the change ends the credentials it sees,
+// and the sign-in, once the change has committed, finds its password is no longer the user's.
+// PostgreSQL only: there, another connection can hold the change open while the sign-in runs;
+// SQLite runs one transaction at a time, so the two cannot interleave.
+describe.each(DIALECTS.filter((d) => d === 'postgres'))(
+  'a password change racing an operator sign-in (%s)',
+  (dialect) => {
+    let server: TestServer
+    beforeAll(async () => {
+      server = await createTestServer(dialect, { fake: true })
+    })
+    afterAll(() => server?.close())
+
+    it('the credential the sign-in got with the old password does not survive', async () => {
+      const address = `racer-${dialect}@example.com`
+      const userId = await makeUser(server, address, PASSWORD)
+      const { db } = server.db
+      let signIn: ReturnType<typeof operatorSignIn> | undefined
+      // What users.service.ts `update` does with a new password, held open until the sign-in
+      // has stored its credential.
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set({ password_updated_at: server.clock.now() + 1 })
+          .where('id', '=', userId)
+          .execute()
+        await trx.deleteFrom('operator_credentials').where('user_id', '=', userId).execute()
+        signIn = operatorSignIn(server, { identifier: address, password: PASSWORD })
+        for (let i = 0; i < 200; i++) {
+          const rows = await db
+            .selectFrom('operator_credentials')
+            .select('id')
+            .where('user_id', '=', userId)
+            .execute()
+          if (rows.length > 0) break
+          await new Promise((r) => setTimeout(r, 10))
+        }
+      })
+      const r = await (signIn as ReturnType<typeof operatorSignIn>)
+      expect(r.status).toBe(422)
+      const left = await db
+        .selectFrom('operator_credentials')
+        .select('id')
+        .where('user_id', '=', userId)
+        .execute()
+      expect(left).toEqual([])
+    })
+  },
+)

@@ -143,6 +143,14 @@ export class OperatorCredentialsService {
       last_used_at: now,
     }
     await repo.insertCredential(this.d.db, row)
+    // A password change ends the user's credentials in its transaction (users.service.ts); one
+    // that committed after this password was checked but did not see this row to end it is
+    // caught here, after the row is in: the credential was got with a password that is no more.
+    const changedAt = await repo.passwordChangedAt(this.d.db, this.d.dialect, user.id)
+    if (changedAt !== user.password_updated_at) {
+      await repo.deleteCredential(this.d.db, row.id)
+      throw invalid()
+    }
     return {
       object: 'operator_credential' as const,
       id: row.id,
