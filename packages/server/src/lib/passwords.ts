@@ -116,7 +116,12 @@ let decoy: Promise<string> | undefined
  */
 export async function verifyNoAccount(password: string): Promise<false> {
   decoy ??= hashPassword(randomBytes(16).toString('hex'))
-  await pool.verify(await decoy, password).catch(() => false)
+  try {
+    await pool.verify(await decoy, password)
+  } catch {
+    // A failed hash is made again next time: the answer is "incorrect" either way, never a 500.
+    decoy = undefined
+  }
   return false
 }
 
