@@ -167,22 +167,25 @@ describe.each(DIALECTS)('operator credentials under attack (%s)', (dialect) => {
     const banned = email()
     const bannedId = await makeUser(server, banned, PASSWORD)
     await bapi(server, 'POST', `/v1/users/${bannedId}/ban`)
+    // The fastest of several tries: the least disturbed by whatever else the machine runs.
+    // Without a hash a refusal takes a millisecond or so; a hash takes many.
     const time = async (identifier: string) => {
-      const samples: number[] = []
-      for (let i = 0; i < 5; i++) {
+      let fastest = Number.POSITIVE_INFINITY
+      for (let i = 0; i < 7; i++) {
         const start = performance.now()
         const r = await operatorSignIn(server, { identifier, password: `${WRONG} ${i}` })
-        samples.push(performance.now() - start)
+        fastest = Math.min(fastest, performance.now() - start)
         expect(r.status).toBe(422)
+        // Past the account's progressive delay, which would refuse without hashing.
+        clock().advance(10 * 60_000)
       }
-      return samples.sort((a, b) => a - b)[2] as number
+      return fastest
     }
-    // Unlock the account's progressive delay in between: it would refuse without hashing.
     const wrong = await time(address)
     const missing = await time(`nobody-${dialect}-${n}@example.com`)
     const bannedTime = await time(banned)
-    expect(missing).toBeGreaterThan(wrong * 0.4)
-    expect(bannedTime).toBeGreaterThan(wrong * 0.4)
+    expect(missing).toBeGreaterThan(wrong * 0.3)
+    expect(bannedTime).toBeGreaterThan(wrong * 0.3)
   })
 
   it('an operator credential may issue a secret key; the audit names the key, never its secret', async () => {
