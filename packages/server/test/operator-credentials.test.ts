@@ -331,12 +331,10 @@ describe.each(DIALECTS)('operator sign-in is limited per client IP (%s)', (diale
 
   it('5 per 10 s from one IP, like Frontend API sign-in creation; another IP is not affected', async () => {
     const ip = { 'x-forwarded-for': '203.0.113.77' }
+    // Requests the route refuses before any password is checked (the password checks have a
+    // per-IP limit of their own, below): the route's limit counts them all the same.
     for (let i = 0; i < 5; i++) {
-      const r = await operatorSignIn(
-        server,
-        { identifier: `x${i}@example.com`, password: WRONG },
-        ip,
-      )
+      const r = await operatorSignIn(server, { identifier: `x${i}@example.com` }, ip)
       expect(r.status).toBe(422)
     }
     const limited = await operatorSignIn(

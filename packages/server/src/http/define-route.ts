@@ -288,7 +288,7 @@ export class Router {
       // made with an operator credential finds it there, and a change is never silently
       // unrecorded because the process stopped between the two.
       onSend: async (req, reply, payload) => {
-        await recordAudit(services, def, req, reply.statusCode)
+        await recordAudit(services, def, req, reply.statusCode, payload)
         return payload
       },
       handler: async (req, reply) => {
@@ -401,13 +401,18 @@ async function recordAudit<B, Q, P>(
   def: BapiRoute<B, Q, P>,
   req: FastifyRequest,
   statusCode: number,
+  payload: unknown,
 ): Promise<void> {
   const actor = actorOf(req)
   if (actor?.type !== 'operator' || def.auditAction === false) return
   if (req.method === 'GET' || req.method === 'HEAD') return
   const firstParam = /:(\w+)/.exec(def.path)?.[1]
   const params = (req.params ?? {}) as Record<string, unknown>
-  const target = firstParam ? params[firstParam] : undefined
+  const target = firstParam
+    ? params[firstParam]
+    : def.method === 'POST'
+      ? createdId(statusCode, payload)
+      : undefined
   try {
     await services.audit.record({
       actor,
@@ -420,6 +425,25 @@ async function recordAudit<B, Q, P>(
     })
   } catch (error) {
     req.log.error({ err: error }, 'could not record an audit event')
+  }
+}
+
+/**
+ * The target of a POST on a route without a path parameter (`POST /v1/users`, `POST
+ * /v1/secret_keys`, `POST /v1/operators`): the `id` (else `user_id`) of the object it answered,
+ * so the log says which key was issued or which user was made an operator. Only that field is
+ * read: nothing else of the answer (a new key's secret) goes near the log.
+ */
+function createdId(statusCode: number, payload: unknown): string | undefined {
+  if (statusCode !== 200 || !Buffer.isBuffer(payload) || payload.length > 1_000_000) return
+  try {
+    const body: unknown = JSON.parse(payload.toString('utf8'))
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return
+    const { id, user_id: userId } = body as { id?: unknown; user_id?: unknown }
+    if (typeof id === 'string') return id
+    return typeof userId === 'string' ? userId : undefined
+  } catch {
+    return
   }
 }
 

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer'
-import { createCipheriv, pbkdf2, scrypt, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { Algorithm } from '@node-rs/argon2'
 import bcrypt from 'bcryptjs'
@@ -105,6 +105,24 @@ export async function verifyPassword(
     default:
       return false
   }
+}
+
+let decoy: Promise<string> | undefined
+
+/**
+ * Spends a verification's time on a password no account has, and answers false: a sign-in
+ * refused before any password is checked (no such user, a banned one) then takes as long as a
+ * wrong password, so the answer's timing does not tell which it was.
+ */
+export async function verifyNoAccount(password: string): Promise<false> {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'))
+  try {
+    await pool.verify(await decoy, password)
+  } catch {
+    // A failed hash is made again next time: the answer is "incorrect" either way, never a 500.
+    decoy = undefined
+  }
+  return false
 }
 
 /* Django's format: `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`. */

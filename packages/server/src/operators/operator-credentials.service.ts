@@ -1,5 +1,6 @@
 import { ApiError, newId, randomBase62 } from '@latchkey/contracts'
-import { fromDbBool, type OperatorCredentialRow, type UserRow } from '@latchkey/db'
+import { type Database, fromDbBool, type OperatorCredentialRow, type UserRow } from '@latchkey/db'
+import type { Transaction } from 'kysely'
 import { sha256 } from '../lib/crypto.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
@@ -49,7 +50,8 @@ const expiresAt = (c: Pick<OperatorCredentialRow, 'created_at' | 'last_used_at'>
  * by Backend API routes (`bapi` in http/define-route.ts), never by the Frontend API (which reads
  * `Authorization` as a client token and finds none), OAuth or the hosted pages. A stolen token
  * is bounded: 30 minutes idle, 12 hours at most, stored only as SHA-256, and it stops at once
- * when its user signs out, stops being an operator, is banned, locked or deleted.
+ * when its user signs out, stops being an operator, is banned, locked or deleted, or their
+ * password changes (by whoever: the user, an admin, a reset).
  */
 export class OperatorCredentialsService {
   private readonly d: ServiceDeps
@@ -99,13 +101,19 @@ export class OperatorCredentialsService {
   ): Promise<UserRow> {
     const { users, operators } = this.d.services
     const user = await users.findByIdentifier(input.identifier)
-    if (!user) throw invalid()
+    const from = { ipAddress: device.ipAddress }
+    // No such user, or a banned one: checked as a wrong password would be (the per-IP count, a
+    // hash's time), so neither the answer, its timing nor the per-IP limit tells them apart.
+    if (!user || fromDbBool(user.banned)) {
+      if (user) found(user.id)
+      const check = await users.checkPasswordOfNoAccount(input.password, from)
+      if (!check.ok && check.code !== 'form_password_incorrect') throw passwordRefusal(check)
+      throw invalid()
+    }
     found(user.id)
-    // The same answer as a wrong password: a banned user is told nothing more here.
-    if (fromDbBool(user.banned)) throw invalid()
     // The Frontend API's password check: a wrong one counts toward the account's lockout.
     // No client: an operator sign-in is never a known device (the exemption is a browser's).
-    const check = await users.checkPassword(user, input.password, { ipAddress: device.ipAddress })
+    const check = await users.checkPassword(user, input.password, from)
     if (!check.ok) {
       if (check.code === 'form_password_incorrect') throw invalid()
       throw passwordRefusal(check)
@@ -135,6 +143,14 @@ export class OperatorCredentialsService {
       last_used_at: now,
     }
     await repo.insertCredential(this.d.db, row)
+    // A password change ends the user's credentials in its transaction (users.service.ts); one
+    // that committed after this password was checked but did not see this row to end it is
+    // caught here, after the row is in: the credential was got with a password that is no more.
+    const changedAt = await repo.passwordChangedAt(this.d.db, this.d.dialect, user.id)
+    if (changedAt !== user.password_updated_at) {
+      await repo.deleteCredential(this.d.db, row.id)
+      throw invalid()
+    }
     return {
       object: 'operator_credential' as const,
       id: row.id,
@@ -184,6 +200,11 @@ export class OperatorCredentialsService {
   async signOut(actor: OperatorActor) {
     await repo.deleteCredential(this.d.db, actor.credentialId)
     return { object: 'operator_credential' as const, id: actor.credentialId, deleted: true }
+  }
+
+  /** Ends every credential of the user (a new password: users.service.ts `update`). */
+  async revokeAllOfUser(userId: string, trx?: Transaction<Database>): Promise<void> {
+    await repo.deleteCredentialsOfUser(trx ?? this.d.db, userId)
   }
 
   async #userJSON(userId: string): Promise<OperatorUserJSON> {

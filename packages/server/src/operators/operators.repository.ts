@@ -1,4 +1,4 @@
-import type { Database, OperatorCredentialRow, UserRow } from '@latchkey/db'
+import type { Database, DialectName, OperatorCredentialRow, UserRow } from '@latchkey/db'
 import type { Kysely, Transaction } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
@@ -36,9 +36,13 @@ export async function insertOperator(db: Q, userId: string, now: number): Promis
     .execute()
 }
 
+export async function deleteCredentialsOfUser(db: Q, userId: string): Promise<void> {
+  await db.deleteFrom('operator_credentials').where('user_id', '=', userId).execute()
+}
+
 /** Ends the user's operator role and every credential it holds; whether it was an operator. */
 export async function deleteOperator(db: Q, userId: string): Promise<boolean> {
-  await db.deleteFrom('operator_credentials').where('user_id', '=', userId).execute()
+  await deleteCredentialsOfUser(db, userId)
   const result = await db.deleteFrom('operators').where('user_id', '=', userId).executeTakeFirst()
   return result.numDeletedRows > 0n
 }
@@ -127,4 +131,19 @@ export async function purgeCredentials(
 
 export function findCredential(db: Q, id: string): Promise<OperatorCredentialRow | undefined> {
   return db.selectFrom('operator_credentials').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/**
+ * When the user's password last changed, read after waiting for any change still in progress
+ * (PostgreSQL: `FOR SHARE` waits for the transaction that holds the row; SQLite runs one write
+ * at a time). Undefined: no such user.
+ */
+export async function passwordChangedAt(
+  db: Q,
+  dialect: DialectName,
+  userId: string,
+): Promise<number | null | undefined> {
+  const q = db.selectFrom('users').select('password_updated_at').where('id', '=', userId)
+  const row = await (dialect === 'postgres' ? q.forShare() : q).executeTakeFirst()
+  return row === undefined ? undefined : row.password_updated_at
 }

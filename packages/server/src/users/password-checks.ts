@@ -1,7 +1,7 @@
 import { ApiError } from '@latchkey/contracts'
 import { fromDbBool, type UserRow, type UserUpdate } from '@latchkey/db'
 import { KeyedSerial } from '../lib/keyed-serial.js'
-import { hashPassword, needsRehash, verifyPassword } from '../lib/passwords.js'
+import { hashPassword, needsRehash, verifyNoAccount, verifyPassword } from '../lib/passwords.js'
 import type { ServiceDeps } from '../service-deps.js'
 import { isKnownDevice, recordDeviceFailure } from './known-device.js'
 import { PASSWORD_CHECKS_PER_IP, throttleDelayMs, throttledFor } from './password-attempts.js'
@@ -40,17 +40,36 @@ export class PasswordChecks {
   }
 
   async check(user: UserRow, password: string, from: PasswordAttempt = {}): Promise<PasswordCheck> {
-    if (from.ipAddress !== undefined && this.d.config.rateLimit) {
-      const { windowMs, max } = PASSWORD_CHECKS_PER_IP
-      const ip = await this.d.services.rateLimits.hit(`password|${from.ipAddress}`, windowMs)
-      if (ip.count > max)
-        return { ok: false, code: 'too_many_requests', by: 'ip', ...retry(ip.retryAfterSeconds) }
-    }
+    const limited = await this.#perIp(from)
+    if (limited) return limited
     return this.#perAccount.run(user.id, async (waited) => {
       // Another check of this account ran meanwhile: read what it wrote.
       const current = waited ? ((await repo.findUserById(this.d.db, user.id)) ?? user) : user
       return this.#check(current, password, from.clientId)
     })
+  }
+
+  /**
+   * A password for no account a sign-in may use (none by that identifier, a banned one), checked
+   * as if there were one: the same per-IP count and about the same time, then "incorrect". So
+   * neither the answer, nor its timing, nor when the per-IP limit starts refusing tells a
+   * missing account from a wrong password. Counts toward no account's lockout.
+   */
+  async checkNoAccount(password: string, from: PasswordAttempt = {}): Promise<PasswordCheck> {
+    const limited = await this.#perIp(from)
+    if (limited) return limited
+    await verifyNoAccount(password)
+    return { ok: false, code: 'form_password_incorrect' }
+  }
+
+  /** The per-IP limit shared by every password-checking route: a refusal, or undefined. */
+  async #perIp(from: PasswordAttempt): Promise<PasswordCheck | undefined> {
+    if (from.ipAddress === undefined || !this.d.config.rateLimit) return undefined
+    const { windowMs, max } = PASSWORD_CHECKS_PER_IP
+    const ip = await this.d.services.rateLimits.hit(`password|${from.ipAddress}`, windowMs)
+    if (ip.count > max)
+      return { ok: false, code: 'too_many_requests', by: 'ip', ...retry(ip.retryAfterSeconds) }
+    return undefined
   }
 
   async #check(user: UserRow, password: string, clientId: string | undefined) {

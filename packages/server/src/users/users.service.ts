@@ -468,6 +468,11 @@ export class UsersService {
         const primary = patch.primary_email_address_id
         if (primary && !(await repo.isEmailOfUser(trx, id, primary))) throw notOneOfTheUsers()
         await userUpdatedIn(this.d, trx, id)
+        // A new password ends the user's operator credentials, whatever else it signs out: it
+        // is what an operator does after a leak, and a credential got with the old password
+        // must not outlive it (operators/operator-credentials.service.ts).
+        if (patch.password_digest)
+          await this.d.services.operatorCredentials.revokeAllOfUser(id, trx)
         if (input.signOutOfOtherSessions && patch.password_digest) {
           const { sessions } = this.d.services
           if (input.keepSessionId) await sessions.revokeOthersOfUser(id, input.keepSessionId, trx)
@@ -555,6 +560,11 @@ export class UsersService {
    */
   checkPassword(user: UserRow, password: string, from?: PasswordAttempt): Promise<PasswordCheck> {
     return this.#passwords.check(user, password, from)
+  }
+
+  /** A password for no account, checked as if there were one (password-checks.ts). */
+  checkPasswordOfNoAccount(password: string, from?: PasswordAttempt): Promise<PasswordCheck> {
+    return this.#passwords.checkNoAccount(password, from)
   }
 
   /**

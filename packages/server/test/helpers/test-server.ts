@@ -104,6 +104,8 @@ export async function createTestServer(
     smtpUrl?: string
     /** Turn email links on (off by default, as in Clerk), as an operator may. */
     emailLinks?: boolean
+    /** Log here (silent unless given): a test that reads what the server logs. */
+    logger?: pino.Logger
   } = {},
 ): Promise<TestServer> {
   const port = opts.port ?? (await freePort())
@@ -141,7 +143,7 @@ export async function createTestServer(
   const app = await createApp({
     config,
     clock,
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     ...(dialect === 'postgres' ? { dbSchema: schema } : {}),
   })
   if (!opts.verifyEmailAtSignUp && !shared) {
