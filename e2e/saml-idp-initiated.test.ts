@@ -72,6 +72,10 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('IdP-initiated SAML in Chromium (
     await server?.close()
   })
 
+  /** The landing: the server's root (after_sign_in_url), which leads to the operator dashboard. */
+  const landed = (url: URL) =>
+    url.origin === server.url && (url.pathname === '/' || url.pathname === '/dashboard/')
+
   /** `/v1/client` with the context's cookies (the landing page's CSP allows no fetch). */
   const clientOf = async (context: BrowserContext) =>
     (await (await context.request.get(`${server.url}/v1/client`)).json()).response as null | {
@@ -94,7 +98,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('IdP-initiated SAML in Chromium (
     const started = (await clientOf(context))?.id
     nextEmail = `tile-${dialect}@${domain}`
     await p.goto(pageUrl)
-    await p.waitForURL(`${server.url}/`, { timeout: 20_000 })
+    await p.waitForURL(landed, { timeout: 20_000 })
     const client = await clientOf(context)
     expect(started).toMatch(/^client_/)
     expect(client?.id).toBe(started)
@@ -112,7 +116,7 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)('IdP-initiated SAML in Chromium (
     const context = await browser.newContext()
     const p = await context.newPage()
     await p.goto(pageUrl)
-    await p.waitForURL(`${server.url}/`, { timeout: 20_000 })
+    await p.waitForURL(landed, { timeout: 20_000 })
     const client = await clientOf(context)
     expect(client?.sessions.map((s) => s.user.email_addresses[0]?.email_address)).toEqual([
       nextEmail,
