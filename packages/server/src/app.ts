@@ -73,6 +73,7 @@ import { signInRoutes } from './sign-ins/sign-ins.fapi.js'
 import { restrictionRoutes } from './sign-up-policy/restrictions.bapi.js'
 import { signUpRoutes } from './sign-ups/sign-ups.fapi.js'
 import { jwtTemplateRoutes } from './templates/jwt-templates.bapi.js'
+import { tokenPreviewRoutes } from './templates/token-preview.bapi.js'
 import { emailAddressRoutes } from './users/email-addresses.bapi.js'
 import { meRoutes } from './users/me.fapi.js'
 import { meEmailRoutes } from './users/me-emails.fapi.js'
@@ -362,6 +363,7 @@ async function buildHttp(
   enterpriseConnectionRoutes(router)
   sessionRoutes(router)
   jwtTemplateRoutes(router)
+  tokenPreviewRoutes(router)
   oauthApplicationRoutes(router)
   handshakePayloadRoutes(router)
   webhookRoutes(router)

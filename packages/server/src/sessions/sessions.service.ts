@@ -184,6 +184,30 @@ export class SessionsService {
       .sort((a, b) => b.last_active_at - a.last_active_at)
   }
 
+  /**
+   * The session a token preview renders for: the one named (it must be the user's), else the
+   * user's most recently active one, else a stand-in that is never written, so a user who is not
+   * signed in can be previewed too.
+   */
+  async forPreview(
+    userId: string,
+    sessionId: string | undefined,
+  ): Promise<{ session: SessionRow; standIn: boolean }> {
+    await this.d.services.users.getById(userId)
+    if (sessionId) {
+      const session = await this.find(sessionId)
+      if (!session || session.user_id !== userId)
+        throw ApiError.of('resource_not_found', {
+          longMessage: `User ${userId} has no session ${sessionId}.`,
+          meta: { param_name: 'session_id' },
+        })
+      return { session, standIn: false }
+    }
+    const [newest] = await this.activeOfUser(userId)
+    if (newest) return { session: newest, standIn: false }
+    return { session: this.newRow(userId, 'client_preview'), standIn: true }
+  }
+
   async endAllOfClient(
     clientId: string,
     status: 'ended' | 'removed',

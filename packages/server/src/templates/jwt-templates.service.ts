@@ -45,6 +45,12 @@ export const MAX_CLAIMS_BYTES = 4096
  */
 export const MAX_TEMPLATE_LIFETIME = 86_400
 
+/** A new template's token lifetime and `nbf` back-dating, in seconds (Clerk's defaults). */
+const DEFAULT_LIFETIME = 60
+const DEFAULT_CLOCK_SKEW = 5
+
+type Claims = { [key: string]: Json }
+
 export type TemplateInput = {
   name?: string | undefined
   claims?: { [key: string]: Json } | undefined
@@ -126,8 +132,8 @@ export class JwtTemplatesService {
       id,
       name: input.name,
       claims: JSON.stringify(input.claims),
-      lifetime: input.lifetime ?? 60,
-      allowed_clock_skew: input.allowedClockSkew ?? 5,
+      lifetime: input.lifetime ?? DEFAULT_LIFETIME,
+      allowed_clock_skew: input.allowedClockSkew ?? DEFAULT_CLOCK_SKEW,
       ...this.signingColumns(id, input, undefined),
       created_at: now,
       updated_at: now,
@@ -259,12 +265,40 @@ export class JwtTemplatesService {
       throw ApiError.of('jwt_template_not_found', {
         longMessage: `No JWT template exists with name ${templateName}.`,
       })
-    const rendered = await this.d.services.sessionTokens.renderFor(
+    const claims = await this.payload(session, fromDbJson(t.claims) as Claims, t, origin)
+    if (!fromDbBool(t.custom_signing_key)) return this.d.services.keys.sign(claims)
+    return this.signer(t).sign(claims)
+  }
+
+  /**
+   * What a token of a template with these claims and times would carry for `session`: the
+   * payload, unsigned and unrecorded (the dashboard's live preview of an unsaved template).
+   */
+  preview(
+    session: SessionRow,
+    claims: Claims,
+    times: { lifetime?: number | undefined; allowedClockSkew?: number | undefined },
+  ): Promise<Claims> {
+    return this.payload(
       session,
-      fromDbJson(t.claims) as { [key: string]: Json },
+      claims,
+      {
+        lifetime: times.lifetime ?? DEFAULT_LIFETIME,
+        allowed_clock_skew: times.allowedClockSkew ?? DEFAULT_CLOCK_SKEW,
+      },
+      undefined,
     )
+  }
+
+  private async payload(
+    session: SessionRow,
+    template: Claims,
+    t: Pick<JwtTemplateRow, 'lifetime' | 'allowed_clock_skew'>,
+    origin: string | undefined,
+  ): Promise<Claims> {
+    const rendered = await this.d.services.sessionTokens.renderFor(session, template)
     const iat = Math.floor(this.d.clock.now() / 1000)
-    const claims = {
+    return {
       ...rendered,
       ...(origin ? { azp: origin } : {}),
       exp: iat + t.lifetime,
@@ -274,8 +308,6 @@ export class JwtTemplatesService {
       nbf: iat - t.allowed_clock_skew,
       sub: session.user_id,
     }
-    if (!fromDbBool(t.custom_signing_key)) return this.d.services.keys.sign(claims)
-    return this.signer(t).sign(claims)
   }
 }
 

@@ -74,9 +74,22 @@ export class SessionTokenService {
     return jwt
   }
 
+  /**
+   * What a token for `session` would carry if the instance's custom claims were `custom`: the
+   * payload, unsigned and unrecorded (the dashboard's live preview of unsaved claims). Its own
+   * `jti`, and no `azp` (no browser asked for it).
+   */
+  async preview(session: SessionRow, custom: Claims): Promise<Claims> {
+    return this.#payload(await this.#stableClaims(session, undefined, custom), session)
+  }
+
   /** Every claim that does not depend on the moment of signing. */
-  async #stableClaims(session: SessionRow, origin: string | undefined): Promise<Claims> {
-    const custom = (await this.d.services.instance.settings()).session_token_claims
+  async #stableClaims(
+    session: SessionRow,
+    origin: string | undefined,
+    claims?: Claims,
+  ): Promise<Claims> {
+    const custom = claims ?? (await this.d.services.instance.settings()).session_token_claims
     const extra = Object.keys(custom).length > 0 ? await this.renderFor(session, custom) : {}
     return {
       ...extra,
@@ -92,18 +105,23 @@ export class SessionTokenService {
   }
 
   #sign(claims: Claims, session: SessionRow, ttlSeconds: number): string {
+    return this.d.services.keys.sign(this.#payload(claims, session, ttlSeconds))
+  }
+
+  /** The claims with those of the moment of signing. */
+  #payload(claims: Claims, session: SessionRow, ttlSeconds = SESSION_TOKEN_TTL_SECONDS): Claims {
     const nowMs = this.d.clock.now()
     const iat = Math.floor(nowMs / 1000)
     // fva: minutes since the first and second factor were verified; -1 = no second factor.
     const fva = factorAges(session, nowMs)
-    return this.d.services.keys.sign({
+    return {
       ...claims,
       exp: iat + ttlSeconds,
       fva,
       iat,
       jti: randomBase62(20),
       nbf: iat - NBF_SKEW_SECONDS,
-    })
+    }
   }
 
   /**
