@@ -54,13 +54,17 @@ export async function buildDashboard({ outDir = DEFAULT_OUT_DIR, ifStale = false
   const target = outDir.replace(/\/+$/, '')
   const temp = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`
   mkdirSync(dirname(target), { recursive: true })
+  // Always React's production build and the production JSX transform. Vite keeps a NODE_ENV
+  // already set, and under the test runner (NODE_ENV=test) it would otherwise make a build that
+  // mixes the two (`jsxDEV is not a function` in the browser), so the build runs with NODE_ENV
+  // production, restored after.
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = 'production'
   try {
     await build({
       ...config,
       configFile: false,
       logLevel: 'warn',
-      // Always React's production build: Vite follows NODE_ENV when it is set, and a build made
-      // under the test runner (NODE_ENV=test) would otherwise ship React's development build.
       mode: 'production',
       define: { ...config.define, 'process.env.NODE_ENV': JSON.stringify('production') },
       build: { ...config.build, outDir: temp, emptyOutDir: true },
@@ -73,6 +77,8 @@ export async function buildDashboard({ outDir = DEFAULT_OUT_DIR, ifStale = false
       if (!existsSync(join(target, 'index.html'))) throw error
     }
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = nodeEnv
     rmSync(temp, { recursive: true, force: true })
   }
   return true
