@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createClerkClient } from '@clerk/backend'
+import { decodeJwt } from 'jose'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -17,7 +18,8 @@ import { firstLoadBytes } from './helpers/first-load.js'
  * Issue #20, the operator dashboard, each page's main task in Chromium on both dialects, with
  * its effect checked through @clerk/backend (not the screen): sign-in (and its refusal),
  * overview values, users search / ban / metadata / sessions / create / delete, secret keys
- * issued and revoked, the audit log; axe-core on every page; the first load's bytes; 390 px.
+ * issued and revoked, the session token's claims and a JWT template edited against their live
+ * preview, the audit log; axe-core on every page; the first load's bytes; 390 px.
  */
 
 const OPERATOR = 'operator@example.com'
@@ -83,6 +85,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
       context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
       page = await context.newPage()
+      // A script error leaves a blank page: say what it was.
+      page.on('pageerror', (e) => console.error(`dashboard script error: ${e.message}`))
     })
     afterAll(async () => {
       await context?.close()
@@ -272,6 +276,112 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
         .toBe(401)
     })
 
+    /** The payload the preview shows, parsed. */
+    const previewed = async () =>
+      JSON.parse((await page.getByTestId('token-preview').textContent()) ?? 'null') as Record<
+        string,
+        unknown
+      > | null
+    const previewOr = async () =>
+      (await page.getByTestId('token-preview').count())
+        ? await previewed().catch(() => null)
+        : await page.getByTestId('preview-problem').textContent()
+
+    it('customizes the session token with a live preview of a chosen user’s token', async () => {
+      await nav('Session token').click()
+      await expect.poll(() => heading('Session token').isVisible()).toBe(true)
+      await page.getByLabel('Find a user').fill('ada@')
+      await expect
+        .poll(() => page.getByLabel('Preview for').locator('option:checked').textContent())
+        .toBe(ADA)
+      // Ada's only session was revoked above: a stand-in renders her claims, and says so.
+      await expect.poll(async () => (await previewed())?.sub).toBe(adaId)
+      expect(await page.getByText('a stand-in session was used').isVisible()).toBe(true)
+      const claims = page.getByRole('textbox', { name: 'Claims' })
+      await claims.fill('{"plan": "{{user.public_metadata.plan}}", "who": "{{user.first_name}}"}')
+      await expect
+        .poll(async () => {
+          const p = await previewed()
+          return p && [p.plan, p.who, p.v]
+        })
+        .toEqual(['pro', 'Ada', 2])
+      // What a save would refuse, the preview refuses with the server's words; nothing is saved.
+      await claims.fill('{"sub": "someone else"}')
+      await expect.poll(previewOr).toMatch(/sub are reserved/)
+      await claims.fill('{"plan": ')
+      await expect.poll(previewOr).toMatch(/Not valid JSON/)
+      const settings = () =>
+        fetch(`${server.url}/v1/instance/session_token`, {
+          headers: { authorization: `Bearer ${server.secretKey}` },
+        }).then((r) => r.json() as Promise<{ claims: Record<string, unknown> }>)
+      expect((await settings()).claims).toEqual({})
+      await axe()
+      await claims.fill('{"plan": "{{user.public_metadata.plan}}"}')
+      await expect.poll(async () => (await previewed())?.plan).toBe('pro')
+      await shoot('session-token')
+      await page.getByRole('button', { name: 'Save claims' }).click()
+      await expect
+        .poll(async () => (await settings()).claims)
+        .toEqual({
+          plan: '{{user.public_metadata.plan}}',
+        })
+      // The token Ada now gets carries what the preview showed.
+      const session = await clerk.sessions.createSession({ userId: adaId })
+      const { jwt } = await clerk.sessions.getToken(session.id)
+      expect(decodeJwt(jwt)).toMatchObject({ plan: 'pro', sub: adaId, sid: session.id })
+      await clerk.sessions.revokeSession(session.id)
+    })
+
+    it('creates a template from the Convex preset, edits it against its preview, deletes it', async () => {
+      await nav('JWT templates').click()
+      await expect.poll(() => heading('JWT templates').isVisible()).toBe(true)
+      await expect.poll(() => page.getByText('No templates yet.').isVisible()).toBe(true)
+      await page.getByRole('button', { name: 'From the convex preset' }).click()
+      await expect.poll(() => heading('Template convex').isVisible()).toBe(true)
+      const [made] = (await clerk.jwtTemplates.list()).data
+      expect(made?.name).toBe('convex')
+      await page.getByLabel('Find a user').fill('ada@')
+      await expect
+        .poll(async () => {
+          const p = await previewed()
+          return p && [p.aud, p.email, p.given_name, p.sub]
+        })
+        .toEqual(['convex', ADA, 'Ada', adaId])
+      await page.getByLabel('Lifetime (seconds)').fill('300')
+      await expect
+        .poll(async () => {
+          const p = await previewed()
+          return p && Number(p.exp) - Number(p.iat)
+        })
+        .toBe(300)
+      await axe()
+      await shoot('jwt-template')
+      // A bad lifetime is refused with the API's message and changes nothing.
+      await page.getByLabel('Lifetime (seconds)').fill('86401')
+      await page.getByLabel('Lifetime (seconds)').evaluate((e: HTMLInputElement) => {
+        e.removeAttribute('max')
+      })
+      await page.getByRole('button', { name: 'Save template' }).click()
+      await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/86400/)
+      expect((await clerk.jwtTemplates.get(made?.id as string)).lifetime).toBe(60)
+      await page.getByLabel('Lifetime (seconds)').fill('300')
+      await page.getByRole('button', { name: 'Save template' }).click()
+      await expect
+        .poll(async () => (await clerk.jwtTemplates.get(made?.id as string)).lifetime)
+        .toBe(300)
+      await expect.poll(() => page.getByText(/^Saved/).isVisible()).toBe(true)
+      const session = await clerk.sessions.createSession({ userId: adaId })
+      const token = decodeJwt((await clerk.sessions.getToken(session.id, 'convex')).jwt)
+      expect(token).toMatchObject({ aud: 'convex', email: ADA, sub: adaId })
+      expect(Number(token.exp) - Number(token.iat)).toBe(300)
+      await clerk.sessions.revokeSession(session.id)
+      await page.getByRole('button', { name: 'Delete template' }).click()
+      const dialog = page.getByRole('dialog', { name: 'Delete template convex?' })
+      await dialog.getByRole('button', { name: 'Delete template' }).click()
+      await expect.poll(() => heading('JWT templates').isVisible()).toBe(true)
+      await expect.poll(async () => (await clerk.jwtTemplates.list()).totalCount).toBe(0)
+    })
+
     it('lists what the operator did in the audit log', async () => {
       await nav('Audit log').click()
       await expect.poll(() => heading('Audit log').isVisible()).toBe(true)
@@ -282,6 +392,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
         'POST /v1/sessions/:session_id/revoke',
         'DELETE /v1/users/:user_id',
         'POST /v1/secret_keys',
+        'PATCH /v1/instance/session_token',
+        'POST /v1/jwt_templates/presets/:preset',
+        'DELETE /v1/jwt_templates/:template_id',
       ])
         await expect
           .poll(() => page.getByText(action, { exact: true }).first().isVisible())
@@ -307,6 +420,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
       await axe()
       await page.getByRole('link', { name: ADA }).click()
       await expect.poll(() => heading(ADA).isVisible()).toBe(true)
+      expect(await overflow()).toBeLessThanOrEqual(0)
+      // The editor and its preview stack in one column.
+      await nav('Session token').click()
+      await expect.poll(async () => (await previewed())?.sub).toEqual(expect.any(String))
       expect(await overflow()).toBeLessThanOrEqual(0)
       await page.setViewportSize({ width: 1280, height: 860 })
     })

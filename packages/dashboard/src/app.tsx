@@ -4,7 +4,10 @@ import { Link } from './components/link.tsx'
 import { PageTitle } from './components/page-title.tsx'
 import { ApiKeys } from './pages/api-keys.tsx'
 import { Audit } from './pages/audit.tsx'
+import { JwtTemplatePage } from './pages/jwt-template.tsx'
+import { JwtTemplates } from './pages/jwt-templates.tsx'
 import { Overview } from './pages/overview.tsx'
+import { SessionToken } from './pages/session-token.tsx'
 import { SignIn } from './pages/sign-in.tsx'
 import { UserPage } from './pages/user.tsx'
 import { Users } from './pages/users.tsx'
@@ -14,6 +17,8 @@ import type { OperatorCredential } from './types.ts'
 const NAV = [
   { to: '', label: 'Overview', pages: ['overview'] },
   { to: 'users', label: 'Users', pages: ['users', 'user'] },
+  { to: 'session-token', label: 'Session token', pages: ['session-token'] },
+  { to: 'jwt-templates', label: 'JWT templates', pages: ['jwt-templates', 'jwt-template'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -26,6 +31,12 @@ function Page({ route }: { route: Route }) {
       return <Users />
     case 'user':
       return <UserPage key={route.id} id={route.id} />
+    case 'session-token':
+      return <SessionToken />
+    case 'jwt-templates':
+      return <JwtTemplates />
+    case 'jwt-template':
+      return <JwtTemplatePage key={route.id} id={route.id} />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':

@@ -7,6 +7,9 @@ export type Route =
   | { page: 'overview' }
   | { page: 'users' }
   | { page: 'user'; id: string }
+  | { page: 'session-token' }
+  | { page: 'jwt-templates' }
+  | { page: 'jwt-template'; id: string }
   | { page: 'api-keys' }
   | { page: 'audit' }
   | { page: 'not-found' }
@@ -19,6 +22,10 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 0) return { page: 'overview' }
   if (first === 'users' && parts.length === 1) return { page: 'users' }
   if (first === 'users' && second && parts.length === 2) return { page: 'user', id: second }
+  if (first === 'session-token' && parts.length === 1) return { page: 'session-token' }
+  if (first === 'jwt-templates' && parts.length === 1) return { page: 'jwt-templates' }
+  if (first === 'jwt-templates' && second && parts.length === 2)
+    return { page: 'jwt-template', id: second }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (first === 'audit' && parts.length === 1) return { page: 'audit' }
   return { page: 'not-found' }

@@ -95,3 +95,24 @@ export type AuditEvent = {
 }
 
 export type Paginated<T> = { data: T[]; total_count: number }
+
+export type JwtTemplate = {
+  id: string
+  name: string
+  claims: Record<string, unknown>
+  lifetime: number
+  allowed_clock_skew: number
+  custom_signing_key: boolean
+  signing_algorithm: string
+  updated_at: number
+}
+
+export type JwtTemplatePreset = { name: string; claims: Record<string, unknown> }
+
+/** What a token would carry (never a token: unsigned, unsaved). */
+export type TokenPreview = {
+  user_id: string
+  /** null: the user has no active session; the preview used a stand-in. */
+  session_id: string | null
+  payload: Record<string, unknown>
+}

@@ -133,6 +133,7 @@ const apiPaths = (sid: string, userId: string, templateId: string) => [
   `/v1/jwt_templates/${templateId}`,
   '/v1/jwt_templates/presets/convex',
   '/v1/jwt_templates/preview',
+  '/v1/jwt_templates/presets',
   '/v1/me',
   '/v1/me/change_password',
   '/v1/me/metadata',

@@ -120,6 +120,16 @@ describe.each(DIALECTS)('token previews (%s)', (dialect) => {
     await bapi(server, 'DELETE', `/v1/jwt_templates/${made.json.id}`)
   })
 
+  it('lists the presets a template can start from, with their claims', async () => {
+    const r = await bapi(server, 'GET', '/v1/jwt_templates/presets')
+    expect(r.status).toBe(200)
+    expect(r.json).toContainEqual({
+      object: 'jwt_template_preset',
+      name: 'convex',
+      claims: expect.objectContaining({ aud: 'convex', email: '{{user.primary_email_address}}' }),
+    })
+  })
+
   it('a user who is not signed in is previewed on a stand-in session that is never written', async () => {
     const loner = await makeUser(server, `loner-${dialect}@example.com`, 'no sessions here 2026', {
       operator: false,

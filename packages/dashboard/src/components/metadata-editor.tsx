@@ -2,9 +2,10 @@ import { type FormEvent, useId, useState } from 'react'
 import { errorMessage } from '../api.ts'
 import { ErrorText } from './error-text.tsx'
 
-/** What a metadata editor's text must be: a JSON object. Returns the object or the problem. */
+/** What a metadata (or claims) editor's text must be: a JSON object. The object or the problem. */
 export function parseMetadata(
   text: string,
+  what = 'Metadata',
 ): { value: Record<string, unknown> } | { problem: string } {
   let value: unknown
   try {
@@ -13,7 +14,7 @@ export function parseMetadata(
     return { problem: `Not valid JSON: ${e instanceof Error ? e.message : String(e)}` }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { problem: 'Metadata must be a JSON object, like {"plan": "pro"}.' }
+    return { problem: `${what} must be a JSON object, like {"plan": "pro"}.` }
   return { value: value as Record<string, unknown> }
 }
 

@@ -2,7 +2,7 @@ import * as z from 'zod'
 import type { Router } from '../http/define-route.js'
 import { idParam, listResponse, pageQuery } from '../http/params.js'
 import { MAX_TEMPLATE_LIFETIME } from './jwt-templates.service.js'
-import { PRESET_NAMES, type PresetName } from './presets.js'
+import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js'
 import type { Json } from './shortcodes.js'
 import { TEMPLATE_ALGORITHMS } from './signing.js'
 
@@ -71,7 +71,14 @@ export function jwtTemplateRoutes(r: Router): void {
     handler: async ({ body, services }) =>
       services.jwtTemplates.toJSON(await services.jwtTemplates.create(input(body))),
   })
-  // Latchkey addition: one call creates an integration's template with Clerk's preset claims.
+  // Latchkey additions: the presets, and one call that creates an integration's template with
+  // Clerk's preset claims.
+  r.bapi({
+    method: 'GET',
+    path: '/v1/jwt_templates/presets',
+    handler: async () =>
+      PRESET_NAMES.map((n) => ({ object: 'jwt_template_preset', ...PRESETS[n] })),
+  })
   r.bapi({
     method: 'POST',
     path: '/v1/jwt_templates/presets/:preset',

@@ -1,0 +1,66 @@
+import { useId, useState } from 'react'
+import { api, qs } from '../api.ts'
+import { userLabel } from '../format.ts'
+import type { Paginated, User } from '../types.ts'
+import { useLoad } from './use-load.ts'
+
+/**
+ * Chooses the user a preview renders for: a search (email, username, id, external id) and the
+ * first matches, newest sign-in first. Calls `onChange` with the chosen id (none while no user
+ * matches).
+ */
+export function UserPicker({
+  value,
+  onChange,
+}: {
+  value: string | null
+  onChange(id: string | null): void
+}) {
+  const [query, setQuery] = useState('')
+  const id = useId()
+  const { data, error } = useLoad(async () => {
+    const page = await api<Paginated<User>>(
+      'GET',
+      `/v1/users${qs({ query: query.trim(), limit: 10, order_by: '-last_sign_in_at', paginated: 'true' })}`,
+    )
+    // Keep the choice while it is still listed; else the first match.
+    const ids = page.data.map((u) => u.id)
+    if (!value || !ids.includes(value)) onChange(ids[0] ?? null)
+    return page.data
+  }, [query])
+  return (
+    <div className="row picker">
+      <label className="grow" htmlFor={`${id}-search`}>
+        Find a user
+        <input
+          id={`${id}-search`}
+          type="search"
+          placeholder="Email, username, user ID or external ID"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+      </label>
+      <label className="grow" htmlFor={`${id}-user`}>
+        Preview for
+        <select
+          id={`${id}-user`}
+          value={value ?? ''}
+          disabled={!data || data.length === 0}
+          onChange={(e) => onChange(e.target.value || null)}
+        >
+          {data?.length === 0 && <option value="">No user matches</option>}
+          {data?.map((u) => (
+            <option key={u.id} value={u.id}>
+              {userLabel(u)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  )
+}
