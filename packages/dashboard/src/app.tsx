@@ -4,6 +4,7 @@ import { Link } from './components/link.tsx'
 import { PageTitle } from './components/page-title.tsx'
 import { ApiKeys } from './pages/api-keys.tsx'
 import { Audit } from './pages/audit.tsx'
+import { Configure } from './pages/configure.tsx'
 import { JwtTemplatePage } from './pages/jwt-template.tsx'
 import { JwtTemplates } from './pages/jwt-templates.tsx'
 import { Overview } from './pages/overview.tsx'
@@ -19,6 +20,7 @@ const NAV = [
   { to: 'users', label: 'Users', pages: ['users', 'user'] },
   { to: 'session-token', label: 'Session token', pages: ['session-token'] },
   { to: 'jwt-templates', label: 'JWT templates', pages: ['jwt-templates', 'jwt-template'] },
+  { to: 'configure', label: 'Configure', pages: ['configure'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -37,6 +39,8 @@ function Page({ route }: { route: Route }) {
       return <JwtTemplates />
     case 'jwt-template':
       return <JwtTemplatePage key={route.id} id={route.id} />
+    case 'configure':
+      return <Configure />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':

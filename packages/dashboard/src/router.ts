@@ -10,6 +10,7 @@ export type Route =
   | { page: 'session-token' }
   | { page: 'jwt-templates' }
   | { page: 'jwt-template'; id: string }
+  | { page: 'configure' }
   | { page: 'api-keys' }
   | { page: 'audit' }
   | { page: 'not-found' }
@@ -26,6 +27,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'jwt-templates' && parts.length === 1) return { page: 'jwt-templates' }
   if (first === 'jwt-templates' && second && parts.length === 2)
     return { page: 'jwt-template', id: second }
+  if (first === 'configure' && parts.length === 1) return { page: 'configure' }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (first === 'audit' && parts.length === 1) return { page: 'audit' }
   return { page: 'not-found' }

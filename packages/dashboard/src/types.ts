@@ -21,6 +21,35 @@ export type Instance = {
   application_name?: string
   frontend_api_url?: string
   publishable_key?: string
+  allowed_origins?: string[]
+  configured_allowed_origins?: string[]
+  delete_self_enabled?: boolean
+}
+
+export type InstancePaths = Record<
+  | 'home_url'
+  | 'sign_in_url'
+  | 'sign_up_url'
+  | 'user_profile_url'
+  | 'after_sign_in_url'
+  | 'after_sign_up_url'
+  | 'after_sign_out_url',
+  string | null
+>
+
+export type UserSettings = {
+  sign_up: { mode: 'public' | 'restricted'; verify_email_at_sign_up: boolean }
+  first_factors: Record<
+    'password' | 'email_code' | 'email_link' | 'reset_password_email_code' | 'passkey',
+    boolean
+  >
+  second_factors: Record<'totp' | 'backup_code' | 'email_code', boolean>
+  reverification: {
+    enabled: boolean
+    max_age_minutes: number
+    level: 'first_factor' | 'second_factor' | 'multi_factor'
+  }
+  mfa_required: boolean
 }
 
 export type InstanceStats = {

@@ -319,16 +319,20 @@ export class InstanceService {
   }
 
   async toJSON() {
+    const settings = await this.settings()
     return {
       object: 'instance' as const,
       id: this.id,
       environment_type: 'production',
-      allowed_origins: [
-        ...new Set([...this.d.config.allowedOrigins, ...(await this.settings()).allowed_origins]),
-      ],
-      application_name: (await this.settings()).application_name,
+      allowed_origins: [...new Set([...this.d.config.allowedOrigins, ...settings.allowed_origins])],
+      // Latchkey addition: the origins LATCHKEY_ALLOWED_ORIGINS names. They are allowed whatever
+      // PATCH sets, and only the server's environment removes them.
+      configured_allowed_origins: [...this.d.config.allowedOrigins],
+      application_name: settings.application_name,
+      // Latchkey addition: whether users may delete their own accounts (PATCH the same field).
+      delete_self_enabled: settings.delete_self_enabled,
       // Latchkey addition: who sends the instance's mail (see email_delivery).
-      email_delivery: (await this.settings()).email_delivery,
+      email_delivery: settings.email_delivery,
       workspace_id: null,
       // Latchkey additions (the dashboard's overview, issue #20): what an app is configured with.
       frontend_api_url: this.d.config.url,
