@@ -5,6 +5,7 @@ import { PageTitle } from './components/page-title.tsx'
 import { ApiKeys } from './pages/api-keys.tsx'
 import { Audit } from './pages/audit.tsx'
 import { Configure } from './pages/configure.tsx'
+import { Integrations } from './pages/integrations.tsx'
 import { JwtTemplatePage } from './pages/jwt-template.tsx'
 import { JwtTemplates } from './pages/jwt-templates.tsx'
 import { Overview } from './pages/overview.tsx'
@@ -21,6 +22,7 @@ const NAV = [
   { to: 'session-token', label: 'Session token', pages: ['session-token'] },
   { to: 'jwt-templates', label: 'JWT templates', pages: ['jwt-templates', 'jwt-template'] },
   { to: 'configure', label: 'Configure', pages: ['configure'] },
+  { to: 'integrations', label: 'Integrations', pages: ['integrations'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -41,6 +43,8 @@ function Page({ route }: { route: Route }) {
       return <JwtTemplatePage key={route.id} id={route.id} />
     case 'configure':
       return <Configure />
+    case 'integrations':
+      return <Integrations />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':

@@ -11,6 +11,7 @@ export type Route =
   | { page: 'jwt-templates' }
   | { page: 'jwt-template'; id: string }
   | { page: 'configure' }
+  | { page: 'integrations' }
   | { page: 'api-keys' }
   | { page: 'audit' }
   | { page: 'not-found' }
@@ -28,6 +29,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'jwt-templates' && second && parts.length === 2)
     return { page: 'jwt-template', id: second }
   if (first === 'configure' && parts.length === 1) return { page: 'configure' }
+  if (first === 'integrations' && parts.length === 1) return { page: 'integrations' }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (first === 'audit' && parts.length === 1) return { page: 'audit' }
   return { page: 'not-found' }

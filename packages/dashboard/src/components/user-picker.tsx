@@ -12,9 +12,11 @@ import { useLoad } from './use-load.ts'
 export function UserPicker({
   value,
   onChange,
+  label = 'Preview for',
 }: {
   value: string | null
   onChange(id: string | null): void
+  label?: string
 }) {
   const [query, setQuery] = useState('')
   const id = useId()
@@ -41,7 +43,7 @@ export function UserPicker({
         />
       </label>
       <label className="grow" htmlFor={`${id}-user`}>
-        Preview for
+        {label}
         <select
           id={`${id}-user`}
           value={value ?? ''}
