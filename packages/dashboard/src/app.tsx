@@ -6,6 +6,8 @@ import { ApiKeys } from './pages/api-keys.tsx'
 import { Audit } from './pages/audit.tsx'
 import { JwtTemplatePage } from './pages/jwt-template.tsx'
 import { JwtTemplates } from './pages/jwt-templates.tsx'
+import { OAuthApplicationPage } from './pages/oauth-application.tsx'
+import { OAuthApplications } from './pages/oauth-applications.tsx'
 import { Overview } from './pages/overview.tsx'
 import { SessionToken } from './pages/session-token.tsx'
 import { SignIn } from './pages/sign-in.tsx'
@@ -19,6 +21,11 @@ const NAV = [
   { to: 'users', label: 'Users', pages: ['users', 'user'] },
   { to: 'session-token', label: 'Session token', pages: ['session-token'] },
   { to: 'jwt-templates', label: 'JWT templates', pages: ['jwt-templates', 'jwt-template'] },
+  {
+    to: 'oauth-applications',
+    label: 'OAuth apps',
+    pages: ['oauth-applications', 'oauth-application'],
+  },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -37,6 +44,10 @@ function Page({ route }: { route: Route }) {
       return <JwtTemplates />
     case 'jwt-template':
       return <JwtTemplatePage key={route.id} id={route.id} />
+    case 'oauth-applications':
+      return <OAuthApplications />
+    case 'oauth-application':
+      return <OAuthApplicationPage key={route.id} id={route.id} />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':
