@@ -8,6 +8,8 @@ import { Configure } from './pages/configure.tsx'
 import { Integrations } from './pages/integrations.tsx'
 import { JwtTemplatePage } from './pages/jwt-template.tsx'
 import { JwtTemplates } from './pages/jwt-templates.tsx'
+import { OAuthApplicationPage } from './pages/oauth-application.tsx'
+import { OAuthApplications } from './pages/oauth-applications.tsx'
 import { Overview } from './pages/overview.tsx'
 import { SessionToken } from './pages/session-token.tsx'
 import { SignIn } from './pages/sign-in.tsx'
@@ -21,6 +23,11 @@ const NAV = [
   { to: 'users', label: 'Users', pages: ['users', 'user'] },
   { to: 'session-token', label: 'Session token', pages: ['session-token'] },
   { to: 'jwt-templates', label: 'JWT templates', pages: ['jwt-templates', 'jwt-template'] },
+  {
+    to: 'oauth-applications',
+    label: 'OAuth apps',
+    pages: ['oauth-applications', 'oauth-application'],
+  },
   { to: 'configure', label: 'Configure', pages: ['configure'] },
   { to: 'integrations', label: 'Integrations', pages: ['integrations'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
@@ -41,6 +48,10 @@ function Page({ route }: { route: Route }) {
       return <JwtTemplates />
     case 'jwt-template':
       return <JwtTemplatePage key={route.id} id={route.id} />
+    case 'oauth-applications':
+      return <OAuthApplications />
+    case 'oauth-application':
+      return <OAuthApplicationPage key={route.id} id={route.id} />
     case 'configure':
       return <Configure />
     case 'integrations':

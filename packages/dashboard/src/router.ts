@@ -10,6 +10,8 @@ export type Route =
   | { page: 'session-token' }
   | { page: 'jwt-templates' }
   | { page: 'jwt-template'; id: string }
+  | { page: 'oauth-applications' }
+  | { page: 'oauth-application'; id: string }
   | { page: 'configure' }
   | { page: 'integrations' }
   | { page: 'api-keys' }
@@ -28,6 +30,9 @@ export function parseRoute(pathname: string): Route {
   if (first === 'jwt-templates' && parts.length === 1) return { page: 'jwt-templates' }
   if (first === 'jwt-templates' && second && parts.length === 2)
     return { page: 'jwt-template', id: second }
+  if (first === 'oauth-applications' && parts.length === 1) return { page: 'oauth-applications' }
+  if (first === 'oauth-applications' && second && parts.length === 2)
+    return { page: 'oauth-application', id: second }
   if (first === 'configure' && parts.length === 1) return { page: 'configure' }
   if (first === 'integrations' && parts.length === 1) return { page: 'integrations' }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }

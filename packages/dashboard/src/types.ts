@@ -110,6 +110,29 @@ export type SecretKey = {
   secret?: string
 }
 
+/** `GET /v1/oauth_applications/{id}`; `client_secret` only in a create's or rotate's answer. */
+export type OAuthApplication = {
+  id: string
+  name: string
+  client_id: string
+  client_uri: string | null
+  client_image_url: string | null
+  dynamically_registered: boolean
+  consent_screen_enabled: boolean
+  pkce_required: boolean
+  public: boolean
+  scopes: string
+  redirect_uris: string[]
+  authorize_url: string
+  token_fetch_url: string
+  user_info_url: string
+  discovery_url: string
+  token_introspection_url: string
+  created_at: number
+  updated_at: number
+  client_secret?: string
+}
+
 export type AuditEvent = {
   id: string
   actor: { type: string; id: string | null; email_address: string | null }
