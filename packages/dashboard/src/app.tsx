@@ -13,6 +13,8 @@ import { OAuthApplications } from './pages/oauth-applications.tsx'
 import { Overview } from './pages/overview.tsx'
 import { SessionToken } from './pages/session-token.tsx'
 import { SignIn } from './pages/sign-in.tsx'
+import { SocialConnectionPage } from './pages/social-connection.tsx'
+import { SocialConnections } from './pages/social-connections.tsx'
 import { UserPage } from './pages/user.tsx'
 import { Users } from './pages/users.tsx'
 import { parseRoute, type Route, usePathname } from './router.ts'
@@ -30,6 +32,11 @@ const NAV = [
   },
   { to: 'configure', label: 'Configure', pages: ['configure'] },
   { to: 'integrations', label: 'Integrations', pages: ['integrations'] },
+  {
+    to: 'social-connections',
+    label: 'Social sign-in',
+    pages: ['social-connections', 'social-connection'],
+  },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -56,6 +63,10 @@ function Page({ route }: { route: Route }) {
       return <Configure />
     case 'integrations':
       return <Integrations />
+    case 'social-connections':
+      return <SocialConnections />
+    case 'social-connection':
+      return <SocialConnectionPage key={route.id} id={route.id} />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':

@@ -168,3 +168,19 @@ export type TokenPreview = {
   session_id: string | null
   payload: Record<string, unknown>
 }
+
+/** `GET /v1/oauth_connections`: a social connection; its secret is never in the answer. */
+export type OAuthConnection = {
+  id: string
+  provider: string
+  strategy: string
+  issuer: string
+  client_id: string
+  scopes: string
+  enabled: boolean
+  team_id: string | null
+  key_id: string | null
+  endpoint_base_url: string | null
+  created_at: number
+  updated_at: number
+}
