@@ -15,6 +15,8 @@ import { SessionToken } from './pages/session-token.tsx'
 import { SignIn } from './pages/sign-in.tsx'
 import { UserPage } from './pages/user.tsx'
 import { Users } from './pages/users.tsx'
+import { WebhookPage } from './pages/webhook.tsx'
+import { Webhooks } from './pages/webhooks.tsx'
 import { parseRoute, type Route, usePathname } from './router.ts'
 import type { OperatorCredential } from './types.ts'
 
@@ -30,6 +32,7 @@ const NAV = [
   },
   { to: 'configure', label: 'Configure', pages: ['configure'] },
   { to: 'integrations', label: 'Integrations', pages: ['integrations'] },
+  { to: 'webhooks', label: 'Webhooks', pages: ['webhooks', 'webhook'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -56,6 +59,10 @@ function Page({ route }: { route: Route }) {
       return <Configure />
     case 'integrations':
       return <Integrations />
+    case 'webhooks':
+      return <Webhooks />
+    case 'webhook':
+      return <WebhookPage key={route.id} id={route.id} />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':

@@ -14,6 +14,8 @@ export type Route =
   | { page: 'oauth-application'; id: string }
   | { page: 'configure' }
   | { page: 'integrations' }
+  | { page: 'webhooks' }
+  | { page: 'webhook'; id: string }
   | { page: 'api-keys' }
   | { page: 'audit' }
   | { page: 'not-found' }
@@ -35,6 +37,8 @@ export function parseRoute(pathname: string): Route {
     return { page: 'oauth-application', id: second }
   if (first === 'configure' && parts.length === 1) return { page: 'configure' }
   if (first === 'integrations' && parts.length === 1) return { page: 'integrations' }
+  if (first === 'webhooks' && parts.length === 1) return { page: 'webhooks' }
+  if (first === 'webhooks' && second && parts.length === 2) return { page: 'webhook', id: second }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (first === 'audit' && parts.length === 1) return { page: 'audit' }
   return { page: 'not-found' }
