@@ -17,6 +17,8 @@ import { SocialConnectionPage } from './pages/social-connection.tsx'
 import { SocialConnections } from './pages/social-connections.tsx'
 import { UserPage } from './pages/user.tsx'
 import { Users } from './pages/users.tsx'
+import { WebhookPage } from './pages/webhook.tsx'
+import { Webhooks } from './pages/webhooks.tsx'
 import { parseRoute, type Route, usePathname } from './router.ts'
 import type { OperatorCredential } from './types.ts'
 
@@ -37,6 +39,7 @@ const NAV = [
     label: 'Social sign-in',
     pages: ['social-connections', 'social-connection'],
   },
+  { to: 'webhooks', label: 'Webhooks', pages: ['webhooks', 'webhook'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
   { to: 'audit', label: 'Audit log', pages: ['audit'] },
 ] as const
@@ -67,6 +70,10 @@ function Page({ route }: { route: Route }) {
       return <SocialConnections />
     case 'social-connection':
       return <SocialConnectionPage key={route.id} id={route.id} />
+    case 'webhooks':
+      return <Webhooks />
+    case 'webhook':
+      return <WebhookPage key={route.id} id={route.id} />
     case 'api-keys':
       return <ApiKeys />
     case 'audit':

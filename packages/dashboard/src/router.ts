@@ -16,6 +16,8 @@ export type Route =
   | { page: 'integrations' }
   | { page: 'social-connections' }
   | { page: 'social-connection'; id: string }
+  | { page: 'webhooks' }
+  | { page: 'webhook'; id: string }
   | { page: 'api-keys' }
   | { page: 'audit' }
   | { page: 'not-found' }
@@ -40,6 +42,8 @@ export function parseRoute(pathname: string): Route {
   if (first === 'social-connections' && parts.length === 1) return { page: 'social-connections' }
   if (first === 'social-connections' && second && parts.length === 2)
     return { page: 'social-connection', id: second }
+  if (first === 'webhooks' && parts.length === 1) return { page: 'webhooks' }
+  if (first === 'webhooks' && second && parts.length === 2) return { page: 'webhook', id: second }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (first === 'audit' && parts.length === 1) return { page: 'audit' }
   return { page: 'not-found' }

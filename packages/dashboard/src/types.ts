@@ -184,3 +184,61 @@ export type OAuthConnection = {
   created_at: number
   updated_at: number
 }
+
+/** `GET /v1/webhooks/endpoints/{id}`; `secret` only in a create's or rotate's answer. */
+export type WebhookEndpoint = {
+  id: string
+  url: string
+  description: string
+  /** null: every type but `email.created`. */
+  event_types: string[] | null
+  enabled: boolean
+  disabled_reason: string | null
+  failing_since: number | null
+  created_at: number
+  updated_at: number
+  secret?: string
+}
+
+/** One event sent to one endpoint, with every attempt (`…/deliveries`). */
+export type WebhookDelivery = {
+  id: string
+  event_id: string
+  event_type: string
+  status: 'pending' | 'succeeded' | 'failed'
+  attempts: number
+  next_attempt_at: number | null
+  last_status_code: number | null
+  last_response: string | null
+  last_error: string | null
+  created_at: number
+  updated_at: number
+  delivered_at: number | null
+  attempt_log: {
+    attempt: number
+    status_code: number | null
+    response_excerpt: string | null
+    error: string | null
+    duration_ms: number
+    created_at: number
+  }[]
+}
+
+/** `GET /v1/webhooks/stats`: the outbox's lag, and deliveries by status (per endpoint too). */
+export type WebhookStats = {
+  undispatched_events: number
+  oldest_undispatched_age_ms: number | null
+  pending_deliveries: number
+  failed_deliveries: number
+  succeeded_deliveries: number
+  oldest_pending_age_ms: number | null
+  endpoints: {
+    endpoint_id: string
+    enabled: boolean
+    failing_since: number | null
+    pending: number
+    failed: number
+    succeeded: number
+    oldest_pending_age_ms: number | null
+  }[]
+}
