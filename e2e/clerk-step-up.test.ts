@@ -155,8 +155,14 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       await page.close()
     })
 
-    it("with TOTP enrolled, Clerk's prompt asks for the authenticator's code", async () => {
-      const email = 'step-up-totp@example.com'
+    // The same loss of Clerk's prompt under a loaded CI run hit this one once (on PostgreSQL,
+    // Node 20): retried the same way, with a fresh user and page.
+    let totpAttempt = 0
+    it("with TOTP enrolled, Clerk's prompt asks for the authenticator's code", {
+      retry: 2,
+      timeout: 180_000,
+    }, async () => {
+      const email = `step-up-totp-${++totpAttempt}@example.com`
       await createUser(server, { email, password: PASSWORD })
       const { page, watch, ui, changes } = await signIn(email)
       // clerk-js's own enrolment calls; the code is computed here with otpauth.
@@ -186,6 +192,6 @@ describe.skipIf(!HAVE_CHROMIUM).each(DIALECTS)(
       expect(first).toBeGreaterThanOrEqual(0)
       watch.assertClean()
       await page.close()
-    }, 180_000)
+    })
   },
 )
