@@ -428,6 +428,45 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
       await page.setViewportSize({ width: 1280, height: 860 })
     })
 
+    it('pages through a search, counting its matches once and not per page', async () => {
+      for (let i = 0; i < 22; i++) {
+        await clerk.users.createUser({
+          emailAddress: [`pager-${String(i).padStart(2, '0')}-${dialect}@example.com`],
+          skipPasswordRequirement: true,
+        } as never)
+      }
+      const asked: string[] = []
+      const onRequest = (r: { url(): string }) => {
+        const u = new URL(r.url())
+        if (u.pathname.startsWith('/v1/users')) asked.push(u.pathname + u.search)
+      }
+      page.on('request', onRequest)
+      try {
+        await nav('Users').click()
+        await page.getByLabel('Search users').fill('pager-')
+        await page.getByLabel('Search users').press('Enter')
+        await expect.poll(() => page.getByText('1–20 of 22').isVisible()).toBe(true)
+        const pager = page.getByRole('navigation', { name: 'Users pages' })
+        await pager.getByRole('button', { name: 'Next' }).click()
+        await expect.poll(() => page.getByText('21–22 of 22').isVisible()).toBe(true)
+        // Newest first: the second page holds the two made first.
+        for (const n of ['00', '01'])
+          expect(
+            await page.getByRole('link', { name: `pager-${n}-${dialect}@example.com` }).count(),
+          ).toBe(1)
+        expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true)
+        await pager.getByRole('button', { name: 'Previous' }).click()
+        await expect.poll(() => page.getByText('1–20 of 22').isVisible()).toBe(true)
+      } finally {
+        page.off('request', onRequest)
+      }
+      const searched = asked.filter((a) => a.includes('query=pager-'))
+      expect(searched.filter((a) => a.startsWith('/v1/users/count'))).toHaveLength(1)
+      expect(searched.filter((a) => a.startsWith('/v1/users?')).length).toBeGreaterThanOrEqual(3)
+      expect(asked.some((a) => a.includes('paginated=true'))).toBe(false)
+      expect(await clerk.users.getCount({ query: 'pager-' })).toBe(22)
+    })
+
     it('signs out: the credential stops working', async () => {
       const token = await page.evaluate(() => sessionStorage.getItem('latchkey.operator_token'))
       await page.getByRole('button', { name: 'Sign out' }).click()

@@ -8,7 +8,7 @@ import {
   type UserUpdate,
   type Write,
 } from '@latchkey/db'
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, SqliteAdapter, sql, type Transaction } from 'kysely'
 
 type Q = Kysely<Database> | Transaction<Database>
 
@@ -246,23 +246,76 @@ function filtered(db: Q, f: UserFilter) {
   }
   if (f.query) {
     const text = f.query
-    q = q.where((eb) =>
-      eb.or([
-        containsIgnoringCase('users.first_name', text),
-        containsIgnoringCase('users.last_name', text),
-        containsIgnoringCase('users.username', text),
-        eb('users.id', '=', text),
-        eb('users.external_id', '=', text),
-        eb('users.id', 'in', (sub) =>
-          sub
-            .selectFrom('email_addresses')
-            .select('user_id')
-            .where(containsIgnoringCase('email_address', text)),
-        ),
-      ]),
-    )
+    q = q.where('users.id', 'in', matchingIds(db, text))
   }
   return q
+}
+
+/**
+ * The ids `query=` finds: users of whom every word of the text is a substring (ignoring case) of
+ * a first or last name, a username or an email address, and the user whose id or external id is
+ * the whole text. Each word's set is read from the trigram indexes of migration 0034 (pg_trgm's
+ * on PostgreSQL, an FTS5 trigram table on SQLite), so a search costs the rows it finds, not the
+ * users there are. A word under three characters has no trigram: it scans (SQLite's table of
+ * searchable values; PostgreSQL's indexes whole), and answers the same.
+ */
+function matchingIds(db: Q, text: string) {
+  const words = text.split(/\s+/).filter(Boolean)
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
+  // Each word's set is a subquery of its own: PostgreSQL binds INTERSECT tighter than UNION.
+  const wordSets = words.map((w, i) =>
+    db
+      .selectFrom((sqlite ? sqliteWord(db, w) : postgresWord(db, w)).as(`w${i}`))
+      .select(`w${i}.id` as 'id'),
+  )
+  const whole = db
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', text)
+    .union(db.selectFrom('users').select('id').where('external_id', '=', text))
+  if (wordSets.length === 0) return whole
+  const all = wordSets.reduce((acc, set) => acc.intersect(set))
+  return db.selectFrom(all.as('words')).select('words.id').union(whole)
+}
+
+function postgresWord(db: Q, word: string) {
+  return db
+    .selectFrom('users')
+    .select('id')
+    .where(containsIgnoringCase('first_name', word))
+    .union(db.selectFrom('users').select('id').where(containsIgnoringCase('last_name', word)))
+    .union(db.selectFrom('users').select('id').where(containsIgnoringCase('username', word)))
+    .union(
+      db
+        .selectFrom('email_addresses')
+        .select('user_id as id')
+        .where(containsIgnoringCase('email_address', word)),
+    )
+}
+
+/** The table and index migration 0034 keeps on SQLite, which the schema type does not name. */
+type SearchValues = { user_search_values: { id: number; user_id: string; value: string } }
+
+/** One word's ids on SQLite; typed as the PostgreSQL set (the same single `id` column). */
+function sqliteWord(db: Q, word: string): ReturnType<typeof postgresWord> {
+  return sqliteWordQuery(db, word) as unknown as ReturnType<typeof postgresWord>
+}
+
+function sqliteWordQuery(db: Q, word: string) {
+  const values = (db as unknown as Kysely<SearchValues>).selectFrom('user_search_values')
+  if ([...word].length < 3) {
+    return values.select('user_id as id').where(containsIgnoringCase('value', word)).distinct()
+  }
+  // A quoted FTS5 string is taken literally; the trigram tokenizer matches it as a substring.
+  const phrase = `"${word.replaceAll('"', '""')}"`
+  return values
+    .select('user_id as id')
+    .where(
+      'id',
+      'in',
+      sql<number>`(select rowid from user_search where user_search match ${phrase})`,
+    )
+    .distinct()
 }
 
 export function listUsers(db: Q, f: UserFilter, order: UserOrder, limit: number, offset: number) {
