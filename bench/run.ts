@@ -466,7 +466,15 @@ async function scaleBench(dialect: 'sqlite' | 'postgres') {
         url: scale.url,
         headers: auth,
         connections: 8,
-        requests: [{ path: '/v1/users?limit=20&order_by=-created_at&paginated=true' }],
+        // What the dashboard asks per page: one row more than it shows, no total.
+        requests: [{ path: '/v1/users?limit=21&order_by=-created_at' }],
+      })
+      // The total it asks once per search (GET /v1/users/count): a count, so it grows with n.
+      const count = await load({
+        url: scale.url,
+        headers: auth,
+        connections: 8,
+        requests: [{ path: '/v1/users/count' }],
       })
       const search = await load({
         url: scale.url,
@@ -481,7 +489,7 @@ async function scaleBench(dialect: 'sqlite' | 'postgres') {
           },
         ],
       })
-      return { byId, byEmail, page, search }
+      return { byId, byEmail, page, count, search }
     }
     let t = Date.now()
     await seedUsers(scale.dbUrl, 0, 1000)
@@ -493,9 +501,12 @@ async function scaleBench(dialect: 'sqlite' | 'postgres') {
     for (const [name, a, b] of [
       ['get user by id', small.byId, large.byId],
       ['list users by email', small.byEmail, large.byEmail],
-      ['users page, newest first with the total (the dashboard)', small.page, large.page],
-      ['users search, query= (the dashboard)', small.search, large.search],
+      ['users page, newest first (the dashboard, a page of 20)', small.page, large.page],
+      ['users search, query= with its total (the dashboard)', small.search, large.search],
+      ['users count, all users (the dashboard, once per search)', small.count, large.count],
     ] as const) {
+      // A count reads every row it counts: reported, never a target (asked once, not per page).
+      const counted = name.startsWith('users count')
       // autocannon's percentiles are whole milliseconds; the mean is not, so compare means.
       const ratio = b.latency.average / Math.max(a.latency.average, 0.01)
       // A load in which nothing was answered in time has no mean to compare: never met.
@@ -510,8 +521,10 @@ async function scaleBench(dialect: 'sqlite' | 'postgres') {
         p99: b.latency.p99,
         ceiling: `same at 1,000 users: mean ${a.latency.average.toFixed(2)} ms → ${b.latency.average.toFixed(2)} ms; p99 ${a.latency.p99} ms`,
         ratio,
-        target: 'mean ≤ 1.5× the 1,000-user mean',
-        met: answered > 0 && failed === 0 && ratio <= 1.5,
+        target: counted
+          ? 'reported (grows with the users counted)'
+          : 'mean ≤ 1.5× the 1,000-user mean',
+        met: counted ? undefined : answered > 0 && failed === 0 && ratio <= 1.5,
         note: `seeded ${USERS.toLocaleString('en')} users in ${seedSeconds.toFixed(0)} s${failed ? `; ${failed} of ${b.requests.total} requests failed or timed out` : ''}`,
       })
     }

@@ -65,6 +65,17 @@ describe.each(DIALECTS)('user search (%s)', (dialect) => {
     expect(await find('   ')).toEqual(only('ada', 'grace', 'alan', 'odd')) // no query at all
   })
 
+  it('more than eight different words is refused, naming the parameter', async () => {
+    const ask = (query: string) =>
+      fetch(`${server.url}/v1/users?query=${encodeURIComponent(query)}`, {
+        headers: { authorization: `Bearer ${server.secretKey}` },
+      })
+    const nine = await ask('a b c d e f g h i')
+    expect(nine.status).toBe(422)
+    expect(JSON.stringify(await nine.json())).toMatch(/query.*at most 8 words|at most 8 words/)
+    expect((await ask('a b c d e f g h A B C')).status).toBe(200) // the same eight, twice
+  })
+
   it('the whole id or external id finds its user; a part of one does not', async () => {
     expect(await find(ids.alan as string)).toEqual(only('alan'))
     expect(await find('ext-grace')).toEqual(only('grace'))

@@ -84,12 +84,22 @@ const orderBy = z
     return { column: v.replace(/^[+-]/, '') as UserOrder['column'], direction }
   })
 
+const MAX_QUERY_WORDS = 8
+
 const Filter = {
   email_address: stringList(z.string().max(320)).optional(),
   user_id: stringList(z.string().max(100)).optional(),
   external_id: stringList(z.string().max(255)).optional(),
   username: stringList(z.string().max(64)).optional(),
-  query: z.string().trim().max(256).optional(),
+  // Each word is one more index lookup (a scan, under three characters): a few, not hundreds.
+  query: z
+    .string()
+    .trim()
+    .max(256)
+    .refine((q) => new Set(q.toLowerCase().split(/\s+/)).size <= MAX_QUERY_WORDS, {
+      message: `must be at most ${MAX_QUERY_WORDS} words`,
+    })
+    .optional(),
 }
 const ListUsers = z.object({
   ...Filter,

@@ -260,7 +260,7 @@ function filtered(db: Q, f: UserFilter) {
  * searchable values; PostgreSQL's indexes whole), and answers the same.
  */
 function matchingIds(db: Q, text: string) {
-  const words = text.split(/\s+/).filter(Boolean)
+  const words = [...new Set(text.toLowerCase().split(/\s+/).filter(Boolean))]
   const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
   // Each word's set is a subquery of its own: PostgreSQL binds INTERSECT tighter than UNION.
   const wordSets = words.map((w, i) =>
