@@ -208,7 +208,7 @@ export function OidcFields({
     onChange({ ...draft, [k]: e.target.value })
   return (
     <fieldset className="stack">
-      <legend>Identity provider</legend>
+      <legend>Discovery and client</legend>
       <label>
         Discovery URL (issuer)
         <input
