@@ -11,13 +11,16 @@ import { ensureDashboardBuilt } from './helpers/dashboard.js'
 
 /*
  * Issue #20: the OAuth applications and JWT templates lists page through more than 100 rows
- * (they used to stop at the first 100), with the Backend API's limit, offset and total_count,
- * in Chromium on both dialects: 101 of each made through the API, every one reachable.
+ * (they used to stop at the first 100), and the Enterprise connections list past 25, with the
+ * Backend API's limit, offset and total_count, in Chromium on both dialects: 101 of each (26
+ * connections) made through the API, every one reachable.
  */
 
 const OPERATOR = 'pager-operator@example.com'
 const PASSWORD = 'correct horse battery staple'
 const COUNT = 101
+/** The Enterprise connections list shows 25 a page. */
+const SSO_COUNT = 26
 
 describe.skipIf(!HAVE_CHROMIUM)(
   'the dashboard’s OAuth applications and JWT templates pagers',
@@ -51,6 +54,14 @@ describe.skipIf(!HAVE_CHROMIUM)(
           })
           expect(template.status).toBe(200)
         }
+        for (let i = 0; i < SSO_COUNT; i++) {
+          const made = await bapi(server, 'POST', '/v1/enterprise_connections', {
+            name: `Customer ${i}`,
+            provider: 'saml_custom',
+            domains: [`customer-${i}.test`],
+          })
+          expect(made.status).toBe(200)
+        }
         context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
         page = await context.newPage()
         await page.goto(`${server.url}/dashboard/oauth-applications`)
@@ -65,20 +76,22 @@ describe.skipIf(!HAVE_CHROMIUM)(
       })
 
       /** The names in the list's first column, page by page through its pager. */
-      async function everyName(label: string): Promise<string[]> {
+      async function everyName(label: string, total = COUNT, limit = 100): Promise<string[]> {
         const pager = page.getByRole('navigation', { name: `${label} pages` })
         const table = page.getByRole('table', { name: label })
-        await expect.poll(() => pager.getByText(`1–100 of ${COUNT}`).isVisible()).toBe(true)
+        await expect.poll(() => pager.getByText(`1–${limit} of ${total}`).isVisible()).toBe(true)
         const names = await table.locator('tbody tr td:first-child a').allTextContents()
-        expect(names).toHaveLength(100)
+        expect(names).toHaveLength(limit)
         expect(await pager.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true)
         await pager.getByRole('button', { name: 'Next' }).click()
-        await expect.poll(() => pager.getByText(`101–101 of ${COUNT}`).isVisible()).toBe(true)
-        await expect.poll(() => table.locator('tbody tr').count()).toBe(1)
+        await expect
+          .poll(() => pager.getByText(`${limit + 1}–${total} of ${total}`).isVisible())
+          .toBe(true)
+        await expect.poll(() => table.locator('tbody tr').count()).toBe(total - limit)
         names.push(...(await table.locator('tbody tr td:first-child a').allTextContents()))
         expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true)
         await pager.getByRole('button', { name: 'Previous' }).click()
-        await expect.poll(() => pager.getByText(`1–100 of ${COUNT}`).isVisible()).toBe(true)
+        await expect.poll(() => pager.getByText(`1–${limit} of ${total}`).isVisible()).toBe(true)
         return names
       }
 
@@ -95,6 +108,15 @@ describe.skipIf(!HAVE_CHROMIUM)(
         const names = await everyName('JWT templates')
         expect(sorted(names)).toEqual(
           sorted(Array.from({ length: COUNT }, (_, i) => `template-${i}`)),
+        )
+      })
+
+      it('Enterprise connections: every one of 26, each once', async () => {
+        await page.getByRole('link', { name: 'Enterprise SSO' }).click()
+        await page.getByRole('heading', { level: 1, name: 'Enterprise connections' }).waitFor()
+        const names = await everyName('Enterprise connections', SSO_COUNT, 25)
+        expect(sorted(names)).toEqual(
+          sorted(Array.from({ length: SSO_COUNT }, (_, i) => `Customer ${i}`)),
         )
       })
     })
