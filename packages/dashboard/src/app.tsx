@@ -5,6 +5,8 @@ import { PageTitle } from './components/page-title.tsx'
 import { ApiKeys } from './pages/api-keys.tsx'
 import { Audit } from './pages/audit.tsx'
 import { Configure } from './pages/configure.tsx'
+import { EnterpriseConnectionPage } from './pages/enterprise-connection.tsx'
+import { EnterpriseConnections } from './pages/enterprise-connections.tsx'
 import { Integrations } from './pages/integrations.tsx'
 import { JwtTemplatePage } from './pages/jwt-template.tsx'
 import { JwtTemplates } from './pages/jwt-templates.tsx'
@@ -38,6 +40,11 @@ const NAV = [
     to: 'social-connections',
     label: 'Social sign-in',
     pages: ['social-connections', 'social-connection'],
+  },
+  {
+    to: 'enterprise-connections',
+    label: 'Enterprise SSO',
+    pages: ['enterprise-connections', 'enterprise-connection'],
   },
   { to: 'webhooks', label: 'Webhooks', pages: ['webhooks', 'webhook'] },
   { to: 'api-keys', label: 'API keys', pages: ['api-keys'] },
@@ -78,6 +85,10 @@ function Page({ route }: { route: Route }) {
       return <ApiKeys />
     case 'audit':
       return <Audit />
+    case 'enterprise-connections':
+      return <EnterpriseConnections />
+    case 'enterprise-connection':
+      return <EnterpriseConnectionPage key={route.id} id={route.id} />
     case 'not-found':
       return (
         <>

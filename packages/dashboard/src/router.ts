@@ -20,6 +20,8 @@ export type Route =
   | { page: 'webhook'; id: string }
   | { page: 'api-keys' }
   | { page: 'audit' }
+  | { page: 'enterprise-connections' }
+  | { page: 'enterprise-connection'; id: string }
   | { page: 'not-found' }
 
 /** `/dashboard/users/user_1` → `{ page: 'user', id: 'user_1' }`. */
@@ -46,6 +48,10 @@ export function parseRoute(pathname: string): Route {
   if (first === 'webhooks' && second && parts.length === 2) return { page: 'webhook', id: second }
   if (first === 'api-keys' && parts.length === 1) return { page: 'api-keys' }
   if (first === 'audit' && parts.length === 1) return { page: 'audit' }
+  if (first === 'enterprise-connections' && parts.length === 1)
+    return { page: 'enterprise-connections' }
+  if (first === 'enterprise-connections' && second && parts.length === 2)
+    return { page: 'enterprise-connection', id: second }
   return { page: 'not-found' }
 }
 

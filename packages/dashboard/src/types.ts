@@ -242,3 +242,46 @@ export type WebhookStats = {
     oldest_pending_age_ms: number | null
   }[]
 }
+
+/** `GET /v1/enterprise_connections/{id}`: a SAML (`samlc_…`) or OIDC (`entc_…`) connection. */
+export type EnterpriseConnection = {
+  object: 'enterprise_connection'
+  id: string
+  name: string
+  provider: string
+  active: boolean
+  domains: string[]
+  /** Active and configured: sign-ins for its domains go to its IdP. */
+  authenticatable: boolean
+  sync_user_attributes: boolean
+  allow_subdomains: boolean
+  saml_connection: {
+    id: string
+    idp_entity_id: string | null
+    idp_sso_url: string | null
+    idp_metadata_url: string | null
+    acs_url: string
+    sp_entity_id: string
+    sp_metadata_url: string
+    allow_idp_initiated: boolean
+  } | null
+  oauth_config: {
+    client_id: string | null
+    discovery_url: string | null
+    scopes: string | null
+  } | null
+  created_at: number
+  updated_at: number
+}
+
+/** `GET /v1/saml_connections/{id}`: what the enterprise view leaves out (certificate, users). */
+export type SamlConnection = {
+  id: string
+  idp_entity_id: string | null
+  idp_sso_url: string | null
+  idp_certificate: string | null
+  idp_certificate_expires_at: number | null
+  idp_metadata_url: string | null
+  user_count: number
+  attribute_mapping: Record<'user_id' | 'email_address' | 'first_name' | 'last_name', string>
+}

@@ -3,24 +3,32 @@ import { api, errorMessage } from '../api.ts'
 import { ErrorText } from '../components/error-text.tsx'
 import { Link } from '../components/link.tsx'
 import { PageTitle } from '../components/page-title.tsx'
+import { Pager } from '../components/pager.tsx'
 import { useLoad } from '../components/use-load.ts'
 import { when } from '../format.ts'
 import { navigate } from '../router.ts'
-import type { JwtTemplate, JwtTemplatePreset } from '../types.ts'
+import type { JwtTemplate, JwtTemplatePreset, Paginated } from '../types.ts'
+
+const LIMIT = 100
 
 const open = (t: JwtTemplate) => navigate(`jwt-templates/${encodeURIComponent(t.id)}`)
 
 /** JWT templates: the list, and a new one from a preset (Convex …) or blank. */
 export function JwtTemplates() {
+  const [offset, setOffset] = useState(0)
   const { data, error } = useLoad(
     () =>
       Promise.all([
-        api<JwtTemplate[]>('GET', '/v1/jwt_templates?limit=100'),
+        api<Paginated<JwtTemplate>>(
+          'GET',
+          `/v1/jwt_templates?paginated=true&limit=${LIMIT}&offset=${offset}`,
+        ),
         api<JwtTemplatePreset[]>('GET', '/v1/jwt_templates/presets'),
       ]),
-    [],
+    [offset],
   )
-  const [templates, presets] = data ?? []
+  const [page, presets] = data ?? []
+  const templates = page?.data
   const [name, setName] = useState('')
   const [createError, setCreateError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -84,6 +92,16 @@ export function JwtTemplates() {
           </tbody>
         </table>
       </div>
+      {page && page.total_count > LIMIT && (
+        <Pager
+          label="JWT templates"
+          offset={offset}
+          limit={LIMIT}
+          total={page.total_count}
+          shown={page.data.length}
+          onChange={setOffset}
+        />
+      )}
       <section className="card stack" aria-labelledby="new-template-heading">
         <h2 id="new-template-heading">New template</h2>
         <div className="row">

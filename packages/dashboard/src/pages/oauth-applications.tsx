@@ -9,6 +9,7 @@ import {
   SecretNotice,
 } from '../components/oauth-fields.tsx'
 import { PageTitle } from '../components/page-title.tsx'
+import { Pager } from '../components/pager.tsx'
 import { useLoad } from '../components/use-load.ts'
 import { when } from '../format.ts'
 import type { OAuthApplication, Paginated } from '../types.ts'
@@ -18,9 +19,14 @@ const appPath = (a: OAuthApplication) => `oauth-applications/${encodeURIComponen
 
 /** OAuth applications: the list, and a new one (its client secret shown once). */
 export function OAuthApplications() {
+  const [offset, setOffset] = useState(0)
   const { data, error, reload } = useLoad(
-    () => api<Paginated<OAuthApplication>>('GET', `/v1/oauth_applications?limit=${LIMIT}`),
-    [],
+    () =>
+      api<Paginated<OAuthApplication>>(
+        'GET',
+        `/v1/oauth_applications?limit=${LIMIT}&offset=${offset}`,
+      ),
+    [offset],
   )
   const [name, setName] = useState('')
   const [uris, setUris] = useState('')
@@ -94,10 +100,15 @@ export function OAuthApplications() {
           </tbody>
         </table>
       </div>
-      {data && data.total_count > data.data.length && (
-        <p className="muted small">
-          The newest {data.data.length} of {data.total_count}.
-        </p>
+      {data && data.total_count > LIMIT && (
+        <Pager
+          label="OAuth applications"
+          offset={offset}
+          limit={LIMIT}
+          total={data.total_count}
+          shown={data.data.length}
+          onChange={setOffset}
+        />
       )}
       <section className="card" aria-labelledby="new-app-heading">
         <h2 id="new-app-heading">Create OAuth application</h2>
