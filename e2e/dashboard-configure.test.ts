@@ -201,6 +201,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard’s Configure page in Chromium', 
       await expect
         .poll(() => sessions.getByLabel('Maximum lifetime (minutes)').inputValue())
         .toBe(String(7 * 24 * 60))
+      // The environment's values, until the operator chooses their own.
+      const useEnv = sessions.getByLabel('Use the server’s environment values')
+      expect(await useEnv.isChecked()).toBe(true)
+      expect(await sessions.getByLabel('Maximum lifetime (minutes)').isDisabled()).toBe(true)
+      await useEnv.uncheck()
       await sessions.getByLabel('Maximum lifetime (minutes)').fill('60')
       await sessions.getByLabel('Inactivity timeout (minutes)').fill('90')
       await sessions.getByRole('button', { name: 'Save sessions' }).click()
@@ -237,6 +242,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard’s Configure page in Chromium', 
       await expect
         .poll(() => lockout.getByLabel('Wrong passwords before the account locks').inputValue())
         .toBe('100')
+      await lockout.getByLabel('Use the server’s environment values').uncheck()
       await lockout.getByLabel('Wrong passwords before the account locks').fill('1001')
       await lockout.getByRole('button', { name: 'Save lockout' }).click()
       await expect
@@ -289,6 +295,22 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard’s Configure page in Chromium', 
           .getByLabel('Wrong passwords before the account locks')
           .inputValue(),
       ).toBe('2')
+      // Back to the environment's lockout: the API then follows LATCHKEY_LOCKOUT_ATTEMPTS again.
+      const lockout = section('Lockout')
+      expect(await lockout.getByLabel('Use the server’s environment values').isChecked()).toBe(
+        false,
+      )
+      await lockout.getByLabel('Use the server’s environment values').check()
+      await lockout.getByRole('button', { name: 'Save lockout' }).click()
+      await expect.poll(() => saved('Lockout').isVisible()).toBe(true)
+      expect(await bapi('/v1/instance/user_lockout')).toMatchObject({
+        max_attempts: 100,
+        duration_in_seconds: 3600,
+        overridden: { max_attempts: false, duration_in_seconds: false },
+      })
+      expect(
+        await lockout.getByLabel('Wrong passwords before the account locks').inputValue(),
+      ).toBe('100')
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - window.innerWidth,
       )

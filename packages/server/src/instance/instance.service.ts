@@ -345,15 +345,13 @@ export class InstanceService {
   /** What `/v1/environment` is built from. */
   async environmentInput(): Promise<EnvironmentInput> {
     const settings = await this.settings()
+    const lockout = effectiveLockout(this.d.config, settings.lockout)
     return {
       instanceId: this.id,
       paths: await this.paths(),
       applicationName: settings.application_name,
       deleteSelfEnabled: settings.delete_self_enabled,
-      lockout: {
-        maxAttempts: effectiveLockout(this.d.config, settings.lockout).attempts,
-        durationMinutes: Math.ceil(effectiveLockout(this.d.config, settings.lockout).seconds / 60),
-      },
+      lockout: { maxAttempts: lockout.attempts, durationMinutes: Math.ceil(lockout.seconds / 60) },
       signUp: settings.sign_up,
       firstFactors: settings.first_factors,
       restrictions: settings.restrictions,
