@@ -196,6 +196,87 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard’s Configure page in Chromium', 
       expect(await seriousAxeViolations(page)).toEqual([])
     })
 
+    it('sets the session lifetime: a new session expires then; a timeout longer than it is refused', async () => {
+      const sessions = section('Sessions')
+      await expect
+        .poll(() => sessions.getByLabel('Maximum lifetime (minutes)').inputValue())
+        .toBe(String(7 * 24 * 60))
+      // The environment's values, until the operator chooses their own.
+      const useEnv = sessions.getByLabel('Use the server’s environment values')
+      expect(await useEnv.isChecked()).toBe(true)
+      expect(await sessions.getByLabel('Maximum lifetime (minutes)').isDisabled()).toBe(true)
+      await useEnv.uncheck()
+      await sessions.getByLabel('Maximum lifetime (minutes)').fill('60')
+      await sessions.getByLabel('Inactivity timeout (minutes)').fill('90')
+      await sessions.getByRole('button', { name: 'Save sessions' }).click()
+      // A timeout longer than the lifetime: the API refuses, nothing changes.
+      await expect
+        .poll(() => sessions.getByRole('alert').textContent())
+        .toMatch(/inactivity_timeout \(5400 seconds\) must not be longer than max_session_lifetime/)
+      expect((await bapi('/v1/instance/session_settings')).max_session_lifetime).toBe(604800)
+      await sessions.getByLabel('Inactivity timeout (minutes)').fill('30')
+      await sessions.getByRole('button', { name: 'Save sessions' }).click()
+      await expect.poll(() => saved('Sessions').isVisible()).toBe(true)
+      expect(await bapi('/v1/instance/session_settings')).toMatchObject({
+        max_session_lifetime: 3600,
+        inactivity_timeout: 1800,
+        inactivity_timeout_enabled: true,
+      })
+      // A sign-in now: its session lasts an hour (read with @clerk/backend).
+      const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+      const before = Date.now()
+      const sid = await new BrowserClient(server.url).signIn(OPERATOR, PASSWORD)
+      const session = await clerk.sessions.getSession(sid)
+      expect(session.expireAt - session.createdAt).toBe(3600_000)
+      expect(session.abandonAt - session.lastActiveAt).toBe(1800_000)
+      expect(session.createdAt).toBeGreaterThanOrEqual(before)
+      // Turned off, the timeout no longer ends idle sessions.
+      await sessions.getByLabel('End sessions after a period of inactivity').uncheck()
+      await sessions.getByRole('button', { name: 'Save sessions' }).click()
+      await expect.poll(() => saved('Sessions').isVisible()).toBe(true)
+      expect((await bapi('/v1/instance/session_settings')).inactivity_timeout_enabled).toBe(false)
+    })
+
+    it('sets the lockout: at 2, the second wrong password locks; 1001 is refused in the API’s words', async () => {
+      const lockout = section('Lockout')
+      await expect
+        .poll(() => lockout.getByLabel('Wrong passwords before the account locks').inputValue())
+        .toBe('100')
+      await lockout.getByLabel('Use the server’s environment values').uncheck()
+      await lockout.getByLabel('Wrong passwords before the account locks').fill('1001')
+      await lockout.getByRole('button', { name: 'Save lockout' }).click()
+      await expect
+        .poll(() => lockout.getByRole('alert').textContent())
+        .toMatch(/must be at most 1000/)
+      expect((await bapi('/v1/instance/user_lockout')).max_attempts).toBe(100)
+      await lockout.getByLabel('Wrong passwords before the account locks').fill('2')
+      await lockout.getByLabel('Locked for (minutes)').fill('5')
+      await lockout.getByRole('button', { name: 'Save lockout' }).click()
+      await expect.poll(() => saved('Lockout').isVisible()).toBe(true)
+      expect(await bapi('/v1/instance/user_lockout')).toMatchObject({
+        max_attempts: 2,
+        duration_in_seconds: 300,
+      })
+      const clerk = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+      const victim = await clerk.users.createUser({
+        emailAddress: [`lockable-${dialect}@example.com`],
+        password: PASSWORD,
+      })
+      const statuses: number[] = []
+      for (const password of ['wrong one', 'wrong two', PASSWORD]) {
+        const r = await new BrowserClient(server.url).post('/v1/client/sign_ins', {
+          identifier: `lockable-${dialect}@example.com`,
+          password,
+          strategy: 'password',
+        })
+        statuses.push(r.status)
+      }
+      expect(statuses).toEqual([422, 403, 403])
+      const locked = await clerk.users.getUser(victim.id)
+      expect(locked.locked).toBe(true)
+      expect(await seriousAxeViolations(page)).toEqual([])
+    })
+
     it('is usable at 390 px wide, and reloaded shows what was saved', async () => {
       await page.setViewportSize({ width: 390, height: 844 })
       await page.reload()
@@ -206,6 +287,30 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard’s Configure page in Chromium', 
         `${APP}/welcome`,
       )
       expect(await section('Sign-in').getByLabel('Passkey').isChecked()).toBe(false)
+      expect(await section('Sessions').getByLabel('Maximum lifetime (minutes)').inputValue()).toBe(
+        '60',
+      )
+      expect(
+        await section('Lockout')
+          .getByLabel('Wrong passwords before the account locks')
+          .inputValue(),
+      ).toBe('2')
+      // Back to the environment's lockout: the API then follows LATCHKEY_LOCKOUT_ATTEMPTS again.
+      const lockout = section('Lockout')
+      expect(await lockout.getByLabel('Use the server’s environment values').isChecked()).toBe(
+        false,
+      )
+      await lockout.getByLabel('Use the server’s environment values').check()
+      await lockout.getByRole('button', { name: 'Save lockout' }).click()
+      await expect.poll(() => saved('Lockout').isVisible()).toBe(true)
+      expect(await bapi('/v1/instance/user_lockout')).toMatchObject({
+        max_attempts: 100,
+        duration_in_seconds: 3600,
+        overridden: { max_attempts: false, duration_in_seconds: false },
+      })
+      expect(
+        await lockout.getByLabel('Wrong passwords before the account locks').inputValue(),
+      ).toBe('100')
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - window.innerWidth,
       )

@@ -285,3 +285,21 @@ export type SamlConnection = {
   user_count: number
   attribute_mapping: Record<'user_id' | 'email_address' | 'first_name' | 'last_name', string>
 }
+
+/** `GET /v1/instance/session_settings` (seconds; issue #20). */
+export type SessionSettings = {
+  max_session_lifetime: number
+  inactivity_timeout_enabled: boolean
+  inactivity_timeout: number
+  defaults: { max_session_lifetime: number; inactivity_timeout: number }
+  overridden: { max_session_lifetime: boolean; inactivity_timeout: boolean }
+}
+
+/** `GET /v1/instance/user_lockout` (issue #20). */
+export type LockoutSettings = {
+  max_attempts: number
+  duration_in_seconds: number
+  duration_in_minutes: number
+  defaults: { max_attempts: number; duration_in_seconds: number }
+  overridden: { max_attempts: boolean; duration_in_seconds: boolean }
+}

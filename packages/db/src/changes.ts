@@ -6,7 +6,7 @@ import pg from 'pg'
  * same database, so that rows may be kept in memory without ever serving one that has since
  * changed. Database triggers announce every change (migrations 0006 and 0007) as a key:
  * `client:<id>`, `session:<id>`, `user:<id>` (a user's email addresses count as the user) or
- * `api_key:<id>`.
+ * `api_key:<id>`, and the instance's settings as `instance:<id>` (migration 0033).
  */
 export interface ChangeFeed {
   /**

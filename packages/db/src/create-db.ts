@@ -41,6 +41,7 @@ import * as oauthProviders from './migrations/2026-12-01T0028-oauth-providers.js
 import * as oauthFlowProxy from './migrations/2026-12-01T0030-oauth-flow-proxy.js'
 import * as secondFactorFailures from './migrations/2026-12-01T0031-second-factor-failures.js'
 import * as operators from './migrations/2026-12-01T0032-operators.js'
+import * as instanceChanges from './migrations/2026-12-03T0033-instance-changes.js'
 import * as userSearch from './migrations/2026-12-03T0034-user-search.js'
 import { PREPARED_STATEMENTS } from './prepared.js'
 import type { Database } from './schema.js'
@@ -272,6 +273,7 @@ export async function migrate(
         '2026-12-01T0030-oauth-flow-proxy': oauthFlowProxy,
         '2026-12-01T0031-second-factor-failures': secondFactorFailures,
         '2026-12-01T0032-operators': operators,
+        '2026-12-03T0033-instance-changes': instanceChanges,
         '2026-12-03T0034-user-search': userSearch,
       }),
     },

@@ -40,7 +40,9 @@ import { environmentRoutes } from './instance/environment.fapi.js'
 import { healthRoutes } from './instance/health.routes.js'
 import { instanceRoutes } from './instance/instance.bapi.js'
 import type { Bootstrap } from './instance/instance.service.js'
+import { lockoutSettingsRoutes } from './instance/lockout-settings.bapi.js'
 import { secretKeyRoutes } from './instance/secret-keys.bapi.js'
+import { sessionSettingsRoutes } from './instance/session-settings.bapi.js'
 import { userSettingsRoutes } from './instance/user-settings.bapi.js'
 import { wellKnownRoutes } from './keys/well-known.routes.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -353,6 +355,8 @@ async function buildHttp(
   instanceRoutes(router)
   userSettingsRoutes(router)
   restrictionRoutes(router)
+  sessionSettingsRoutes(router)
+  lockoutSettingsRoutes(router)
   userRoutes(router)
   emailAddressRoutes(router)
   mfaRoutes(router)

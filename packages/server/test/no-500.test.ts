@@ -114,6 +114,9 @@ const apiPaths = (sid: string, userId: string, templateId: string) => [
   '/v1/instance/restrictions',
   '/v1/instance/user_settings',
   '/v1/instance/stats',
+  // Session lifetimes and the lockout set through the API (issue #20).
+  '/v1/instance/session_settings',
+  '/v1/instance/user_lockout',
   // The dashboard's Backend API additions (issue #20).
   '/v1/operators',
   `/v1/operators/${userId}`,

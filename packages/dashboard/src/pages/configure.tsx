@@ -4,13 +4,21 @@ import { ErrorText } from '../components/error-text.tsx'
 import { PageTitle } from '../components/page-title.tsx'
 import { Check, SettingsForm } from '../components/settings-form.tsx'
 import { useLoad } from '../components/use-load.ts'
-import type { Instance, InstancePaths, UserSettings } from '../types.ts'
+import type {
+  Instance,
+  InstancePaths,
+  LockoutSettings,
+  SessionSettings,
+  UserSettings,
+} from '../types.ts'
+import { LockoutForm, SessionsForm } from './configure-sessions.tsx'
 
 type Restrictions = { allowlist: boolean; blocklist: boolean; block_email_subaddresses: boolean }
 
 /**
  * Configure: the instance's settings the Backend API has — the application, allowed origins,
- * paths, sign-up, sign-in factors, multi-factor, step-up and restrictions — each section saved
+ * paths, sign-up, sign-in factors, multi-factor, step-up, restrictions, session lifetimes and
+ * lockout (./configure-sessions.tsx) — each section saved
  * on its own with the API's own checks.
  */
 export function Configure() {
@@ -21,6 +29,8 @@ export function Configure() {
         api<InstancePaths>('GET', '/v1/instance/paths'),
         api<UserSettings>('GET', '/v1/instance/user_settings'),
         api<Restrictions>('GET', '/v1/instance/restrictions'),
+        api<SessionSettings>('GET', '/v1/instance/session_settings'),
+        api<LockoutSettings>('GET', '/v1/instance/user_lockout'),
       ]),
     [],
   )
@@ -29,7 +39,14 @@ export function Configure() {
       <PageTitle title="Configure" />
       <ErrorText message={error} />
       {data ? (
-        <Sections instance={data[0]} paths={data[1]} settings={data[2]} restrictions={data[3]} />
+        <Sections
+          instance={data[0]}
+          paths={data[1]}
+          settings={data[2]}
+          restrictions={data[3]}
+          sessions={data[4]}
+          lockout={data[5]}
+        />
       ) : (
         !error && <p className="muted">Loading…</p>
       )}
@@ -42,6 +59,8 @@ function Sections(props: {
   paths: InstancePaths
   settings: UserSettings
   restrictions: Restrictions
+  sessions: SessionSettings
+  lockout: LockoutSettings
 }) {
   return (
     <div className="stack">
@@ -50,6 +69,8 @@ function Sections(props: {
       <Paths paths={props.paths} />
       <UserSettingsForms settings={props.settings} />
       <RestrictionsForm restrictions={props.restrictions} />
+      <SessionsForm settings={props.sessions} />
+      <LockoutForm settings={props.lockout} />
     </div>
   )
 }

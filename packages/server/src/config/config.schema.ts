@@ -38,6 +38,8 @@ export const EnvSchema = z.object({
     .optional(),
   LATCHKEY_ALLOWED_ORIGINS: z.string().default(''),
   LATCHKEY_RATE_LIMIT: onOff.default('on'),
+  // These four are defaults: `PATCH /v1/instance/session_settings` and `/v1/instance/user_lockout`
+  // store values that override them (instance/session-settings.ts, instance/lockout-settings.ts).
   LATCHKEY_SESSION_LIFETIME: seconds.default(7 * 24 * 3600),
   LATCHKEY_SESSION_INACTIVITY_TIMEOUT: seconds.default(7 * 24 * 3600),
   LATCHKEY_LOCKOUT_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(100),

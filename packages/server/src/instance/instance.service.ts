@@ -1,10 +1,18 @@
 import { encodePublishableKey, type InstanceId, newId } from '@latchkey/contracts'
 import { fromDbJson, isUniqueViolation } from '@latchkey/db'
+import type { Config } from '../config/config.schema.js'
 import { isObject } from '../lib/json.js'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Json } from '../templates/shortcodes.js'
 import type { EnvironmentInput } from './environment.document.js'
 import * as repo from './instance.repository.js'
+import {
+  effectiveLockout,
+  LOCKOUT_SETTINGS_DEFAULTS,
+  type Lockout,
+  type LockoutSettings,
+  readLockoutSettings,
+} from './lockout-settings.js'
 import { MFA_REQUIRED_DEFAULT, readMfaRequired } from './mfa-settings.js'
 import {
   REVERIFICATION_DEFAULTS,
@@ -16,6 +24,13 @@ import {
   SECOND_FACTOR_DEFAULTS,
   type SecondFactorSettings,
 } from './second-factor-settings.js'
+import {
+  effectiveSessionLifetimes,
+  readSessionSettings,
+  SESSION_SETTINGS_DEFAULTS,
+  type SessionLifetimes,
+  type SessionSettings,
+} from './session-settings.js'
 import {
   FIRST_FACTOR_DEFAULTS,
   type FirstFactorSettings,
@@ -56,7 +71,16 @@ export type InstanceSettings = {
    * Clerk's `delivered_by_clerk: false`; Latchkey sends nothing).
    */
   email_delivery: EmailDelivery
+  /** Session lifetimes; `null` fields follow the environment (./session-settings.ts). */
+  sessions: SessionSettings
+  /** Account lockout; `null` fields follow the environment (./lockout-settings.ts). */
+  lockout: LockoutSettings
 }
+
+export type EnvironmentDefaults = Pick<
+  Config,
+  'sessionLifetimeSeconds' | 'sessionInactivitySeconds' | 'lockoutAttempts' | 'lockoutSeconds'
+>
 
 export const EMAIL_DELIVERY = ['latchkey', 'webhook_only'] as const
 export type EmailDelivery = (typeof EMAIL_DELIVERY)[number]
@@ -125,7 +149,11 @@ function readOAuthSettings(raw: unknown): OAuthSettings {
   }
 }
 
-/** Settings are re-read at most this often, so a change made on one process reaches the others. */
+/**
+ * Settings are re-read at once when the change feed announces `instance:<id>` (migration 0033),
+ * and at most this often while the feed cannot be trusted (PostgreSQL's listener reconnecting,
+ * inside a transaction), so a change made on one process reaches the others.
+ */
 const SETTINGS_TTL_MS = 5_000
 
 /** What the first boot made: printed once by main.ts. */
@@ -141,11 +169,16 @@ export class InstanceService {
   private readonly d: ServiceDeps
   #id: InstanceId | undefined
   #settings: { value: InstanceSettings; readAt: number } | undefined
+  /** The change feed announced a change to the settings since they were read. */
+  #stale = false
   /** This server's own origin, parsed once: every Frontend API call asks. */
   #ownOrigin: string | undefined
 
   constructor(deps: ServiceDeps) {
     this.d = deps
+    deps.changes.subscribe((key) => {
+      if (key === undefined || key.startsWith('instance:')) this.#stale = true
+    })
   }
 
   /**
@@ -181,6 +214,8 @@ export class InstanceService {
             reverification: REVERIFICATION_DEFAULTS,
             mfa_required: MFA_REQUIRED_DEFAULT,
             email_delivery: 'latchkey',
+            sessions: SESSION_SETTINGS_DEFAULTS,
+            lockout: LOCKOUT_SETTINGS_DEFAULTS,
           } satisfies InstanceSettings),
           created_at: now,
           updated_at: now,
@@ -219,7 +254,12 @@ export class InstanceService {
   async settings(): Promise<InstanceSettings> {
     const now = this.d.clock.now()
     const cached = this.#settings
-    if (cached && now - cached.readAt < SETTINGS_TTL_MS) return cached.value
+    // Catch up with the feed first: a change announced by any process marks the cache stale.
+    const trusted = this.d.changes.sync()
+    if (cached && !this.#stale && (trusted || now - cached.readAt < SETTINGS_TTL_MS))
+      return cached.value
+    // A change announced while the row is read marks it stale again: the next call re-reads.
+    this.#stale = false
     const row = await repo.findInstance(this.d.db)
     const raw = fromDbJson(row?.settings)
     const value: InstanceSettings = {
@@ -241,6 +281,8 @@ export class InstanceService {
       reverification: readReverificationSettings(raw.reverification),
       mfa_required: readMfaRequired(raw.mfa_required),
       email_delivery: raw.email_delivery === 'webhook_only' ? 'webhook_only' : 'latchkey',
+      sessions: readSessionSettings(raw.sessions),
+      lockout: readLockoutSettings(raw.lockout),
     }
     this.#settings = { value, readAt: now }
     return value
@@ -272,18 +314,44 @@ export class InstanceService {
     return this.#settings?.value
   }
 
+  /** The environment's session and lockout values: what settings left `null` follow. */
+  get environmentDefaults(): EnvironmentDefaults {
+    return this.d.config
+  }
+
+  /** The session lifetimes new sessions get: the settings', else the environment's. */
+  async sessionLifetimes(): Promise<SessionLifetimes> {
+    return effectiveSessionLifetimes(this.d.config, (await this.settings()).sessions)
+  }
+
+  /**
+   * The same, from the settings this process last read, for synchronous callers that read the
+   * settings earlier in the same request (a new session is made after `tasksFor` read them).
+   */
+  lastSessionLifetimes(): SessionLifetimes {
+    return effectiveSessionLifetimes(this.d.config, this.#settings?.value.sessions)
+  }
+
+  /** The lockout in force: the settings', else the environment's. */
+  async lockout(): Promise<Lockout> {
+    return effectiveLockout(this.d.config, (await this.settings()).lockout)
+  }
+
+  /** The same, from the settings this process last read (see {@link lastSessionLifetimes}). */
+  lastLockout(): Lockout {
+    return effectiveLockout(this.d.config, this.#settings?.value.lockout)
+  }
+
   /** What `/v1/environment` is built from. */
   async environmentInput(): Promise<EnvironmentInput> {
     const settings = await this.settings()
+    const lockout = effectiveLockout(this.d.config, settings.lockout)
     return {
       instanceId: this.id,
       paths: await this.paths(),
       applicationName: settings.application_name,
       deleteSelfEnabled: settings.delete_self_enabled,
-      lockout: {
-        maxAttempts: this.d.config.lockoutAttempts,
-        durationMinutes: Math.ceil(this.d.config.lockoutSeconds / 60),
-      },
+      lockout: { maxAttempts: lockout.attempts, durationMinutes: Math.ceil(lockout.seconds / 60) },
       signUp: settings.sign_up,
       firstFactors: settings.first_factors,
       restrictions: settings.restrictions,

@@ -1,6 +1,7 @@
 import { ApiError, newId, type SessionId } from '@latchkey/contracts'
 import { type Database, RowCache, type SessionRow, type UserRow, type Write } from '@latchkey/db'
 import type { Transaction } from 'kysely'
+import { inactivityMs } from '../instance/session-settings.js'
 import { sha256 } from '../lib/crypto.js'
 import { runWrite } from '../lib/run-write.js'
 import type { ServiceDeps } from '../service-deps.js'
@@ -59,14 +60,16 @@ export class SessionsService {
     tasks: string | null = null,
   ): SessionRow {
     const now = this.d.clock.now()
+    // The instance's lifetimes (issue #20), as read by this request (`tasksFor` reads them).
+    const lifetimes = this.d.services.instance.lastSessionLifetimes()
     const row: SessionRow = {
       id: newId('session'),
       client_id: clientId,
       user_id: userId,
       status: 'active',
       last_active_at: now,
-      expire_at: now + this.d.config.sessionLifetimeSeconds * 1000,
-      abandon_at: now + this.d.config.sessionInactivitySeconds * 1000,
+      expire_at: now + lifetimes.lifetimeSeconds * 1000,
+      abandon_at: now + inactivityMs(lifetimes),
       created_at: now,
       updated_at: now,
       user_agent: device.userAgent?.slice(0, 512) ?? null,
@@ -290,7 +293,7 @@ export class SessionsService {
   #withActivity(s: SessionRow): SessionRow {
     const at = this.#activity.get(s.id)
     if (at === undefined || at <= s.last_active_at) return s
-    const abandonAt = at + this.d.config.sessionInactivitySeconds * 1000
+    const abandonAt = at + inactivityMs(this.d.services.instance.lastSessionLifetimes())
     return { ...s, last_active_at: at, abandon_at: abandonAt, updated_at: at }
   }
 
@@ -300,12 +303,12 @@ export class SessionsService {
     this.#flush = undefined
     const batch = [...this.#activity]
     this.#activity.clear()
-    const inactivityMs = this.d.config.sessionInactivitySeconds * 1000
+    const idleMs = inactivityMs(this.d.services.instance.lastSessionLifetimes())
     this.#flushing = this.#flushing.then(async () => {
       for (let i = 0; i < batch.length; i += ACTIVITY_BATCH) {
         const chunk = batch.slice(i, i + ACTIVITY_BATCH)
         try {
-          await repo.recordActivity(this.d.db, chunk, inactivityMs)
+          await repo.recordActivity(this.d.db, chunk, idleMs)
         } catch (error) {
           this.d.log.warn({ err: error, sessions: chunk.length }, 'session activity not written')
         }

@@ -126,7 +126,9 @@ export class PasswordChecks {
     clientId: string | undefined,
     known: boolean | undefined,
   ): Promise<PasswordCheck> {
-    const { lockoutAttempts, lockoutSeconds } = this.d.config
+    // The instance's lockout (issue #20): the Backend API's setting, else the environment's.
+    const { attempts: lockoutAttempts, seconds: lockoutSeconds } =
+      await this.d.services.instance.lockout()
     // The count and what it leads to, in one transaction: at the limit the account is locked
     // out, a change of the user's `locked` recorded as `user.updated` with it. A failure short
     // of it changes only counters (`verification_attempts_remaining`) and emits nothing.

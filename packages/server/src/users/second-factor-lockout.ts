@@ -36,7 +36,7 @@ export async function claimSecondFactor(
   const now = d.clock.now()
   const opts = {
     lockFrom: SECOND_FACTOR_LOCK_FROM,
-    lockUntil: now + d.config.lockoutSeconds * 1000,
+    lockUntil: now + (await d.services.instance.lockout()).seconds * 1000,
     ignoreLock: false,
   }
   let claimed = await claim(d, user.id, now, opts)

@@ -144,7 +144,8 @@ export class UsersService {
       externalAccounts: externalAccounts ?? [],
       now: this.d.clock.now(),
       includePrivate,
-      lockoutAttempts: this.d.config.lockoutAttempts,
+      // As this process last read the settings, like deleteSelfEnabled below.
+      lockoutAttempts: this.d.services.instance.lastLockout().attempts,
       baseUrl: this.d.config.url,
       // Settings as this process last read them (every request reads them within 5 s).
       deleteSelfEnabled: this.d.services.instance.lastSettings?.delete_self_enabled ?? true,
