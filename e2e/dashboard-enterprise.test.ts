@@ -206,6 +206,21 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard’s Enterprise connections pages 
         expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value)
       }
       expect(stored.acsUrl).toBe(`${server.url}/v1/saml/acs/${samlId}`)
+      // The certificate read from the metadata is kept as PEM, so its dates are known and shown.
+      const raw = await (
+        await fetch(`${server.url}/v1/saml_connections/${samlId}`, {
+          headers: { authorization: `Bearer ${server.secretKey}` },
+        })
+      ).json()
+      expect(raw.idp_certificate).toMatch(/^-----BEGIN CERTIFICATE-----\n/)
+      expect(raw.idp_certificate_expires_at).toBeGreaterThan(Date.now())
+      await expect
+        .poll(() =>
+          section('Identity provider')
+            .getByText(/^Expires /)
+            .count(),
+        )
+        .toBeGreaterThan(0)
       await expect
         .poll(() => section('Identity provider').getByText(saml.entityId).count())
         .toBeGreaterThan(0)

@@ -207,7 +207,8 @@ export class EnterpriseConnectionsService {
       next.idp_metadata = metadata
       next.idp_entity_id = parsed.entityId
       next.idp_sso_url = parsed.ssoUrl
-      next.idp_certificate = parsed.certificate
+      // Stored as PEM like a certificate given directly, so its dates can be read back.
+      next.idp_certificate = parsed.certificate ? pem(parsed.certificate, 'idp_metadata') : null
     }
     if (input.idpEntityId !== undefined) next.idp_entity_id = input.idpEntityId
     if (input.idpSsoUrl !== undefined) next.idp_sso_url = checkUrl(input.idpSsoUrl, 'idp_sso_url')
@@ -298,13 +299,13 @@ async function fetchMetadata(url: string, policy: AddressPolicy): Promise<string
 }
 
 /** A certificate as PEM (IdPs hand out bare base64 too), checked to parse as X.509. */
-function pem(value: string): string {
+function pem(value: string, param = 'idp_certificate'): string {
   const body = value.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '')
   const text = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END CERTIFICATE-----\n`
   try {
     new X509Certificate(text)
   } catch {
-    throw invalid('idp_certificate', 'an X.509 certificate (PEM or base64)')
+    throw invalid(param, 'an X.509 certificate (PEM or base64)')
   }
   return text
 }

@@ -48,7 +48,8 @@ export function samlConnectionJSON(
 
 function certificateDates(pem: string): { issuedAt: number; expiresAt: number } | null {
   try {
-    const c = new X509Certificate(pem)
+    // Connections created from metadata before it was stored as PEM hold bare base64 (DER).
+    const c = new X509Certificate(pem.includes('-----BEGIN') ? pem : Buffer.from(pem, 'base64'))
     return { issuedAt: Date.parse(c.validFrom), expiresAt: Date.parse(c.validTo) }
   } catch {
     return null
