@@ -277,11 +277,12 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
     })
 
     /** The payload the preview shows, parsed. */
-    const previewed = async () =>
-      JSON.parse((await page.getByTestId('token-preview').textContent()) ?? 'null') as Record<
-        string,
-        unknown
-      > | null
+    // Polled: an answer not shown yet is null, not a wait of Playwright's own 30 s on the element.
+    const previewed = async () => {
+      const shown = page.getByTestId('token-preview')
+      if (!(await shown.count())) return null
+      return JSON.parse((await shown.textContent()) ?? 'null') as Record<string, unknown> | null
+    }
     const previewOr = async () =>
       (await page.getByTestId('token-preview').count())
         ? await previewed().catch(() => null)
