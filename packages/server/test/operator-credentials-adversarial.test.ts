@@ -182,9 +182,12 @@ describe.each(DIALECTS)('operator credentials under attack (%s)', (dialect) => {
       // Past the account's progressive delay, which would refuse without hashing.
       clock().advance(10 * 60_000)
     }
+    // A wrong password also records the failure (writes) beside its hash: on a loaded CI run
+    // (Node 24, PostgreSQL) its fastest was 84 ms against a banned user's 24 ms, a hash too. A
+    // refusal that skipped the hash would be a millisecond or two: a fifth still tells them apart.
     const [wrong, missing, bannedTime] = fastest as [number, number, number]
-    expect(missing).toBeGreaterThan(wrong * 0.3)
-    expect(bannedTime).toBeGreaterThan(wrong * 0.3)
+    expect(missing).toBeGreaterThan(wrong * 0.2)
+    expect(bannedTime).toBeGreaterThan(wrong * 0.2)
   })
 
   it('an operator credential may issue a secret key; the audit names the key, never its secret', async () => {
