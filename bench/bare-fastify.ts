@@ -2,7 +2,7 @@ import cluster from 'node:cluster'
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { randomBase62 } from '@latchkey/contracts'
 import Fastify from 'fastify'
-import { securityHeaders } from '../packages/server/src/http/security-headers.js'
+import { apiSecurityHeaders } from '../packages/server/src/http/security-headers.js'
 import { CompactSigner } from '../packages/server/src/lib/jws.js'
 
 /*
@@ -39,7 +39,17 @@ if (cluster.isPrimary && workers > 1) {
       generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
     ),
   }
-  const headers = { ...securityHeaders(false), vary: 'Origin', 'content-type': 'application/json' }
+  // Exactly the headers of Latchkey's token answer to a browser (JSON API set, no-store, CORS
+  // with credentials for its origin), so the floor writes the same bytes a mint does.
+  const headers = {
+    ...apiSecurityHeaders(false),
+    'cache-control': 'no-store',
+    'access-control-allow-credentials': 'true',
+    'access-control-allow-origin': 'http://127.0.0.1:4000',
+    'access-control-expose-headers': 'Authorization, x-trace-id, Retry-After',
+    vary: 'Origin',
+    'content-type': 'application/json',
+  }
   const app = Fastify()
   app.post('/json', async () => ({ object: 'token', jwt: 'x'.repeat(600) }))
   for (const [alg, signer] of Object.entries(signers)) {

@@ -173,15 +173,21 @@ async function pushFloor(item: '1' | '2', alg: 'rs256' | 'es256', ceiling: () =>
   return ratio
 }
 
+/**
+ * A mint's row: its share of the floor (the same load on a server that only signs and answers,
+ * each as a share of the signing ceiling measured around it), as issue #21 states its targets.
+ */
 function pushMint(
   dialect: string,
   name: string,
   m: Measured,
   signCeiling: number,
   floorRatio: number,
+  least: number,
 ) {
   const { r } = m
-  const ratio = rps(r) / signCeiling
+  const ofCeiling = rps(r) / signCeiling
+  const ratio = ofCeiling / floorRatio
   // What one signature costs the cores, from the ceiling: the rest of the server's CPU per
   // request is HTTP, session checks and the response.
   const signUs = (CORES * 1e6) / signCeiling
@@ -192,11 +198,11 @@ function pushMint(
     rate: rps(r),
     p50: r.latency.p50,
     p99: r.latency.p99,
-    ceiling: `RS256 sign ${signCeiling.toFixed(0)}/s`,
+    ceiling: `the RS256 floor, ${floorRatio.toFixed(2)} of RS256 sign ${signCeiling.toFixed(0)}/s`,
     ratio,
-    target: '≥ 0.70, p99 ≤ 25 ms, no errors',
-    met: ratio >= 0.7 && r.latency.p99 <= 25 && r.errors === 0 && r.non2xx === 0,
-    note: `${(ratio / floorRatio).toFixed(2)} of the floor; ${(rps(r) / CORES).toFixed(0)}/s per core (Keycloak budgets 120 refresh-token requests/s per vCPU); ${cpuNote(m)}, of which signing ≈ ${signUs.toFixed(0)} µs`,
+    target: `≥ ${least.toFixed(2)} of the floor, p99 ≤ 25 ms, no errors`,
+    met: ratio >= least && r.latency.p99 <= 25 && r.errors === 0 && r.non2xx === 0,
+    note: `${ofCeiling.toFixed(2)} of the signing ceiling; ${(rps(r) / CORES).toFixed(0)}/s per core (Keycloak budgets 120 refresh-token requests/s per vCPU); ${cpuNote(m)}, of which signing ≈ ${signUs.toFixed(0)} µs`,
   })
 }
 
@@ -284,6 +290,7 @@ async function main() {
         one.result,
         one.ceiling,
         rs256Floor,
+        0.9,
       )
 
       await renderBench(dialect, srv)
@@ -317,6 +324,7 @@ async function main() {
         many.result,
         many.ceiling,
         rs256Floor,
+        0.75,
       )
 
       if (dialect === 'sqlite') {
@@ -337,6 +345,7 @@ async function main() {
           measured(pid, { url: tplUrl, method: 'POST', headers: { cookie } }),
         )
         const { r } = tpl.result
+        const ofFloor = rps(r) / tpl.ceiling / es256Floor
         push({
           item: '2',
           name: 'ES256 template mint',
@@ -344,11 +353,11 @@ async function main() {
           rate: rps(r),
           p50: r.latency.p50,
           p99: r.latency.p99,
-          ceiling: `bare Fastify ${tpl.ceiling.toFixed(0)}/s`,
-          ratio: rps(r) / tpl.ceiling,
-          target: '≥ 0.50',
-          met: rps(r) / tpl.ceiling >= 0.5,
-          note: `${(rps(r) / tpl.ceiling / es256Floor).toFixed(2)} of the floor; ${cpuNote(tpl.result)}`,
+          ceiling: `the ES256 floor, ${es256Floor.toFixed(2)} of bare Fastify ${tpl.ceiling.toFixed(0)}/s`,
+          ratio: ofFloor,
+          target: '≥ 0.85 of the floor, no errors',
+          met: ofFloor >= 0.85 && r.errors === 0 && r.non2xx === 0,
+          note: `${(rps(r) / tpl.ceiling).toFixed(2)} of bare Fastify; ${cpuNote(tpl.result)}`,
         })
         await verifyBench(mintUrl, cookie, `${srv.url}/.well-known/jwks.json`)
       }
@@ -394,8 +403,8 @@ async function main() {
         p99: storm.latency.p99,
         ceiling: `argon2id ${argonPaired.toFixed(1)}/s`,
         ratio: rps(storm) / argonPaired,
-        target: '≥ 0.80',
-        met: rps(storm) / argonPaired >= 0.8,
+        target: '≥ 0.85',
+        met: rps(storm) / argonPaired >= 0.85,
         note: `${(rps(storm) / CORES).toFixed(1)}/s per core (Keycloak budgets 15 password logins/s per vCPU); server CPU ${(signIns.result[0].serverUs / 1000).toFixed(1)} ms per sign-in, of which hashing ≈ ${((CORES * 1000) / argonPaired).toFixed(1)} ms`,
       })
       push({
@@ -609,7 +618,7 @@ async function bytesBench(dialect: string, srv: Awaited<ReturnType<typeof startL
       item: '3',
       name: `Bytes: ${name}`,
       dialect,
-      target: 'reported (the token answer within 1.2× of a peer, once a peer row exists)',
+      target: 'reported here; the token answer within 1.2× of Better Auth in `npm run bench:peers`',
       met: a.status === 200 ? undefined : false,
       note: `${a.head + a.body} bytes: ${a.head} status line and headers, ${a.body} body`,
     })
