@@ -1,5 +1,15 @@
 import type { EnterpriseConnectionRow } from '@latchkey/db'
-import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml'
+import type { CacheProvider, Profile, SAML } from '@node-saml/node-saml'
+
+/**
+ * node-saml and its XML stack, loaded by the first SAML call rather than at boot: about 7 MiB of
+ * every worker's memory that a deployment without SAML connections never uses (issue #21).
+ */
+let nodeSaml: Promise<typeof import('@node-saml/node-saml')> | undefined
+const loadNodeSaml = () => {
+  nodeSaml ??= import('@node-saml/node-saml')
+  return nodeSaml
+}
 
 /** How far the IdP's clock may be from ours (NotBefore / NotOnOrAfter), both ways. */
 export const CLOCK_SKEW_MS = 60_000
@@ -39,11 +49,12 @@ export type SentRequest = { id: string; at: number }
  * assertion never counts), the audience must be the SP entity id, InResponseTo must be this
  * flow's request, NotBefore/NotOnOrAfter are checked with a bounded skew.
  */
-export function serviceProvider(
+export async function serviceProvider(
   row: EnterpriseConnectionRow,
   baseUrl: string,
   request: SentRequest | null,
-): SAML {
+): Promise<SAML> {
+  const { SAML, ValidateInResponseTo } = await loadNodeSaml()
   const urls = spUrls(baseUrl, row.id)
   return new SAML({
     entryPoint: row.idp_sso_url ?? undefined,
@@ -65,8 +76,8 @@ export function serviceProvider(
 }
 
 /** The SP metadata document (entity id, ACS URL with the POST binding, signed assertions wanted). */
-export function spMetadata(row: EnterpriseConnectionRow, baseUrl: string): string {
-  return serviceProvider(row, baseUrl, null).generateServiceProviderMetadata(null, null)
+export async function spMetadata(row: EnterpriseConnectionRow, baseUrl: string): Promise<string> {
+  return (await serviceProvider(row, baseUrl, null)).generateServiceProviderMetadata(null, null)
 }
 
 type X = { $?: Record<string, string>; _?: string } & Record<string, unknown>

@@ -30,7 +30,7 @@ export function samlRoutes(app: FastifyInstance, services: Services, config: Con
       .code(200)
       .header('cache-control', 'public, max-age=300')
       .type('application/samlmetadata+xml')
-      .send(services.saml.metadata(row))
+      .send(await services.saml.metadata(row))
   })
 
   app.post('/v1/saml/acs/:id', async (req, reply) => {

@@ -42,7 +42,7 @@ export class SamlService {
     this.handOver = new SamlHandOverService(deps)
   }
 
-  metadata(row: EnterpriseConnectionRow): string {
+  metadata(row: EnterpriseConnectionRow): Promise<string> {
     return spMetadata(row, this.d.config.url)
   }
 
@@ -55,7 +55,7 @@ export class SamlService {
     // An xsd:ID must not start with a digit.
     const requestId = `_${randomBytes(20).toString('hex')}`
     const made = await this.d.services.externalAccounts.newFlow(row.id, v, input, requestId)
-    const sp = serviceProvider(row, this.d.config.url, {
+    const sp = await serviceProvider(row, this.d.config.url, {
       id: requestId,
       at: made.flow.created_at,
     })
@@ -101,7 +101,9 @@ export class SamlService {
     let profile: Profile | null
     try {
       profile = (
-        await serviceProvider(row, this.d.config.url, request).validatePostResponseAsync({
+        await (
+          await serviceProvider(row, this.d.config.url, request)
+        ).validatePostResponseAsync({
           SAMLResponse: samlResponse,
         })
       ).profile

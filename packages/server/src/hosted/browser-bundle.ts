@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 
 /** Where the server serves the `@latchkey/js` browser build (Clerk's `/npm/@clerk/clerk-js/…`). */
 export const BROWSER_BUNDLE_PATH = '/npm/@latchkey/js/dist/latchkey.browser.js'
@@ -35,6 +34,9 @@ async function buildBundle(): Promise<Bundle> {
 }
 
 async function buildFromSource(): Promise<Buffer> {
+  // esbuild is loaded here only: the built server never needs it, and at boot it is ~7 MiB of
+  // every worker's memory (issue #21).
+  const { build } = await import('esbuild')
   const result = await build({
     // esbuild resolves the entry as a package import from this folder; the package's
     // `@latchkey/source` export condition points at its TypeScript source rather than its

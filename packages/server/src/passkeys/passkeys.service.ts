@@ -7,7 +7,7 @@ import {
   type VerificationRow,
   writeAtomically,
 } from '@latchkey/db'
-import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server'
+import type { verifyRegistrationResponse } from '@simplewebauthn/server'
 import type { Transaction } from 'kysely'
 import type { ServiceDeps } from '../service-deps.js'
 import type { Device } from '../sessions/sessions.service.js'
@@ -20,6 +20,7 @@ import {
   relyingParty,
   transportsOf,
   userHandleOf,
+  webAuthn,
 } from './webauthn.js'
 
 const NAME_MAX = 256
@@ -73,6 +74,7 @@ export class PasskeysService {
     const settings = await this.d.services.instance.settings()
     const primary = emails.find((e) => e.id === user.primary_email_address_id)
     const userName = primary?.email_address ?? user.username ?? user.id
+    const { generateRegistrationOptions } = await webAuthn()
     const options = await generateRegistrationOptions({
       rpName: settings.application_name,
       rpID: rpId,
@@ -214,9 +216,10 @@ export class PasskeysService {
     const response = parseAttestation(raw)
     const { rpId, origins } = await relyingParty(this.d)
     const secrets = this.d.services.verifications.secrets
+    const { verifyRegistrationResponse: verify } = await webAuthn()
     let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>
     try {
-      result = await verifyRegistrationResponse({
+      result = await verify({
         response,
         expectedChallenge: (c) => row !== undefined && secrets.matches(row.id, c, row.secret_hash),
         expectedOrigin: origins,

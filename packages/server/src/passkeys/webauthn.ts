@@ -6,6 +6,17 @@ import * as z from 'zod'
 import type { ServiceDeps } from '../service-deps.js'
 import { expectedOrigins, relyingPartyId } from './relying-party.js'
 
+/**
+ * SimpleWebAuthn, loaded by the first passkey call rather than at boot: about 16 MiB of every
+ * worker's memory (its CBOR, ASN.1 and attestation-format stack) that a server whose users have
+ * no passkeys never uses (issue #21).
+ */
+let simpleWebAuthn: Promise<typeof import('@simplewebauthn/server')> | undefined
+export function webAuthn(): Promise<typeof import('@simplewebauthn/server')> {
+  simpleWebAuthn ??= import('@simplewebauthn/server')
+  return simpleWebAuthn
+}
+
 const b64url = z
   .string()
   .max(16_384)

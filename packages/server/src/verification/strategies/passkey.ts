@@ -1,11 +1,12 @@
 import { Buffer } from 'node:buffer'
-import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@simplewebauthn/server'
+import type { verifyAuthenticationResponse } from '@simplewebauthn/server'
 import {
   parseAssertion,
   passkeyRefused,
   relyingParty,
   transportsOf,
   userHandleB64,
+  webAuthn,
 } from '../../passkeys/webauthn.js'
 import type { VerificationStrategy } from '../strategy.js'
 
@@ -26,6 +27,7 @@ export const passkey: VerificationStrategy = {
   prepare: async (ctx, target) => {
     const { rpId } = await relyingParty(ctx.deps)
     const mine = target.userId ? await ctx.deps.services.passkeys.listForUsers([target.userId]) : []
+    const { generateAuthenticationOptions } = await webAuthn()
     const options = await generateAuthenticationOptions({
       rpID: rpId,
       userVerification: 'required',
@@ -53,9 +55,10 @@ export const passkey: VerificationStrategy = {
       throw passkeyRefused('its user handle names another account')
     }
     const { rpId, origins } = await relyingParty(ctx.deps)
+    const { verifyAuthenticationResponse: verify } = await webAuthn()
     let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
     try {
-      result = await verifyAuthenticationResponse({
+      result = await verify({
         response,
         expectedChallenge: (c) =>
           row !== undefined && verifications.secrets.matches(row.id, c, row.secret_hash),
