@@ -733,10 +733,9 @@ async function totpBench(dialect: 'sqlite' | 'postgres') {
  * sign-ins of existing users (bench/social-sign-in.ts) against a real OpenID Connect provider
  * in this process. No ceiling: the flow's cost is a database round of the sign-in's writes, a
  * code exchange and a userinfo call over loopback to a provider on the same cores, and an
- * RS256 verification and a session token; the provider's own work (oidc-provider's
- * interactions, its RS256 signature, the browsers' requests) is about half of the CPU and none
- * of it is Latchkey's. Reported
- * with each step's latency and both sides' CPU per sign-in.
+ * RS256 verification and a session token. This process (the browsers, and oidc-provider's
+ * interactions and RS256 signatures) spends about as much CPU per sign-in as the server, none of
+ * it Latchkey's. Reported with each step's latency and both sides' CPU per sign-in.
  */
 async function socialBench(dialect: 'sqlite' | 'postgres') {
   log(`${dialect}: social sign-in…`)
