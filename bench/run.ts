@@ -18,6 +18,13 @@ import {
   seedUsers,
 } from './seed.js'
 import { BENCH_SECRET, cpuSeconds, rssMiB, start, startLatchkeyServer } from './servers.js'
+import {
+  linkUsers,
+  PROVIDER,
+  socialSignInLoad,
+  socialStepsNote,
+  startUpstream,
+} from './social-sign-in.js'
 import { enrolTotpUsers, totpSignInLoad } from './totp-sign-in.js'
 import { signUpLoad, startSmtpSink, stepsNote } from './verified-sign-up.js'
 import { burstOfUpdates, startReceiver } from './webhook-burst.js'
@@ -27,7 +34,7 @@ import { burstOfUpdates, startReceiver } from './webhook-burst.js'
  * each figure next to a ceiling measured in the same run. Writes docs/BENCHMARKS.md.
  * Knobs: BENCH_SECONDS (per load, 10), BENCH_USERS (1000000), BENCH_SOAK_SECONDS (300),
  * BENCH_SESSIONS (100000), BENCH_MINT_SESSIONS (100000), DB_DIALECTS (sqlite,postgres),
- * BENCH_ONLY=3, 5, 7, 8, 9 or 10 (only that item, printed, docs/BENCHMARKS.md left as it is).
+ * BENCH_ONLY=3, 5, 7, 8, 9, 10 or 11 (only that item, printed, docs/BENCHMARKS.md left as it is).
  * BENCH_WEBHOOK_EVENTS (10000): the burst of item 10.
  */
 
@@ -254,6 +261,10 @@ async function main() {
     for (const dialect of DIALECTS) await webhookBench(dialect)
     return
   }
+  if (ONLY === '11') {
+    for (const dialect of DIALECTS) await socialBench(dialect)
+    return
+  }
   const started = new Date()
   log(`ceilings (${CORES} cores)…`)
   const signCeiling = await rs256Ceiling('sign', CORES, 5000)
@@ -423,6 +434,7 @@ async function main() {
     await signUpBench(dialect)
     await totpBench(dialect)
     await webhookBench(dialect)
+    await socialBench(dialect)
 
     await scaleBench(dialect)
 
@@ -721,6 +733,58 @@ async function totpBench(dialect: 'sqlite' | 'postgres') {
       note: `p50/p99 ms: password ${r.password.p50.toFixed(0)}/${r.password.p99.toFixed(0)}, code ${r.totp.p50.toFixed(0)}/${r.totp.p99.toFixed(0)}; server CPU ${serverMs.toFixed(1)} ms per sign-in; ${users.length} users enrolled, ${r.starved} waits for a fresh step; ${r.errors} errors`,
     })
   } finally {
+    await srv.stop()
+  }
+}
+
+/**
+ * Item 11 (issue #21 item 6, a social sign-in callback): whole "Continue with <provider>"
+ * sign-ins of existing users (bench/social-sign-in.ts) against a real OpenID Connect provider
+ * in this process. No ceiling: the flow's cost is a database round of the sign-in's writes, a
+ * code exchange and a userinfo call over loopback to a provider on the same cores, and an
+ * RS256 verification and a session token. This process (the browsers, and oidc-provider's
+ * interactions and RS256 signatures) spends about as much CPU per sign-in as the server, none of
+ * it Latchkey's. Reported with each step's latency and both sides' CPU per sign-in.
+ */
+async function socialBench(dialect: 'sqlite' | 'postgres') {
+  log(`${dialect}: social sign-in…`)
+  const srv = await startLatchkey(dialect, `${dialect}social`, {
+    LATCHKEY_OUTBOUND_ALLOW_PRIVATE: 'on',
+  })
+  const up = await startUpstream(`${srv.url}/v1/oauth_callback`)
+  try {
+    await bapi(srv.url, '/v1/oauth_connections', 'POST', {
+      provider: PROVIDER,
+      issuer: up.issuer,
+      client_id: up.clientId,
+      client_secret: up.clientSecret,
+    })
+    const concurrency = 16
+    const subs = await linkUsers(srv.url, up, concurrency, dialect)
+    await socialSignInLoad(srv.url, subs, 2)
+    const pid = srv.proc.child.pid ?? 0
+    const server0 = await cpuSeconds(pid)
+    const load0 = process.cpuUsage()
+    const r = await socialSignInLoad(srv.url, subs, SECONDS)
+    const used = process.cpuUsage(load0)
+    const n = Math.max(1, r.completed)
+    const serverMs = (((await cpuSeconds(pid)) - server0) * 1000) / n
+    const loadMs = (used.user + used.system) / 1000 / n
+    if (r.firstError) log(`  ! ${r.errors} sign-ins failed, first: ${r.firstError}`)
+    push({
+      item: '11',
+      name: 'Social sign-in of an existing user (sign_ins oauth_custom → upstream OIDC authorize → callback: code exchange, ID token, userinfo → active session)',
+      dialect,
+      rate: r.rate,
+      p50: r.p50,
+      p99: r.p99,
+      ceiling: 'none (see notes)',
+      target: 'reported, every sign-in complete',
+      met: r.errors === 0 && r.completed > 0 ? undefined : false,
+      note: `${concurrency} flows in flight, ${subs.length} linked users; p50/p99 ms of each step: ${socialStepsNote(r.steps)}; server CPU ${serverMs.toFixed(1)} ms per sign-in; this process (browsers and the upstream provider) ${loadMs.toFixed(1)} ms; the two together ${(((serverMs + loadMs) * r.rate) / 1000).toFixed(2)} of ${CORES} cores busy; ${r.completed} sign-ins, ${r.errors} errors`,
+    })
+  } finally {
+    await up.close()
     await srv.stop()
   }
 }
