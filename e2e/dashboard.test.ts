@@ -278,22 +278,34 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in Chromium', () => {
 
     /** The payload the preview shows, parsed. */
     // Polled: an answer not shown yet is null, not a wait of Playwright's own 30 s on the element.
+    // Each read is bounded: the panel can turn from the payload to a problem between a count and a
+    // read, and an unbounded read would wait for an element that is gone.
     const previewed = async () => {
       const shown = page.getByTestId('token-preview')
       if (!(await shown.count())) return null
-      return JSON.parse((await shown.textContent()) ?? 'null') as Record<string, unknown> | null
+      const text = await shown.textContent({ timeout: 500 }).catch(() => null)
+      return JSON.parse(text ?? 'null') as Record<string, unknown> | null
     }
     const previewOr = async () =>
       (await page.getByTestId('token-preview').count())
         ? await previewed().catch(() => null)
-        : await page.getByTestId('preview-problem').textContent()
+        : await page
+            .getByTestId('preview-problem')
+            .textContent({ timeout: 500 })
+            .catch(() => null)
 
     it('customizes the session token with a live preview of a chosen user’s token', async () => {
       await nav('Session token').click()
       await expect.poll(() => heading('Session token').isVisible()).toBe(true)
       await page.getByLabel('Find a user').fill('ada@')
       await expect
-        .poll(() => page.getByLabel('Preview for').locator('option:checked').textContent())
+        .poll(() =>
+          page
+            .getByLabel('Preview for')
+            .locator('option:checked')
+            .textContent({ timeout: 500 })
+            .catch(() => null),
+        )
         .toBe(ADA)
       // Ada's only session was revoked above: a stand-in renders her claims, and says so.
       await expect.poll(async () => (await previewed())?.sub).toBe(adaId)

@@ -58,10 +58,14 @@ async function openCore(env: Record<string, string>): Promise<LatchkeyCore> {
 }
 
 async function queueCodes(core: LatchkeyCore, codes: string[], to: (i: number) => string) {
-  for (const [i, code] of codes.entries())
+  for (const [i, code] of codes.entries()) {
+    // Apart by a few milliseconds: the mailbox orders by the time queued, to the millisecond,
+    // and two messages queued within one are in the order of their random ids.
+    if (i) await new Promise((r) => setTimeout(r, 5))
     await writeAtomically(core.db.db, core.db.dialect, [
       ...core.services.mail.enqueue(to(i), { kind: 'verification_code', code, purpose: 'sign_in' }),
     ])
+  }
 }
 
 const outbox = (core: LatchkeyCore) =>

@@ -1,7 +1,7 @@
-import { useId, useState } from 'react'
+import { useEffect, useId, useState } from 'react'
 import { api, qs } from '../api.ts'
 import { userLabel } from '../format.ts'
-import type { Paginated, User } from '../types.ts'
+import type { User } from '../types.ts'
 import { useLoad } from './use-load.ts'
 
 /**
@@ -20,16 +20,22 @@ export function UserPicker({
 }) {
   const [query, setQuery] = useState('')
   const id = useId()
-  const { data, error } = useLoad(async () => {
-    const page = await api<Paginated<User>>(
-      'GET',
-      `/v1/users${qs({ query: query.trim(), limit: 10, order_by: '-last_sign_in_at', paginated: 'true' })}`,
-    )
-    // Keep the choice while it is still listed; else the first match.
-    const ids = page.data.map((u) => u.id)
+  // An array, no total: a count of every matching user on each keystroke is not needed here.
+  const { data, error } = useLoad(
+    () =>
+      api<User[]>(
+        'GET',
+        `/v1/users${qs({ query: query.trim(), limit: 10, order_by: '-last_sign_in_at' })}`,
+      ),
+    [query],
+  )
+  // Keep the choice while it is still listed; else the first match. Chosen from the list shown,
+  // so an older search answering late never picks a user this search did not find.
+  useEffect(() => {
+    if (!data) return
+    const ids = data.map((u) => u.id)
     if (!value || !ids.includes(value)) onChange(ids[0] ?? null)
-    return page.data
-  }, [query])
+  }, [data, value, onChange])
   return (
     <div className="row picker">
       <label className="grow" htmlFor={`${id}-search`}>
