@@ -72,10 +72,12 @@ export function rs256VerifySingle(ms: number, sample?: VerifySample): number {
   return n / (ms / 1000)
 }
 
-/** argon2id hashes per second with OWASP parameters, as many in flight as the thread pool runs. */
-export async function argon2Ceiling(ms: number): Promise<number> {
+/** argon2id hashes per second with OWASP parameters, as many in flight as the thread pool runs (or `inflight`: 1 is one thread's rate). */
+export async function argon2Ceiling(
+  ms: number,
+  inflight = Math.max(4, availableParallelism() * 2),
+): Promise<number> {
   const opts = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const
-  const inflight = Math.max(4, availableParallelism() * 2)
   let n = 0
   const end = Date.now() + ms
   await Promise.all(
