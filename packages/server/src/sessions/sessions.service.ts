@@ -351,9 +351,12 @@ export class SessionsService {
   /** `POST /v1/sessions` (Backend API): a session for a user on a new server-side client. */
   async createForUser(user: UserRow): Promise<SessionRow> {
     if (user.banned) throw ApiError.of('user_banned')
+    // Before the transaction: the settings may be read from the database, and on SQLite the
+    // transaction holds the one connection such a read would wait for.
+    const tasks = await this.tasksFor(user)
     return this.d.db.transaction().execute(async (trx) => {
       const client = await this.d.services.clients.createRow(trx)
-      const s = this.newRow(user.id, client.id, {}, await this.tasksFor(user))
+      const s = this.newRow(user.id, client.id, {}, tasks)
       await repo.insertSession(trx, s)
       await runWrite(trx, sessionEvent(this.d, 'session.created', s))
       await this.d.services.clients.setLastActiveSession(trx, client.id, s.id as SessionId)
