@@ -72,7 +72,10 @@ export function rs256VerifySingle(ms: number, sample?: VerifySample): number {
   return n / (ms / 1000)
 }
 
-/** argon2id hashes per second with OWASP parameters, as many in flight as the thread pool runs (or `inflight`: 1 is one thread's rate). */
+/**
+ * argon2id hashes per second with OWASP parameters, as many in flight as the thread pool runs,
+ * or `inflight` (1 gives one thread's rate).
+ */
 export async function argon2Ceiling(
   ms: number,
   inflight = Math.max(4, availableParallelism() * 2),
